@@ -1,0 +1,1 @@
+"""journeytui: email activity to customer-journey progress."""

@@ -1,0 +1,1 @@
+"""Domain: statistics, contacts, conditions, the journey engine (no textual)."""

@@ -1,0 +1,1 @@
+"""Importers of provider data (no textual)."""

@@ -1,0 +1,227 @@
+"""Opening, creating and migrating the store; transactions."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from journeytui.errors import UserError
+from journeytui.store.schema import APP_ID, MIGRATIONS, SCHEMA_VERSION
+
+DEFAULT_DB = "journeys.db"
+
+
+class StoreError(UserError):
+    """A problem with the store file that the user can act on (never a traceback)."""
+
+
+class Store:
+    """One SQLite connection to a journeytui store.
+
+    Use :meth:`open` (existing file) or :meth:`create` (new file).  Writes go through
+    :meth:`transaction`, which is all-or-nothing.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, path: Path, readonly: bool = False) -> None:
+        self.conn = conn
+        self.path = path
+        self.readonly = readonly
+        self._token_key: bytes | None = None
+
+    # -- opening ---------------------------------------------------------------------
+    @classmethod
+    def open(
+        cls,
+        path: str | os.PathLike[str] = DEFAULT_DB,
+        *,
+        create: bool = False,
+        readonly: bool = False,
+        check_same_thread: bool = True,
+    ) -> Store:
+        """Open the store at *path*.
+
+        A missing file is created only when *create* is true.  A file that is not an
+        SQLite database, a foreign SQLite database, or one written by a newer
+        journeytui raises :class:`StoreError` and is left untouched.  Older stores are
+        migrated forward in one transaction.
+        """
+        p = Path(path)
+        if p.is_dir():
+            raise StoreError(f"{p}: is a directory, not a journeytui store")
+        exists = p.exists()
+        if not exists and not create:
+            raise StoreError(
+                f"{p}: no such store. Create one with `journeytui demo --db {p}` "
+                "or import data into it."
+            )
+        if not exists and readonly:
+            raise StoreError(f"{p}: no such store")
+        if exists and not readonly and not os.access(p, os.W_OK):
+            readonly = True  # a read-only file still opens for reading
+        try:
+            if readonly:
+                uri = f"file:{p.resolve()}?mode=ro"
+                conn = sqlite3.connect(
+                    uri, uri=True, check_same_thread=check_same_thread, isolation_level=None
+                )
+            else:
+                conn = sqlite3.connect(
+                    p, check_same_thread=check_same_thread, isolation_level=None
+                )
+        except sqlite3.Error as exc:
+            raise StoreError(f"{p}: cannot open: {exc}") from None
+        store = cls(conn, p, readonly=readonly)
+        try:
+            store._prepare(new=not exists)
+        except StoreError:
+            conn.close()
+            raise
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise StoreError(f"{p}: not a journeytui store ({exc}); nothing was changed") from None
+        return store
+
+    @classmethod
+    def create(cls, path: str | os.PathLike[str], *, token_key: bytes | None = None) -> Store:
+        """Create a new, empty store at *path* (which must not exist)."""
+        p = Path(path)
+        if p.exists():
+            raise StoreError(f"{p}: already exists")
+        store = cls.open(p, create=True)
+        if token_key is not None:
+            with store.transaction():
+                store.conn.execute(
+                    "UPDATE meta SET value = ? WHERE key = 'token_key'", (token_key.hex(),)
+                )
+            store._token_key = token_key
+        return store
+
+    def _prepare(self, *, new: bool) -> None:
+        c = self.conn
+        # Reading the header validates the file: a non-SQLite file fails here.
+        version = c.execute("PRAGMA user_version").fetchone()[0]
+        tables = {r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if version == 0 and tables:
+            raise StoreError(
+                f"{self.path}: an SQLite database that is not a journeytui store; "
+                "nothing was changed"
+            )
+        if version > 0:
+            app = None
+            if "meta" in tables:
+                row = c.execute("SELECT value FROM meta WHERE key = 'app'").fetchone()
+                app = row[0] if row else None
+            if app != APP_ID:
+                raise StoreError(
+                    f"{self.path}: an SQLite database that is not a journeytui store; "
+                    "nothing was changed"
+                )
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path}: written by a newer journeytui (schema {version}, this one "
+                f"knows up to {SCHEMA_VERSION}); upgrade journeytui. Nothing was changed."
+            )
+        c.execute("PRAGMA foreign_keys = ON")
+        c.execute("PRAGMA busy_timeout = 5000")
+        if self.readonly:
+            if version < SCHEMA_VERSION:
+                raise StoreError(
+                    f"{self.path}: read-only and needs an upgrade to schema {SCHEMA_VERSION}"
+                )
+            return
+        c.execute("PRAGMA journal_mode = WAL")
+        c.execute("PRAGMA synchronous = NORMAL")
+        if version < SCHEMA_VERSION:
+            self._migrate(version)
+
+    def _migrate(self, version: int) -> None:
+        c = self.conn
+        try:
+            c.execute("BEGIN IMMEDIATE")
+            for i in range(version, SCHEMA_VERSION):
+                for stmt in _split_sql(MIGRATIONS[i]):
+                    c.execute(stmt)
+            if version == 0:
+                c.executemany(
+                    "INSERT INTO meta(key, value) VALUES (?, ?)",
+                    [
+                        ("app", APP_ID),
+                        ("token_key", secrets.token_bytes(16).hex()),
+                        ("created_at", str(int(time.time()))),
+                    ],
+                )
+            c.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            c.execute("COMMIT")
+        except BaseException:
+            c.execute("ROLLBACK")
+            raise
+
+    # -- transactions ----------------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """All-or-nothing write: commits on success, rolls back on any exception."""
+        if self.readonly:
+            raise StoreError(f"{self.path}: the store is read-only; nothing was changed")
+        c = self.conn
+        if c.in_transaction:  # nested: join the outer transaction
+            yield c
+            return
+        try:
+            c.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise StoreError(f"{self.path}: cannot write ({exc}); nothing was changed") from None
+        try:
+            yield c
+        except BaseException:
+            c.execute("ROLLBACK")
+            raise
+        try:
+            c.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            c.execute("ROLLBACK")
+            raise StoreError(f"{self.path}: cannot write ({exc}); nothing was changed") from None
+
+    # -- small helpers ---------------------------------------------------------------
+    def meta(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    @property
+    def token_key(self) -> bytes:
+        if self._token_key is None:
+            value = self.meta("token_key")
+            if value is None:
+                raise StoreError(f"{self.path}: store has no token key")
+            self._token_key = bytes.fromhex(value)
+        return self._token_key
+
+    def size_bytes(self) -> int:
+        total = 0
+        for suffix in ("", "-wal"):
+            f = Path(str(self.path) + suffix)
+            if f.exists():
+                total += f.stat().st_size
+        return total
+
+    def count(self, table: str) -> int:
+        return int(self.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _split_sql(script: str) -> list[str]:
+    """Split a migration script into statements (comments dropped first)."""
+    text = "\n".join(line.split("--", 1)[0] for line in script.splitlines())
+    return [part.strip() for part in text.split(";") if part.strip()]

@@ -1,0 +1,403 @@
+"""Every write of email activity goes through :class:`Recorder`.
+
+It applies the consent rule (PRODUCT.md §2) and keeps ``email_stats`` /
+``link_stats`` current, so statistics are never recomputed from all events.
+Call its methods inside ``store.transaction()``; importers and the demo generator
+both use it, so the numbers they produce mean the same thing.
+
+Suspected bot clicks (counted apart from ``clicked`` / ``clicks_total``): a click
+less than ``BOT_AFTER_DELIVERY_S`` seconds after the email reached that recipient,
+or less than ``BOT_BURST_S`` seconds after the same recipient's previous click on
+the same email.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from dataclasses import dataclass
+
+from journeytui.store.db import Store
+
+BOT_AFTER_DELIVERY_S = 10
+BOT_BURST_S = 2
+
+
+def recipient_token(key: bytes, email_id: int, address: str) -> str:
+    """Opaque per-email recipient token: unique counts without a contact id."""
+    h = hashlib.blake2b(f"{email_id}\x00{address.lower()}".encode(), key=key, digest_size=8)
+    return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class ContactRef:
+    id: int
+    address: str
+    consent: bool
+
+
+class Recorder:
+    """Writes activity, applying consent and keeping per-email statistics current."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.c: sqlite3.Connection = store.conn
+        self.key = store.token_key
+
+    # -- reference data --------------------------------------------------------------
+    def contact(
+        self,
+        address: str,
+        *,
+        first_name: str = "",
+        last_name: str = "",
+        consent: bool = False,
+        at: int = 0,
+        create: bool = True,
+    ) -> ContactRef | None:
+        """The contact with *address*, created (without consent unless told) if new."""
+        addr = address.strip().lower()
+        row = self.c.execute(
+            "SELECT id, consent FROM contacts WHERE email = ?", (addr,)
+        ).fetchone()
+        if row:
+            return ContactRef(row[0], addr, bool(row[1]))
+        if not create:
+            return None
+        cur = self.c.execute(
+            "INSERT INTO contacts(email, first_name, last_name, consent, consent_at, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (addr, first_name, last_name, int(consent), at if consent else None, at),
+        )
+        return ContactRef(int(cur.lastrowid or 0), addr, consent)
+
+    def set_consent(self, contact: ContactRef, consent: bool, at: int) -> ContactRef:
+        if contact.consent != consent:
+            self.c.execute(
+                "UPDATE contacts SET consent = ?, consent_at = ? WHERE id = ?",
+                (int(consent), at, contact.id),
+            )
+        return ContactRef(contact.id, contact.address, consent)
+
+    def ensure_list(self, name: str, asm_group_id: int | None = None) -> int:
+        row = self.c.execute("SELECT id FROM lists WHERE name = ?", (name,)).fetchone()
+        if row:
+            return int(row[0])
+        cur = self.c.execute(
+            "INSERT INTO lists(name, asm_group_id) VALUES (?, ?)", (name, asm_group_id)
+        )
+        return int(cur.lastrowid or 0)
+
+    def list_for_group(self, asm_group_id: int) -> int:
+        row = self.c.execute(
+            "SELECT id FROM lists WHERE asm_group_id = ?", (asm_group_id,)
+        ).fetchone()
+        if row:
+            return int(row[0])
+        return self.ensure_list(f"Unsubscribe group {asm_group_id}", asm_group_id)
+
+    def ensure_email(
+        self,
+        name: str,
+        *,
+        subject: str = "",
+        list_id: int | None = None,
+        status: str = "sent",
+        send_at: int | None = None,
+        campaign_id: str | None = None,
+    ) -> int:
+        row = self.c.execute("SELECT id FROM emails WHERE name = ?", (name,)).fetchone()
+        if row:
+            return int(row[0])
+        cur = self.c.execute(
+            "INSERT INTO emails(name, subject, list_id, status, send_at, campaign_id)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (name, subject, list_id, status, send_at, campaign_id),
+        )
+        email_id = int(cur.lastrowid or 0)
+        if status != "draft":
+            self.c.execute("INSERT INTO email_stats(email_id) VALUES (?)", (email_id,))
+        return email_id
+
+    def ensure_link(self, email_id: int, url: str) -> int:
+        row = self.c.execute(
+            "SELECT id FROM links WHERE email_id = ? AND url = ?", (email_id, url)
+        ).fetchone()
+        if row:
+            return int(row[0])
+        cur = self.c.execute("INSERT INTO links(email_id, url) VALUES (?, ?)", (email_id, url))
+        link_id = int(cur.lastrowid or 0)
+        self.c.execute("INSERT INTO link_stats(link_id) VALUES (?)", (link_id,))
+        return link_id
+
+    def subscribe(self, contact: ContactRef, list_id: int, status: str, at: int) -> None:
+        self.c.execute(
+            "INSERT INTO subscriptions(contact_id, list_id, status, changed_at)"
+            " VALUES (?, ?, ?, ?) ON CONFLICT(contact_id, list_id)"
+            " DO UPDATE SET status = excluded.status, changed_at = excluded.changed_at",
+            (contact.id, list_id, status, at),
+        )
+
+    # -- sending ---------------------------------------------------------------------
+    def _stats(self, email_id: int) -> None:
+        self.c.execute("INSERT OR IGNORE INTO email_stats(email_id) VALUES (?)", (email_id,))
+
+    def send(self, email_id: int, contact: ContactRef, at: int, *, dropped: bool = False) -> None:
+        """One send of *email_id* to *contact* (each send counts)."""
+        self._stats(email_id)
+        status = "dropped" if dropped else "delivered"
+        self.c.execute(
+            "INSERT INTO sends(email_id, contact_id, status, at) VALUES (?, ?, ?, ?)",
+            (email_id, contact.id, status, at),
+        )
+        extra = ", dropped = dropped + 1" if dropped else ""
+        self.c.execute(
+            f"UPDATE email_stats SET sent = sent + 1{extra} WHERE email_id = ?", (email_id,)
+        )
+
+    def bounce(self, email_id: int, contact: ContactRef, at: int, *, hard: bool) -> bool:
+        """Mark the recipient's latest delivered send as bounced.
+
+        Returns False when no delivered send was on record: the bounce then stands for
+        a send of its own (a bounce proves the attempt), so Delivered never goes below
+        zero.
+        """
+        self._stats(email_id)
+        status = "bounced_hard" if hard else "bounced_soft"
+        row = self.c.execute(
+            "SELECT id FROM sends WHERE email_id = ? AND contact_id = ? AND status = 'delivered'"
+            " ORDER BY at DESC, id DESC LIMIT 1",
+            (email_id, contact.id),
+        ).fetchone()
+        column = "bounced_hard" if hard else "bounced_soft"
+        if row:
+            self.c.execute("UPDATE sends SET status = ? WHERE id = ?", (status, row[0]))
+            self.c.execute(
+                f"UPDATE email_stats SET {column} = {column} + 1 WHERE email_id = ?", (email_id,)
+            )
+            return True
+        self.c.execute(
+            "INSERT INTO sends(email_id, contact_id, status, at) VALUES (?, ?, ?, ?)",
+            (email_id, contact.id, status, at),
+        )
+        self.c.execute(
+            f"UPDATE email_stats SET sent = sent + 1, {column} = {column} + 1"
+            " WHERE email_id = ?",
+            (email_id,),
+        )
+        return False
+
+    # -- engagement ------------------------------------------------------------------
+    def _engagement(self, email_id: int, token: str) -> tuple[int, int, int | None, int, int]:
+        self.c.execute(
+            "INSERT OR IGNORE INTO recipient_engagement(email_id, token) VALUES (?, ?)",
+            (email_id, token),
+        )
+        row = self.c.execute(
+            "SELECT opens, clicks, last_click_at, unsubscribed, spam"
+            " FROM recipient_engagement WHERE email_id = ? AND token = ?",
+            (email_id, token),
+        ).fetchone()
+        return row[0], row[1], row[2], row[3], row[4]
+
+    def open(self, email_id: int, contact: ContactRef, at: int, *, machine: bool = False) -> None:
+        self._stats(email_id)
+        token = recipient_token(self.key, email_id, contact.address)
+        opens, _, _, _, _ = self._engagement(email_id, token)
+        if machine:
+            self.c.execute(
+                "UPDATE recipient_engagement SET machine_opens = machine_opens + 1"
+                " WHERE email_id = ? AND token = ?",
+                (email_id, token),
+            )
+            self.c.execute(
+                "UPDATE email_stats SET machine_opens = machine_opens + 1 WHERE email_id = ?",
+                (email_id,),
+            )
+        else:
+            self.c.execute(
+                "UPDATE recipient_engagement SET opens = opens + 1"
+                " WHERE email_id = ? AND token = ?",
+                (email_id, token),
+            )
+            self.c.execute(
+                "UPDATE email_stats SET opens_total = opens_total + 1, opened = opened + ?,"
+                " anonymous_opens = anonymous_opens + ? WHERE email_id = ?",
+                (int(opens == 0), int(not contact.consent), email_id),
+            )
+        if contact.consent:
+            self.c.execute(
+                "INSERT INTO activities(contact_id, kind, email_id, at, machine)"
+                " VALUES (?, 'open', ?, ?, ?)",
+                (contact.id, email_id, at, int(machine)),
+            )
+        else:
+            self.c.execute(
+                "INSERT INTO anonymous_events(email_id, token, kind, at, machine)"
+                " VALUES (?, ?, 'open', ?, ?)",
+                (email_id, token, at, int(machine)),
+            )
+
+    def _is_bot(self, email_id: int, contact: ContactRef, at: int, last_click: int | None) -> bool:
+        if last_click is not None and 0 <= at - last_click < BOT_BURST_S:
+            return True
+        row = self.c.execute(
+            "SELECT max(at) FROM sends WHERE email_id = ? AND contact_id = ? AND at <= ?",
+            (email_id, contact.id, at),
+        ).fetchone()
+        return row[0] is not None and at - row[0] < BOT_AFTER_DELIVERY_S
+
+    def click(self, email_id: int, contact: ContactRef, url: str, at: int) -> bool:
+        """Record a click on *url*; returns True when it is a suspected bot click."""
+        self._stats(email_id)
+        link_id = self.ensure_link(email_id, url)
+        token = recipient_token(self.key, email_id, contact.address)
+        _, clicks, last_click, _, _ = self._engagement(email_id, token)
+        bot = self._is_bot(email_id, contact, at, last_click)
+        if bot:
+            self.c.execute(
+                "UPDATE recipient_engagement SET bot_clicks = bot_clicks + 1, last_click_at = ?"
+                " WHERE email_id = ? AND token = ?",
+                (at, email_id, token),
+            )
+            self.c.execute(
+                "UPDATE email_stats SET bot_clicks = bot_clicks + 1 WHERE email_id = ?",
+                (email_id,),
+            )
+            self.c.execute(
+                "UPDATE link_stats SET bot_clicks = bot_clicks + 1 WHERE link_id = ?", (link_id,)
+            )
+        else:
+            self.c.execute(
+                "UPDATE recipient_engagement SET clicks = clicks + 1, last_click_at = ?"
+                " WHERE email_id = ? AND token = ?",
+                (at, email_id, token),
+            )
+            self.c.execute(
+                "UPDATE email_stats SET clicks_total = clicks_total + 1, clicked = clicked + ?,"
+                " anonymous_clicks = anonymous_clicks + ? WHERE email_id = ?",
+                (int(clicks == 0), int(not contact.consent), email_id),
+            )
+            self.c.execute(
+                "INSERT OR IGNORE INTO link_recipients(link_id, token) VALUES (?, ?)",
+                (link_id, token),
+            )
+            first = self.c.execute(
+                "UPDATE link_recipients SET clicks = clicks + 1"
+                " WHERE link_id = ? AND token = ? RETURNING clicks",
+                (link_id, token),
+            ).fetchone()[0] == 1
+            self.c.execute(
+                "UPDATE link_stats SET clicks_total = clicks_total + 1, clicked = clicked + ?"
+                " WHERE link_id = ?",
+                (int(first), link_id),
+            )
+        if contact.consent:
+            self.c.execute(
+                "INSERT INTO activities(contact_id, kind, email_id, link_id, value, at, bot)"
+                " VALUES (?, 'click', ?, ?, ?, ?, ?)",
+                (contact.id, email_id, link_id, url, at, int(bot)),
+            )
+        else:
+            self.c.execute(
+                "INSERT INTO anonymous_events(email_id, token, kind, link_id, at, bot)"
+                " VALUES (?, ?, 'click', ?, ?, ?)",
+                (email_id, token, link_id, at, int(bot)),
+            )
+        return bot
+
+    # -- acts that change what may be sent (always act on the contact) ---------------
+    def unsubscribe(
+        self,
+        contact: ContactRef,
+        at: int,
+        *,
+        email_id: int | None = None,
+        list_id: int | None = None,
+    ) -> None:
+        """Unsubscribe from *list_id*, or from all when *list_id* is None."""
+        if list_id is None:
+            self.c.execute(
+                "UPDATE contacts SET unsubscribed_all = 1, unsubscribed_all_at = ? WHERE id = ?",
+                (at, contact.id),
+            )
+        else:
+            self.subscribe(contact, list_id, "unsubscribed", at)
+        if email_id is not None:
+            self._stats(email_id)
+            token = recipient_token(self.key, email_id, contact.address)
+            _, _, _, unsubscribed, _ = self._engagement(email_id, token)
+            if not unsubscribed:
+                self.c.execute(
+                    "UPDATE recipient_engagement SET unsubscribed = 1"
+                    " WHERE email_id = ? AND token = ?",
+                    (email_id, token),
+                )
+                self.c.execute(
+                    "UPDATE email_stats SET unsubscribed = unsubscribed + 1 WHERE email_id = ?",
+                    (email_id,),
+                )
+        if contact.consent:
+            self.c.execute(
+                "INSERT INTO activities(contact_id, kind, email_id, list_id, value, at)"
+                " VALUES (?, 'unsubscribe', ?, ?, ?, ?)",
+                (contact.id, email_id, list_id, "all" if list_id is None else None, at),
+            )
+
+    def spam_report(self, email_id: int, contact: ContactRef, at: int) -> None:
+        self._stats(email_id)
+        token = recipient_token(self.key, email_id, contact.address)
+        _, _, _, _, spam = self._engagement(email_id, token)
+        if not spam:
+            self.c.execute(
+                "UPDATE recipient_engagement SET spam = 1 WHERE email_id = ? AND token = ?",
+                (email_id, token),
+            )
+            self.c.execute(
+                "UPDATE email_stats SET spam_reports = spam_reports + 1 WHERE email_id = ?",
+                (email_id,),
+            )
+        if contact.consent:
+            self.c.execute(
+                "INSERT INTO activities(contact_id, kind, email_id, at) VALUES (?, 'spam', ?, ?)",
+                (contact.id, email_id, at),
+            )
+
+    def confirm(
+        self, contact: ContactRef, list_id: int, at: int, *, email_id: int | None = None
+    ) -> None:
+        """Double opt-in confirmed: the subscription becomes ``subscribed``."""
+        self.subscribe(contact, list_id, "subscribed", at)
+        if contact.consent:
+            self.c.execute(
+                "INSERT INTO activities(contact_id, kind, email_id, list_id, at)"
+                " VALUES (?, 'confirm', ?, ?, ?)",
+                (contact.id, email_id, list_id, at),
+            )
+
+    # -- other activities (contact activities: consent only) -------------------------
+    def form(self, contact: ContactRef, form_name: str, at: int) -> bool:
+        if not contact.consent:
+            return False
+        self.c.execute(
+            "INSERT INTO activities(contact_id, kind, value, at) VALUES (?, 'form', ?, ?)",
+            (contact.id, form_name, at),
+        )
+        return True
+
+    def visit(self, contact: ContactRef, url: str, at: int) -> bool:
+        if not contact.consent:
+            return False
+        self.c.execute(
+            "INSERT INTO activities(contact_id, kind, value, at) VALUES (?, 'visit', ?, ?)",
+            (contact.id, url, at),
+        )
+        return True
+
+    # -- deduplication ---------------------------------------------------------------
+    def seen(self, event_id: str) -> bool:
+        """True if *event_id* was imported before; otherwise remembers it."""
+        cur = self.c.execute(
+            "INSERT OR IGNORE INTO seen_events(event_id) VALUES (?)", (event_id,)
+        )
+        return cur.rowcount == 0

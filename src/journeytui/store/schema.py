@@ -1,0 +1,193 @@
+"""The SQLite schema and its forward migrations.
+
+Times are whole seconds since the Unix epoch (UTC) in INTEGER columns.
+
+The consent rule (PRODUCT.md §2) is built into the tables:
+
+* ``activities`` holds contact activities and always names a contact; a row is
+  written only while that contact has tracking consent.
+* ``anonymous_events`` holds opens and clicks of recipients without consent.  It
+  has no contact column; the only recipient key is ``token``, an opaque per-email
+  keyed hash that no table maps back to a contact.
+* ``recipient_engagement`` and ``link_recipients`` keep, per email (per link) and
+  token, what is needed to count unique recipients.  They too have no contact
+  column, so statistics stay right after a contact is forgotten.
+* ``email_stats`` and ``link_stats`` are counters kept current by every write
+  (``journeytui.store.recorder``), so panes never recount events.
+"""
+
+from __future__ import annotations
+
+APP_ID = "journeytui"
+
+# Each entry upgrades the schema from version i to i + 1 (index i).
+MIGRATIONS: list[str] = [
+    # --- version 1 -------------------------------------------------------------
+    """
+    CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+
+    CREATE TABLE contacts (
+        id                  INTEGER PRIMARY KEY,
+        email               TEXT NOT NULL UNIQUE,       -- lower-cased address
+        first_name          TEXT NOT NULL DEFAULT '',
+        last_name           TEXT NOT NULL DEFAULT '',
+        consent             INTEGER NOT NULL DEFAULT 0 CHECK (consent IN (0, 1)),
+        consent_at          INTEGER,                    -- when given or revoked
+        unsubscribed_all    INTEGER NOT NULL DEFAULT 0 CHECK (unsubscribed_all IN (0, 1)),
+        unsubscribed_all_at INTEGER,
+        created_at          INTEGER NOT NULL
+    );
+    CREATE INDEX contacts_last_first ON contacts(last_name, first_name);
+
+    CREATE TABLE lists (
+        id           INTEGER PRIMARY KEY,
+        name         TEXT NOT NULL UNIQUE,
+        asm_group_id INTEGER UNIQUE              -- SendGrid unsubscribe group
+    );
+
+    CREATE TABLE subscriptions (
+        contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+        list_id    INTEGER NOT NULL REFERENCES lists(id) ON DELETE CASCADE,
+        status     TEXT NOT NULL CHECK (status IN ('pending', 'subscribed', 'unsubscribed')),
+        changed_at INTEGER NOT NULL,
+        PRIMARY KEY (contact_id, list_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX subscriptions_list ON subscriptions(list_id, status);
+
+    CREATE TABLE emails (
+        id          INTEGER PRIMARY KEY,
+        name        TEXT NOT NULL UNIQUE,
+        subject     TEXT NOT NULL DEFAULT '',
+        list_id     INTEGER REFERENCES lists(id),
+        status      TEXT NOT NULL CHECK (status IN ('draft', 'scheduled', 'sent')),
+        send_at     INTEGER,
+        campaign_id TEXT UNIQUE                  -- provider's campaign id, if any
+    );
+
+    CREATE TABLE links (
+        id       INTEGER PRIMARY KEY,
+        email_id INTEGER NOT NULL REFERENCES emails(id) ON DELETE CASCADE,
+        url      TEXT NOT NULL,
+        UNIQUE (email_id, url)
+    );
+
+    -- Sending is not tracking: known for every recipient.  contact_id becomes NULL
+    -- when a contact is forgotten; the row keeps counting as a send.
+    CREATE TABLE sends (
+        id         INTEGER PRIMARY KEY,
+        email_id   INTEGER NOT NULL REFERENCES emails(id) ON DELETE CASCADE,
+        contact_id INTEGER REFERENCES contacts(id) ON DELETE SET NULL,
+        status     TEXT NOT NULL
+                   CHECK (status IN ('delivered', 'bounced_hard', 'bounced_soft', 'dropped')),
+        at         INTEGER NOT NULL
+    );
+    CREATE INDEX sends_contact ON sends(contact_id, at);
+    CREATE INDEX sends_email ON sends(email_id, contact_id);
+
+    -- Contact activities: consented contacts only (see module docstring).
+    -- kind: open | click | unsubscribe | spam | confirm | form | visit
+    -- list_id: for unsubscribe (NULL = from all) and confirm.
+    -- value: the clicked URL, the form name or the visited page.
+    CREATE TABLE activities (
+        id         INTEGER PRIMARY KEY,
+        contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+        kind       TEXT NOT NULL CHECK (kind IN
+                   ('open', 'click', 'unsubscribe', 'spam', 'confirm', 'form', 'visit')),
+        email_id   INTEGER REFERENCES emails(id) ON DELETE SET NULL,
+        link_id    INTEGER REFERENCES links(id) ON DELETE SET NULL,
+        list_id    INTEGER REFERENCES lists(id) ON DELETE SET NULL,
+        value      TEXT,
+        at         INTEGER NOT NULL,
+        machine    INTEGER NOT NULL DEFAULT 0,   -- provider-flagged machine open
+        bot        INTEGER NOT NULL DEFAULT 0    -- suspected bot click
+    );
+    CREATE INDEX activities_contact ON activities(contact_id, at);
+    CREATE INDEX activities_email ON activities(email_id, kind, at);
+    CREATE INDEX activities_at ON activities(at, id);
+
+    -- Opens and clicks of recipients without tracking consent: no contact column.
+    CREATE TABLE anonymous_events (
+        id       INTEGER PRIMARY KEY,
+        email_id INTEGER NOT NULL REFERENCES emails(id) ON DELETE CASCADE,
+        token    TEXT NOT NULL,
+        kind     TEXT NOT NULL CHECK (kind IN ('open', 'click')),
+        link_id  INTEGER REFERENCES links(id) ON DELETE SET NULL,
+        at       INTEGER NOT NULL,
+        machine  INTEGER NOT NULL DEFAULT 0,
+        bot      INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX anonymous_events_email ON anonymous_events(email_id, kind);
+
+    -- Per email and recipient token: what unique counts need.  No contact column.
+    CREATE TABLE recipient_engagement (
+        email_id      INTEGER NOT NULL REFERENCES emails(id) ON DELETE CASCADE,
+        token         TEXT NOT NULL,
+        opens         INTEGER NOT NULL DEFAULT 0,
+        machine_opens INTEGER NOT NULL DEFAULT 0,
+        clicks        INTEGER NOT NULL DEFAULT 0,
+        bot_clicks    INTEGER NOT NULL DEFAULT 0,
+        last_click_at INTEGER,
+        unsubscribed  INTEGER NOT NULL DEFAULT 0,
+        spam          INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (email_id, token)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE link_recipients (
+        link_id INTEGER NOT NULL REFERENCES links(id) ON DELETE CASCADE,
+        token   TEXT NOT NULL,
+        clicks  INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (link_id, token)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE email_stats (
+        email_id         INTEGER PRIMARY KEY REFERENCES emails(id) ON DELETE CASCADE,
+        sent             INTEGER NOT NULL DEFAULT 0,
+        bounced_hard     INTEGER NOT NULL DEFAULT 0,
+        bounced_soft     INTEGER NOT NULL DEFAULT 0,
+        dropped          INTEGER NOT NULL DEFAULT 0,
+        opened           INTEGER NOT NULL DEFAULT 0,  -- unique, machine opens left out
+        opens_total      INTEGER NOT NULL DEFAULT 0,  -- machine opens left out
+        machine_opens    INTEGER NOT NULL DEFAULT 0,  -- events
+        clicked          INTEGER NOT NULL DEFAULT 0,  -- unique, bot clicks left out
+        clicks_total     INTEGER NOT NULL DEFAULT 0,  -- bot clicks left out
+        bot_clicks       INTEGER NOT NULL DEFAULT 0,  -- events
+        unsubscribed     INTEGER NOT NULL DEFAULT 0,  -- unique recipients
+        spam_reports     INTEGER NOT NULL DEFAULT 0,  -- unique recipients
+        anonymous_opens  INTEGER NOT NULL DEFAULT 0,  -- of opens_total
+        anonymous_clicks INTEGER NOT NULL DEFAULT 0   -- of clicks_total
+    );
+
+    CREATE TABLE link_stats (
+        link_id      INTEGER PRIMARY KEY REFERENCES links(id) ON DELETE CASCADE,
+        clicked      INTEGER NOT NULL DEFAULT 0,
+        clicks_total INTEGER NOT NULL DEFAULT 0,
+        bot_clicks   INTEGER NOT NULL DEFAULT 0
+    );
+
+    -- Provider event ids already imported (deduplication).
+    CREATE TABLE seen_events (
+        event_id TEXT PRIMARY KEY
+    ) WITHOUT ROWID;
+
+    -- Journeys (definition = the pydantic Journey model as JSON).
+    CREATE TABLE journeys (
+        id         INTEGER PRIMARY KEY,
+        name       TEXT NOT NULL UNIQUE,
+        definition TEXT NOT NULL,
+        version    INTEGER NOT NULL DEFAULT 1,
+        updated_at INTEGER NOT NULL
+    );
+    CREATE TABLE journey_versions (
+        journey_id INTEGER NOT NULL REFERENCES journeys(id) ON DELETE CASCADE,
+        version    INTEGER NOT NULL,
+        definition TEXT NOT NULL,
+        saved_at   INTEGER NOT NULL,
+        PRIMARY KEY (journey_id, version)
+    ) WITHOUT ROWID;
+    """,
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
