@@ -105,7 +105,7 @@ MIGRATIONS: list[str] = [
         bot        INTEGER NOT NULL DEFAULT 0    -- suspected bot click
     );
     CREATE INDEX activities_contact ON activities(contact_id, at);
-    CREATE INDEX activities_email ON activities(email_id, kind, at);
+    CREATE INDEX activities_email ON activities(email_id, at);
     CREATE INDEX activities_at ON activities(at, id);
 
     -- Opens and clicks of recipients without tracking consent: no contact column.
