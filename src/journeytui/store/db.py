@@ -222,6 +222,14 @@ class Store:
 
 
 def _split_sql(script: str) -> list[str]:
-    """Split a migration script into statements (comments dropped first)."""
+    """Split a migration script into whole statements (triggers included)."""
     text = "\n".join(line.split("--", 1)[0] for line in script.splitlines())
-    return [part.strip() for part in text.split(";") if part.strip()]
+    out: list[str] = []
+    buf = ""
+    for part in text.split(";"):
+        buf += part + ";"
+        if sqlite3.complete_statement(buf):
+            if buf.strip(" \n;"):
+                out.append(buf.strip())
+            buf = ""
+    return out
