@@ -1,0 +1,271 @@
+"""`stats`, `contact`, `activities` and `forget`: the questions the panes answer, as text or JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from journeytui.domain.activities import (
+    anonymous_line,
+    count_email_activities,
+    email_activities,
+)
+from journeytui.domain.contacts import contact_card, forget_contact, search_contacts, timeline
+from journeytui.domain.stats import EmailStats, email_stats, find_email
+from journeytui.store import Store
+from journeytui.textsafe import safe_text
+from journeytui.timefmt import fmt_rate, fmt_time
+
+
+def register(sub: Any, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "stats", parents=[common], help="email statistics (every non-draft email)"
+    )
+    p.add_argument("--email", metavar="NAME", help="only the email with this name")
+    p.add_argument("--json", action="store_true", help="JSON output")
+    p.set_defaults(func=cmd_stats)
+
+    p = sub.add_parser(
+        "contact", parents=[common], help="find contacts (fuzzy) and show their activity"
+    )
+    p.add_argument("query", help="part of a name or address (typos are fine)")
+    p.add_argument("--limit", type=int, default=5, help="how many matches (default 5)")
+    p.add_argument("--json", action="store_true", help="JSON output")
+    p.set_defaults(func=cmd_contact)
+
+    p = sub.add_parser(
+        "activities", parents=[common], help="contact activities of one email (consented only)"
+    )
+    p.add_argument("email_name", metavar="EMAIL_NAME", help="the email's name")
+    p.add_argument("--link", metavar="TEXT", help="only clicks on links containing TEXT")
+    p.add_argument("--json", action="store_true", help="JSON output")
+    p.set_defaults(func=cmd_activities)
+
+    p = sub.add_parser(
+        "forget", parents=[common], help="erase a contact's identity and activities"
+    )
+    p.add_argument("address", help="the contact's email address")
+    p.set_defaults(func=cmd_forget)
+
+
+def _open(args: argparse.Namespace, *, readonly: bool = True) -> Store:
+    from journeytui.cli import db_path
+
+    return Store.open(db_path(args), readonly=readonly)
+
+
+def _print_json(data: object) -> None:
+    json.dump(data, sys.stdout, indent=2, ensure_ascii=True)
+    sys.stdout.write("\n")
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[object]], right: set[int]) -> str:
+    """A plain text table; every cell made safe for the terminal."""
+    cells = [[safe_text(c) for c in r] for r in rows]
+    widths = [len(h) for h in headers]
+    for r in cells:
+        widths = [max(w, len(c)) for w, c in zip(widths, r, strict=True)]
+
+    def line(values: Sequence[str]) -> str:
+        return "  ".join(
+            v.rjust(w) if i in right else v.ljust(w)
+            for i, (v, w) in enumerate(zip(values, widths, strict=True))
+        ).rstrip()
+
+    out = [line(list(headers)), line(["-" * w for w in widths])]
+    out.extend(line(r) for r in cells)
+    return "\n".join(out)
+
+
+# -- stats ------------------------------------------------------------------------
+def _describe(s: EmailStats) -> str:
+    name = safe_text(s.name)
+    lines = [
+        f"{name} — {safe_text(s.subject)}",
+        f"  status {s.status}, sent {fmt_time(s.send_at)} UTC"
+        + (f", list {safe_text(s.list_name)}" if s.list_name else ""),
+        f"  Sent          {s.sent:>8,}",
+        f"  Delivered     {s.delivered:>8,}  delivery rate {fmt_rate(s.delivery_rate)} of sent"
+        f"  (bounced {s.bounced:,}: hard {s.bounced_hard:,}, soft {s.bounced_soft:,},"
+        f" dropped {s.dropped:,})",
+        f"  Opened        {s.opened:>8,}  open rate {fmt_rate(s.open_rate)} of delivered"
+        f"  ({s.opens_total:,} opens; {s.machine_opens:,} machine opens left out)",
+        f"  Clicked       {s.clicked:>8,}  click rate {fmt_rate(s.click_rate)} of delivered,"
+        f" click-to-open {fmt_rate(s.click_to_open)} of openers"
+        f"  ({s.clicks_total:,} clicks; {s.bot_clicks:,} suspected bot clicks left out)",
+        f"  Unsubscribed  {s.unsubscribed:>8,}  {fmt_rate(s.unsubscribe_rate)} of delivered",
+        f"  Spam reports  {s.spam_reports:>8,}  {fmt_rate(s.spam_rate)} of delivered",
+        f"  {anonymous_line(s)}",
+        "  Opens are a weak signal (privacy proxies open everything): clicks are the"
+        " headline figure.",
+    ]
+    if s.links:
+        lines.append("  Links (unique clickers / total clicks):")
+        for link in s.links:
+            lines.append(f"    {link.clicked:>6,} / {link.clicks_total:<6,} {safe_text(link.url)}")
+    for w in s.warnings:
+        lines.append(f"  ⚠ WARNING: {w}")
+    return "\n".join(lines)
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    with _open(args) as store:
+        items = email_stats(store, args.email)
+    if args.json:
+        _print_json([s.to_json() for s in items])
+        return 0
+    if args.email:
+        print(_describe(items[0]))
+        return 0
+    rows = [
+        (
+            s.name,
+            fmt_time(s.send_at),
+            f"{s.sent:,}",
+            fmt_rate(s.delivery_rate),
+            fmt_rate(s.open_rate),
+            fmt_rate(s.click_rate),
+            fmt_rate(s.click_to_open),
+            f"{s.unsubscribed:,}",
+            f"{s.spam_reports:,}",
+            "⚠ " + str(len(s.warnings)) if s.warnings else "",
+        )
+        for s in items
+    ]
+    print(
+        table(
+            ["Email", "Sent at (UTC)", "Sent", "Deliv.", "Open", "Click", "CTO", "Unsub",
+             "Spam", "Warn"],
+            rows,
+            right={2, 3, 4, 5, 6, 7, 8},
+        )
+    )
+    print(
+        "\nRates: delivery of sent; open and click of delivered; CTO = clickers of openers."
+        " `journeytui stats --email NAME` for one email in full."
+    )
+    return 0
+
+
+# -- contact ----------------------------------------------------------------------
+def _journey_stages(store: Store, contact_id: int) -> list[dict[str, Any]]:
+    """The contact's stage in each journey, if the journey engine provides it."""
+    try:
+        from journeytui.domain.journeys import contact_stages
+    except ImportError:
+        return []
+    return [dict(item) for item in contact_stages(store, contact_id)]
+
+
+def cmd_contact(args: argparse.Namespace) -> int:
+    with _open(args) as store:
+        matches = search_contacts(store, args.query, limit=max(1, args.limit))
+        results = []
+        for m in matches:
+            card = contact_card(store, m.id)
+            results.append(
+                (m, card, timeline(store, m.id, limit=None), _journey_stages(store, m.id))
+            )
+    if args.json:
+        _print_json(
+            [
+                {
+                    **card.to_json(),
+                    "name": card.name,
+                    "score": m.score,
+                    "journeys": stages,
+                    "activities": [row.to_json() for row in rows],
+                }
+                for m, card, rows, stages in results
+            ]
+        )
+        return 0
+    if not results:
+        print(f"No contact matches {safe_text(args.query)!r}.")
+        return 1
+    for m, card, rows, stages in results:
+        consent = "yes" if card.consent else "no"
+        since = f" (since {fmt_time(card.consent_at)})" if card.consent_at else ""
+        print(f"{safe_text(card.name) or '(no name)'} <{safe_text(card.address)}>  match {m.score:g}")
+        print(f"  tracking consent: {consent}{since}")
+        if card.unsubscribed_all:
+            print(f"  UNSUBSCRIBED FROM ALL since {fmt_time(card.unsubscribed_all_at)}")
+        for sub in card.subscriptions:
+            print(f"  list {safe_text(sub.list_name)}: {sub.status} ({fmt_time(sub.changed_at)})")
+        for st in stages:
+            print(f"  journey {safe_text(st.get('journey'))}: {safe_text(st.get('stage'))}")
+        if not card.consent and not rows:
+            print("  no activity history (no tracking consent)")
+        elif rows:
+            print(
+                table(
+                    ["Time (UTC)", "Email", "Activity", "Value"],
+                    [
+                        (fmt_time(r.at), r.email or "—", _activity_word(r.activity, r.bot, r.machine),
+                         r.value or "")
+                        for r in rows
+                    ],
+                    right=set(),
+                ).replace("\n", "\n  ").join(["  ", ""])
+            )
+        print()
+    return 0
+
+
+def _activity_word(kind: str, bot: bool, machine: bool) -> str:
+    if bot:
+        return f"{kind} (suspected bot)"
+    if machine:
+        return f"{kind} (machine)"
+    return kind
+
+
+# -- activities -------------------------------------------------------------------
+def cmd_activities(args: argparse.Namespace) -> int:
+    with _open(args) as store:
+        email_id, name, status = find_email(store, args.email_name)
+        stats = email_stats(store, name)[0] if status != "draft" else None
+        rows = email_activities(store, email_id, url_contains=args.link, limit=None)
+        total = count_email_activities(store, email_id)
+    if args.json:
+        _print_json(
+            {
+                "email": name,
+                "anonymous_clicks": stats.anonymous_clicks if stats else 0,
+                "clicks_total": stats.clicks_total if stats else 0,
+                "activities": [r.to_json() for r in rows],
+            }
+        )
+        return 0
+    if stats is None:
+        print(f"{safe_text(name)} is a draft: no activities.")
+        return 0
+    print(f"{safe_text(name)}: {total:,} contact activities (consented contacts only)")
+    print(anonymous_line(stats))
+    if rows:
+        print(
+            table(
+                ["Time (UTC)", "Contact", "Address", "Activity", "Value"],
+                [
+                    (fmt_time(r.at), r.contact, r.address,
+                     _activity_word(r.activity, r.bot, r.machine), r.value or "")
+                    for r in rows
+                ],
+                right=set(),
+            )
+        )
+    return 0
+
+
+# -- forget -----------------------------------------------------------------------
+def cmd_forget(args: argparse.Namespace) -> int:
+    with _open(args, readonly=False) as store:
+        erased = forget_contact(store, args.address)
+    print(
+        f"Forgot {safe_text(args.address)}: identity and {erased['activities']:,} activities"
+        " erased; email statistics unchanged."
+    )
+    return 0

@@ -1,0 +1,337 @@
+"""Support lookup: fuzzy contact search, the contact card, the timeline, forgetting.
+
+Search is fast on a million contacts because it never scans them: candidates come
+from indexes only, then a few hundred are scored.
+
+1. an exact address (``email = ?``) ranks first; an address prefix uses the unique
+   index on ``contacts.email``;
+2. every word of the query is scored with rapidfuzz against ``name_vocab`` — the
+   distinct first and last names, a small table the schema keeps by trigger — which
+   finds typos ("Jonh" → "john") and prefixes ("mar" → "maria", "martin");
+3. contacts whose first/last name is one of the matched names come from the
+   expression indexes on ``lower(first_name)`` / ``lower(last_name)``;
+4. the candidates are scored on name and address apart, the better of the two wins.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from rapidfuzz import fuzz, process
+from rapidfuzz.utils import default_process
+
+from journeytui.errors import UserError
+from journeytui.store import Store
+from journeytui.timefmt import iso_time
+
+Key = tuple[int, int]
+
+WORD_CANDIDATES = 12  # vocabulary matches kept per query word
+PER_NAME_LIMIT = 60  # contacts fetched per matched name (pair)
+VOCAB_CUTOFF = 72  # rapidfuzz ratio a vocabulary value needs
+
+
+@dataclass(frozen=True)
+class ContactMatch:
+    id: int
+    address: str
+    name: str
+    score: float
+
+
+@dataclass
+class Subscription:
+    list_name: str
+    status: str
+    changed_at: int
+
+
+@dataclass
+class ContactCard:
+    id: int
+    address: str
+    first_name: str
+    last_name: str
+    consent: bool
+    consent_at: int | None
+    unsubscribed_all: bool
+    unsubscribed_all_at: int | None
+    subscriptions: list[Subscription] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "address": self.address,
+            "first_name": self.first_name,
+            "last_name": self.last_name,
+            "tracking_consent": self.consent,
+            "consent_changed_at": iso_time(self.consent_at),
+            "unsubscribed_from_all": self.unsubscribed_all,
+            "unsubscribed_from_all_at": iso_time(self.unsubscribed_all_at),
+            "subscriptions": [
+                {"list": s.list_name, "status": s.status, "changed_at": iso_time(s.changed_at)}
+                for s in self.subscriptions
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class TimelineRow:
+    id: int
+    at: int
+    email: str | None
+    activity: str
+    value: str | None
+    bot: bool
+    machine: bool
+
+    @property
+    def key(self) -> Key:
+        return (self.at, self.id)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "time": iso_time(self.at),
+            "email": self.email,
+            "activity": self.activity,
+            "value": self.value,
+            "suspected_bot": self.bot,
+            "machine_open": self.machine,
+        }
+
+
+# -- search -----------------------------------------------------------------------
+class _Vocab:
+    """The name vocabulary of one store file, cached until it grows."""
+
+    def __init__(self, values: list[str]) -> None:
+        self.values = sorted(values)
+        self.processed = [default_process(v) for v in self.values]
+        # a multi-part name ("de la cruz", "anne-marie") is found by each part too
+        self.parts: dict[str, set[str]] = {}
+        for v in self.values:
+            for part in re.split(r"[\s\-']+", v):
+                if part and part != v:
+                    self.parts.setdefault(part, set()).add(v)
+        self.part_keys = sorted(self.parts)
+
+    def match(self, word: str) -> dict[str, float]:
+        """Vocabulary values close to *word*, with a score out of 100."""
+        found: dict[str, float] = {}
+        w = word.lower()
+        for values, keys in ((self.values, None), (self.part_keys, self.parts)):
+            i = bisect.bisect_left(values, w)
+            while i < len(values) and values[i].startswith(w) and len(found) < 200:
+                targets = keys[values[i]] if keys else {values[i]}
+                for t in targets:
+                    score = 100.0 if values[i] == w else 90.0 + 10.0 * len(w) / len(values[i])
+                    found[t] = max(found.get(t, 0.0), score)
+                i += 1
+        if len(w) >= 3:
+            hits = process.extract(
+                default_process(word),
+                self.processed,
+                scorer=fuzz.ratio,
+                processor=None,
+                limit=WORD_CANDIDATES,
+                score_cutoff=VOCAB_CUTOFF,
+            )
+            for _, score, idx in hits:
+                v = self.values[idx]
+                found[v] = max(found.get(v, 0.0), float(score))
+        best = sorted(found.items(), key=lambda kv: -kv[1])[: WORD_CANDIDATES * 2]
+        return dict(best)
+
+
+_vocab_cache: dict[str, tuple[int, _Vocab]] = {}
+_vocab_lock = threading.Lock()
+
+
+def _vocab(store: Store) -> _Vocab:
+    size = int(store.conn.execute("SELECT count(*) FROM name_vocab").fetchone()[0])
+    key = f"{store.path.resolve()}:{store.token_key.hex()}"
+    with _vocab_lock:
+        cached = _vocab_cache.get(key)
+        if cached and cached[0] == size:
+            return cached[1]
+    vocab = _Vocab([r[0] for r in store.conn.execute("SELECT value FROM name_vocab")])
+    with _vocab_lock:
+        _vocab_cache[key] = (size, vocab)
+    return vocab
+
+
+_WORD = re.compile(r"[^\W_]+(?:['\-][^\W_]+)*", re.UNICODE)
+_SELECT = "SELECT id, email, trim(first_name || ' ' || last_name) FROM contacts"
+
+
+def search_contacts(store: Store, query: str, limit: int = 50) -> list[ContactMatch]:
+    """The best matches for part of a name or address, best first (exact address first)."""
+    q = query.strip()
+    if not q:
+        return []
+    ql = q.lower()
+    c = store.conn
+    rows: dict[int, tuple[str, str]] = {}
+    exact: set[int] = set()
+
+    for cid, address, name in c.execute(_SELECT + " WHERE email = ?", (ql,)):
+        rows[cid] = (address, name)
+        exact.add(cid)
+    if len(ql) >= 2:
+        for cid, address, name in c.execute(
+            _SELECT + " WHERE email >= ? AND email < ? ORDER BY email LIMIT ?",
+            (ql, ql + "\U0010ffff", limit),
+        ):
+            rows[cid] = (address, name)
+
+    # the local part of an address reads like a name: "jane.doe@x" -> jane, doe
+    words = [w for w in _WORD.findall(q.split("@", 1)[0] if "@" in q else q) if w]
+    vocab = _vocab(store)
+    matched = [vocab.match(w) for w in words[:4]]
+    matched = [m for m in matched if m]
+    if len(matched) >= 2:
+        a, b = matched[0], matched[1]
+        pairs = sorted(
+            ((x, y, sa + sb) for x, sa in a.items() for y, sb in b.items()),
+            key=lambda t: -t[2],
+        )[:12]
+        for x, y, _ in pairs:
+            for cid, address, name in c.execute(
+                _SELECT + " WHERE (lower(first_name) = ? AND lower(last_name) = ?)"
+                " OR (lower(first_name) = ? AND lower(last_name) = ?) LIMIT ?",
+                (x, y, y, x, PER_NAME_LIMIT),
+            ):
+                rows[cid] = (address, name)
+    if matched and len(rows) < limit * 2:
+        for value, _ in sorted(matched[0].items(), key=lambda kv: -kv[1])[:6]:
+            for cid, address, name in c.execute(
+                _SELECT + " WHERE lower(first_name) = ? LIMIT ?", (value, PER_NAME_LIMIT)
+            ):
+                rows[cid] = (address, name)
+            for cid, address, name in c.execute(
+                _SELECT + " WHERE lower(last_name) = ? LIMIT ?", (value, PER_NAME_LIMIT)
+            ):
+                rows[cid] = (address, name)
+
+    scored: list[ContactMatch] = []
+    pq = default_process(q)
+    for cid, (address, name) in rows.items():
+        if cid in exact:
+            score = 200.0
+        else:
+            name_score = fuzz.token_set_ratio(pq, default_process(name)) if name else 0.0
+            addr_score = fuzz.ratio(ql, address)
+            if address.startswith(ql):
+                addr_score = max(addr_score, 95.0 + 5.0 * len(ql) / len(address))
+            score = max(name_score, addr_score)
+        scored.append(ContactMatch(cid, address, name, round(score, 1)))
+    scored.sort(key=lambda m: (-m.score, m.name.lower(), m.address))
+    return scored[:limit]
+
+
+# -- card and timeline ------------------------------------------------------------
+def find_contact(store: Store, address: str) -> int:
+    row = store.conn.execute(
+        "SELECT id FROM contacts WHERE email = ?", (address.strip().lower(),)
+    ).fetchone()
+    if row is None:
+        raise UserError(f"no contact with address {address!r} in {store.path}")
+    return int(row[0])
+
+
+def contact_card(store: Store, contact_id: int) -> ContactCard:
+    row = store.conn.execute(
+        "SELECT id, email, first_name, last_name, consent, consent_at, unsubscribed_all,"
+        " unsubscribed_all_at FROM contacts WHERE id = ?",
+        (contact_id,),
+    ).fetchone()
+    if row is None:
+        raise UserError(f"contact #{contact_id} does not exist (forgotten?)")
+    card = ContactCard(
+        row[0], row[1], row[2], row[3], bool(row[4]), row[5], bool(row[6]), row[7]
+    )
+    card.subscriptions = [
+        Subscription(*r)
+        for r in store.conn.execute(
+            "SELECT l.name, s.status, s.changed_at FROM subscriptions s"
+            " JOIN lists l ON l.id = s.list_id WHERE s.contact_id = ? ORDER BY l.name",
+            (contact_id,),
+        )
+    ]
+    return card
+
+
+def timeline(
+    store: Store, contact_id: int, *, before: Key | None = None, limit: int | None = 200
+) -> list[TimelineRow]:
+    """The contact's activities with their emails and links, newest first (keyset paged)."""
+    where = "a.contact_id = ?"
+    params: list[Any] = [contact_id]
+    if before is not None:
+        where += " AND (a.at, a.id) < (?, ?)"
+        params.extend(before)
+    sql = (
+        "SELECT a.id, a.at, e.name, a.kind,"
+        " CASE WHEN a.kind = 'unsubscribe' AND a.list_id IS NOT NULL THEN l.name"
+        "      WHEN a.kind = 'confirm' THEN l.name ELSE a.value END,"
+        " a.bot, a.machine"
+        " FROM activities a LEFT JOIN emails e ON e.id = a.email_id"
+        " LEFT JOIN lists l ON l.id = a.list_id"
+        f" WHERE {where} ORDER BY a.at DESC, a.id DESC"
+    )
+    if limit is not None:
+        sql += " LIMIT ?"
+        params.append(limit)
+    return [
+        TimelineRow(r[0], r[1], r[2], r[3], r[4], bool(r[5]), bool(r[6]))
+        for r in store.conn.execute(sql, params)
+    ]
+
+
+def count_timeline(store: Store, contact_id: int) -> int:
+    return int(
+        store.conn.execute(
+            "SELECT count(*) FROM activities WHERE contact_id = ?", (contact_id,)
+        ).fetchone()[0]
+    )
+
+
+# -- forgetting -------------------------------------------------------------------
+def forget_contact(store: Store, address: str) -> dict[str, int]:
+    """Erase a contact's identity and activities; the statistics stay as they were.
+
+    Sends stay counted without a contact; anonymous counters never had one.  Deleted
+    pages are overwritten (``secure_delete``) and the WAL is checkpointed, so the
+    address and name do not linger in the file.
+    """
+    contact_id = find_contact(store, address)
+    c = store.conn
+    c.execute("PRAGMA secure_delete = ON")
+    try:
+        with store.transaction():
+            row = c.execute(
+                "SELECT lower(first_name), lower(last_name) FROM contacts WHERE id = ?",
+                (contact_id,),
+            ).fetchone()
+            activities = c.execute(
+                "DELETE FROM activities WHERE contact_id = ?", (contact_id,)
+            ).rowcount
+            c.execute("DELETE FROM contacts WHERE id = ?", (contact_id,))
+            for value in set(row):
+                c.execute(
+                    "DELETE FROM name_vocab WHERE value = ? AND NOT EXISTS"
+                    " (SELECT 1 FROM contacts WHERE lower(first_name) = ?)"
+                    " AND NOT EXISTS (SELECT 1 FROM contacts WHERE lower(last_name) = ?)",
+                    (value, value, value),
+                )
+    finally:
+        c.execute("PRAGMA secure_delete = OFF")
+    c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return {"activities": activities}
