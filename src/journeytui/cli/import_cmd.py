@@ -1,0 +1,102 @@
+"""`journeytui import sendgrid FILE… [--email NAME]` and `journeytui import contacts FILE.csv`.
+
+Each import is one transaction.  A store that does not exist yet is created (and the
+output says so); if the import then fails, the new file is removed again, so a failed
+import leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from journeytui.cli import db_path
+from journeytui.importers._report import ImportReport, printable
+from journeytui.store import Store
+
+_Run = Callable[[Store, argparse.Namespace], ImportReport]
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    parser = sub.add_parser(
+        "import",
+        parents=[common],
+        help="import SendGrid events or contacts (each import is one transaction)",
+        description="Import real data. Each import is one transaction: a malformed file "
+        "changes nothing. A store that does not exist yet is created.",
+    )
+    kinds = parser.add_subparsers(dest="import_kind", metavar="KIND", required=True)
+
+    sg = kinds.add_parser(
+        "sendgrid",
+        parents=[common],
+        help="SendGrid Event Webhook payloads (a JSON array, or one event per line)",
+        description="Import SendGrid Event Webhook payloads: a JSON array of events, or "
+        "one JSON event per line. Events already imported (same sg_event_id) are skipped, "
+        "so importing a file twice changes nothing. An event belongs to the email named "
+        "by marketing_campaign_name, else marketing_campaign_id, else its first "
+        "category, else --email NAME.",
+    )
+    sg.add_argument("files", nargs="+", metavar="FILE", help="event files to import")
+    sg.add_argument(
+        "--email", metavar="NAME", help="the email for events that name no campaign or category"
+    )
+    sg.add_argument("--json", action="store_true", help="print the report as JSON")
+    sg.set_defaults(func=run_sendgrid)
+
+    ct = kinds.add_parser(
+        "contacts",
+        parents=[common],
+        help="contacts CSV: email,first_name,last_name,tracking_consent,lists",
+        description="Import contacts from CSV with the header "
+        "email,first_name,last_name,tracking_consent,lists (any order; consent yes/no, "
+        "true/false or 1/0; lists separated by ';'). Re-importing updates names and "
+        "grants or revokes consent. Any bad row refuses the whole file.",
+    )
+    ct.add_argument("file", metavar="FILE.csv", help="the CSV file")
+    ct.add_argument("--json", action="store_true", help="print the report as JSON")
+    ct.set_defaults(func=run_contacts)
+
+
+def _run(args: argparse.Namespace, run: _Run, labels: dict[str, str], unit: str) -> int:
+    path = Path(db_path(args))
+    created = not path.exists()
+    store = Store.create(path) if created else Store.open(path)
+    try:
+        report = run(store, args)
+    except BaseException:
+        store.close()
+        if created:
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(str(path) + suffix).unlink(missing_ok=True)
+        raise
+    store.close()
+    if created:
+        report.notes.insert(0, f"Created a new store {printable(str(path), 200)}.")
+    if args.json:
+        data = {"db": str(path), "created_store": created, **report.to_dict()}
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+    else:
+        print("\n".join(report.lines(labels, unit=unit)))
+        print(f"Store: {printable(str(path), 200)} (one transaction, committed).")
+    return 0
+
+
+def run_sendgrid(args: argparse.Namespace) -> int:
+    from journeytui.importers.sendgrid import LABELS, import_sendgrid
+
+    def run(store: Store, a: argparse.Namespace) -> ImportReport:
+        return import_sendgrid(store, a.files, default_email=a.email)
+
+    return _run(args, run, LABELS, "events")
+
+
+def run_contacts(args: argparse.Namespace) -> int:
+    from journeytui.importers.contacts_csv import LABELS, import_contacts
+
+    def run(store: Store, a: argparse.Namespace) -> ImportReport:
+        return import_contacts(store, a.file)
+
+    return _run(args, run, LABELS, "rows")
