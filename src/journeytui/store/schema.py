@@ -205,6 +205,63 @@ MIGRATIONS: list[str] = [
         saved_at   INTEGER NOT NULL,
         PRIMARY KEY (journey_id, version)
     ) WITHOUT ROWID;
+
+    -- ---- Journey engine (issue 3, journeytui.domain.engine) -------------------
+    -- Where each contact stands in each journey.  One row per contact the engine
+    -- has seen (it has at least one activity); stage IS NULL = not in the journey
+    -- (yet).  stage/since are the position as of the last evaluation time; state is
+    -- the engine's private per-contact state (JSON) to continue incrementally.
+    CREATE TABLE journey_positions (
+        journey_id INTEGER NOT NULL REFERENCES journeys(id) ON DELETE CASCADE,
+        contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+        stage      TEXT,                        -- current stage name, NULL = not entered
+        since      INTEGER,                     -- when the current stage was entered
+        state      TEXT NOT NULL,
+        PRIMARY KEY (journey_id, contact_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX journey_positions_stage ON journey_positions(journey_id, stage, since);
+
+    -- Every move: from_stage NULL = entry into the first stage.  The triggering
+    -- event is activity_id (a contact activity) or send_id (an inactivity check at a
+    -- send); both NULL = the check at evaluation time.  provisional = 1 for moves
+    -- made by the check at evaluation time (redone at every evaluation).
+    CREATE TABLE journey_moves (
+        id          INTEGER PRIMARY KEY,
+        journey_id  INTEGER NOT NULL REFERENCES journeys(id) ON DELETE CASCADE,
+        contact_id  INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+        from_stage  TEXT,
+        to_stage    TEXT NOT NULL,
+        transition  INTEGER,                    -- 1-based index in the definition; NULL = entry
+        at          INTEGER NOT NULL,
+        activity_id INTEGER REFERENCES activities(id) ON DELETE SET NULL,
+        send_id     INTEGER REFERENCES sends(id) ON DELETE SET NULL,
+        email_id    INTEGER REFERENCES emails(id) ON DELETE SET NULL,
+        provisional INTEGER NOT NULL DEFAULT 0 CHECK (provisional IN (0, 1))
+    );
+    CREATE INDEX journey_moves_contact ON journey_moves(journey_id, contact_id, at);
+    CREATE INDEX journey_moves_email ON journey_moves(journey_id, transition, email_id);
+
+    -- Per journey, stage and email: clicks by contacts while in that stage, and how
+    -- many of them moved the contact (the funnel's "clicks with no move").
+    CREATE TABLE journey_click_stats (
+        journey_id INTEGER NOT NULL REFERENCES journeys(id) ON DELETE CASCADE,
+        stage      TEXT NOT NULL,
+        email_id   INTEGER NOT NULL REFERENCES emails(id) ON DELETE CASCADE,
+        clicks     INTEGER NOT NULL DEFAULT 0,
+        moved      INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (journey_id, stage, email_id)
+    ) WITHOUT ROWID;
+
+    -- What the engine has processed per journey: high-water marks of activities.id
+    -- and sends.id, the definition version, and the evaluation time ("now").
+    CREATE TABLE journey_progress (
+        journey_id   INTEGER PRIMARY KEY REFERENCES journeys(id) ON DELETE CASCADE,
+        version      INTEGER NOT NULL,
+        activity_hwm INTEGER NOT NULL,
+        send_hwm     INTEGER NOT NULL,
+        evaluated_at INTEGER NOT NULL
+    );
+    -- ---- end of journey engine tables ------------------------------------------
     """,
 ]
 
