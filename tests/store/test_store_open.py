@@ -1,0 +1,111 @@
+"""Opening stores: missing, corrupt, foreign, newer, read-only — clear words, nothing touched."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from journeytui.store import SCHEMA_VERSION, Store, StoreError
+
+
+def _digest(path: Path) -> bytes:
+    return path.read_bytes()
+
+
+def test_create_sets_version_wal_and_app(tmp_path: Path) -> None:
+    s = Store.create(tmp_path / "a.db")
+    assert s.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert s.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert s.meta("app") == "journeytui"
+    s.close()
+    again = Store.open(tmp_path / "a.db")
+    assert again.meta("app") == "journeytui"
+    again.close()
+
+
+def test_missing_store_is_named_and_not_created(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="no such store"):
+        Store.open(tmp_path / "nope.db")
+    assert not (tmp_path / "nope.db").exists()
+
+
+def test_corrupt_file_is_refused_untouched(tmp_path: Path) -> None:
+    p = tmp_path / "junk.db"
+    p.write_bytes(b"this is not a database at all" * 100)
+    before = _digest(p)
+    with pytest.raises(StoreError, match="junk.db"):
+        Store.open(p)
+    assert _digest(p) == before
+
+
+def test_foreign_sqlite_is_refused_untouched(tmp_path: Path) -> None:
+    p = tmp_path / "other.db"
+    conn = sqlite3.connect(p)
+    conn.execute("CREATE TABLE invoices (id INTEGER)")
+    conn.commit()
+    conn.close()
+    before = _digest(p)
+    with pytest.raises(StoreError, match="not a journeytui store"):
+        Store.open(p)
+    assert _digest(p) == before
+
+
+def test_newer_store_is_refused_untouched(tmp_path: Path) -> None:
+    p = tmp_path / "new.db"
+    Store.create(p).close()
+    conn = sqlite3.connect(p)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.commit()
+    conn.close()
+    before = _digest(p)
+    with pytest.raises(StoreError, match="newer journeytui"):
+        Store.open(p)
+    assert _digest(p) == before
+
+
+def test_read_only_file_opens_for_reading_and_refuses_writes(tmp_path: Path) -> None:
+    p = tmp_path / "ro.db"
+    s = Store.create(p)
+    s.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    s.close()
+    os.chmod(p, 0o444)
+    try:
+        if os.access(p, os.W_OK):
+            pytest.skip("running as a user who can write read-only files")
+        ro = Store.open(p)
+        assert ro.readonly
+        assert ro.meta("app") == "journeytui"
+        with pytest.raises(StoreError, match="read-only"):
+            with ro.transaction():
+                pass
+        ro.close()
+    finally:
+        os.chmod(p, 0o644)
+
+
+def test_transaction_rolls_back_everything(store: Store) -> None:
+    with pytest.raises(RuntimeError):
+        with store.transaction() as c:
+            c.execute("INSERT INTO lists(name) VALUES ('A')")
+            raise RuntimeError("boom")
+    assert store.count("lists") == 0
+
+
+def test_directory_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="directory"):
+        Store.open(tmp_path)
+
+
+def test_readonly_open_refuses_writes(tmp_path: Path) -> None:
+    p = tmp_path / "ro2.db"
+    Store.create(p).close()
+    ro = Store.open(p, readonly=True)
+    with pytest.raises(StoreError, match="read-only"):
+        with ro.transaction():
+            pass
+    with pytest.raises(sqlite3.OperationalError):
+        ro.conn.execute("INSERT INTO lists(name) VALUES ('x')")
+    ro.close()
