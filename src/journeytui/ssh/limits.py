@@ -1,0 +1,74 @@
+"""Connection rate limits per address and the count of demo seats."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+
+class RateLimiter:
+    """A token bucket per client address.
+
+    Each address starts with *burst* tokens; a connection takes one; tokens come back
+    at *per_minute* a minute up to *burst*.  A connection with no token is refused.
+    """
+
+    def __init__(
+        self,
+        per_minute: float,
+        burst: int,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.rate = per_minute / 60.0
+        self.burst = float(burst)
+        self.clock = clock
+        self._buckets: dict[str, tuple[float, float]] = {}  # addr -> (tokens, at)
+
+    def allow(self, addr: str) -> bool:
+        now = self.clock()
+        tokens, at = self._buckets.get(addr, (self.burst, now))
+        tokens = min(self.burst, tokens + (now - at) * self.rate)
+        allowed = tokens >= 1.0
+        if allowed:
+            tokens -= 1.0
+        self._buckets[addr] = (tokens, now)
+        if len(self._buckets) > 10_000:
+            self._forget_full(now)
+        return allowed
+
+    def retry_after(self, addr: str) -> float:
+        """Seconds until *addr* has a token again (0 if it has one now)."""
+        now = self.clock()
+        tokens, at = self._buckets.get(addr, (self.burst, now))
+        tokens = min(self.burst, tokens + (now - at) * self.rate)
+        return 0.0 if tokens >= 1.0 else (1.0 - tokens) / self.rate
+
+    def _forget_full(self, now: float) -> None:
+        """Drop buckets that have refilled: they hold nothing a new bucket would not."""
+        for addr, (tokens, at) in list(self._buckets.items()):
+            if tokens + (now - at) * self.rate >= self.burst:
+                del self._buckets[addr]
+
+
+class Seats:
+    """At most *limit* sessions at once."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.taken = 0
+
+    @property
+    def full(self) -> bool:
+        return self.taken >= self.limit
+
+    def take(self) -> bool:
+        if self.full:
+            return False
+        self.taken += 1
+        return True
+
+    def give_back(self) -> None:
+        self.taken = max(0, self.taken - 1)
+
+    def message(self) -> str:
+        return f"journeytui: all {self.limit} demo seats are taken, try again in a minute"

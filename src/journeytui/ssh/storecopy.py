@@ -1,0 +1,76 @@
+"""A private copy of the store for one session, made fast and consistently.
+
+The source is opened read-only and a read transaction is held while copying, so no
+writer can change what is copied.  When the source has no write-ahead log with
+frames in it, the database file alone is the whole store and is copied by the
+kernel (``shutil.copyfile``); otherwise SQLite's backup API copies the pages as of
+that transaction, WAL frames included.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import tempfile
+from pathlib import Path
+
+from journeytui.store import Store, StoreError
+
+COPY_NAME = "journeys.db"
+
+
+def check_source(path: Path) -> None:
+    """Raise :class:`StoreError` unless *path* is a journeytui store we can read."""
+    store = Store.open(path, readonly=True)
+    store.close()
+
+
+def copy_store(source: Path, temp_root: Path | None = None) -> Path:
+    """Copy *source* into a new private temp directory and return the copy's path.
+
+    The caller removes the directory (``remove_copy``) when the session ends.
+    """
+    workdir = Path(tempfile.mkdtemp(prefix="journeytui-ssh-", dir=temp_root))
+    dest = workdir / COPY_NAME
+    try:
+        _copy(source, dest)
+    except BaseException:
+        shutil.rmtree(workdir, ignore_errors=True)
+        raise
+    return dest
+
+
+def remove_copy(copy: Path) -> None:
+    """Remove the temp directory that :func:`copy_store` made for *copy*."""
+    workdir = copy.parent
+    if workdir.name.startswith("journeytui-ssh-"):
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _copy(source: Path, dest: Path) -> None:
+    uri = f"file:{source.resolve()}?mode=ro"
+    try:
+        src = sqlite3.connect(uri, uri=True, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise StoreError(f"{source}: cannot open for a session copy: {exc}") from None
+    try:
+        src.execute("PRAGMA busy_timeout = 5000")
+        src.execute("BEGIN")
+        src.execute("SELECT count(*) FROM sqlite_master").fetchone()  # takes the read lock
+        wal = Path(str(source) + "-wal")
+        wal_frames = wal.exists() and wal.stat().st_size > 0
+        if not wal_frames:
+            shutil.copyfile(source, dest)
+        else:
+            dst = sqlite3.connect(dest, isolation_level=None)
+            try:
+                src.backup(dst)
+            finally:
+                dst.close()
+        src.execute("COMMIT")
+    except sqlite3.Error as exc:
+        raise StoreError(f"{source}: cannot copy for a session: {exc}") from None
+    finally:
+        src.close()
+    os.chmod(dest, 0o600)

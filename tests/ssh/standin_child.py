@@ -1,0 +1,98 @@
+"""A stand-in for the app in serve-ssh tests: a tiny full-screen terminal program.
+
+It shows its terminal size, pid, TERM/NO_COLOR/COLORTERM and the last keys, and
+reacts to keys:  q  quit (0)   x  quit with status 3   w  write a contact row to
+its store   h  ignore SIGHUP and SIGTERM   s  start a grandchild (sleep) in its
+process group.  On a resize (SIGWINCH) it redraws at the new size.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import sqlite3
+import subprocess
+import sys
+import termios
+import time
+import tty
+
+state = {"resized": True, "keys": "", "note": "", "grandchild": 0}
+
+
+def on_winch(signum: int, frame: object) -> None:
+    state["resized"] = True
+
+
+def draw(db: str) -> None:
+    cols, rows = os.get_terminal_size(1)
+    lines = [
+        f"STANDIN size={cols}x{rows}",
+        f"pid={os.getpid()} grandchild={state['grandchild']}",
+        (
+            f"TERM={os.environ.get('TERM', '-')} NO_COLOR={os.environ.get('NO_COLOR', '-')} "
+            f"COLORTERM={os.environ.get('COLORTERM', '-')}"
+        ),
+        f"keys={state['keys'][-20:]}",
+        f"note={state['note']}",
+        f"db={db}",
+    ]
+    out = "\x1b[H\x1b[2J" + "".join(f"\x1b[{i + 1};1H{line}" for i, line in enumerate(lines))
+    out += f"\x1b[{rows};1HBOTTOM row {rows}"
+    os.write(1, out.encode())
+
+
+def main() -> int:
+    db = sys.argv[sys.argv.index("--db") + 1]
+    signal.signal(signal.SIGWINCH, on_winch)
+    saved = termios.tcgetattr(0)
+    tty.setraw(0)
+    os.write(1, b"\x1b[?1049h\x1b[?25l")
+    try:
+        while True:
+            if state["resized"]:
+                state["resized"] = False
+                draw(db)
+            try:
+                ready, _, _ = select.select([0], [], [], 0.05)
+            except InterruptedError:
+                continue
+            if not ready:
+                continue
+            data = os.read(0, 1024)
+            if not data:
+                return 0
+            state["keys"] += data.decode(errors="replace").replace("\x1b", "^[")
+            for ch in data.decode(errors="replace"):
+                if ch == "q":
+                    return 0
+                if ch == "x":
+                    return 3
+                if ch == "w":
+                    with sqlite3.connect(db) as conn:
+                        conn.execute(
+                            "INSERT INTO contacts(email, created_at) VALUES (?, ?)",
+                            (f"visitor-{os.getpid()}@example.com", int(time.time())),
+                        )
+                    state["note"] = "wrote contact"
+                if ch == "h":
+                    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+                    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+                    state["note"] = "ignoring SIGHUP and SIGTERM"
+                if ch == "s":
+                    gc = subprocess.Popen(
+                        ["sleep", "60"],
+                        stdin=subprocess.DEVNULL,
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL,
+                    )
+                    state["grandchild"] = gc.pid
+            draw(db)
+    finally:
+        os.write(1, b"\x1b[?25h\x1b[?1049l")
+        termios.tcsetattr(0, termios.TCSADRAIN, saved)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
