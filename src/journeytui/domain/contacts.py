@@ -167,7 +167,7 @@ def _vocab(store: Store) -> _Vocab:
     return vocab
 
 
-_WORD = re.compile(r"[^\W_]+(?:['\-][^\W_]+)*", re.UNICODE)
+_WORD = re.compile(r"[^\W\d_]+(?:['\-][^\W\d_]+)*", re.UNICODE)
 _SELECT = "SELECT id, email, trim(first_name || ' ' || last_name) FROM contacts"
 
 
@@ -204,9 +204,13 @@ def search_contacts(store: Store, query: str, limit: int = 50) -> list[ContactMa
         )[:12]
         for x, y, _ in pairs:
             for cid, address, name in c.execute(
-                _SELECT + " WHERE (lower(first_name) = ? AND lower(last_name) = ?)"
-                " OR (lower(first_name) = ? AND lower(last_name) = ?) LIMIT ?",
-                (x, y, y, x, PER_NAME_LIMIT),
+                _SELECT + " WHERE lower(first_name) = ? AND lower(last_name) = ? LIMIT ?",
+                (x, y, PER_NAME_LIMIT),
+            ):
+                rows[cid] = (address, name)
+            for cid, address, name in c.execute(
+                _SELECT + " WHERE lower(last_name) = ? AND lower(first_name) = ? LIMIT ?",
+                (x, y, PER_NAME_LIMIT),
             ):
                 rows[cid] = (address, name)
     if matched and len(rows) < limit * 2:

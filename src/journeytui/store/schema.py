@@ -40,8 +40,8 @@ MIGRATIONS: list[str] = [
         unsubscribed_all_at INTEGER,
         created_at          INTEGER NOT NULL
     );
-    CREATE INDEX contacts_first_lc ON contacts(lower(first_name));
-    CREATE INDEX contacts_last_lc ON contacts(lower(last_name));
+    CREATE INDEX contacts_first_lc ON contacts(lower(first_name), lower(last_name));
+    CREATE INDEX contacts_last_lc ON contacts(lower(last_name), lower(first_name));
 
     -- Distinct lower-cased first and last names: the small vocabulary that fuzzy
     -- contact search scores before it looks contacts up by index.
