@@ -27,7 +27,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         description="Import real data. Each import is one transaction: a malformed file "
         "changes nothing. A store that does not exist yet is created.",
     )
-    kinds = parser.add_subparsers(dest="import_kind", metavar="KIND", required=True)
+    kinds = parser.add_subparsers(dest="import_kind", metavar="{sendgrid,contacts}", required=True)
 
     sg = kinds.add_parser(
         "sendgrid",
