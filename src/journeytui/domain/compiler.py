@@ -1,0 +1,366 @@
+"""Compiling a journey once into plain closures over a per-contact state list.
+
+The engine's hot loop sees only tuples and lists: an event row is
+``(contact_id, at, src, id, kind, email_id, link_id, list_id, value)`` with
+``src`` 0 for a send (kind ``"send"``) and 1 for a contact activity.
+
+A contact's state is a list: ``[stage, since, last_at, last_src, last_id, slot…]``
+where stage is the stage index (-1: not entered), since the time the current stage
+was entered, ``last_*`` the key of the last event processed (for incremental
+advances) and one slot per distinct leaf:
+
+* most leaves: the time of the latest matching event (or None);
+* ``clicks_at_least``: the times of the latest K clicks;
+* ``no_click_in_last``: ``[[email_id, clicked], …]`` for the last N distinct
+  campaigns received, and the verdict taken at the last send.
+
+Each condition becomes ``f(state, t, final) -> bool``.  ``final`` is true for the
+check at evaluation time (no event).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from journeytui.domain.conditions import (
+    has_not,
+    iter_leaves,
+    node_key,
+    spec_of,
+    url_matches,
+)
+from journeytui.domain.journey_model import Journey
+
+DAY = 86_400
+STAGE, SINCE, LAST_AT, LAST_SRC, LAST_ID, BASE = 0, 1, 2, 3, 4, 5
+
+Row = tuple[Any, ...]
+Pred = Callable[[list[Any], int, bool], bool]
+Updater = Callable[[list[Any], Row], None]
+
+
+@dataclass
+class FinalContext:
+    """Current subscription state, consulted by the check at evaluation time."""
+
+    unsub_all: dict[int, int] = field(default_factory=dict)  # contact -> at
+    unsub_lists: dict[int, dict[int, int]] = field(default_factory=dict)  # contact -> list -> at
+    contact: int = 0
+
+
+@dataclass
+class Compiled:
+    journey: Journey
+    stage_names: list[str]
+    nslots: int
+    updaters: dict[str, tuple[Updater, ...]]
+    post_send: tuple[Updater, ...]
+    entry: Pred
+    entry_kinds: frozenset[str] | None
+    # per stage: (pred, to_stage, transition number (1-based), kinds or None = always)
+    out: list[list[tuple[Pred, int, int, frozenset[str] | None]]]
+    final: FinalContext
+    slot_init: list[Callable[[], Any]]
+
+    def new_state(self) -> list[Any]:
+        return [-1, None, None, None, None] + [f() for f in self.slot_init]
+
+
+class _Ctx:
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.emails = dict(conn.execute("SELECT name, id FROM emails").fetchall())
+        self.lists = dict(conn.execute("SELECT name, id FROM lists").fetchall())
+        self._links: list[tuple[int, int, str]] | None = None
+
+    def email_id(self, name: str | None) -> int | None:
+        if name is None:
+            return None
+        return self.emails.get(name, -1)  # a vanished email matches nothing
+
+    def list_id(self, name: str | None) -> int | None:
+        if name is None:
+            return None
+        return self.lists.get(name, -1)
+
+    def links(self) -> list[tuple[int, int, str]]:
+        if self._links is None:
+            self._links = self.conn.execute("SELECT id, email_id, url FROM links").fetchall()
+        return self._links
+
+
+def _all(fs: list[Pred]) -> Pred:
+    if len(fs) == 1:
+        return fs[0]
+    if len(fs) == 2:
+        a, b = fs
+        return lambda st, t, fin: a(st, t, fin) and b(st, t, fin)
+
+    def f(st: list[Any], t: int, fin: bool) -> bool:
+        for g in fs:
+            if not g(st, t, fin):
+                return False
+        return True
+
+    return f
+
+
+def _any(fs: list[Pred]) -> Pred:
+    if len(fs) == 1:
+        return fs[0]
+    if len(fs) == 2:
+        a, b = fs
+        return lambda st, t, fin: a(st, t, fin) or b(st, t, fin)
+
+    def f(st: list[Any], t: int, fin: bool) -> bool:
+        for g in fs:
+            if g(st, t, fin):
+                return True
+        return False
+
+    return f
+
+
+def _latest(i: int, within: int | None) -> Pred:
+    if within is None:
+        return lambda st, t, fin: st[i] is not None
+    w = within * DAY
+    return lambda st, t, fin: st[i] is not None and st[i] >= t - w
+
+
+class _Builder:
+    def __init__(self, ctx: _Ctx, final: FinalContext) -> None:
+        self.ctx = ctx
+        self.final = final
+        self.slots: dict[Any, tuple[int, Pred]] = {}
+        self.updaters: dict[str, list[Updater]] = {}
+        self.post_send: list[Updater] = []
+        self.slot_init: list[Callable[[], Any]] = []
+
+    def _slot(self, init: Callable[[], Any]) -> int:
+        self.slot_init.append(init)
+        return BASE + len(self.slot_init) - 1
+
+    def _on(self, kind: str, fn: Updater) -> None:
+        self.updaters.setdefault(kind, []).append(fn)
+
+    def _latest_leaf(self, kind: str, match: Callable[[Row], bool] | None) -> int:
+        i = self._slot(lambda: None)
+        if match is None:
+            def upd(st: list[Any], row: Row) -> None:
+                st[i] = row[1]
+        else:
+            def upd(st: list[Any], row: Row) -> None:
+                if match(row):
+                    st[i] = row[1]
+        self._on(kind, upd)
+        return i
+
+    def compile(self, node: Any) -> Pred:
+        key = node_key(node)
+        if key == "all":
+            return _all([self.compile(p) for p in spec_of(node)])
+        if key == "any":
+            return _any([self.compile(p) for p in spec_of(node)])
+        if key == "not":
+            inner = self.compile(spec_of(node))
+            return lambda st, t, fin: not inner(st, t, fin)
+        cache_key = (key, spec_of(node))
+        if cache_key in self.slots:
+            return self.slots[cache_key][1]
+        i, pred = self._leaf(key, spec_of(node))
+        self.slots[cache_key] = (i, pred)
+        return pred
+
+    def _leaf(self, key: str, s: Any) -> tuple[int, Pred]:
+        ctx = self.ctx
+        if key == "clicked":
+            email = ctx.email_id(s.email)
+            match: Callable[[Row], bool] | None
+            if s.url is not None:
+                ok = frozenset(
+                    lid for lid, eid, url in ctx.links()
+                    if (email is None or eid == email) and url_matches(s.url, url, s.match)
+                )
+                match = lambda row: row[6] in ok  # noqa: E731
+            elif email is not None:
+                match = lambda row: row[5] == email  # noqa: E731
+            else:
+                match = None
+            i = self._latest_leaf("click", match)
+            return i, _latest(i, s.within_days)
+        if key == "opened":
+            email = ctx.email_id(s.email)
+            i = self._latest_leaf("open", None if email is None else (lambda row: row[5] == email))
+            return i, _latest(i, s.within_days)
+        if key == "reported_spam":
+            email = ctx.email_id(s.email)
+            i = self._latest_leaf("spam", None if email is None else (lambda row: row[5] == email))
+            return i, _latest(i, None)
+        if key == "confirmed":
+            lst = ctx.list_id(s.list)
+            i = self._latest_leaf("confirm", None if lst is None else (lambda row: row[7] == lst))
+            return i, _latest(i, None)
+        if key == "submitted_form":
+            form = s.form
+            i = self._latest_leaf("form", None if form is None else (lambda row: row[8] == form))
+            return i, _latest(i, s.within_days)
+        if key == "visited":
+            cache: dict[str, bool] = {}
+            pattern, how = s.url, s.match
+
+            def visited(row: Row) -> bool:
+                v = row[8] or ""
+                r = cache.get(v)
+                if r is None:
+                    r = cache[v] = url_matches(pattern, v, how)
+                return r
+
+            i = self._latest_leaf("visit", visited)
+            return i, _latest(i, s.within_days)
+        if key == "unsubscribed":
+            return self._unsubscribed(ctx.list_id(s.list))
+        if key == "clicks_at_least":
+            return self._clicks_at_least(s.count, s.within_days)
+        if key == "no_click_in_last":
+            return self._no_click(s.campaigns)
+        raise AssertionError(key)  # pragma: no cover
+
+    def _unsubscribed(self, lst: int | None) -> tuple[int, Pred]:
+        match = (lambda row: row[7] is None) if lst is None else (
+            lambda row: row[7] is None or row[7] == lst)
+        i = self._latest_leaf("unsubscribe", match)
+        fc = self.final
+
+        def pred(st: list[Any], t: int, fin: bool) -> bool:
+            if st[i] is not None:
+                return True
+            if not fin:
+                return False
+            at = fc.unsub_all.get(fc.contact)
+            if at is not None and at <= t:
+                return True
+            if lst is not None:
+                at = fc.unsub_lists.get(fc.contact, {}).get(lst)
+                return at is not None and at <= t
+            return False
+
+        return i, pred
+
+    def _clicks_at_least(self, k: int, days: int) -> tuple[int, Pred]:
+        i = self._slot(list)
+        w = days * DAY
+
+        def upd(st: list[Any], row: Row) -> None:
+            times = st[i]
+            times.append(row[1])
+            if len(times) > k:
+                del times[0]
+
+        self._on("click", upd)
+        return i, lambda st, t, fin: len(st[i]) >= k and st[i][0] >= t - w
+
+    def _no_click(self, n: int) -> tuple[int, Pred]:
+        i = self._slot(lambda: [[], False])
+
+        def at_send(st: list[Any], row: Row) -> None:  # before the checks
+            win, _ = st[i]
+            st[i][1] = len(win) >= n and not any(c for _, c in win)
+
+        def after_send(st: list[Any], row: Row) -> None:  # after the checks
+            win = st[i][0]
+            email = row[5]
+            clicked = False
+            for j, entry in enumerate(win):
+                if entry[0] == email:
+                    clicked = entry[1]
+                    del win[j]
+                    break
+            win.append([email, clicked])
+            if len(win) > n:
+                del win[0]
+
+        def on_click(st: list[Any], row: Row) -> None:
+            slot = st[i]
+            slot[1] = False
+            email = row[5]
+            for entry in slot[0]:
+                if entry[0] == email:
+                    entry[1] = True
+
+        self._on("send", at_send)
+        self.post_send.append(after_send)
+        self._on("click", on_click)
+
+        def pred(st: list[Any], t: int, fin: bool) -> bool:
+            if fin:
+                win = st[i][0]
+                return len(win) >= n and not any(c for _, c in win)
+            return bool(st[i][1])
+
+        return i, pred
+
+
+LEAF_KINDS = {
+    "clicked": {"click"},
+    "opened": {"open"},
+    "reported_spam": {"spam"},
+    "confirmed": {"confirm"},
+    "submitted_form": {"form"},
+    "visited": {"visit"},
+    "unsubscribed": {"unsubscribe"},
+    "clicks_at_least": {"click"},
+    "no_click_in_last": {"send", "click"},
+}
+
+
+def relevant_kinds(node: Any) -> frozenset[str] | None:
+    """Event kinds at which *node* can turn true; None = it can at any event.
+
+    Without ``not``, every leaf only turns true at an event of its own kind (time only
+    makes ``within_days`` facts false), so a transition need not be tried at others.
+    """
+    if has_not(node):
+        return None
+    kinds: set[str] = set()
+    for leaf in iter_leaves(node):
+        kinds |= LEAF_KINDS[node_key(leaf)]
+    return frozenset(kinds)
+
+
+def compile_journey(j: Journey, conn: sqlite3.Connection) -> Compiled:
+    ctx = _Ctx(conn)
+    final = FinalContext()
+    b = _Builder(ctx, final)
+    names = j.stage_names
+    index = {n: k for k, n in enumerate(names)}
+    entry = b.compile(j.entry)
+    order = sorted(range(len(j.transitions)), key=lambda k: (j.transitions[k].priority, k))
+    out: list[list[tuple[Pred, int, int, frozenset[str] | None]]] = [[] for _ in names]
+    compiled_when = {k: b.compile(j.transitions[k].when) for k in order}
+    for k in order:
+        t = j.transitions[k]
+        to = index[t.to]
+        kinds = relevant_kinds(t.when)
+        froms = (
+            [k for k, s in enumerate(j.stages) if not s.exit]
+            if t.from_ is None else [index[t.from_]]
+        )
+        for f in froms:
+            if f != to:
+                out[f].append((compiled_when[k], to, k + 1, kinds))
+    return Compiled(
+        journey=j,
+        stage_names=names,
+        nslots=len(b.slot_init),
+        updaters={k: tuple(v) for k, v in b.updaters.items()},
+        post_send=tuple(b.post_send),
+        entry=entry,
+        entry_kinds=relevant_kinds(j.entry),
+        out=out,
+        final=final,
+        slot_init=b.slot_init,
+    )

@@ -1,0 +1,249 @@
+"""The Journey model (the JSON schema of journey files and of stored definitions)
+and its validation, with messages that name the part that is wrong.
+
+A journey file::
+
+    {
+      "name": "Lead nurturing",
+      "goal": "Turn newsletter readers into sales conversations",
+      "stages": [{"name": "Browsing"}, {"name": "Interested"}, ...,
+                 {"name": "At-risk", "exit": true}],
+      "entry": {"any": [{"opened": {}}, {"clicked": {}}]},
+      "transitions": [
+        {"from": "Browsing", "to": "Interested", "priority": 10, "when": {...}},
+        {"from": null, "to": "At-risk", "priority": 1, "when": {...}}
+      ]
+    }
+
+``"from": null`` is a transition from any main-line stage (an exit such as
+At-risk); it is not tried in exit stages, so leaving an exit stage takes a
+transition of its own.  Stages
+marked ``"exit": true`` are shown beside the main line of the funnel; the others,
+in order, are the main line, and the first stage is where a contact enters.
+``entry`` (default: any open or click) is the condition of that first step.
+Transitions are tried in ascending ``priority`` (ties: in file order).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from journeytui.domain import conditions as _conditions
+from journeytui.domain.conditions import (
+    Condition,
+    ConditionError,
+    StoreNames,
+    check_names,
+    default_entry,
+    dump,
+    render,
+)
+from journeytui.textsafe import safe_text
+
+
+class JourneyError(ConditionError):
+    """A journey definition that cannot be used (names the part and why)."""
+
+
+def _clean_name(value: str) -> str:
+    value = value.strip()
+    if any(ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0 for ch in value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+class _Base(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Stage(_Base):
+    name: Annotated[str, Field(min_length=1, max_length=60)]
+    exit: bool = False
+    description: Annotated[str, Field(max_length=500)] = ""
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return _clean_name(value)
+
+
+class Transition(_Base):
+    from_: str | None = Field(alias="from")
+    to: str
+    when: Condition
+    priority: Annotated[int, Field(ge=0, le=1_000_000)] = 100
+
+
+class Journey(_Base):
+    name: Annotated[str, Field(min_length=1, max_length=100)]
+    goal: Annotated[str, Field(max_length=500)] = ""
+    stages: Annotated[list[Stage], Field(min_length=1, max_length=50)]
+    entry: Condition = Field(default_factory=default_entry)
+    transitions: Annotated[list[Transition], Field(max_length=200)] = []
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return _clean_name(value)
+
+    # -- derived -----------------------------------------------------------------------
+    @property
+    def stage_names(self) -> list[str]:
+        return [s.name for s in self.stages]
+
+    @property
+    def main_line(self) -> list[str]:
+        return [s.name for s in self.stages if not s.exit]
+
+    @property
+    def exits(self) -> list[str]:
+        return [s.name for s in self.stages if s.exit]
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "goal": self.goal,
+            "stages": [
+                {"name": s.name, **({"exit": True} if s.exit else {}),
+                 **({"description": s.description} if s.description else {})}
+                for s in self.stages
+            ],
+            "entry": dump(self.entry),
+            "transitions": [
+                {"from": t.from_, "to": t.to, "priority": t.priority, "when": dump(t.when)}
+                for t in self.transitions
+            ],
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_json_dict(), indent=2, ensure_ascii=False) + "\n"
+
+
+for _model in (Transition, Journey):
+    _model.model_rebuild(_types_namespace=vars(_conditions))
+
+
+def transition_label(j: Journey, index: int) -> str:
+    """``transition 2 (Interested → Engaged)`` for the 0-based *index*."""
+    t = j.transitions[index]
+    src = safe_text(t.from_) if t.from_ is not None else "any stage"
+    return f"transition {index + 1} ({src} → {safe_text(t.to)})"
+
+
+def describe_transition(j: Journey, index: int) -> str:
+    return f"{transition_label(j, index)}: {render(j.transitions[index].when)}"
+
+
+# -- parsing and validation ------------------------------------------------------------
+def _format_loc(loc: tuple[Any, ...], raw: Any) -> str:
+    """Pydantic's error location as a path a person can follow."""
+    parts: list[str] = []
+    items = list(loc)
+    i = 0
+    if len(items) >= 2 and items[0] == "transitions" and isinstance(items[1], int):
+        idx = items[1]
+        label = f"transition {idx + 1}"
+        try:
+            t = raw["transitions"][idx]
+            label += f" ({t.get('from') or 'any stage'} → {t.get('to')})"
+        except (KeyError, IndexError, TypeError, AttributeError):
+            pass
+        parts.append(safe_text(label))
+        i = 2
+        if i < len(items) and items[i] == "when":
+            parts.append("condition")
+            i += 1
+    elif len(items) >= 2 and items[0] == "stages" and isinstance(items[1], int):
+        parts.append(f"stage {items[1] + 1}")
+        i = 2
+    path = ""
+    while i < len(items):
+        p = items[i]
+        if isinstance(p, int):
+            path += f"[{p + 1}]"
+        elif i + 1 < len(items) and items[i + 1] == p:
+            i += 1  # the union tag repeats the key
+            path += ("." if path else "") + str(p)
+        else:
+            path += ("." if path else "") + str(p)
+        i += 1
+    if path:
+        if parts and parts[-1] == "condition":
+            parts[-1] = f"condition {path}"
+        else:
+            parts.append(path)
+    return ", ".join(parts) if parts else "journey"
+
+
+def parse_journey(raw: Any, *, source: str = "journey") -> Journey:
+    """Validate *raw* (parsed JSON) as a Journey: shape, then structure."""
+    if not isinstance(raw, dict):
+        raise JourneyError(f"{source}: a journey is a JSON object with name, stages, transitions")
+    try:
+        j = Journey.model_validate(raw)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors()[:5]:
+            lines.append(f"{_format_loc(tuple(err['loc']), raw)}: {err['msg']}")
+        more = len(exc.errors()) - 5
+        if more > 0:
+            lines.append(f"… and {more} more")
+        raise JourneyError(f"{source}: " + "; ".join(lines)) from None
+    check_structure(j, source=source)
+    return j
+
+
+def parse_journey_text(text: str, *, source: str = "journey") -> Journey:
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise JourneyError(
+            f"{source}: not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}"
+        ) from None
+    return parse_journey(raw, source=source)
+
+
+def check_structure(j: Journey, *, source: str = "journey") -> None:
+    """Impossible journeys: duplicate or unknown stage names, A → A, exit first stage."""
+    seen: dict[str, int] = {}
+    for i, s in enumerate(j.stages, start=1):
+        key = s.name.casefold()
+        if key in seen:
+            raise JourneyError(
+                f"{source}: stage {i}: the name '{safe_text(s.name)}' is already used by "
+                f"stage {seen[key]}; stage names must differ"
+            )
+        seen[key] = i
+    if j.stages[0].exit:
+        raise JourneyError(
+            f"{source}: stage 1 ('{safe_text(j.stages[0].name)}') is where contacts enter; "
+            "it cannot be an exit stage"
+        )
+    names = set(j.stage_names)
+    for i, t in enumerate(j.transitions):
+        where = f"{source}: {transition_label(j, i)}"
+        if t.from_ is not None and t.from_ not in names:
+            raise JourneyError(f"{where}: from-stage '{safe_text(t.from_)}' is not a stage "
+                               f"of this journey ({_list(j.stage_names)})")
+        if t.to not in names:
+            raise JourneyError(f"{where}: to-stage '{safe_text(t.to)}' is not a stage "
+                               f"of this journey ({_list(j.stage_names)})")
+        if t.from_ == t.to:
+            raise JourneyError(f"{where}: goes from a stage to itself")
+
+
+def _list(names: list[str]) -> str:
+    return ", ".join(f"'{safe_text(n)}'" for n in names)
+
+
+def check_against_store(j: Journey, names: StoreNames, *, source: str = "journey") -> None:
+    """Refuse conditions naming emails, lists, forms or links the store lacks."""
+    try:
+        check_names(j.entry, names, f"{source}: entry")
+        for i in range(len(j.transitions)):
+            check_names(j.transitions[i].when, names, f"{source}: {transition_label(j, i)}")
+    except ConditionError as exc:
+        raise JourneyError(str(exc)) from None

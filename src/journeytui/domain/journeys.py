@@ -1,0 +1,355 @@
+"""Stored journeys: save (with versions and optimistic concurrency), load, list,
+delete, export, and the demo journeys.
+
+Every save that changes a definition writes a new row in ``journey_versions``,
+bumps ``journeys.version`` and re-evaluates that journey fully, all in one
+transaction.  Saving a definition identical to the stored one changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from journeytui.domain.conditions import StoreNames, parse_condition
+from journeytui.domain.journey_model import (
+    Journey,
+    JourneyError,
+    Stage,
+    Transition,
+    check_against_store,
+    check_structure,
+    parse_journey,
+    parse_journey_text,
+)
+from journeytui.errors import UserError
+from journeytui.store import Store
+from journeytui.textsafe import safe_text
+
+__all__ = [
+    "ConflictError",
+    "Journey",
+    "JourneyError",
+    "JourneyNotFound",
+    "delete_journey",
+    "export_journey",
+    "get_journey",
+    "install_demo_journeys",
+    "list_journeys",
+    "list_versions",
+    "load_file",
+    "read_file",
+    "restore_version",
+    "save_journey",
+]
+
+
+class JourneyNotFound(UserError):
+    def __init__(self, name: str, conn: sqlite3.Connection | None = None) -> None:
+        known: list[str] = []
+        if conn is not None:
+            known = [r[0] for r in conn.execute("SELECT name FROM journeys ORDER BY name")]
+        hint = (" Journeys in this store: " + ", ".join(f"'{safe_text(k)}'" for k in known)
+                if known else " This store has no journeys yet; load one with "
+                "`journeytui journey load FILE.json`.")
+        super().__init__(f"no journey named '{safe_text(name)}'.{hint}")
+
+
+class ConflictError(UserError):
+    """Someone else saved the journey since it was read (optimistic concurrency)."""
+
+
+def _from_definition(text: str, name: str) -> Journey:
+    try:
+        return parse_journey_text(text, source=f"stored journey '{safe_text(name)}'")
+    except JourneyError as exc:
+        raise JourneyError(f"{exc} (the stored definition is damaged; load a fixed file)") from None
+
+
+@dataclass(frozen=True)
+class JourneyInfo:
+    id: int
+    name: str
+    goal: str
+    stages: list[str]
+    version: int
+    updated_at: int
+    evaluated_at: int | None
+
+
+def list_journeys(store: Store) -> list[JourneyInfo]:
+    out = []
+    for jid, name, definition, version, updated, evaluated in store.conn.execute(
+        "SELECT j.id, j.name, j.definition, j.version, j.updated_at, p.evaluated_at"
+        " FROM journeys j LEFT JOIN journey_progress p ON p.journey_id = j.id ORDER BY j.name"
+    ):
+        j = _from_definition(definition, name)
+        out.append(JourneyInfo(jid, name, j.goal, j.stage_names, version, updated, evaluated))
+    return out
+
+
+def get_journey(store: Store, name: str) -> tuple[Journey, int]:
+    """The stored journey *name* and its version."""
+    row = store.conn.execute(
+        "SELECT definition, version FROM journeys WHERE name = ?", (name,)
+    ).fetchone()
+    if row is None:
+        raise JourneyNotFound(name, store.conn)
+    return _from_definition(row[0], name), int(row[1])
+
+
+def validate_for_store(store: Store, j: Journey, *, source: str = "journey") -> None:
+    check_structure(j, source=source)
+    check_against_store(j, StoreNames(store.conn), source=source)
+
+
+def _definition(j: Journey) -> str:
+    return json.dumps(j.to_json_dict(), ensure_ascii=False, sort_keys=True)
+
+
+def save_journey(
+    store: Store,
+    j: Journey,
+    *,
+    expected_version: int | None = None,
+    original_name: str | None = None,
+    at: int | None = None,
+    now: int | None = None,
+    source: str = "journey",
+) -> int:
+    """Validate, save and re-evaluate *j*; returns its new version.
+
+    *expected_version*: the version the editor started from; if the stored one
+    differs, :class:`ConflictError` and nothing changes.  ``0`` means "must be new".
+    *original_name*: the name it had when read (a rename).  *at*: the save time
+    (default: the store's latest event time, so demo stores stay reproducible).
+    """
+    from journeytui.domain.engine import _evaluate_full, default_now
+
+    validate_for_store(store, j, source=source)
+    with store.transaction() as conn:
+        lookup = original_name if original_name is not None else j.name
+        row = conn.execute(
+            "SELECT id, version, definition FROM journeys WHERE name = ?", (lookup,)
+        ).fetchone()
+        current = int(row[1]) if row else 0
+        if expected_version is not None and expected_version != current:
+            if row is None:
+                raise ConflictError(
+                    f"journey '{safe_text(lookup)}' was deleted since you opened it; "
+                    "nothing was saved"
+                )
+            raise ConflictError(
+                f"journey '{safe_text(lookup)}' was changed by someone else (now version "
+                f"{current}, you started from version {expected_version}); nothing was saved. "
+                "Reload it and make your change again."
+            )
+        if lookup != j.name:
+            clash = conn.execute("SELECT 1 FROM journeys WHERE name = ?", (j.name,)).fetchone()
+            if clash:
+                raise UserError(
+                    f"a journey named '{safe_text(j.name)}' already exists; nothing was saved"
+                )
+        definition = _definition(j)
+        if row is not None and row[2] == definition and lookup == j.name:
+            return current
+        when = at if at is not None else default_now(conn)
+        version = current + 1
+        if row is None:
+            jid = int(conn.execute(
+                "INSERT INTO journeys(name, definition, version, updated_at) VALUES (?, ?, ?, ?)",
+                (j.name, definition, version, when),
+            ).lastrowid or 0)
+        else:
+            jid = int(row[0])
+            conn.execute(
+                "UPDATE journeys SET name = ?, definition = ?, version = ?, updated_at = ?"
+                " WHERE id = ?",
+                (j.name, definition, version, when, jid),
+            )
+        conn.execute(
+            "INSERT INTO journey_versions(journey_id, version, definition, saved_at)"
+            " VALUES (?, ?, ?, ?)",
+            (jid, version, definition, when),
+        )
+        _evaluate_full(conn, jid, version, j, now)
+        return version
+
+
+def delete_journey(store: Store, name: str) -> None:
+    with store.transaction() as conn:
+        row = conn.execute("SELECT id FROM journeys WHERE name = ?", (name,)).fetchone()
+        if row is None:
+            raise JourneyNotFound(name, conn)
+        conn.execute("DELETE FROM journeys WHERE id = ?", (row[0],))
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    version: int
+    saved_at: int
+    stages: list[str]
+
+
+def list_versions(store: Store, name: str) -> list[VersionInfo]:
+    row = store.conn.execute("SELECT id FROM journeys WHERE name = ?", (name,)).fetchone()
+    if row is None:
+        raise JourneyNotFound(name, store.conn)
+    out = []
+    for version, definition, saved_at in store.conn.execute(
+        "SELECT version, definition, saved_at FROM journey_versions WHERE journey_id = ?"
+        " ORDER BY version", (row[0],)
+    ):
+        out.append(VersionInfo(version, saved_at, _from_definition(definition, name).stage_names))
+    return out
+
+
+def get_version(store: Store, name: str, version: int) -> Journey:
+    row = store.conn.execute(
+        "SELECT v.definition FROM journey_versions v JOIN journeys j ON j.id = v.journey_id"
+        " WHERE j.name = ? AND v.version = ?", (name, version)
+    ).fetchone()
+    if row is None:
+        get_journey(store, name)  # raises JourneyNotFound when the journey is missing
+        raise UserError(f"journey '{safe_text(name)}' has no version {version}")
+    return _from_definition(row[0], name)
+
+
+def restore_version(
+    store: Store, name: str, version: int, *, expected_version: int | None = None
+) -> int:
+    """Save an old version again as the newest one (renames in it are ignored)."""
+    old = get_version(store, name, version)
+    if old.name != name:
+        old = old.model_copy(update={"name": name})
+    return save_journey(store, old, expected_version=expected_version)
+
+
+def export_journey(store: Store, name: str) -> str:
+    j, _ = get_journey(store, name)
+    return j.to_json()
+
+
+def read_file(path: str | Path) -> Journey:
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UserError(f"{p}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"{p}: cannot read: {exc}") from None
+    return parse_journey_text(text, source=str(p))
+
+
+def load_file(store: Store, path: str | Path, *, now: int | None = None) -> tuple[Journey, int]:
+    """Validate and save the journey in *path* (a file that does not validate changes
+    nothing); returns it and its version."""
+    j = read_file(path)
+    return j, save_journey(store, j, now=now, source=str(path))
+
+
+# -- demo journeys ---------------------------------------------------------------------
+def _t(src: str | None, to: str, when: dict[str, Any], priority: int = 10) -> Transition:
+    return Transition.model_validate({"from": src, "to": to, "when": when, "priority": priority})
+
+
+def demo_journeys() -> list[Journey]:
+    """The journeys the demo store ships with (names from the shared demo catalog)."""
+    lead = Journey(
+        name="Lead nurturing",
+        goal="Turn newsletter readers into sales conversations",
+        stages=[
+            Stage(name="Browsing", description="Opened or clicked an email"),
+            Stage(name="Interested", description="Clicked a product or pricing link"),
+            Stage(name="Engaged", description="Keeps clicking, or asked for a whitepaper "
+                  "or a webinar seat"),
+            Stage(name="Sales-ready", description="Looked at pricing and asked for contact, "
+                  "or visited the demo page"),
+            Stage(name="At-risk", exit=True,
+                  description="Unsubscribed from all, or no click in the last 3 campaigns"),
+            Stage(name="Dormant", exit=True, description="At risk and no opens for 60 days"),
+        ],
+        transitions=[
+            _t(None, "At-risk", {"any": [
+                {"unsubscribed": {}},
+                {"no_click_in_last": {"campaigns": 3}},
+            ]}, priority=1),
+            _t("At-risk", "Dormant", {"all": [
+                {"not": {"opened": {"within_days": 60}}},
+                {"not": {"clicked": {"within_days": 60}}},
+            ]}, priority=5),
+            _t("At-risk", "Browsing", {"all": [
+                {"clicked": {"within_days": 14}},
+                {"not": {"unsubscribed": {}}},
+            ]}, priority=5),
+            _t("Browsing", "Interested", {"any": [
+                {"clicked": {"url": "example.com/products/"}},
+                {"clicked": {"url": "example.com/pricing"}},
+            ]}),
+            _t("Interested", "Engaged", {"any": [
+                {"clicks_at_least": {"count": 3, "within_days": 30}},
+                {"submitted_form": {"form": "Whitepaper download"}},
+                {"submitted_form": {"form": "Webinar registration"}},
+            ]}),
+            _t("Engaged", "Sales-ready", {"any": [
+                {"submitted_form": {"form": "Contact sales"}},
+                {"visited": {"url": "example.com/demo"}},
+                {"all": [
+                    {"visited": {"url": "example.com/pricing"}},
+                    {"clicked": {"email": "Pricing update", "url": "contact-sales"}},
+                ]},
+            ]}),
+        ],
+    )
+    webinar = Journey(
+        name="Webinar",
+        goal="From invitation to a sales-ready attendee",
+        stages=[
+            Stage(name="Invited", description="Opened or clicked the webinar invitation"),
+            Stage(name="Registered", description="Submitted the webinar registration"),
+            Stage(name="Engaged", description="Came back to the product after registering"),
+            Stage(name="Customer-ready", description="Pricing or contact sales"),
+            Stage(name="Lost", exit=True, description="Unsubscribed from webinars or all"),
+        ],
+        entry=_entry_webinar(),
+        transitions=[
+            _t(None, "Lost", {"any": [
+                {"unsubscribed": {"list": "Webinars"}},
+                {"reported_spam": {}},
+            ]}, priority=1),
+            _t("Invited", "Registered", {"any": [
+                {"submitted_form": {"form": "Webinar registration"}},
+                {"clicked": {"email": "Webinar invitation: Journeys 101",
+                             "url": "webinar/signup"}},
+            ]}),
+            _t("Registered", "Engaged", {"any": [
+                {"visited": {"url": "example.com/products/tracker"}},
+                {"clicked": {"url": "example.com/products/"}},
+            ]}),
+            _t("Engaged", "Customer-ready", {"any": [
+                {"submitted_form": {"form": "Contact sales"}},
+                {"visited": {"url": "example.com/pricing"}},
+                {"clicked": {"url": "example.com/pricing"}},
+            ]}),
+        ],
+    )
+    return [lead, webinar]
+
+
+def _entry_webinar() -> Any:
+    return parse_condition({"any": [
+        {"opened": {"email": "Webinar invitation: Journeys 101"}},
+        {"clicked": {"email": "Webinar invitation: Journeys 101"}},
+    ]})
+
+
+def install_demo_journeys(store: Store, *, now: int | None = None) -> list[str]:
+    """Save and evaluate the demo journeys (the demo generator calls this last)."""
+    names = []
+    for j in demo_journeys():
+        save_journey(store, j, now=now, source=f"demo journey '{j.name}'")
+        names.append(j.name)
+    return names
