@@ -1,0 +1,27 @@
+"""`journeytui` with no command: open the terminal app on the store."""
+
+from __future__ import annotations
+
+import argparse
+
+from journeytui.cli import db_path
+from journeytui.errors import UserError
+
+
+def run_app(args: argparse.Namespace) -> int:
+    """Check the store (a bad one raises StoreError before Textual starts), then run."""
+    from journeytui.tui import config
+    from journeytui.tui.app import make_app
+    from journeytui.tui.themes import BUILTIN_DIR, load_themes
+
+    theme = getattr(args, "theme", None)
+    if theme:
+        known = load_themes(BUILTIN_DIR, config.config_dir() / "themes").themes
+        from textual.theme import BUILTIN_THEMES
+
+        if theme not in known and theme not in BUILTIN_THEMES:
+            names = ", ".join(sorted(known)) or "none found"
+            raise UserError(f"--theme {theme}: no such theme (available: {names})")
+    app = make_app(db_path(args), theme=theme)
+    code = app.run()
+    return int(code or 0)

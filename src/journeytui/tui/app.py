@@ -1,0 +1,157 @@
+"""The journeytui Textual app.  Build it with :func:`make_app` (the CLI and the tests do)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.theme import Theme
+
+from journeytui.domain.stats import EmailRow
+from journeytui.store import Store
+from journeytui.tui import config
+from journeytui.tui.commands import PaneCommands
+from journeytui.tui.db import StorePool
+from journeytui.tui.screens.main import MainScreen
+from journeytui.tui.themes import (
+    APP_VARIABLE_DEFAULTS,
+    BUILTIN_DIR,
+    DEFAULT_THEME,
+    load_themes,
+)
+
+MIN_WIDTH, MIN_HEIGHT = 80, 24
+
+
+@dataclass
+class Selection:
+    """What the user picked last, shared by the panes (ids in the store)."""
+
+    email_id: int | None = None
+    contact_id: int | None = None
+
+
+class JourneyApp(App[int]):
+    CSS_PATH: ClassVar[list[str | Path]] = ["app.tcss"]  # type: ignore[assignment]
+    TITLE = "journeytui"
+    COMMANDS = App.COMMANDS | {PaneCommands}
+    ENABLE_COMMAND_PALETTE = True
+    COMMAND_PALETTE_BINDING = "ctrl+p"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("ctrl+c", "quit", "Quit", show=False, id="app.quit-ctrl-c", priority=True),
+    ]
+
+    def __init__(
+        self,
+        db_path: str | Path,
+        *,
+        theme: str | None = None,
+        config_dir: Path | None = None,
+        readonly: bool = False,
+    ) -> None:
+        super().__init__()
+        self.db_path = Path(db_path)
+        self.pool = StorePool(self.db_path, readonly=readonly)
+        self.readonly = readonly
+        self.selection = Selection()
+        self.emails: list[EmailRow] = []  # the Emails pane's last load (palette, lookups)
+        self.config_dir = config_dir if config_dir is not None else config.config_dir()
+        self.startup_problems: list[str] = []
+        self.settings, problem = config.load_settings(self.config_dir)
+        if problem:
+            self.startup_problems.append(problem)
+        themes = load_themes(BUILTIN_DIR, self.config_dir / "themes")
+        self.startup_problems.extend(f"Theme skipped: {e}" for e in themes.errors)
+        self.journey_themes: dict[str, Theme] = themes.themes
+        for item in themes.themes.values():
+            self.register_theme(item)
+        wanted = theme or str(self.settings.get("theme") or DEFAULT_THEME)
+        if wanted not in self.available_themes:
+            if theme is None:
+                self.startup_problems.append(
+                    f"Theme {wanted!r} (from settings.json) not found; using {DEFAULT_THEME}"
+                )
+            wanted = DEFAULT_THEME
+        if wanted in self.available_themes:
+            self.theme = wanted
+        keymap, problems = config.load_keymap(self.config_dir)
+        self.startup_problems.extend(problems)
+        self.keymap_entries = keymap
+        if keymap:
+            self.set_keymap(keymap)
+        self._remember_theme = False
+
+    # -- theme -----------------------------------------------------------------------
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return {**super().get_theme_variable_defaults(), **APP_VARIABLE_DEFAULTS}
+
+    def on_mount(self) -> None:
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
+        self._remember_theme = True
+        self.push_screen(MainScreen())
+        for problem in self.startup_problems:
+            self.notify(problem, severity="warning", timeout=10, markup=False)
+        self._check_size()
+
+    def _theme_changed(self, theme: Theme) -> None:
+        if not self._remember_theme or self.settings.get("theme") == theme.name:
+            return
+        self.settings["theme"] = theme.name
+        problem = config.save_settings(self.config_dir, self.settings)
+        if problem:
+            self.notify(problem, severity="warning", markup=False)
+
+    def switch_theme(self, name: str) -> None:
+        self.theme = name
+        self.notify(f"Theme: {name}", markup=False)
+
+    # -- size ------------------------------------------------------------------------
+    def on_resize(self) -> None:
+        self._check_size()
+
+    def _check_size(self) -> None:
+        small = self.size.width < MIN_WIDTH or self.size.height < MIN_HEIGHT
+        self.set_class(small, "-too-small")
+
+    # -- shared state ----------------------------------------------------------------
+    @property
+    def main(self) -> MainScreen:
+        for screen in self.screen_stack:
+            if isinstance(screen, MainScreen):
+                return screen
+        raise LookupError("main screen not mounted")
+
+    def status_begin(self, tag: str, text: str) -> None:
+        try:
+            self.main.status.begin(tag, text)
+        except LookupError:
+            pass
+
+    def status_end(self, tag: str) -> None:
+        try:
+            self.main.status.end(tag)
+        except LookupError:
+            pass
+
+    async def action_quit(self) -> None:
+        self.exit(0)
+
+    def on_unmount(self) -> None:
+        self.pool.close()
+
+
+def make_app(
+    db_path: str | Path,
+    *,
+    theme: str | None = None,
+    config_dir: Path | None = None,
+    readonly: bool = False,
+) -> JourneyApp:
+    """The app on the store at *db_path* (checked first: a bad store raises StoreError)."""
+    Store.open(db_path, readonly=readonly).close()
+    return JourneyApp(db_path, theme=theme, config_dir=config_dir, readonly=readonly)

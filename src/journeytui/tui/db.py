@@ -1,0 +1,54 @@
+"""Store connections for worker threads.
+
+SQLite connections must not be shared by two threads at once, and the event loop
+must never wait on a query.  :class:`StorePool` hands each worker thread a
+connection of its own for the duration of a ``with pool.store() as store:`` block
+and keeps it for reuse (connections are opened with ``check_same_thread=False``
+but only ever used by one thread at a time).  Each pooled :class:`Store` keeps its
+own caches (e.g. the contact search index), so they survive between queries.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from journeytui.store import Store
+
+
+class StorePool:
+    def __init__(self, path: str | Path, *, readonly: bool = False, max_idle: int = 4) -> None:
+        self.path = Path(path)
+        self.readonly = readonly
+        self._idle: list[Store] = []
+        self._lock = threading.Lock()
+        self._max_idle = max_idle
+        self._closed = False
+
+    def _open(self) -> Store:
+        return Store.open(self.path, readonly=self.readonly, check_same_thread=False)
+
+    @contextmanager
+    def store(self) -> Iterator[Store]:
+        """A store connection used by this thread alone until the block ends."""
+        with self._lock:
+            store = self._idle.pop() if self._idle else None
+        if store is None:
+            store = self._open()
+        try:
+            yield store
+        finally:
+            with self._lock:
+                if self._closed or len(self._idle) >= self._max_idle:
+                    store.close()
+                else:
+                    self._idle.append(store)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for store in idle:
+            store.close()

@@ -1,0 +1,284 @@
+"""The Activities pane: who did what with the selected email (consented contacts only),
+with the line that explains the gap to the statistics.  Enter opens the contact."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.widget import Widget
+from textual.widgets import Static
+
+from journeytui.domain.activities import (
+    EmailActivity,
+    anonymous_line,
+    count_email_activities,
+    email_activities,
+)
+from journeytui.domain.stats import EmailStats, email_stats
+from journeytui.store import Store
+from journeytui.tui import fmt
+from journeytui.tui.panes.base import ExportJob, PaletteCommand, Pane
+from journeytui.tui.text import clean
+from journeytui.tui.widgets.filter_input import FilterInput
+from journeytui.tui.widgets.paged_table import Column, FuncSource, PagedTable, Row
+
+COLUMNS = [
+    Column("Time (UTC)", 16),
+    Column("Activity", 12),
+    Column("Contact", 17),
+    Column("Value", None, min_width=10),
+]
+
+
+def activity_label(a: EmailActivity) -> str:
+    if a.activity == "click" and a.bot:
+        return "click (bot?)"
+    if a.activity == "open" and a.machine:
+        return "machine open"
+    if a.activity == "unsubscribe" and a.value == "all":
+        return "unsub (all)"
+    return a.activity
+
+
+def activity_row(a: EmailActivity) -> Row:
+    contact = a.contact or a.address
+    return Row(
+        a.key,
+        (fmt.when(a.at), activity_label(a), contact, a.value or ""),
+        payload=a,
+        dim=a.bot or a.machine,
+    )
+
+
+class ActivitiesPane(Pane):
+    PANE_ID = "activities"
+    TITLE = "Activities"
+    KEY = "2"
+    SUMMARY = (
+        "The contact activities of the selected email: consented contacts only, newest first."
+    )
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "filter", "Filter by link", key_display="/", id="activities.filter"),
+        Binding("l", "next_link", "Next link", id="activities.next-link"),
+        Binding("e", "show_email", "Email", id="activities.email"),
+    ]
+
+    class StatsLoaded(Message):
+        def __init__(self, email_id: int, stats: EmailStats | None, name: str) -> None:
+            super().__init__()
+            self.email_id = email_id
+            self.stats = stats
+            self.name = name
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.email_id: int | None = None
+        self.stats: EmailStats | None = None
+        self.email_name = ""
+        self.url_filter = ""
+        self._link_index = -1
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="activities-title", markup=False)
+        yield Static("", id="activities-gap", markup=False)
+        yield FilterInput("filter by link (part of the URL)…", id="activities-filter")
+        yield PagedTable(COLUMNS, id="activities-table",
+                         empty_text="Select an email in the Emails pane (key 1), then Enter.")
+        yield Static("", id="activities-current", markup=False)
+
+    @property
+    def table(self) -> PagedTable:
+        return self.query_one("#activities-table", PagedTable)
+
+    def focus_target(self) -> Widget | None:
+        return self.table
+
+    def on_pane_shown(self) -> None:
+        wanted = self.japp.selection.email_id
+        if wanted is not None and wanted != self.email_id:
+            self.show_email(wanted)
+
+    # -- loading ---------------------------------------------------------------------
+    def show_email(self, email_id: int) -> None:
+        self.email_id = email_id
+        self.stats = None
+        self.url_filter = ""
+        self._link_index = -1
+        field = self.query_one(FilterInput)
+        if field.is_open:
+            with field.prevent(FilterInput.Changed):
+                field.value = ""
+            field.remove_class("-open")
+        self.query_one("#activities-title", Static).update(Text("Loading…"))
+        self.query_one("#activities-gap", Static).update("")
+        self.query_one("#activities-current", Static).update("")
+        self._load_stats(email_id)
+        self._reload_rows()
+
+    @work(thread=True, exclusive=True, group="activities-stats", exit_on_error=False)
+    def _load_stats(self, email_id: int) -> None:
+        with self.japp.pool.store() as store:
+            row = store.conn.execute(
+                "SELECT name FROM emails WHERE id = ?", (email_id,)
+            ).fetchone()
+            stats = next((s for s in email_stats(store) if s.id == email_id), None)
+        self.post_message(self.StatsLoaded(email_id, stats, row[0] if row else "?"))
+
+    def on_activities_pane_stats_loaded(self, message: StatsLoaded) -> None:
+        if message.email_id != self.email_id:
+            return
+        self.stats = message.stats
+        self.email_name = message.name
+        self._show_title()
+
+    def _show_title(self) -> None:
+        title = Text(no_wrap=True, overflow="ellipsis")
+        title.append(clean(self.email_name), style="bold")
+        count = self.table.row_count
+        if count is not None:
+            what = "contact activities" if not self.url_filter else "clicks on matching links"
+            title.append(f" · {count:,} {what} shown")
+        if self.url_filter:
+            title.append(" · link contains “" + clean(self.url_filter) + "”")
+        self.query_one("#activities-title", Static).update(title)
+        gap = self.query_one("#activities-gap", Static)
+        if self.stats is None:
+            gap.update(Text("Draft: no statistics and no activities.", style="italic"))
+        else:
+            gap.update(Text(clean(anonymous_line(self.stats)), style="italic"))
+
+    def _reload_rows(self) -> None:
+        email_id = self.email_id
+        if email_id is None:
+            return
+        url = self.url_filter or None
+
+        def count(store: Store) -> int:
+            return count_email_activities(store, email_id, url)
+
+        def page(store: Store, after: Any, limit: int) -> list[Row]:
+            return [
+                activity_row(a)
+                for a in email_activities(store, email_id, url_contains=url, after=after,
+                                          limit=limit)
+            ]
+
+        self.japp.status_begin("activities", "Loading activities…")
+        self.table.set_source(FuncSource(count, page), empty_text=(
+            "No contact activity for this email (only consented contacts are listed)."
+            if not url else "No clicks on a link containing that text."
+        ))
+
+    def on_paged_table_counted(self, event: PagedTable.Counted) -> None:
+        self.call_after_refresh(self._show_title)
+
+    def on_paged_table_page_loaded(self, event: PagedTable.PageLoaded) -> None:
+        if event.page == 0:
+            self.japp.status_end("activities")
+
+    def on_paged_table_highlighted(self, event: PagedTable.Highlighted) -> None:
+        event.stop()
+        a: EmailActivity = event.row.payload
+        line = Text(overflow="fold")
+        line.append(clean(a.contact or a.address), style="bold")
+        line.append(" <" + clean(a.address) + "> " + activity_label(a))
+        if a.value:
+            line.append(" " + clean(a.value))
+        self.query_one("#activities-current", Static).update(line)
+
+    # -- actions ---------------------------------------------------------------------
+    def on_paged_table_selected(self, event: PagedTable.Selected) -> None:
+        event.stop()
+        activity: EmailActivity = event.row.payload
+        self.japp.main.open_contact(activity.contact_id)
+
+    def action_filter(self) -> None:
+        self.query_one(FilterInput).open()
+
+    def on_input_changed(self, event: FilterInput.Changed) -> None:
+        event.stop()
+        self.url_filter = event.value.strip()
+        self._reload_rows()
+        self._show_title()
+
+    def on_filter_input_closed(self, event: FilterInput.Closed) -> None:
+        event.stop()
+        self.table.focus()
+
+    def on_filter_input_done(self, event: FilterInput.Done) -> None:
+        event.stop()
+        self.table.focus()
+
+    def action_next_link(self) -> None:
+        """Filter by the email's links in turn (most clicked first), then none."""
+        links = self.stats.links if self.stats else []
+        if not links:
+            self.notify("This email has no tracked links.", markup=False)
+            return
+        self._link_index += 1
+        field = self.query_one(FilterInput)
+        if self._link_index >= len(links):
+            self._link_index = -1
+            field.action_close()
+            return
+        field.add_class("-open")
+        field.value = links[self._link_index].url
+        self.table.focus()
+
+    def action_show_email(self) -> None:
+        if self.email_id is not None:
+            self.japp.main.open_email(self.email_id)
+
+    # -- shell hooks -----------------------------------------------------------------
+    def palette_commands(self) -> list[PaletteCommand]:
+        commands = [PaletteCommand("Filter activities by link", "Activities pane (key /)",
+                                   self.action_filter)]
+        for link in self.stats.links if self.stats else []:
+            url = link.url
+
+            def choose(url: str = url) -> None:
+                field = self.query_one(FilterInput)
+                field.add_class("-open")
+                field.value = url
+
+            commands.append(PaletteCommand(f"Only clicks on {url}", "Activities pane", choose))
+        return commands
+
+    def export_job(self) -> ExportJob | None:
+        email_id = self.email_id
+        if email_id is None:
+            return None
+        url = self.url_filter or None
+
+        def produce(store: Store) -> Iterable[Sequence[object]]:
+            after = None
+            while True:
+                chunk = email_activities(store, email_id, url_contains=url, after=after,
+                                         limit=5000)
+                for a in chunk:
+                    yield [fmt.when(a.at), a.activity, a.contact, a.address, a.value or "",
+                           int(a.bot), int(a.machine)]
+                if len(chunk) < 5000:
+                    return
+                after = chunk[-1].key
+
+        return ExportJob(
+            "activities",
+            ["time_utc", "activity", "contact", "address", "value", "suspected_bot",
+             "machine_open"],
+            produce,
+        )
+
+    def help_extra(self) -> list[tuple[str, str]]:
+        return [
+            ("↑ ↓ j k", "move in the list"),
+            ("PgUp PgDn g G", "page, first, last"),
+            ("Enter", "open the contact of the highlighted row"),
+        ]

@@ -1,0 +1,81 @@
+"""What every pane is: one module, one class, registered in ``panes/__init__.py``.
+
+A pane declares its own keys (``BINDINGS``, each with a description and an ``id``
+so a user keymap can rebind it), its own command-palette commands
+(:meth:`Pane.palette_commands`, :meth:`Pane.palette_search`), what its CSV export
+holds (:meth:`Pane.export_job`) and any extra lines for the help screen
+(:meth:`Pane.help_extra`).  The shell (``screens/main.py``) gives each pane a key
+(``KEY``), a place in the tab line, the palette and the help screen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual.containers import Vertical
+from textual.widget import Widget
+
+from journeytui.store import Store
+
+if TYPE_CHECKING:
+    from journeytui.tui.app import JourneyApp
+
+
+@dataclass(frozen=True)
+class PaletteCommand:
+    """One command-palette entry.  *name* may hold data: it is shown literally."""
+
+    name: str
+    help: str
+    callback: Callable[[], Any]
+
+
+@dataclass(frozen=True)
+class ExportJob:
+    """What "export CSV" writes for a pane; *rows* runs in a worker thread."""
+
+    stem: str  # default file name stem, e.g. "emails"
+    headers: Sequence[str]
+    rows: Callable[[Store], Iterable[Sequence[object]]]
+
+
+class Pane(Vertical):
+    """Base class of the panes."""
+
+    PANE_ID: ClassVar[str] = ""
+    TITLE: ClassVar[str] = ""
+    KEY: ClassVar[str] = ""
+    SUMMARY: ClassVar[str] = ""  # one line for the help screen
+
+    DEFAULT_CSS = """
+    Pane { height: 1fr; }
+    """
+
+    @property
+    def japp(self) -> JourneyApp:
+        return self.app  # type: ignore[return-value]
+
+    def palette_commands(self) -> list[PaletteCommand]:
+        """Commands this pane adds to the palette while it is shown."""
+        return []
+
+    async def palette_search(self, query: str) -> list[PaletteCommand]:
+        """Commands found by *query* (e.g. contacts by name); may query the store."""
+        return []
+
+    def export_job(self) -> ExportJob | None:
+        """The current list as CSV, or None when the pane has no list."""
+        return None
+
+    def help_extra(self) -> list[tuple[str, str]]:
+        """Extra (key, meaning) lines for the help screen (e.g. typing in a field)."""
+        return []
+
+    def focus_target(self) -> Widget | None:
+        """The widget to focus when the pane is shown."""
+        return None
+
+    def on_pane_shown(self) -> None:
+        """Called each time the pane becomes the current one."""

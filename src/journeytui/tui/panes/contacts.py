@@ -1,0 +1,372 @@
+"""The Contacts pane (support lookup): search as you type, the contact's card, and
+the full activity history newest first."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from typing import Any, ClassVar
+
+from rich.console import Group, RenderableType
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.widget import Widget
+from textual.widgets import Input, Static
+from textual.worker import get_current_worker
+
+from journeytui.domain.contacts import (
+    ContactCard,
+    ContactMatch,
+    TimelineRow,
+    contact_card,
+    count_timeline,
+    search_contacts,
+    timeline,
+)
+from journeytui.errors import UserError
+from journeytui.store import Store
+from journeytui.tui import fmt
+from journeytui.tui.adapters import JourneyStage, contact_journeys
+from journeytui.tui.panes.base import ExportJob, Pane
+from journeytui.tui.text import clean
+from journeytui.tui.widgets.paged_table import Column, FuncSource, ListSource, PagedTable, Row
+
+MATCH_COLUMNS = [Column("Name", 24), Column("Address", None, min_width=20)]
+TIMELINE_COLUMNS = [
+    Column("Time (UTC)", 16),
+    Column("Activity", 12),
+    Column("Email", 18),
+    Column("Value (link, form, page, list)", None, min_width=10),
+]
+
+
+def timeline_label(r: TimelineRow) -> str:
+    if r.activity == "click" and r.bot:
+        return "click (bot?)"
+    if r.activity == "open" and r.machine:
+        return "machine open"
+    return r.activity
+
+
+def timeline_row(r: TimelineRow) -> Row:
+    return Row(r.key, (fmt.when(r.at), timeline_label(r), r.email or "", r.value or ""),
+               payload=r, dim=r.bot or r.machine)
+
+
+class CardView(Widget):
+    """The contact card: consent, subscriptions, journeys."""
+
+    DEFAULT_CSS = """
+    CardView { height: auto; padding: 0 1; }
+    """
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"card--title", "card--muted", "card--label"}
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.card: ContactCard | None = None
+        self.journeys: list[JourneyStage] = []
+        self.activities: int | None = None
+        self.hint = "Type part of a name or address above; ↓ moves to the matches."
+
+    def show(self, card: ContactCard | None, journeys: list[JourneyStage], hint: str = "") -> None:
+        self.card = card
+        self.journeys = journeys
+        self.activities = None
+        if hint:
+            self.hint = hint
+        self.refresh(layout=True)
+
+    def render(self) -> RenderableType:
+        muted = self.get_component_rich_style("card--muted")
+        label = self.get_component_rich_style("card--label")
+        card = self.card
+        if card is None:
+            return Text(self.hint, style=muted)
+        head = Text(no_wrap=True, overflow="ellipsis")
+        head.append(clean(card.name) or "(no name)",
+                    style=self.get_component_rich_style("card--title"))
+        head.append(" <" + clean(card.address) + ">")
+        consent = Text(no_wrap=True, overflow="ellipsis")
+        consent.append("Tracking consent ", style=label)
+        if card.consent:
+            consent.append(f"✓ given {fmt.when(card.consent_at)}")
+        elif card.consent_at is not None:
+            consent.append(f"✗ revoked {fmt.when(card.consent_at)}")
+        else:
+            consent.append("✗ never given (activities not recorded)")
+        consent.append("   Unsubscribed from all ", style=label)
+        consent.append(
+            f"✗ yes, {fmt.when(card.unsubscribed_all_at)}" if card.unsubscribed_all else "no"
+        )
+        lists = Text(overflow="fold")
+        lists.append("Lists ", style=label)
+        if not card.subscriptions:
+            lists.append("none", style=muted)
+        for i, sub in enumerate(card.subscriptions):
+            if i:
+                lists.append(" · ")
+            lists.append(f"{clean(sub.list_name)}: {sub.status} ({fmt.when(sub.changed_at)})")
+        journeys = Text(overflow="fold")
+        journeys.append("Journeys ", style=label)
+        entered = [j for j in self.journeys if j.stage]
+        if not entered:
+            journeys.append("in no journey yet", style=muted)
+        for i, j in enumerate(entered):
+            if i:
+                journeys.append(" · ")
+            journeys.append(f"{clean(j.journey)}: ▸ {clean(j.stage)}")
+            if j.since is not None:
+                journeys.append(f" since {fmt.when(j.since)}", style=muted)
+        history = Text(style=label)
+        history.append("History, newest first")
+        if self.activities is not None:
+            history.append(f" ({self.activities:,} activities)", style=muted)
+        return Group(head, consent, lists, journeys, history)
+
+
+class ContactsPane(Pane):
+    PANE_ID = "contacts"
+    TITLE = "Contacts"
+    KEY = "3"
+    SUMMARY = "Find a contact by part of a name or address; see the card and every activity."
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "search", "Search", key_display="/", id="contacts.search"),
+        Binding("h", "focus_history", "History", id="contacts.history"),
+        Binding("m", "focus_matches", "Matches", id="contacts.matches"),
+    ]
+
+    class SearchDone(Message):
+        def __init__(self, query: str, matches: list[ContactMatch], seconds: float) -> None:
+            super().__init__()
+            self.query = query
+            self.matches = matches
+            self.seconds = seconds
+
+    class CardLoaded(Message):
+        def __init__(
+            self, contact_id: int, card: ContactCard | None, journeys: list[JourneyStage],
+            error: str = "",
+        ) -> None:
+            super().__init__()
+            self.contact_id = contact_id
+            self.card = card
+            self.journeys = journeys
+            self.error = error
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.contact_id: int | None = None
+        self.query_text = ""
+        self.last_search_seconds: float | None = None
+        self.matches: list[ContactMatch] = []
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder="search contacts: part of a name or address…",
+                    id="contacts-search", compact=True)
+        yield PagedTable(MATCH_COLUMNS, id="contacts-matches",
+                         empty_text="No search yet.")
+        yield CardView(id="contact-card")
+        yield PagedTable(TIMELINE_COLUMNS, id="contacts-timeline",
+                         empty_text="No contact selected.")
+        yield Static("", id="timeline-current", markup=False)
+
+    @property
+    def search_field(self) -> Input:
+        return self.query_one("#contacts-search", Input)
+
+    @property
+    def matches_table(self) -> PagedTable:
+        return self.query_one("#contacts-matches", PagedTable)
+
+    @property
+    def timeline_table(self) -> PagedTable:
+        return self.query_one("#contacts-timeline", PagedTable)
+
+    def focus_target(self) -> Widget | None:
+        if self.contact_id is not None and not self.query_text:
+            return self.timeline_table
+        return self.search_field
+
+    # -- search ----------------------------------------------------------------------
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.search(event.value)
+
+    def search(self, text: str) -> None:
+        self.query_text = text.strip()
+        if not self.query_text:
+            self.matches = []
+            self.matches_table.set_source(ListSource([]), empty_text="No search yet.")
+            self.japp.status_end("contact-search")
+            return
+        self.japp.status_begin("contact-search", f"Searching contacts for “{self.query_text}”…")
+        self._search(self.query_text)
+
+    @work(thread=True, exclusive=True, group="contact-search", exit_on_error=False)
+    def _search(self, query: str) -> None:
+        started = time.perf_counter()
+        with self.japp.pool.store() as store:
+            matches = search_contacts(store, query, limit=50)
+        if not get_current_worker().is_cancelled:
+            self.post_message(self.SearchDone(query, matches, time.perf_counter() - started))
+
+    def on_contacts_pane_search_done(self, message: SearchDone) -> None:
+        if message.query != self.query_text:
+            return  # an older query finished after a newer one started
+        self.japp.status_end("contact-search")
+        self.last_search_seconds = message.seconds
+        self.matches = message.matches
+        rows = [Row(i, (m.name or "(no name)", m.address), payload=m)
+                for i, m in enumerate(message.matches)]
+        self.matches_table.set_source(
+            ListSource(rows), empty_text=f"No contact matches “{clean(message.query)}”."
+        )
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if self.matches:
+            self.open_contact(self.matches[self.matches_table.cursor_row].id)
+            self.timeline_table.focus()
+
+    def on_key(self, event: Any) -> None:
+        if event.key == "down" and self.search_field.has_focus:
+            event.stop()
+            self.matches_table.focus()
+
+    # -- card ------------------------------------------------------------------------
+    def on_paged_table_highlighted(self, event: PagedTable.Highlighted) -> None:
+        event.stop()
+        if event.table is self.matches_table:
+            match: ContactMatch = event.row.payload
+            self.open_contact(match.id)
+        else:
+            r: TimelineRow = event.row.payload
+            line = Text(overflow="fold")
+            line.append(f"{fmt.when(r.at)} {timeline_label(r)}", style="bold")
+            if r.email:
+                line.append(" · " + clean(r.email))
+            if r.value:
+                line.append(" · " + clean(r.value))
+            self.query_one("#timeline-current", Static).update(line)
+
+    def on_paged_table_selected(self, event: PagedTable.Selected) -> None:
+        event.stop()
+        if event.table is self.matches_table:
+            self.open_contact(event.row.payload.id)
+            self.timeline_table.focus()
+        else:
+            row: TimelineRow = event.row.payload
+            if row.email:
+                email_id = next(
+                    (e.id for e in self.japp.emails if e.name == row.email), None
+                )
+                if email_id is not None:
+                    self.japp.main.open_email(email_id)
+
+    def on_paged_table_counted(self, event: PagedTable.Counted) -> None:
+        if event.table is self.timeline_table:
+            card = self.query_one(CardView)
+            card.activities = event.count
+            card.refresh(layout=True)
+
+    def on_paged_table_page_loaded(self, event: PagedTable.PageLoaded) -> None:
+        if event.table is self.timeline_table and event.page == 0:
+            self.japp.status_end("contact-card")
+
+    def open_contact(self, contact_id: int) -> None:
+        if contact_id == self.contact_id:
+            return
+        self.contact_id = contact_id
+        self.japp.selection.contact_id = contact_id
+        self.japp.status_begin("contact-card", "Loading contact…")
+        self.query_one("#timeline-current", Static).update("")
+        self._load_card(contact_id)
+
+        def count(store: Store) -> int:
+            return count_timeline(store, contact_id)
+
+        def page(store: Store, after: Any, limit: int) -> list[Row]:
+            return [timeline_row(r) for r in timeline(store, contact_id, before=after,
+                                                      limit=limit)]
+
+        self.timeline_table.set_source(
+            FuncSource(count, page),
+            empty_text="No activity recorded (activities exist only with tracking consent).",
+        )
+
+    @work(thread=True, exclusive=True, group="contact-card", exit_on_error=False)
+    def _load_card(self, contact_id: int) -> None:
+        try:
+            with self.japp.pool.store() as store:
+                card = contact_card(store, contact_id)
+                journeys = contact_journeys(store, contact_id)
+        except UserError as exc:
+            self.post_message(self.CardLoaded(contact_id, None, [], str(exc)))
+            return
+        self.post_message(self.CardLoaded(contact_id, card, journeys))
+
+    def on_contacts_pane_card_loaded(self, message: CardLoaded) -> None:
+        if message.contact_id != self.contact_id:
+            return
+        view = self.query_one(CardView)
+        count = view.activities
+        view.show(message.card, message.journeys, hint=message.error)
+        view.activities = count
+
+    # -- actions ---------------------------------------------------------------------
+    def action_search(self) -> None:
+        self.search_field.focus()
+
+    def action_focus_history(self) -> None:
+        self.timeline_table.focus()
+
+    def action_focus_matches(self) -> None:
+        self.matches_table.focus()
+
+    def show_contact(self, contact_id: int) -> None:
+        """Open *contact_id* from another pane (the search field is left as it was)."""
+        self.open_contact(contact_id)
+
+    # -- shell hooks -----------------------------------------------------------------
+    def export_job(self) -> ExportJob | None:
+        contact_id = self.contact_id
+        if self.timeline_table.has_focus or (contact_id is not None and not self.matches):
+            if contact_id is None:
+                return None
+
+            def history(store: Store) -> Iterable[Sequence[object]]:
+                before = None
+                while True:
+                    chunk = timeline(store, contact_id, before=before, limit=5000)
+                    for r in chunk:
+                        yield [fmt.when(r.at), r.activity, r.email or "", r.value or "",
+                               int(r.bot), int(r.machine)]
+                    if len(chunk) < 5000:
+                        return
+                    before = chunk[-1].key
+
+            return ExportJob(
+                f"contact-{contact_id}-history",
+                ["time_utc", "activity", "email", "value", "suspected_bot", "machine_open"],
+                history,
+            )
+        matches = list(self.matches)
+
+        def produce(_store: Store) -> Iterable[Sequence[object]]:
+            for m in matches:
+                yield [m.name, m.address, m.score]
+
+        return ExportJob("contact-matches", ["name", "address", "score"], produce)
+
+    def help_extra(self) -> list[tuple[str, str]]:
+        return [
+            ("typing", "search as you type (fuzzy: typos and parts of names work)"),
+            ("↓", "from the search field to the matches"),
+            ("↑ ↓ j k", "move in a list; the card follows the highlighted match"),
+            ("Enter", "open the highlighted match's history / a history row's email"),
+            ("x", "export: the history when it has focus, otherwise the matches"),
+        ]

@@ -1,0 +1,334 @@
+"""The Emails pane: every email with its statistics, sortable and filterable; the
+detail of the highlighted one below.  Enter opens its contact activities."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import ClassVar
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.widget import Widget
+from textual.widgets import DataTable
+
+from journeytui.domain.stats import EmailRow, EmailStats, list_emails
+from journeytui.store import Store
+from journeytui.tui import fmt
+from journeytui.tui.panes.base import ExportJob, PaletteCommand, Pane
+from journeytui.tui.text import clean
+from journeytui.tui.widgets.email_detail import EmailDetail
+from journeytui.tui.widgets.filter_input import FilterInput
+
+STATUS_SHORT = {"draft": "draft", "scheduled": "sched", "sent": "sent"}
+
+
+@dataclass(frozen=True)
+class EmailColumn:
+    key: str
+    title: str
+    width: int
+    sort_value: Callable[[EmailRow], object]  # None sorts last (drafts)
+    text: Callable[[EmailRow], str]
+    numeric: bool = True
+
+
+def _stat(fn: Callable[[EmailStats], int | float | None]) -> Callable[[EmailRow], object]:
+    return lambda row: None if row.stats is None else fn(row.stats)
+
+
+def _num(fn: Callable[[EmailStats], int]) -> Callable[[EmailRow], str]:
+    return lambda row: fmt.DASH if row.stats is None else f"{fn(row.stats):,}"
+
+
+def _pct(fn: Callable[[EmailStats], float | None]) -> Callable[[EmailRow], str]:
+    return lambda row: fmt.DASH if row.stats is None else fmt.pct(fn(row.stats))
+
+
+COLUMNS: list[EmailColumn] = [
+    EmailColumn("name", "Name", 22, lambda r: r.name.lower(), lambda r: clean(r.name), False),
+    EmailColumn("status", "Status", 5, lambda r: r.status,
+                lambda r: STATUS_SHORT.get(r.status, r.status), False),
+    EmailColumn("send_at", "Send time", 16, lambda r: r.send_at, lambda r: fmt.when(r.send_at),
+                False),
+    EmailColumn("sent", "Sent", 6, _stat(lambda s: s.sent), _num(lambda s: s.sent)),
+    EmailColumn("delivered", "Deliv.", 6, _stat(lambda s: s.delivered),
+                _num(lambda s: s.delivered)),
+    EmailColumn("opened", "Opened", 6, _stat(lambda s: s.opened), _num(lambda s: s.opened)),
+    EmailColumn("clicked", "Clicked", 7, _stat(lambda s: s.clicked), _num(lambda s: s.clicked)),
+    EmailColumn("open_rate", "Open %", 7, _stat(lambda s: s.open_rate),
+                _pct(lambda s: s.open_rate)),
+    EmailColumn("click_rate", "Click %", 7, _stat(lambda s: s.click_rate),
+                _pct(lambda s: s.click_rate)),
+    EmailColumn("unsubscribed", "Unsub", 5, _stat(lambda s: s.unsubscribed),
+                _num(lambda s: s.unsubscribed)),
+    EmailColumn("spam_reports", "Spam", 4, _stat(lambda s: s.spam_reports),
+                _num(lambda s: s.spam_reports)),
+    EmailColumn("warnings", "!", 1, _stat(lambda s: len(s.warnings)),
+                lambda r: "⚠" if r.stats is not None and r.stats.warnings else "", False),
+]
+
+
+def sort_rows(rows: Sequence[EmailRow], column: EmailColumn, reverse: bool) -> list[EmailRow]:
+    """Rows ordered by *column*; rows without a value (drafts) always come last."""
+    have = [r for r in rows if column.sort_value(r) is not None]
+    missing = [r for r in rows if column.sort_value(r) is None]
+    have.sort(key=lambda r: (column.sort_value(r), r.id), reverse=reverse)  # type: ignore[arg-type,return-value]
+    return have + missing
+
+
+class EmailTable(DataTable[str | Text]):
+    """The emails list (tens of rows: the built-in DataTable is fine), with j/k too."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j", "cursor_down", "Next email", show=False, id="emails.down"),
+        Binding("k", "cursor_up", "Previous email", show=False, id="emails.up"),
+        Binding("g", "scroll_top", "First email", show=False, id="emails.first"),
+        Binding("G", "scroll_bottom", "Last email", show=False, id="emails.last"),
+    ]
+
+
+class EmailsPane(Pane):
+    PANE_ID = "emails"
+    TITLE = "Emails"
+    KEY = "1"
+    SUMMARY = "Every email with its statistics; the highlighted one's detail below."
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "open_activities", "Activities", id="emails.activities"),
+        Binding("s", "cycle_sort", "Sort column", id="emails.sort"),
+        Binding("r", "reverse_sort", "Reverse sort", id="emails.reverse"),
+        Binding("slash", "filter", "Filter", key_display="/", id="emails.filter"),
+        Binding("d", "focus_detail", "Detail", id="emails.detail"),
+    ]
+
+    class Loaded(Message):
+        def __init__(self, rows: list[EmailRow]) -> None:
+            super().__init__()
+            self.rows = rows
+
+    class LoadFailed(Message):
+        def __init__(self, error: str) -> None:
+            super().__init__()
+            self.error = error
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.rows: list[EmailRow] = []
+        self.shown: list[EmailRow] = []
+        self.sort_index = 2  # send time
+        self.sort_reverse = True  # newest first
+        self.loaded = False
+
+    def compose(self) -> ComposeResult:
+        yield FilterInput("filter emails by name…", id="emails-filter")
+        table: DataTable[str | Text] = EmailTable(
+            id="emails-table", cursor_type="row", zebra_stripes=True
+        )
+        yield table
+        with VerticalScroll(id="email-detail-scroll", can_focus=True):
+            yield EmailDetail(id="email-detail")
+
+    @property
+    def table(self) -> DataTable[str | Text]:
+        return self.query_one("#emails-table", DataTable)
+
+    def on_mount(self) -> None:
+        table = self.table
+        for column in COLUMNS:
+            table.add_column(column.title, width=column.width, key=column.key)
+        self.load()
+
+    def focus_target(self) -> Widget | None:
+        return self.table
+
+    # -- loading ---------------------------------------------------------------------
+    def load(self) -> None:
+        self.japp.status_begin("emails", "Loading emails…")
+        self._load()
+
+    @work(thread=True, exclusive=True, group="emails", exit_on_error=False)
+    def _load(self) -> None:
+        try:
+            with self.japp.pool.store() as store:
+                rows = list_emails(store)
+        except Exception as exc:  # noqa: BLE001 - shown to the user, never a traceback
+            self.post_message(self.LoadFailed(f"{type(exc).__name__}: {exc}"))
+            return
+        self.post_message(self.Loaded(rows))
+
+    def on_emails_pane_loaded(self, message: Loaded) -> None:
+        self.japp.status_end("emails")
+        self.rows = message.rows
+        self.japp.emails = message.rows
+        self.loaded = True
+        self._refill()
+        if not self.rows:
+            self.query_one(EmailDetail).show(
+                None, "No emails in this store yet. Import some with `journeytui import`."
+            )
+
+    def on_emails_pane_load_failed(self, message: LoadFailed) -> None:
+        self.japp.status_end("emails")
+        self.notify(f"Could not load emails: {message.error}", severity="error", markup=False)
+
+    # -- table -----------------------------------------------------------------------
+    def _refill(self, keep_id: int | None = None) -> None:
+        table = self.table
+        if keep_id is None:
+            keep_id = self.selected_id
+        needle = self.query_one(FilterInput).value.strip().lower()
+        rows = [r for r in self.rows if needle in r.name.lower()] if needle else list(self.rows)
+        column = COLUMNS[self.sort_index]
+        self.shown = sort_rows(rows, column, self.sort_reverse)
+        table.clear()
+        for i, col in enumerate(COLUMNS):
+            arrow = (" ▼" if self.sort_reverse else " ▲") if i == self.sort_index else ""
+            table.columns[col.key].label = Text(col.title + arrow)  # type: ignore[index]
+        for row in self.shown:
+            cells = [
+                Text(col.text(row), justify="right" if col.numeric else "left", no_wrap=True)
+                for col in COLUMNS
+            ]
+            table.add_row(*cells, key=str(row.id))
+        table.refresh()
+        target = 0
+        for i, row in enumerate(self.shown):
+            if row.id == keep_id:
+                target = i
+        if self.shown:
+            table.move_cursor(row=target, animate=False)
+            self._show_detail(self.shown[target])
+        else:
+            self.query_one(EmailDetail).show(
+                None, "No email matches the filter." if needle else "No emails."
+            )
+
+    @property
+    def selected_id(self) -> int | None:
+        table = self.table
+        if not self.shown or table.cursor_row >= len(self.shown):
+            return self.japp.selection.email_id
+        return self.shown[table.cursor_row].id
+
+    @property
+    def selected(self) -> EmailRow | None:
+        table = self.table
+        if not self.shown or table.cursor_row >= len(self.shown):
+            return None
+        return self.shown[table.cursor_row]
+
+    def _show_detail(self, row: EmailRow) -> None:
+        self.japp.selection.email_id = row.id
+        self.query_one(EmailDetail).show(row)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        if 0 <= event.cursor_row < len(self.shown):
+            self._show_detail(self.shown[event.cursor_row])
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open_activities()
+
+    def select_email(self, email_id: int) -> None:
+        """Highlight *email_id* (clearing a filter that hides it)."""
+        if not any(r.id == email_id for r in self.shown):
+            self.query_one(FilterInput).action_close()
+        self._refill(keep_id=email_id)
+
+    # -- actions ---------------------------------------------------------------------
+    def action_open_activities(self) -> None:
+        row = self.selected
+        if row is None:
+            return
+        self.japp.main.open_activities(row.id)
+
+    def action_cycle_sort(self) -> None:
+        self.sort_index = (self.sort_index + 1) % len(COLUMNS)
+        self.sort_reverse = COLUMNS[self.sort_index].numeric
+        self._refill()
+        self._announce_sort()
+
+    def sort_by(self, key: str) -> None:
+        self.sort_index = next(i for i, c in enumerate(COLUMNS) if c.key == key)
+        self.sort_reverse = COLUMNS[self.sort_index].numeric
+        self._refill()
+        self._announce_sort()
+
+    def action_reverse_sort(self) -> None:
+        self.sort_reverse = not self.sort_reverse
+        self._refill()
+        self._announce_sort()
+
+    def _announce_sort(self) -> None:
+        order = "descending" if self.sort_reverse else "ascending"
+        title = COLUMNS[self.sort_index].title
+        self.notify(f"Sorted by {title}, {order}", timeout=2, markup=False)
+
+    def action_filter(self) -> None:
+        self.query_one(FilterInput).open()
+
+    def action_focus_detail(self) -> None:
+        self.query_one("#email-detail-scroll").focus()
+
+    def on_input_changed(self, event: FilterInput.Changed) -> None:
+        event.stop()
+        if self.loaded:
+            self._refill()
+
+    def on_filter_input_closed(self, event: FilterInput.Closed) -> None:
+        event.stop()
+        self._refill()
+        self.table.focus()
+
+    def on_filter_input_done(self, event: FilterInput.Done) -> None:
+        event.stop()
+        self.table.focus()
+
+    # -- shell hooks -----------------------------------------------------------------
+    def palette_commands(self) -> list[PaletteCommand]:
+        return [
+            PaletteCommand(f"Sort emails by {c.title}", "Emails pane",
+                           partial(self.sort_by, c.key))
+            for c in COLUMNS
+        ] + [PaletteCommand("Filter emails by name", "Emails pane (key /)", self.action_filter)]
+
+    def export_job(self) -> ExportJob:
+        rows = list(self.shown)
+
+        def produce(_store: Store) -> Iterable[Sequence[object]]:
+            for r in rows:
+                s = r.stats
+                yield [
+                    r.name, r.subject, r.status, fmt.when(r.send_at) if r.send_at else "",
+                    r.list_name or "",
+                    *(
+                        ["" for _ in range(14)] if s is None else [
+                            s.sent, s.delivered, s.bounced_hard, s.bounced_soft, s.dropped,
+                            s.opened, s.opens_total, s.machine_opens, s.clicked,
+                            s.clicks_total, s.bot_clicks, s.unsubscribed, s.spam_reports,
+                            "; ".join(s.warnings),
+                        ]
+                    ),
+                ]
+
+        return ExportJob(
+            "emails",
+            ["name", "subject", "status", "send_time_utc", "list", "sent", "delivered",
+             "bounced_hard", "bounced_soft", "dropped", "opened", "opens_total",
+             "machine_opens", "clicked", "clicks_total", "bot_clicks", "unsubscribed",
+             "spam_reports", "warnings"],
+            produce,
+        )
+
+    def help_extra(self) -> list[tuple[str, str]]:
+        return [
+            ("↑ ↓", "move between emails (the detail follows)"),
+            ("PgUp PgDn", "page through the list"),
+        ]

@@ -1,0 +1,61 @@
+"""A one-line filter field shown by ``/`` above a list; Esc clears and hides it."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.widgets import Input
+
+
+class FilterInput(Input):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "close", "Clear filter", id="filter.clear"),
+        Binding("down", "done", "To the list", show=False, id="filter.done"),
+    ]
+
+    DEFAULT_CSS = """
+    FilterInput { display: none; }
+    FilterInput.-open { display: block; }
+    """
+
+    class Closed(Message):
+        def __init__(self, field: FilterInput) -> None:
+            super().__init__()
+            self.field = field
+
+        @property
+        def control(self) -> FilterInput:
+            return self.field
+
+    class Done(Message):
+        def __init__(self, field: FilterInput) -> None:
+            super().__init__()
+            self.field = field
+
+        @property
+        def control(self) -> FilterInput:
+            return self.field
+
+    def __init__(self, placeholder: str, *, id: str | None = None) -> None:
+        super().__init__(placeholder=placeholder, id=id, compact=True)
+
+    def open(self) -> None:
+        self.add_class("-open")
+        self.focus()
+
+    @property
+    def is_open(self) -> bool:
+        return self.has_class("-open")
+
+    def action_close(self) -> None:
+        self.value = ""
+        self.remove_class("-open")
+        self.post_message(self.Closed(self))
+
+    def action_done(self) -> None:
+        self.post_message(self.Done(self))
+
+    async def action_submit(self) -> None:
+        self.post_message(self.Done(self))

@@ -1,0 +1,466 @@
+"""A table of any length that renders only what is visible.
+
+:class:`PagedTable` is a Line-API ``ScrollView``: ``render_line`` reads rows from a
+page cache; missing pages are fetched in a worker thread by keyset queries (each
+page starts after the key of the previous page's last row), so the event loop
+never waits on SQLite and a 1M-row list costs what its visible lines cost.
+
+The rows come from a :class:`RowSource`; :class:`ListSource` wraps an in-memory
+list (search results, a few thousand rows at most).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol
+
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
+from textual import work
+from textual.binding import Binding, BindingType
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from journeytui.store import Store
+from journeytui.tui.text import clean
+
+PAGE_SIZE = 200
+
+
+@dataclass(frozen=True)
+class Column:
+    title: str
+    width: int | None = None  # None: share the remaining width
+    justify: str = "left"  # "left" | "right"
+    min_width: int = 8
+
+
+@dataclass(frozen=True)
+class Row:
+    key: Any  # keyset key of this row (opaque to the table)
+    cells: tuple[str, ...]
+    payload: Any = None
+    dim: bool = False  # e.g. a suspected bot click
+
+
+class RowSource(Protocol):
+    """Where a table's rows come from; both methods run in a worker thread."""
+
+    def count(self, store: Store) -> int: ...
+
+    def page(self, store: Store, after: Any | None, limit: int) -> list[Row]: ...
+
+
+@dataclass
+class ListSource:
+    """Rows already in memory (keys are positions)."""
+
+    rows: list[Row] = field(default_factory=list)
+
+    def count(self, store: Store) -> int:
+        return len(self.rows)
+
+    def page(self, store: Store, after: Any | None, limit: int) -> list[Row]:
+        start = 0 if after is None else int(after) + 1
+        return [
+            Row(i, r.cells, r.payload, r.dim)
+            for i, r in enumerate(self.rows[start : start + limit], start)
+        ]
+
+
+@dataclass
+class FuncSource:
+    """A source from two functions of the store (for keyset-paged domain queries)."""
+
+    count_fn: Callable[[Store], int]
+    page_fn: Callable[[Store, Any | None, int], list[Row]]
+
+    def count(self, store: Store) -> int:
+        return self.count_fn(store)
+
+    def page(self, store: Store, after: Any | None, limit: int) -> list[Row]:
+        return self.page_fn(store, after, limit)
+
+
+class PagedTable(ScrollView, can_focus=True):
+    """A keyboard-driven table whose rows are paged in from the store on demand."""
+
+    INHERIT_BINDINGS = False
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("down,j", "cursor(1)", "Next row", show=False, id="list.down"),
+        Binding("up,k", "cursor(-1)", "Previous row", show=False, id="list.up"),
+        Binding("pagedown,ctrl+d", "page(1)", "Page down", show=False, id="list.page-down"),
+        Binding("pageup,ctrl+u", "page(-1)", "Page up", show=False, id="list.page-up"),
+        Binding("home,g", "home", "First row", show=False, id="list.first"),
+        Binding("end,G", "end", "Last row", show=False, id="list.last"),
+        Binding("enter", "select", "Open", id="list.open"),
+    ]
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "paged-table--header",
+        "paged-table--cursor",
+        "paged-table--loading",
+        "paged-table--dim",
+    }
+
+    DEFAULT_CSS = """
+    PagedTable {
+        height: 1fr;
+        overflow-x: hidden;
+        background: $surface;
+        scrollbar-size-vertical: 1;
+    }
+    PagedTable > .paged-table--header { text-style: bold; background: $panel; color: $foreground; }
+    PagedTable > .paged-table--cursor { background: $block-cursor-blurred-background; color: $block-cursor-blurred-foreground; }
+    PagedTable:focus > .paged-table--cursor { background: $block-cursor-background; color: $block-cursor-foreground; text-style: bold; }
+    PagedTable > .paged-table--loading { color: $text-muted; }
+    PagedTable > .paged-table--dim { color: $text-muted; }
+    """
+
+    cursor_row: reactive[int] = reactive(0, init=False)
+
+    class Highlighted(Message):
+        def __init__(self, table: PagedTable, row: Row) -> None:
+            super().__init__()
+            self.table = table
+            self.row = row
+
+        @property
+        def control(self) -> PagedTable:
+            return self.table
+
+    class Selected(Message):
+        def __init__(self, table: PagedTable, row: Row) -> None:
+            super().__init__()
+            self.table = table
+            self.row = row
+
+        @property
+        def control(self) -> PagedTable:
+            return self.table
+
+    class Counted(Message):
+        """The number of rows is known (posted from the worker)."""
+
+        def __init__(self, table: PagedTable, generation: int, count: int) -> None:
+            super().__init__()
+            self.table = table
+            self.generation = generation
+            self.count = count
+
+        @property
+        def control(self) -> PagedTable:
+            return self.table
+
+    class PageLoaded(Message):
+        def __init__(
+            self, table: PagedTable, generation: int, page: int, rows: list[Row], final: bool
+        ) -> None:
+            super().__init__()
+            self.table = table
+            self.generation = generation
+            self.page = page
+            self.rows = rows
+            self.final = final  # the last page this fetch will post
+
+        @property
+        def control(self) -> PagedTable:
+            return self.table
+
+    class LoadFailed(Message):
+        def __init__(self, table: PagedTable, generation: int, error: str) -> None:
+            super().__init__()
+            self.table = table
+            self.generation = generation
+            self.error = error
+
+    def __init__(
+        self,
+        columns: Sequence[Column],
+        *,
+        empty_text: str = "Nothing to show",
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.columns = list(columns)
+        self.empty_text = empty_text
+        self.source: RowSource | None = None
+        self.row_count: int | None = 0  # None: not counted yet
+        self._pages: dict[int, list[Row]] = {}
+        self._generation = 0
+        self._wanted_page = 0
+        self._loading = False
+        self._error: str | None = None
+        self._highlight_sent: Any = object()
+
+    # -- public API ------------------------------------------------------------------
+    def set_source(self, source: RowSource | None, *, empty_text: str | None = None) -> None:
+        """Show the rows of *source* (fetched in the background) from the top."""
+        self._generation += 1
+        self.source = source
+        if empty_text is not None:
+            self.empty_text = empty_text
+        self._pages.clear()
+        self._error = None
+        self._loading = False
+        self.row_count = None if source is not None else 0
+        self._wanted_page = 0
+        self.set_reactive(PagedTable.cursor_row, 0)
+        self._highlight_sent = object()
+        self.scroll_to(0, 0, animate=False)
+        self._update_virtual_size()
+        self.refresh()
+        if source is not None:
+            self._request(0)
+
+    @property
+    def loading_rows(self) -> bool:
+        return self.source is not None and (self.row_count is None or self._loading)
+
+    @property
+    def current_row(self) -> Row | None:
+        return self.row_at(self.cursor_row)
+
+    def row_at(self, index: int) -> Row | None:
+        page = self._pages.get(index // PAGE_SIZE)
+        if page is None:
+            return None
+        offset = index % PAGE_SIZE
+        return page[offset] if offset < len(page) else None
+
+    def cached_rows(self) -> list[Row]:
+        """The rows fetched so far, in order (for tests and small exports)."""
+        out: list[Row] = []
+        for number in sorted(self._pages):
+            out.extend(self._pages[number])
+        return out
+
+    # -- loading ---------------------------------------------------------------------
+    def _request(self, page: int) -> None:
+        if self.source is None:
+            return
+        if self.row_count is not None:
+            last_page = max(0, (self.row_count - 1) // PAGE_SIZE)
+            page = min(page, last_page)
+        self._wanted_page = max(self._wanted_page, page)
+        if self._loading:
+            return
+        start = 0
+        while start in self._pages:
+            start += 1
+        if start > self._wanted_page and self.row_count is not None:
+            return
+        after = None
+        if start > 0:
+            after = self._pages[start - 1][-1].key if self._pages[start - 1] else None
+            if not self._pages[start - 1]:  # an empty page: nothing follows
+                return
+        self._loading = True
+        self._fetch(self._generation, self.source, start, after, self._wanted_page,
+                    self.row_count is None)
+
+    @work(thread=True, exit_on_error=False, group="paged-table")
+    def _fetch(
+        self,
+        generation: int,
+        source: RowSource,
+        start: int,
+        after: Any,
+        end: int,
+        count: bool,
+    ) -> None:
+        pool = self.app.pool  # type: ignore[attr-defined]
+        try:
+            with pool.store() as store:
+                if count:
+                    self.post_message(self.Counted(self, generation, source.count(store)))
+                page = start
+                while page <= end:
+                    if generation != self._generation:
+                        return
+                    rows = source.page(store, after, PAGE_SIZE)
+                    final = page == end or len(rows) < PAGE_SIZE
+                    self.post_message(self.PageLoaded(self, generation, page, rows, final))
+                    if final:
+                        break
+                    after = rows[-1].key
+                    page += 1
+        except Exception as exc:  # noqa: BLE001 - shown in the table, never a traceback
+            self.post_message(self.LoadFailed(self, generation, f"{type(exc).__name__}: {exc}"))
+
+    def on_paged_table_counted(self, message: Counted) -> None:
+        if message.table is not self or message.generation != self._generation:
+            return
+        self.row_count = message.count
+        self._update_virtual_size()
+        self.refresh()
+        if message.count == 0:
+            self._loading = False
+
+    def on_paged_table_page_loaded(self, message: PageLoaded) -> None:
+        if message.table is not self or message.generation != self._generation:
+            return
+        self._pages[message.page] = message.rows
+        if len(message.rows) < PAGE_SIZE:
+            # The count may have moved since it was taken: trust the pages.
+            total = message.page * PAGE_SIZE + len(message.rows)
+            if self.row_count is None or self.row_count != total:
+                self.row_count = total
+                self._update_virtual_size()
+        if message.final:
+            self._loading = False
+        self.refresh()
+        self._clamp_cursor()
+        self._post_highlight()
+        if not self._loading:
+            self._request(self._wanted_page)
+
+    def on_paged_table_load_failed(self, message: LoadFailed) -> None:
+        if message.table is not self or message.generation != self._generation:
+            return
+        self._loading = False
+        self._error = message.error
+        self.row_count = self.row_count or 0
+        self.refresh()
+        self.notify(f"Could not load rows: {message.error}", severity="error")
+
+    # -- geometry --------------------------------------------------------------------
+    def _update_virtual_size(self) -> None:
+        rows = self.row_count or 0
+        self.virtual_size = Size(self.size.width, rows + 1)  # + the header line
+
+    def on_resize(self) -> None:
+        self._update_virtual_size()
+
+    @property
+    def _body_height(self) -> int:
+        return max(1, self.scrollable_content_region.height - 1)
+
+    def _widths(self, total: int) -> list[int]:
+        gaps = len(self.columns) - 1
+        fixed = sum(c.width or 0 for c in self.columns)
+        flex = [c for c in self.columns if c.width is None]
+        room = max(0, total - fixed - gaps)
+        widths: list[int] = []
+        share = room // len(flex) if flex else 0
+        extra = room - share * len(flex) if flex else 0
+        for column in self.columns:
+            if column.width is not None:
+                widths.append(column.width)
+            else:
+                w = share + extra
+                extra = 0
+                widths.append(max(column.min_width, w))
+        return widths
+
+    # -- rendering -------------------------------------------------------------------
+    def _line(self, cells: Sequence[str], widths: list[int], style: Style) -> list[Segment]:
+        segments: list[Segment] = []
+        for i, (column, width) in enumerate(zip(self.columns, widths, strict=False)):
+            text = clean(cells[i]) if i < len(cells) else ""
+            if cell_len(text) > width:
+                text = set_cell_size(text, max(0, width - 1)) + "…" if width else ""
+            elif column.justify == "right":
+                text = " " * (width - cell_len(text)) + text
+            else:
+                text = set_cell_size(text, width)
+            if i:
+                segments.append(Segment(" ", style))
+            segments.append(Segment(text, style))
+        return segments
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        base = self.rich_style
+        widths = self._widths(width)
+        if y == 0:
+            style = base + self.get_component_rich_style("paged-table--header")
+            strip = Strip(self._line([c.title for c in self.columns], widths, style))
+            return strip.adjust_cell_length(width, style)
+        scroll_y = round(self.scroll_offset.y)
+        index = scroll_y + y - 1
+        if self.row_count is not None and index >= self.row_count:
+            if index == 0:
+                muted = base + self.get_component_rich_style("paged-table--loading")
+                text = self._error or self.empty_text
+                return Strip([Segment(set_cell_size(clean(text), width), muted)])
+            return Strip.blank(width, base)
+        row = self.row_at(index)
+        if row is None:
+            muted = base + self.get_component_rich_style("paged-table--loading")
+            self.call_later(self._request, index // PAGE_SIZE)
+            return Strip([Segment(set_cell_size("  loading…", width), muted)])
+        style = base
+        if row.dim:
+            style = style + self.get_component_rich_style("paged-table--dim")
+        if index == self.cursor_row:
+            style = style + self.get_component_rich_style("paged-table--cursor")
+        return Strip(self._line(row.cells, widths, style)).adjust_cell_length(width, style)
+
+    # -- cursor ----------------------------------------------------------------------
+    def _clamp_cursor(self) -> None:
+        count = self.row_count or 0
+        if count and self.cursor_row >= count:
+            self.cursor_row = count - 1
+
+    def watch_cursor_row(self, old: int, new: int) -> None:
+        self._scroll_cursor_into_view()
+        self.refresh()
+        self._post_highlight()
+
+    def _scroll_cursor_into_view(self) -> None:
+        top = round(self.scroll_offset.y)
+        height = self._body_height
+        row = self.cursor_row
+        if row < top:
+            self.scroll_to(y=row, animate=False)
+        elif row >= top + height:
+            self.scroll_to(y=row - height + 1, animate=False)
+
+    def _post_highlight(self) -> None:
+        row = self.current_row
+        if row is None:
+            if self.row_count is not None and self.row_count > 0:
+                self._request(self.cursor_row // PAGE_SIZE)
+            return
+        if row.key == self._highlight_sent:
+            return
+        self._highlight_sent = row.key
+        self.post_message(self.Highlighted(self, row))
+
+    def move_cursor(self, row: int) -> None:
+        count = self.row_count or 0
+        if count == 0:
+            return
+        self.cursor_row = max(0, min(count - 1, row))
+        if self.row_at(self.cursor_row) is None:
+            self._request(self.cursor_row // PAGE_SIZE)
+
+    def action_cursor(self, delta: int) -> None:
+        self.move_cursor(self.cursor_row + delta)
+
+    def action_page(self, direction: int) -> None:
+        self.move_cursor(self.cursor_row + direction * self._body_height)
+
+    def action_home(self) -> None:
+        self.move_cursor(0)
+
+    def action_end(self) -> None:
+        self.move_cursor((self.row_count or 1) - 1)
+
+    def action_select(self) -> None:
+        row = self.current_row
+        if row is not None:
+            self.post_message(self.Selected(self, row))
+
+    def on_click(self, event: Any) -> None:
+        y = getattr(event, "y", 0)
+        if y >= 1:
+            self.move_cursor(round(self.scroll_offset.y) + y - 1)
