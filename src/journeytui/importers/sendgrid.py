@@ -114,6 +114,7 @@ NO_EMAIL = (
     "no email (no marketing_campaign_name, marketing_campaign_id or category; give --email NAME)"
 )
 DUPLICATE = "duplicate sg_event_id (already imported)"
+IGNORE = "ignored"  # _check's answer for delivered/deferred
 
 _NAMES_LISTED = 10
 
@@ -295,6 +296,8 @@ def _check(ev: dict[str, Any]) -> tuple[str, int] | str:
     if not isinstance(kind, str):
         return "field 'event' is not a string"
     if kind not in HANDLED:
+        if kind in IGNORED:
+            return IGNORE
         return f"unknown event type '{printable(kind, 40)}'"
     if "timestamp" not in ev:
         return "missing field 'timestamp'"
@@ -440,12 +443,9 @@ class _Importer:
         addr = address.strip().lower()
         ref = self.contacts.get(addr)
         if ref is None:
-            ref = self.rec.contact(addr, create=False)
-            if ref is None:
-                ref = self.rec.contact(addr, consent=False, at=at)
-                self.report.add("new_contacts")
-            self.contacts[addr] = ref
-        return ref
+            # created without consent if new; new ones are counted once at the end
+            ref = self.contacts[addr] = self.rec.contact(addr, consent=False, at=at)
+        return ref  # type: ignore[return-value]
 
     def apply(self, kind: str, at: int, ev: dict[str, Any], email_id: int | None) -> None:
         report, rec = self.report, self.rec
@@ -537,9 +537,8 @@ def import_sendgrid(
             order += 1
             checked = _check(ev)
             if isinstance(checked, str):
-                kind = ev.get("event")
-                if isinstance(kind, str) and kind in IGNORED:
-                    report.ignore(kind)
+                if checked is IGNORE:
+                    report.ignore(ev["event"])
                 else:
                     report.skip(checked, _where(loc))
                 continue
@@ -548,6 +547,7 @@ def import_sendgrid(
     pending.sort(key=lambda item: (item[0], item[1]))
 
     with store.transaction():
+        contacts_before = store.count("contacts")
         imp = _Importer(store, report)
         for ts, _, kind, ev, loc in pending:
             key = _email_key(ev, default_email)
@@ -559,4 +559,5 @@ def import_sendgrid(
                 continue
             email_id = imp.email(key, ts) if key is not None else None
             imp.apply(kind, ts, ev, email_id)
+        report.add("new_contacts", store.count("contacts") - contacts_before)
     return report

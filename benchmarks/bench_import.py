@@ -1,0 +1,138 @@
+"""Import throughput: SendGrid events per second into a fresh store (median of runs).
+
+    .venv/bin/python benchmarks/bench_import.py [--events 200000] [--runs 3] [--form ndjson]
+
+Writes a synthetic SendGrid Event Webhook file (realistic mix: processed, delivered,
+opens with some machine opens, clicks on a handful of links, bounces, drops,
+unsubscribes, spam reports) into a temporary directory, then imports it into a new
+store per run and prints the median events/s (whole import: read, check, sort, write,
+commit) and, apart, the median time to only read and check the file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+from journeytui.importers.sendgrid import import_sendgrid, read_events  # noqa: E402
+from journeytui.store import Store  # noqa: E402
+
+T0 = 1_767_600_000
+LINKS = [
+    "https://www.example.com/pricing",
+    "https://www.example.com/webinar/signup",
+    "https://www.example.com/products/tracker",
+    "https://www.example.com/whitepaper.pdf",
+]
+
+
+def synthetic_events(n_events: int, seed: int = 1) -> list[dict[str, object]]:
+    """About *n_events* events over 10 campaigns (≈ 2.3 events per recipient)."""
+    rng = random.Random(seed)
+    out: list[dict[str, object]] = []
+    n_recipients = max(1, n_events * 10 // 23)
+    seq = 0
+
+    def add(event: str, email: str, at: int, campaign: int, **extra: object) -> None:
+        nonlocal seq
+        seq += 1
+        out.append(
+            {
+                "email": email,
+                "timestamp": at,
+                "smtp-id": f"<{seq}@ismtpd-1>",
+                "event": event,
+                "category": ["newsletter"],
+                "marketing_campaign_id": 1000 + campaign,
+                "marketing_campaign_name": f"Campaign {campaign}",
+                "sg_event_id": f"ev{seq:010d}",
+                "sg_message_id": f"m{seq}.filter0001.1.0",
+                **extra,
+            }
+        )
+
+    for i in range(n_recipients):
+        campaign = i % 10
+        email = f"user{i // 10}@example{i % 97}.com"
+        t = T0 + campaign * 86_400 + rng.randrange(600)
+        r = rng.random()
+        if r < 0.01:
+            add("dropped", email, t, campaign, reason="Bounced Address")
+            continue
+        add("processed", email, t, campaign)
+        if r < 0.03:
+            add("bounce", email, t + 4, campaign, type="blocked" if r < 0.02 else "bounce")
+            continue
+        add("delivered", email, t + 2, campaign, response="250 OK")
+        if rng.random() < 0.35:
+            add("open", email, t + 5, campaign, sg_machine_open=True)
+        if rng.random() < 0.25:
+            add("open", email, t + 300 + rng.randrange(5000), campaign, sg_machine_open=False)
+            if rng.random() < 0.4:
+                add("click", email, t + 6000, campaign, url=rng.choice(LINKS))
+        if rng.random() < 0.005:
+            add("unsubscribe", email, t + 9000, campaign)
+        elif rng.random() < 0.005:
+            add("group_unsubscribe", email, t + 9000, campaign, asm_group_id=1 + campaign % 3)
+        if rng.random() < 0.001:
+            add("spamreport", email, t + 9500, campaign)
+    return out[:n_events]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--events", type=int, default=200_000)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--form", choices=["ndjson", "array"], default="ndjson")
+    args = ap.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        events = synthetic_events(args.events)
+        path = Path(tmp) / ("events.ndjson" if args.form == "ndjson" else "events.json")
+        with path.open("w", encoding="utf-8") as f:
+            if args.form == "ndjson":
+                for e in events:
+                    f.write(json.dumps(e) + "\n")
+            else:
+                json.dump(events, f)
+        size_mb = path.stat().st_size / 1e6
+        print(f"{len(events)} events, {args.form}, {size_mb:.1f} MB, {args.runs} runs")
+
+        read_s = []
+        for _ in range(args.runs):
+            t = time.perf_counter()
+            n = sum(1 for _ in read_events(path))
+            read_s.append(time.perf_counter() - t)
+        assert n == len(events)
+
+        import_s = []
+        for run in range(args.runs):
+            store = Store.create(Path(tmp) / f"run{run}.db")
+            t = time.perf_counter()
+            report = import_sendgrid(store, [path])
+            import_s.append(time.perf_counter() - t)
+            store.close()
+        med = statistics.median(import_s)
+        print(f"read+parse only:   median {statistics.median(read_s) * 1000:8.0f} ms")
+        print(
+            f"import (one txn):  median {med * 1000:8.0f} ms  ->  {len(events) / med:,.0f} events/s"
+        )
+        applied = sum(report.added[k] for k in ("sent", "opens", "machine_opens", "clicks"))
+        print(
+            f"  (last run: {report.added['sent']} sent, {report.added['opens']} opens, "
+            f"{report.added['machine_opens']} machine opens, {report.added['clicks']} clicks, "
+            f"{report.added['new_contacts']} new contacts; ignored {report.ignored}; "
+            f"{applied} main events applied)"
+        )
+
+
+if __name__ == "__main__":
+    main()
