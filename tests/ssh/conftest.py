@@ -4,6 +4,7 @@ that keeps what it sees in a pyte terminal emulator."""
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -162,3 +163,28 @@ async def open_terminal(
         term_type=term, term_size=(cols, rows), encoding=None, env=dict(env or {})
     )
     return Terminal(process, cols, rows)
+
+
+async def wait_until(predicate: Callable[[], bool], what: str, timeout: float = TIMEOUT) -> None:
+    """Poll *predicate* (every 20 ms) until it holds; fail after *timeout* seconds."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.02)
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether *pid* is a running (not zombie) process."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def screen_value(text: str, key: str) -> str:
+    """The value after ``key=`` on the stand-in's screen."""
+    match = re.search(rf"\b{key}=(\S*)", text)
+    assert match, f"no {key}= on screen:\n{text}"
+    return match.group(1)

@@ -2,42 +2,33 @@
 
 from __future__ import annotations
 
+import logging
 import os
-import re
 from pathlib import Path
 
-from tests.ssh.conftest import connect, open_terminal
+import pytest
+
+from tests.ssh.conftest import (
+    connect,
+    open_terminal,
+    pid_alive,
+    screen_value,
+    wait_until,
+)
 
 
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # a zombie is not alive: look at /proc
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
-
-
-def screen_pid(text: str) -> int:
-    match = re.search(r"pid=(\d+)", text)
-    assert match, text
-    return int(match.group(1))
-
-
-async def test_first_screen_keys_resize_quit(make_server) -> None:
+async def test_first_screen_keys_resize_quit(make_server, caplog) -> None:
+    caplog.set_level(logging.INFO, logger="journeytui.ssh")
     server = await make_server()
-    conn = await connect(server)
+    conn = await connect(server, username="alice")
     term = await open_terminal(conn, 80, 24)
     text = await term.wait_text("STANDIN size=80x24")
     assert "TERM=xterm-256color" in text
     assert "BOTTOM row 24" in term.screen.display[23]
-    pid = screen_pid(text)
+    pid = int(screen_value(text, "pid"))
     assert pid_alive(pid)
     assert [s.child.pid for s in server.sessions.values() if s.child] == [pid]
+    assert os.getpgid(pid) == pid  # its own process group, led by the app
 
     term.press("ab")
     await term.wait_text("keys=ab")
@@ -50,6 +41,127 @@ async def test_first_screen_keys_resize_quit(make_server) -> None:
     assert await term.wait_closed() == 0
     conn.close()
     await conn.wait_closed()
+    await wait_until(lambda: not server.sessions, "the session to be cleaned up")
     assert not pid_alive(pid)
-    assert server.sessions == {}
     assert server.seats.taken == 0
+    lines = [r.getMessage() for r in caplog.records if "ssh session" in r.getMessage()]
+    assert len(lines) == 1
+    assert "user=alice term=xterm-256color size=100x30" in lines[0]
+    assert "ended=quit status=0" in lines[0]
+
+
+async def test_app_exit_status_reaches_the_client(make_server, caplog) -> None:
+    caplog.set_level(logging.INFO, logger="journeytui.ssh")
+    server = await make_server()
+    conn = await connect(server)
+    term = await open_terminal(conn)
+    await term.wait_text("STANDIN")
+    term.press("x")
+    assert await term.wait_closed() == 3
+    conn.close()
+    await wait_until(lambda: not server.sessions, "the session to be cleaned up")
+    assert any("ended=error status=3" in r.getMessage() for r in caplog.records)
+
+
+async def test_disconnect_kills_the_app_and_its_group(make_server, caplog) -> None:
+    caplog.set_level(logging.INFO, logger="journeytui.ssh")
+    server = await make_server()
+    conn = await connect(server)
+    term = await open_terminal(conn)
+    await term.wait_text("STANDIN")
+    term.press("s")  # the app starts a grandchild in its process group
+    text = await term.wait_for(lambda t: screen_value(t, "grandchild") != "0", "a grandchild")
+    pid, grandchild = int(screen_value(text, "pid")), int(screen_value(text, "grandchild"))
+    assert pid_alive(pid) and pid_alive(grandchild)
+
+    conn.abort()  # the client vanishes without quitting
+    await wait_until(lambda: not pid_alive(pid), "the app to be gone")
+    await wait_until(lambda: not pid_alive(grandchild), "the grandchild to be gone")
+    await wait_until(lambda: not server.sessions, "the session to be cleaned up")
+    assert server.seats.taken == 0
+    assert any("ended=disconnect" in r.getMessage() for r in caplog.records)
+
+
+async def test_an_app_that_ignores_hangup_and_term_is_killed(make_server) -> None:
+    server = await make_server(kill_grace=0.3)
+    conn = await connect(server)
+    term = await open_terminal(conn)
+    await term.wait_text("STANDIN")
+    term.press("h")
+    text = await term.wait_text("ignoring SIGHUP and SIGTERM")
+    pid = int(screen_value(text, "pid"))
+    conn.abort()
+    await wait_until(lambda: not server.sessions, "the session to be cleaned up")
+    assert not pid_alive(pid)
+    assert not server.tasks  # no session task left running
+
+
+async def test_server_close_ends_every_session(make_server) -> None:
+    server = await make_server()
+    conn = await connect(server)
+    term = await open_terminal(conn)
+    pid = int(screen_value(await term.wait_text("STANDIN"), "pid"))
+    await server.close()
+    assert not pid_alive(pid)
+    await term.wait_text("server is shutting down")
+    assert await term.wait_closed() == 0
+
+
+async def test_a_session_without_a_terminal_is_refused(make_server, caplog) -> None:
+    caplog.set_level(logging.INFO, logger="journeytui.ssh")
+    server = await make_server()
+    conn = await connect(server)
+    process = await conn.create_process(encoding=None)  # no term_type: no PTY
+    stdout, stderr = await process.stdout.read(), await process.stderr.read()
+    await process.wait_closed()
+    assert process.exit_status == 1
+    assert stdout == b""
+    assert b"journeytui needs a terminal: connect with ssh -t" in stderr
+    assert server.seats.taken == 0
+    conn.close()
+    assert any("ended=no-terminal" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize(
+    ("term_type", "client_env", "server_no_color", "expect"),
+    [
+        ("xterm-256color", {}, False, "TERM=xterm-256color NO_COLOR=- COLORTERM=-"),
+        ("screen", {}, False, "TERM=screen NO_COLOR=- COLORTERM=-"),
+        ("xterm-256color", {"NO_COLOR": "1"}, False, "NO_COLOR=1 COLORTERM=-"),
+        ("xterm-256color", {}, True, "NO_COLOR=1 COLORTERM=-"),
+        ("xterm-256color", {"COLORTERM": "truecolor"}, False, "NO_COLOR=- COLORTERM=truecolor"),
+        ("xterm-256color", {"COLORTERM": "yes"}, False, "NO_COLOR=- COLORTERM=-"),
+        ("bad\x1b[term", {}, False, "TERM=xterm-256color"),
+    ],
+)
+async def test_terminal_type_and_colour_settings_reach_the_app(
+    make_server, term_type, client_env, server_no_color, expect, monkeypatch
+) -> None:
+    # the server's own terminal must not leak into a session
+    monkeypatch.setenv("COLORTERM", "truecolor")
+    monkeypatch.setenv("TERM", "tmux-256color")
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    server = await make_server(no_color=server_no_color)
+    conn = await connect(server)
+    term = await open_terminal(conn, term=term_type, env=client_env)
+    text = await term.wait_text("STANDIN")
+    assert expect in text
+    term.press("q")
+    await term.wait_closed()
+    conn.close()
+
+
+async def test_client_env_cannot_set_other_variables(make_server) -> None:
+    server = await make_server()
+    conn = await connect(server)
+    term = await open_terminal(conn, env={"PYTHONPATH": "/evil", "NO_COLOR": ""})
+    text = await term.wait_text("STANDIN")
+    assert "NO_COLOR=-" in text  # an empty NO_COLOR means "not set"
+    pid = int(screen_value(text, "pid"))
+    environ = Path(f"/proc/{pid}/environ").read_text().split("\0")
+    env = dict(item.split("=", 1) for item in environ if "=" in item)
+    assert env.get("PYTHONPATH") != "/evil"
+    assert env["JOURNEYTUI_SSH"] == "1"
+    term.press("q")
+    await term.wait_closed()
+    conn.close()

@@ -35,6 +35,7 @@ class _Connection(asyncssh.SSHServer):
         self.addr = "?"
         self.user = ""
         self.failures = 0
+        self.refusal: str | None = None
 
     def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
         self.conn = conn
@@ -42,20 +43,23 @@ class _Connection(asyncssh.SSHServer):
         self.addr = str(peer[0])
         self.peer = f"{peer[0]}:{peer[1]}" if ":" not in self.addr else f"[{peer[0]}]:{peer[1]}"
         demo = self.demo
+        # Decided now, told once the connection is encrypted (in begin_auth): a
+        # disconnect sent before the key exchange reaches the client as a bare reset.
         if not demo.rate.allow(self.addr):
             wait = demo.rate.retry_after(self.addr)
             log.info("ssh connection from %s refused: rate limit", self.peer)
-            conn.disconnect(
-                asyncssh.DISC_TOO_MANY_CONNECTIONS,
+            self.refusal = (
                 f"journeytui: too many connections from {self.addr}, "
-                f"try again in {max(1, round(wait))} seconds",
+                f"try again in {max(1, round(wait))} seconds"
             )
         elif demo.seats.full:
             log.info("ssh connection from %s refused: all seats taken", self.peer)
-            conn.disconnect(asyncssh.DISC_TOO_MANY_CONNECTIONS, demo.seats.message())
+            self.refusal = demo.seats.message()
 
     def begin_auth(self, username: str) -> bool:
         self.user = username
+        if self.refusal is not None and self.conn is not None:
+            self.conn.disconnect(asyncssh.DISC_TOO_MANY_CONNECTIONS, self.refusal)
         return True  # always ask for a password or key
 
     def password_auth_supported(self) -> bool:
@@ -177,28 +181,39 @@ async def start_server(config: ServerConfig) -> DemoServer:
     return server
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is at the time of each record."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> object:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: object) -> None:
+        pass
+
+
 def setup_logging() -> None:
     """One line a session on stderr; asyncssh's own chatter only for warnings."""
     logger = logging.getLogger("journeytui.ssh")
-    if not logger.handlers:
-        handler = logging.StreamHandler(sys.stderr)
+    if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
+        handler = _StderrHandler()
         handler.setFormatter(
             logging.Formatter("%(asctime)s %(message)s", datefmt="%Y-%m-%d %H:%M:%S")
         )
         logger.addHandler(handler)
-        logger.propagate = False
     logger.setLevel(logging.INFO)
     logging.getLogger("asyncssh").setLevel(logging.WARNING)
 
 
 def run_server(config: ServerConfig) -> int:
     """Serve until SIGINT or SIGTERM; the `serve-ssh` command.  Returns the exit code."""
-    setup_logging()
     return asyncio.run(_serve(config))
 
 
 async def _serve(config: ServerConfig) -> int:
     server = await start_server(config)
+    setup_logging()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

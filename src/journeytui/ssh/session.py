@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import os
 import re
 import time
@@ -73,7 +74,8 @@ def clean_text(value: object, limit: int = 80) -> str:
 
 
 def say_duration(seconds: float) -> str:
-    seconds = round(seconds)
+    """*seconds* in words, rounded up: "1 minute", "90 seconds", "2 hours"."""
+    seconds = math.ceil(seconds - 0.001)
     if seconds >= 3600 and seconds % 3600 == 0:
         n = seconds // 3600
         return f"{n} hour{'s' * (n != 1)}"
@@ -331,7 +333,9 @@ class AppSession(asyncssh.SSHServerSession[bytes]):
 
     def _log_end(self) -> None:
         duration = time.monotonic() - self.started
-        status = "" if self.exit_status is None else f" status={self.exit_status}"
+        status = ""
+        if self.reason in ("quit", "error") and self.exit_status is not None:
+            status = f" status={self.exit_status}"
         log.info(
             "ssh session %d from %s user=%s term=%s size=%dx%d duration=%.1fs ended=%s%s",
             self.id,
@@ -387,8 +391,8 @@ class AppSession(asyncssh.SSHServerSession[bytes]):
                         self._idle_warned_at = self.last_input
                         self._show_warning(
                             "idle",
-                            f"journeytui: no input for a while; this session closes in "
-                            f"{say_duration(end - now)}. Press any key to stay.",
+                            f"journeytui: idle, closing in {say_duration(end - now)}. "
+                            "Press any key to stay.",
                         )
                 else:
                     wake.append(end - ahead)
@@ -404,8 +408,7 @@ class AppSession(asyncssh.SSHServerSession[bytes]):
                         self._ttl_warned = True
                         self._show_warning(
                             "ttl",
-                            f"journeytui: demo sessions last {say_duration(cfg.session_ttl)}; "
-                            f"this one ends in {say_duration(end - now)}. Press any key.",
+                            f"journeytui: this demo session ends in {say_duration(end - now)}.",
                         )
                 else:
                     wake.append(end - ahead)

@@ -1,0 +1,101 @@
+"""Every session works on its own copy of the store; --shared uses the one store."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from journeytui.ssh.storecopy import copy_store, remove_copy
+from journeytui.store import Store
+from tests.ssh.conftest import connect, open_terminal, screen_value, wait_until
+
+
+def session_db(server, screen_text: str) -> Path:
+    """The store the session whose app shows *screen_text* works on."""
+    pid = int(screen_value(screen_text, "pid"))
+    (session,) = [s for s in server.sessions.values() if s.child and s.child.pid == pid]
+    assert session.copy is not None
+    return session.copy
+
+
+def visitors(db: Path) -> list[str]:
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        rows = conn.execute("SELECT email FROM contacts WHERE email LIKE 'visitor-%'")
+        return [r[0] for r in rows]
+
+
+async def test_an_edit_in_one_session_is_not_seen_by_another(make_server, source_db) -> None:
+    server = await make_server()
+    conn_a, conn_b = await connect(server), await connect(server)
+    a, b = await open_terminal(conn_a), await open_terminal(conn_b)
+    text_a, text_b = await a.wait_text("STANDIN"), await b.wait_text("STANDIN")
+    db_a, db_b = session_db(server, text_a), session_db(server, text_b)
+    assert screen_value(text_a, "db").startswith(str(db_a)[:60])  # the app was given it
+    assert len({db_a, db_b, source_db}) == 3
+    assert db_a.parent != db_b.parent
+
+    a.press("w")  # the app in session A writes a contact to its store
+    await a.wait_text("note=wrote contact")
+    pid_a = screen_value(text_a, "pid")
+    assert visitors(db_a) == [f"visitor-{pid_a}@example.com"]
+    assert visitors(db_b) == []
+    assert visitors(source_db) == []
+
+    # a session that starts after the edit gets the original too
+    conn_c = await connect(server)
+    c = await open_terminal(conn_c)
+    assert visitors(session_db(server, await c.wait_text("STANDIN"))) == []
+
+    for conn in (conn_a, conn_b, conn_c):
+        conn.close()
+    await wait_until(lambda: not server.sessions, "the sessions to end")
+    # the copies are gone with their sessions
+    assert not db_a.parent.exists() and not db_b.parent.exists()
+    assert visitors(source_db) == []
+
+
+async def test_shared_sessions_use_the_one_store(make_server, source_db) -> None:
+    server = await make_server(shared=True)
+    conn = await connect(server)
+    term = await open_terminal(conn)
+    text = await term.wait_text("STANDIN")
+    assert Path(screen_value(text, "db")) == source_db.resolve()
+    term.press("w")
+    await term.wait_text("note=wrote contact")
+    assert len(visitors(source_db)) == 1
+    term.press("q")
+    await term.wait_closed()
+    conn.close()
+
+
+def test_copy_of_a_wal_store_includes_uncheckpointed_writes(tmp_path) -> None:
+    source = tmp_path / "wal.db"
+    store = Store.create(source)
+    store.conn.execute("PRAGMA wal_autocheckpoint = 0")  # keep the writes in the WAL
+    with store.transaction() as c:
+        c.executemany(
+            "INSERT INTO contacts(email, created_at) VALUES (?, 0)",
+            [(f"visitor-{i}@example.com",) for i in range(50)],
+        )
+    wal = Path(str(source) + "-wal")
+    assert wal.exists() and wal.stat().st_size > 0  # the rows are only in the WAL
+    try:
+        copy = copy_store(source, tmp_path)
+        assert len(visitors(copy)) == 50
+        assert copy.parent != source.parent and copy.name == "journeys.db"
+        # a writer on the source afterwards does not change the copy
+        with store.transaction() as c:
+            c.execute("INSERT INTO contacts(email, created_at) VALUES ('visitor-x@e.com', 0)")
+        assert len(visitors(copy)) == 50
+    finally:
+        store.close()
+    Store.open(copy).close()  # the copy is a valid store
+    remove_copy(copy)
+    assert not copy.parent.exists()
+    assert len(visitors(source)) == 51
+
+
+def test_copy_of_a_closed_store_is_a_file_copy(tmp_path, source_db) -> None:
+    copy = copy_store(source_db, tmp_path)
+    assert copy.read_bytes() == source_db.read_bytes()
+    remove_copy(copy)
