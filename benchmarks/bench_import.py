@@ -15,15 +15,12 @@ import argparse
 import json
 import random
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-
-from journeytui.importers.sendgrid import import_sendgrid, read_events  # noqa: E402
-from journeytui.store import Store  # noqa: E402
+from journeytui.importers.sendgrid import import_sendgrid, read_events
+from journeytui.store import Store
 
 T0 = 1_767_600_000
 LINKS = [
