@@ -124,7 +124,13 @@ def _any(fs: list[Pred]) -> Pred:
     return f
 
 
-def _latest(i: int, within: int | None) -> Pred:
+def _latest(i: int, within: int | None, since_stage: bool = False) -> Pred:
+    if since_stage:  # strictly after entering: the event that moved it does not count
+        if within is None:
+            return lambda st, t, fin: st[i] is not None and st[i] > (st[SINCE] or 0)
+        w = within * DAY
+        return lambda st, t, fin: (st[i] is not None and st[i] > (st[SINCE] or 0)
+                                   and st[i] >= t - w)
     if within is None:
         return lambda st, t, fin: st[i] is not None
     w = within * DAY
@@ -191,11 +197,11 @@ class _Builder:
             else:
                 match = None
             i = self._latest_leaf("click", match)
-            return i, _latest(i, s.within_days)
+            return i, _latest(i, s.within_days, s.since_stage)
         if key == "opened":
             email = ctx.email_id(s.email)
             i = self._latest_leaf("open", None if email is None else (lambda row: row[5] == email))
-            return i, _latest(i, s.within_days)
+            return i, _latest(i, s.within_days, s.since_stage)
         if key == "reported_spam":
             email = ctx.email_id(s.email)
             i = self._latest_leaf("spam", None if email is None else (lambda row: row[5] == email))
@@ -207,7 +213,7 @@ class _Builder:
         if key == "submitted_form":
             form = s.form
             i = self._latest_leaf("form", None if form is None else (lambda row: row[8] == form))
-            return i, _latest(i, s.within_days)
+            return i, _latest(i, s.within_days, s.since_stage)
         if key == "visited":
             cache: dict[str, bool] = {}
             pattern, how = s.url, s.match
@@ -220,11 +226,11 @@ class _Builder:
                 return r
 
             i = self._latest_leaf("visit", visited)
-            return i, _latest(i, s.within_days)
+            return i, _latest(i, s.within_days, s.since_stage)
         if key == "unsubscribed":
             return self._unsubscribed(ctx.list_id(s.list))
         if key == "clicks_at_least":
-            return self._clicks_at_least(s.count, s.within_days)
+            return self._clicks_at_least(s.count, s.within_days, s.since_stage)
         if key == "no_click_in_last":
             return self._no_click(s.campaigns)
         raise AssertionError(key)  # pragma: no cover
@@ -250,7 +256,7 @@ class _Builder:
 
         return i, pred
 
-    def _clicks_at_least(self, k: int, days: int) -> tuple[int, Pred]:
+    def _clicks_at_least(self, k: int, days: int, since_stage: bool) -> tuple[int, Pred]:
         i = self._slot(list)
         w = days * DAY
 
@@ -261,14 +267,23 @@ class _Builder:
                 del times[0]
 
         self._on("click", upd)
+        if since_stage:
+            return i, lambda st, t, fin: (len(st[i]) >= k and st[i][0] >= t - w
+                                          and st[i][0] > (st[SINCE] or 0))
         return i, lambda st, t, fin: len(st[i]) >= k and st[i][0] >= t - w
 
     def _no_click(self, n: int) -> tuple[int, Pred]:
         i = self._slot(lambda: [[], False])
 
         def at_send(st: list[Any], row: Row) -> None:  # before the checks
-            win, _ = st[i]
-            st[i][1] = len(win) >= n and not any(c for _, c in win)
+            slot = st[i]
+            verdict = len(slot[0]) >= n
+            if verdict:
+                for entry in slot[0]:
+                    if entry[1]:
+                        verdict = False
+                        break
+            slot[1] = verdict
 
         def after_send(st: list[Any], row: Row) -> None:  # after the checks
             win = st[i][0]

@@ -18,7 +18,9 @@ JSON form (one key per node)::
     {"clicks_at_least": {"count": K, "within_days": D}}
 
 Leaves are facts about the contact's history up to the moment of the check ("has
-clicked…"); ``within_days`` limits a fact to the last D days before that moment.
+clicked…"); ``within_days`` limits a fact to the last D days before that moment,
+and ``"since_stage": true`` (clicked, opened, submitted_form, visited,
+clicks_at_least) to what happened after the contact entered its current stage.
 An ``email`` of null means any email.  URL matching ignores case, the scheme and a
 trailing slash; "contains" looks for the text anywhere in the URL, "exact" wants
 the whole URL.  ``unsubscribed`` from a list is also true after an unsubscribe from
@@ -71,6 +73,7 @@ class ClickedSpec(_Node):
     url: Name | None = None
     match: Literal["contains", "exact"] = "contains"
     within_days: Days | None = None
+    since_stage: bool = False
 
 
 class Clicked(_Node):
@@ -80,6 +83,7 @@ class Clicked(_Node):
 class OpenedSpec(_Node):
     email: Name | None = None
     within_days: Days | None = None
+    since_stage: bool = False
 
 
 class Opened(_Node):
@@ -113,6 +117,7 @@ class Confirmed(_Node):
 class FormSpec(_Node):
     form: Name | None = None
     within_days: Days | None = None
+    since_stage: bool = False
 
 
 class SubmittedForm(_Node):
@@ -123,6 +128,7 @@ class VisitedSpec(_Node):
     url: Name
     match: Literal["contains", "exact"] = "contains"
     within_days: Days | None = None
+    since_stage: bool = False
 
 
 class Visited(_Node):
@@ -140,6 +146,7 @@ class NoClickInLast(_Node):
 class ClicksSpec(_Node):
     count: Annotated[int, Field(ge=1, le=1000)]
     within_days: Days
+    since_stage: bool = False
 
 
 class ClicksAtLeast(_Node):
@@ -237,10 +244,13 @@ def _q(name: str) -> str:
     return "'" + safe_text(name) + "'"
 
 
-def _within(days: int | None) -> str:
-    if days is None:
-        return ""
-    return " in the last day" if days == 1 else f" in the last {days} days"
+def _within(days: int | None, since_stage: bool = False) -> str:
+    text = ""
+    if days is not None:
+        text = " in the last day" if days == 1 else f" in the last {days} days"
+    if since_stage:
+        text += " since entering the stage"
+    return text
 
 
 def render(node: _Node, *, top: bool = True) -> str:
@@ -267,10 +277,10 @@ def render(node: _Node, *, top: bool = True) -> str:
         else:
             what = f"clicked a link containing {_q(s.url)}"
         where = f" in {_q(s.email)}" if s.email else " in any email"
-        return what + where + _within(s.within_days)
+        return what + where + _within(s.within_days, s.since_stage)
     if key == "opened":
         what = f"opened {_q(s.email)}" if s.email else "opened any email"
-        return what + _within(s.within_days)
+        return what + _within(s.within_days, s.since_stage)
     if key == "unsubscribed":
         return f"unsubscribed from {_q(s.list)}" if s.list else "unsubscribed from all lists"
     if key == "reported_spam":
@@ -280,18 +290,19 @@ def render(node: _Node, *, top: bool = True) -> str:
                 else "confirmed a subscription")
     if key == "submitted_form":
         what = f"submitted the form {_q(s.form)}" if s.form else "submitted any form"
-        return what + _within(s.within_days)
+        return what + _within(s.within_days, s.since_stage)
     if key == "visited":
         what = (f"visited the page {_q(s.url)}" if s.match == "exact"
                 else f"visited a page containing {_q(s.url)}")
-        return what + _within(s.within_days)
+        return what + _within(s.within_days, s.since_stage)
     if key == "no_click_in_last":
         n = s.campaigns
         return ("no click in the last campaign received" if n == 1
                 else f"no click in the last {n} campaigns received")
     if key == "clicks_at_least":
         k = s.count
-        return f"at least {k} click{'s' if k != 1 else ''}" + _within(s.within_days)
+        return f"at least {k} click{'s' if k != 1 else ''}" + _within(s.within_days,
+                                                                       s.since_stage)
     raise AssertionError(key)  # pragma: no cover
 
 

@@ -9,7 +9,8 @@ Rules (PRODUCT.md §4), as built here — copy to the README:
   time, the current subscription state (``contacts.unsubscribed_all``,
   ``subscriptions``).  Every send counts as a campaign received, whatever its
   delivery status.
-* **Order.**  Each contact's events in ``(at, sends before activities, id)`` order.
+* **Order.**  Each contact's events in time order; events of the same second in
+  row-id order (so one indexed scan per table, merged, gives the order).
 * **Entry.**  A contact enters the first stage at its first *activity* (never a
   send) at which the journey's ``entry`` condition holds (default: any open or
   click).  Before that, its history is still kept, so later conditions see it.
@@ -73,20 +74,20 @@ _SEND_WHERE = "contact_id IN (SELECT contact_id FROM activities)"
 EVENTS_SQL = (
     f"SELECT {_ACT_COLS} FROM activities WHERE {_ACT_WHERE} AND id <= :ahwm"
     f" UNION ALL SELECT {_SEND_COLS} FROM sends WHERE {_SEND_WHERE} AND id <= :shwm"
-    " ORDER BY 1, 2, 3, 4"
+    " ORDER BY 1, 2, 4, 3"
 )
 NEW_EVENTS_SQL = (
     f"SELECT {_ACT_COLS} FROM activities WHERE {_ACT_WHERE}"
     " AND id > :a0 AND id <= :ahwm"
     f" UNION ALL SELECT {_SEND_COLS} FROM sends WHERE {_SEND_WHERE}"
     " AND id > :s0 AND id <= :shwm"
-    " ORDER BY 1, 2, 3, 4"
+    " ORDER BY 1, 2, 4, 3"
 )
 CONTACT_EVENTS_SQL = (
     f"SELECT {_ACT_COLS} FROM activities WHERE {_ACT_WHERE}"
     " AND contact_id = :c AND id <= :ahwm"
     f" UNION ALL SELECT {_SEND_COLS} FROM sends WHERE contact_id = :c AND id <= :shwm"
-    " ORDER BY 1, 2, 3, 4"
+    " ORDER BY 1, 2, 4, 3"
 )
 
 
@@ -412,8 +413,8 @@ def _advance(
     for cid, rows in _by_contact(new_rows):
         prev = stored.get(cid)
         st = json.loads(prev[2]) if prev is not None else None
-        if st is not None and (rows[0][1], rows[0][2], rows[0][3]) > (
-            st[LAST_AT], st[LAST_SRC], st[LAST_ID]
+        if st is not None and (rows[0][1], rows[0][3], rows[0][2]) > (
+            st[LAST_AT], st[LAST_ID], st[LAST_SRC]
         ):
             runner.feed(cid, st, rows)
         else:

@@ -270,7 +270,8 @@ def demo_journeys() -> list[Journey]:
                   "or visited the demo page"),
             Stage(name="At-risk", exit=True,
                   description="Unsubscribed from all, or no click in the last 3 campaigns"),
-            Stage(name="Dormant", exit=True, description="At risk and no opens for 60 days"),
+            Stage(name="Dormant", exit=True,
+                  description="At risk, and no open or click for 90 days"),
         ],
         transitions=[
             _t(None, "At-risk", {"any": [
@@ -278,8 +279,8 @@ def demo_journeys() -> list[Journey]:
                 {"no_click_in_last": {"campaigns": 3}},
             ]}, priority=1),
             _t("At-risk", "Dormant", {"all": [
-                {"not": {"opened": {"within_days": 60}}},
-                {"not": {"clicked": {"within_days": 60}}},
+                {"not": {"opened": {"within_days": 90}}},
+                {"not": {"clicked": {"within_days": 90}}},
             ]}, priority=5),
             _t("At-risk", "Browsing", {"all": [
                 {"clicked": {"within_days": 14}},
@@ -326,13 +327,13 @@ def demo_journeys() -> list[Journey]:
                              "url": "webinar/signup"}},
             ]}),
             _t("Registered", "Engaged", {"any": [
-                {"visited": {"url": "example.com/products/tracker"}},
-                {"clicked": {"url": "example.com/products/"}},
+                {"visited": {"url": "example.com/products/tracker", "since_stage": True}},
+                {"clicked": {"url": "example.com/products/", "since_stage": True}},
             ]}),
             _t("Engaged", "Customer-ready", {"any": [
                 {"submitted_form": {"form": "Contact sales"}},
-                {"visited": {"url": "example.com/pricing"}},
-                {"clicked": {"url": "example.com/pricing"}},
+                {"visited": {"url": "example.com/pricing", "since_stage": True}},
+                {"clicked": {"url": "example.com/pricing", "since_stage": True}},
             ]}),
         ],
     )

@@ -1,0 +1,355 @@
+"""`journey …`, `evaluate` and `funnel`: journeys from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from journeytui.errors import UserError
+from journeytui.store import Store
+from journeytui.textsafe import safe_text
+from journeytui.timefmt import fmt_rate, fmt_time
+
+
+def register(sub: Any, common: argparse.ArgumentParser) -> None:
+    jp = sub.add_parser("journey", parents=[common], help="list, show, load, export, preview journeys")
+    jsub = jp.add_subparsers(dest="journey_command", metavar="ACTION", required=True)
+
+    p = jsub.add_parser("list", parents=[common], help="the journeys in the store")
+    p.add_argument("--json", action="store_true", help="JSON: [{name, goal, stages}]")
+    p.set_defaults(func=cmd_list)
+
+    p = jsub.add_parser("show", parents=[common], help="a journey's stages and transitions")
+    p.add_argument("name")
+    p.set_defaults(func=cmd_show)
+
+    p = jsub.add_parser("export", parents=[common], help="a journey as a JSON file")
+    p.add_argument("name")
+    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE (default: stdout)")
+    p.set_defaults(func=cmd_export)
+
+    p = jsub.add_parser("load", parents=[common],
+                        help="save the journey in FILE.json (same schema as export) and evaluate it")
+    p.add_argument("file", metavar="FILE.json")
+    p.set_defaults(func=cmd_load)
+
+    p = jsub.add_parser("delete", parents=[common], help="delete a journey and its results")
+    p.add_argument("name")
+    p.set_defaults(func=cmd_delete)
+
+    p = jsub.add_parser("preview", parents=[common],
+                        help="the funnel FILE.json would give, without saving anything")
+    p.add_argument("file", metavar="FILE.json")
+    _funnel_options(p)
+    p.set_defaults(func=cmd_preview)
+
+    p = jsub.add_parser("versions", parents=[common], help="the saved versions of a journey")
+    p.add_argument("name")
+    p.set_defaults(func=cmd_versions)
+
+    p = jsub.add_parser("restore", parents=[common], help="save an old version again as newest")
+    p.add_argument("name")
+    p.add_argument("version", type=int)
+    p.set_defaults(func=cmd_restore)
+
+    p = sub.add_parser("evaluate", parents=[common],
+                       help="re-evaluate one journey (or all) from every event")
+    p.add_argument("name", nargs="?", metavar="JOURNEY")
+    p.add_argument("--now", metavar="TIME", help="evaluation time, YYYY-MM-DD[THH:MM] UTC "
+                   "(default: the latest event in the store)")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("funnel", parents=[common], help="a journey's funnel")
+    p.add_argument("name", metavar="NAME")
+    _funnel_options(p)
+    p.add_argument("--stage", metavar="S", help="with --contacts: the stage")
+    p.add_argument("--contacts", action="store_true", help="list the contacts in --stage")
+    p.add_argument("--stalled", action="store_true", help="with --contacts: only stalled ones")
+    p.add_argument("--csv", metavar="FILE", help="with --contacts: write them as CSV to FILE")
+    p.set_defaults(func=cmd_funnel)
+
+
+def _funnel_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help="JSON output")
+    p.add_argument("--stall-days", type=int, default=30, metavar="D",
+                   help="stalled = in a stage for more than D days (default 30)")
+
+
+def _store(args: argparse.Namespace, *, readonly: bool = False) -> Store:
+    from journeytui.cli import db_path
+
+    return Store.open(db_path(args), readonly=readonly)
+
+
+def _print_json(data: object) -> None:
+    json.dump(data, sys.stdout, indent=2, ensure_ascii=True)
+    sys.stdout.write("\n")
+
+
+def _table(headers: Sequence[str], rows: Iterable[Sequence[object]], right: set[int]) -> str:
+    cells = [["—" if c is None else safe_text(c) for c in r] for r in rows]
+    widths = [len(h) for h in headers]
+    for r in cells:
+        widths = [max(w, len(c)) for w, c in zip(widths, r, strict=True)]
+
+    def line(values: Sequence[str]) -> str:
+        return "  ".join(
+            v.rjust(w) if i in right else v.ljust(w)
+            for i, (v, w) in enumerate(zip(values, widths, strict=True))
+        ).rstrip()
+
+    return "\n".join([line(list(headers)), line(["-" * w for w in widths])]
+                     + [line(r) for r in cells])
+
+
+def parse_time(value: str) -> int:
+    v = value.strip()
+    if v.isdigit():
+        return int(v)
+    for fmt in ("%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"):
+        try:
+            return int(datetime.strptime(v, fmt).replace(tzinfo=UTC).timestamp())
+        except ValueError:
+            continue
+    raise UserError(f"--now {safe_text(value)}: not a time; use YYYY-MM-DD or "
+                    "YYYY-MM-DDTHH:MM (UTC), or seconds since the epoch")
+
+
+# -- journey … ---------------------------------------------------------------------
+def cmd_list(args: argparse.Namespace) -> int:
+    from journeytui.domain.journeys import list_journeys
+
+    with _store(args, readonly=True) as store:
+        items = list_journeys(store)
+    if args.json:
+        _print_json([{"name": i.name, "goal": i.goal, "stages": i.stages} for i in items])
+        return 0
+    if not items:
+        print("No journeys. Load one with `journeytui journey load FILE.json`.")
+        return 0
+    print(_table(
+        ["journey", "stages", "version", "evaluated"],
+        [(i.name, " → ".join(i.stages), i.version, fmt_time(i.evaluated_at)) for i in items],
+        {2},
+    ))
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from journeytui.domain.conditions import render
+    from journeytui.domain.journey_model import transition_label
+    from journeytui.domain.journeys import get_journey
+
+    with _store(args, readonly=True) as store:
+        j, version = get_journey(store, args.name)
+    print(f"{safe_text(j.name)} (version {version})")
+    if j.goal:
+        print(f"  goal: {safe_text(j.goal)}")
+    print("  main line: " + " → ".join(safe_text(n) for n in j.main_line))
+    if j.exits:
+        print("  exits: " + ", ".join(safe_text(n) for n in j.exits))
+    print(f"  entry into {safe_text(j.stages[0].name)}: {render(j.entry)}")
+    order = sorted(range(len(j.transitions)), key=lambda k: (j.transitions[k].priority, k))
+    for k in order:
+        t = j.transitions[k]
+        print(f"  {transition_label(j, k)}, priority {t.priority}:")
+        print(f"      {render(t.when)}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from journeytui.domain.journeys import export_journey
+
+    with _store(args, readonly=True) as store:
+        text = export_journey(store, args.name)
+    if args.output:
+        out = Path(args.output)
+        try:
+            out.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UserError(f"{out}: cannot write: {exc}") from None
+        print(f"wrote {out}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def cmd_load(args: argparse.Namespace) -> int:
+    from journeytui.domain.journeys import load_file
+
+    with _store(args) as store:
+        j, version = load_file(store, args.file)
+        n = store.conn.execute(
+            "SELECT count(*) FROM journey_positions p JOIN journeys j ON j.id = p.journey_id"
+            " WHERE j.name = ? AND p.stage IS NOT NULL", (j.name,)
+        ).fetchone()[0]
+    print(f"loaded '{safe_text(j.name)}' (version {version}); evaluated: {n:,} contacts "
+          "in the journey")
+    return 0
+
+
+def cmd_delete(args: argparse.Namespace) -> int:
+    from journeytui.domain.journeys import delete_journey
+
+    with _store(args) as store:
+        delete_journey(store, args.name)
+    print(f"deleted '{safe_text(args.name)}'")
+    return 0
+
+
+def cmd_preview(args: argparse.Namespace) -> int:
+    from journeytui.domain.funnel import preview
+    from journeytui.domain.journeys import read_file
+
+    j = read_file(args.file)
+    with _store(args, readonly=True) as store:
+        data = preview(store, j, stall_days=args.stall_days)
+    if args.json:
+        _print_json(data)
+    else:
+        print("PREVIEW (nothing saved)")
+        print(format_funnel(data))
+    return 0
+
+
+def cmd_versions(args: argparse.Namespace) -> int:
+    from journeytui.domain.journeys import list_versions
+
+    with _store(args, readonly=True) as store:
+        items = list_versions(store, args.name)
+    print(_table(["version", "saved", "stages"],
+                 [(v.version, fmt_time(v.saved_at), " → ".join(v.stages)) for v in items], {0}))
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from journeytui.domain.journeys import restore_version
+
+    with _store(args) as store:
+        version = restore_version(store, args.name, args.version)
+    print(f"restored version {args.version} of '{safe_text(args.name)}' as version {version}")
+    return 0
+
+
+# -- evaluate / funnel ---------------------------------------------------------------
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from journeytui.domain.engine import evaluate
+
+    now = parse_time(args.now) if args.now else None
+    with _store(args) as store:
+        if args.name:
+            names = [args.name]
+        else:
+            names = [r[0] for r in store.conn.execute("SELECT name FROM journeys ORDER BY name")]
+            if not names:
+                print("No journeys to evaluate.")
+                return 0
+        for name in names:
+            r = evaluate(store, name, now=now)
+            inside = sum(1 for s, _ in r.positions.values() if s >= 0)
+            print(f"{safe_text(name)}: {inside:,} contacts in the journey, {len(r.moves):,} moves"
+                  f" (as of {fmt_time(r.now)} UTC)")
+    return 0
+
+
+def cmd_funnel(args: argparse.Namespace) -> int:
+    from journeytui.domain.funnel import contacts_csv, funnel, stage_contacts
+
+    if (args.contacts or args.csv or args.stalled) and not args.stage:
+        raise UserError("--contacts, --stalled and --csv need --stage S")
+    if args.stage and not (args.contacts or args.csv):
+        raise UserError("--stage S goes with --contacts (list who is in the stage)")
+    with _store(args, readonly=True) as store:
+        if args.stage:
+            rows = stage_contacts(store, args.name, args.stage, stall_days=args.stall_days,
+                                  stalled_only=args.stalled)
+            if args.csv:
+                out = Path(args.csv)
+                try:
+                    out.write_text(contacts_csv(rows), encoding="utf-8")
+                except OSError as exc:
+                    raise UserError(f"{out}: cannot write: {exc}") from None
+                print(f"wrote {len(rows):,} contacts to {out}")
+            elif args.json:
+                _print_json([{"email": r.email, "first_name": r.first_name,
+                              "last_name": r.last_name, "stage": r.stage, "since": r.since,
+                              "days_in_stage": r.days_in_stage, "stalled": r.stalled}
+                             for r in rows])
+            else:
+                print(_table(
+                    ["contact", "name", "in stage since", "days", "stalled"],
+                    [(r.email, f"{r.first_name} {r.last_name}".strip(), fmt_time(r.since),
+                      r.days_in_stage, "stalled" if r.stalled else "") for r in rows],
+                    {3},
+                ))
+                print(f"{len(rows):,} contacts")
+            return 0
+        data = funnel(store, args.name, stall_days=args.stall_days)
+    if args.json:
+        _print_json(data)
+    else:
+        print(format_funnel(data))
+    return 0
+
+
+def _days(v: float | None) -> str | None:
+    return None if v is None else f"{v:.1f}"
+
+
+def format_funnel(data: dict[str, Any]) -> str:
+    lines = [f"{safe_text(data['journey'])}" + (f" — {safe_text(data['goal'])}"
+                                                  if data["goal"] else "")]
+    lines.append(f"as of {data['evaluated_at'] or '—'}; {data['in_journey']:,} contacts in the "
+                 f"journey; stalled = more than {data['stall_days']} days in a stage")
+    lines.append("")
+    lines.append(_table(
+        ["stage", "reached", "current", "next step", "cumulative", "drop-off",
+         "median days", "stalled"],
+        [(s["stage"], f"{s['reached']:,}", f"{s['current']:,}",
+          fmt_rate(s["next_step_conversion"]) if s["next_step_conversion"] is not None else None,
+          fmt_rate(s["cumulative_conversion"]), s["drop_off"], _days(s["median_days_to_next"]),
+          s["stalled"] if s["stalled"] is not None else "goal")
+         for s in data["stages"]],
+        {1, 2, 3, 4, 5, 6, 7},
+    ))
+    if data["exits"]:
+        lines.append("")
+        lines.append("exits: " + "; ".join(
+            f"{safe_text(e['stage'])} {e['current']:,} now ({e['reached']:,} ever)"
+            for e in data["exits"]))
+    lines.append("")
+    lines.append("what moved contacts (top emails):")
+    entry = data["entry"]
+    lines.append(f"  entry → {safe_text(entry['stage'])}: {entry['entered']:,} — "
+                 f"{entry['condition']}")
+    lines.extend(_emails(entry["emails"]))
+    for t in data["transitions"]:
+        src = safe_text(t["from"]) if t["from"] is not None else "any stage"
+        lines.append(f"  {t['number']}. {src} → {safe_text(t['to'])}: {t['moved']:,} moves — "
+                     f"{t['condition']}")
+        lines.extend(_emails(t["emails"]))
+    busy = [c for c in data["clicks_with_no_move"] if c["clicks_with_no_move"] > 0]
+    if busy:
+        lines.append("")
+        lines.append("clicks with no move (stage, email: clicks with no move / all clicks):")
+        for c in busy[:12]:
+            lines.append(f"  {safe_text(c['stage'])}, {safe_text(c['email'])}: "
+                         f"{c['clicks_with_no_move']:,} / {c['clicks']:,}")
+        if len(busy) > 12:
+            lines.append(f"  … {len(busy) - 12} more (--json for all)")
+    return "\n".join(lines)
+
+
+def _emails(items: list[dict[str, Any]], top: int = 3) -> list[str]:
+    out = []
+    for e in items[:top]:
+        name = safe_text(e["email"]) if e["email"] is not None else "(no email: form, visit or check)"
+        out.append(f"      {e['moved']:>7,}  {name}")
+    if len(items) > top:
+        out.append(f"      … {len(items) - top} more")
+    return out
