@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import select
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -26,7 +27,7 @@ def on_winch(signum: int, frame: object) -> None:
 
 
 def draw(db: str) -> None:
-    cols, rows = os.get_terminal_size(1)
+    cols, rows = shutil.get_terminal_size()  # as Textual does: COLUMNS/LINES first
     lines = [
         f"STANDIN size={cols}x{rows}",
         f"pid={os.getpid()} grandchild={state['grandchild']}",

@@ -161,6 +161,7 @@ async def test_client_env_cannot_set_other_variables(make_server) -> None:
     environ = Path(f"/proc/{pid}/environ").read_text().split("\0")
     env = dict(item.split("=", 1) for item in environ if "=" in item)
     assert env.get("PYTHONPATH") != "/evil"
+    assert "COLUMNS" not in env and "LINES" not in env  # they would pin the size
     assert env["JOURNEYTUI_SSH"] == "1"
     term.press("q")
     await term.wait_closed()

@@ -88,23 +88,21 @@ def say_duration(seconds: float) -> str:
 def child_env(
     base: Mapping[str, str],
     term: str,
-    cols: int,
-    rows: int,
     client_env: Mapping[str, str],
     no_color: bool,
     private_dir: Path | None,
 ) -> dict[str, str]:
     """The environment of a session's app.
 
-    From the client only its terminal type and size, ``NO_COLOR`` and a truecolor
-    ``COLORTERM`` are taken, never arbitrary variables.  A private session also gets
+    From the client only its terminal type, ``NO_COLOR`` and a truecolor
+    ``COLORTERM`` are taken, never arbitrary variables (its size is the PTY's).  A private session also gets
     its own config, data and state directories, so nothing a visitor saves there
     reaches another session.
     """
     env = {k: v for k, v in base.items() if k not in _ENV_DROP}
     env["TERM"] = term if _TERM_OK.fullmatch(term) else "xterm-256color"
-    env["COLUMNS"] = str(cols)
-    env["LINES"] = str(rows)
+    # No COLUMNS/LINES: shutil.get_terminal_size() (which Textual uses) prefers them
+    # to the PTY's size, so the app would never follow a resize.  The PTY is sized.
     if no_color or client_env.get("NO_COLOR"):
         env["NO_COLOR"] = "1"
     if client_env.get("COLORTERM", "").lower() in ("truecolor", "24bit"):
@@ -244,8 +242,6 @@ class AppSession(asyncssh.SSHServerSession[bytes]):
             env = child_env(
                 os.environ,
                 self.term_type,
-                self.cols,
-                self.rows,
                 self.chan.get_environment() if self.chan is not None else {},
                 self.config.no_color,
                 None if self.copy is None else self.copy.parent,
