@@ -34,6 +34,17 @@ def test_detects_array_and_ndjson_with_locations(kit: Any) -> None:
     ]
 
 
+def test_one_array_per_line_as_a_webhook_log_saves_them(kit: Any) -> None:
+    a, b, c = (kit.ev("processed", f"u{i}@example.com") for i in range(3))
+    path = kit.text(json.dumps([a, b]) + "\n" + json.dumps([c]) + "\n[]\n", "posts.log")
+    got = [(e["email"], loc[1:]) for e, loc in read_events(path)]
+    assert got == [
+        ("u0@example.com", (1, 0)),
+        ("u1@example.com", (1, 1)),
+        ("u2@example.com", (2, 0)),
+    ]
+
+
 def test_a_single_pretty_printed_event_is_one_event(kit: Any) -> None:
     path = kit.text(json.dumps(kit.ev("processed"), indent=4), "one.json")
     assert len(list(read_events(path))) == 1
@@ -63,6 +74,8 @@ MALFORMED = [
     (f"[\n{GOOD},\n{GOOD}\n", ["not closed"]),
     (f"[{GOOD}] trailing", ["line 1", "after the closing"]),
     (f"[{GOOD}\n{GOOD}]", ["line 2", "expected ',' or ']'"]),
+    (f"[{GOOD}]\n{GOOD}\n", ["line 2", "does not start another array"]),
+    (f"[{GOOD}]\n[{GOOD}, 7]\n", ["line 2", "index 1 is a JSON number"]),
     (f"{GOOD}\n{GOOD}\n{{not json\n{GOOD}\n", ["line 3", "not valid JSON", "one JSON event"]),
     (f"{GOOD}\n[1]\n", ["line 2", "a JSON array, not an event object"]),
     (f"{GOOD}\nnull\n", ["line 2", "JSON null, not an event object"]),

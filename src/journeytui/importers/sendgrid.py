@@ -1,9 +1,11 @@
 """Import SendGrid Event Webhook payloads (plain Python, no textual).
 
-A file is either what a webhook receives — one JSON array of event objects — or one
-JSON event object per line (NDJSON, blank lines allowed).  The first character that is
-not white space decides: ``[`` is an array, ``{`` is one event per line (a file holding
-a single event object, even spread over several lines, is read as that one event).
+A file is either what a webhook receives — one JSON array of event objects (or
+several arrays one after the other, as a log of webhook POST bodies one per line) — or
+one JSON event object per line (NDJSON, blank lines allowed).  The first character that
+is not white space decides: ``[`` is an array, ``{`` is one event per line (a file
+holding a single event object, even spread over several lines, is read as that one
+event).
 
 What fails the whole import (nothing is written, the store stays exactly as it was):
 
@@ -61,7 +63,7 @@ import os
 import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from journeytui.errors import UserError
 from journeytui.importers._common import is_address, read_text
@@ -122,6 +124,8 @@ _WS = re.compile(r"[ \t\n\r]*")
 
 # A location: (file name, line, array index or None); formatted only when needed.
 Loc = tuple[str, int, int | None]
+# Which email: ("name", name, campaign_id) | ("cid", campaign_id) | ("named", name)
+EmailKey = tuple[str, ...]
 
 
 def _where(loc: Loc) -> str:
@@ -179,52 +183,56 @@ def read_events(path: str | os.PathLike[str]) -> Iterator[tuple[dict[str, Any], 
 
 
 def _read_array(text: str, pos: int, name: str) -> Iterator[tuple[dict[str, Any], Loc]]:
+    """One JSON array of events — or several in a row (one webhook POST body per line)."""
     decoder = json.JSONDecoder()
     ws = _WS.match
     n = len(text)
-    pos = ws(text, pos + 1).end()  # type: ignore[union-attr]
     line, counted = 1, 0
-    if text.startswith("]", pos):
-        pos += 1
-    else:
-        index = 0
-        while True:
-            line += text.count("\n", counted, pos)
-            counted = pos
-            try:
-                obj, end = decoder.raw_decode(text, pos)
-            except json.JSONDecodeError as exc:
-                raise _fail(
-                    name,
-                    exc.lineno,
-                    f"not valid JSON ({exc.msg}, column {exc.colno}, in array element "
-                    f"index {index})",
-                ) from None
-            if not isinstance(obj, dict):
-                raise _fail(
-                    name,
-                    line,
-                    f"array element index {index} is {_type_name(obj)}, not an event object",
-                )
-            yield obj, (name, line, index)
-            pos = ws(text, end).end()  # type: ignore[union-attr]
-            ch = text[pos : pos + 1]
-            if ch == ",":
-                pos = ws(text, pos + 1).end()  # type: ignore[union-attr]
-                index += 1
-                continue
-            if ch == "]":
-                pos += 1
-                break
-            line_at = text.count("\n", 0, pos) + 1
-            if not ch:
-                raise _fail(name, line_at, "not valid JSON (the array is not closed with ']')")
-            raise _fail(name, line_at, f"not valid JSON (expected ',' or ']' after index {index})")
-    pos = ws(text, pos).end()  # type: ignore[union-attr]
-    if pos < n:
-        raise _fail(
-            name, text.count("\n", 0, pos) + 1, "not valid JSON (text after the closing ']')"
-        )
+    while pos < n:  # at a '['
+        pos = ws(text, pos + 1).end()  # type: ignore[union-attr]
+        if text.startswith("]", pos):
+            pos += 1
+        else:
+            index = 0
+            while True:
+                line += text.count("\n", counted, pos)
+                counted = pos
+                try:
+                    obj, end = decoder.raw_decode(text, pos)
+                except json.JSONDecodeError as exc:
+                    raise _fail(
+                        name,
+                        exc.lineno,
+                        f"not valid JSON ({exc.msg}, column {exc.colno}, in array element "
+                        f"index {index})",
+                    ) from None
+                if not isinstance(obj, dict):
+                    raise _fail(
+                        name,
+                        line,
+                        f"array element index {index} is {_type_name(obj)}, not an event object",
+                    )
+                yield obj, (name, line, index)
+                pos = ws(text, end).end()  # type: ignore[union-attr]
+                ch = text[pos : pos + 1]
+                if ch == ",":
+                    pos = ws(text, pos + 1).end()  # type: ignore[union-attr]
+                    index += 1
+                    continue
+                if ch == "]":
+                    pos += 1
+                    break
+                at = text.count("\n", 0, pos) + 1
+                if not ch:
+                    raise _fail(name, at, "not valid JSON (the array is not closed with ']')")
+                raise _fail(name, at, f"not valid JSON (expected ',' or ']' after index {index})")
+        pos = ws(text, pos).end()  # type: ignore[union-attr]
+        if pos < n and text[pos] != "[":
+            raise _fail(
+                name,
+                text.count("\n", 0, pos) + 1,
+                "not valid JSON (text after the closing ']' that does not start another array)",
+            )
 
 
 def _read_lines(text: str, name: str) -> Iterator[tuple[dict[str, Any], Loc]]:
@@ -244,8 +252,15 @@ def _read_lines(text: str, name: str) -> Iterator[tuple[dict[str, Any], Loc]]:
         yield whole, (name, 1, None)
         return
     loads = json.loads
-    for number, raw in enumerate(text.split("\n"), start=1):
-        line = raw.strip()
+    n = len(text)
+    start, number = 0, 0
+    while start < n:
+        end = text.find("\n", start)
+        if end < 0:
+            end = n
+        line = text[start:end].strip()
+        start = end + 1
+        number += 1
         if not line:
             continue
         try:
@@ -288,8 +303,26 @@ def _group_id(value: Any) -> int | None:
     return None
 
 
-def _check(ev: dict[str, Any]) -> tuple[str, int] | str:
-    """(kind, timestamp) of an event worth applying, or the reason to skip it."""
+class _Event(NamedTuple):
+    """What pass 2 needs of one checked event (small, so big files fit in memory).
+
+    Sorting these sorts by (timestamp, order in the files): ``order`` is unique.
+    """
+
+    ts: int
+    order: int
+    kind: str
+    address: str
+    key: EmailKey | None
+    event_id: str
+    url: str | None  # click
+    flag: bool  # open: machine open; bounce: hard
+    group: int | None  # asm_group_id
+    loc: Loc
+
+
+def _check(ev: dict[str, Any]) -> tuple[str, int, str] | str:
+    """(kind, timestamp, address) of an event worth applying, or the reason to skip it."""
     kind = ev.get("event")
     if kind is None:
         return "missing field 'event'"
@@ -324,7 +357,7 @@ def _check(ev: dict[str, Any]) -> tuple[str, int] | str:
         btype = ev.get("type", "bounce")
         if btype not in ("bounce", "blocked", None):
             return f"bounce of unknown type '{printable(btype, 30)}' (expected bounce or blocked)"
-    return kind, ts
+    return kind, ts, address.strip().lower()
 
 
 def _event_id(ev: dict[str, Any]) -> str:
@@ -344,10 +377,6 @@ def _text(value: Any) -> str | None:
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     return None
-
-
-# Email keys: ("name", name, campaign_id) | ("cid", campaign_id) | ("named", name)
-EmailKey = tuple[str, ...]
 
 
 def _email_key(ev: dict[str, Any], default_email: str | None) -> EmailKey | None:
@@ -439,18 +468,17 @@ class _Importer:
             self.groups[group] = list_id
         return list_id
 
-    def contact(self, address: str, at: int) -> ContactRef:
-        addr = address.strip().lower()
+    def contact(self, addr: str, at: int) -> ContactRef:
         ref = self.contacts.get(addr)
         if ref is None:
             # created without consent if new; new ones are counted once at the end
             ref = self.contacts[addr] = self.rec.contact(addr, consent=False, at=at)
         return ref  # type: ignore[return-value]
 
-    def apply(self, kind: str, at: int, ev: dict[str, Any], email_id: int | None) -> None:
+    def apply(self, ev: _Event, email_id: int | None) -> None:
         report, rec = self.report, self.rec
-        contact = self.contact(ev["email"], at)
-        group = _group_id(ev.get("asm_group_id"))
+        kind, at, group = ev.kind, ev.ts, ev.group
+        contact = self.contact(ev.address, at)
         if (
             email_id is not None
             and group is not None
@@ -473,20 +501,19 @@ class _Importer:
             report.add("dropped")
         elif kind == "bounce":
             assert email_id is not None
-            hard = ev.get("type") != "blocked"
+            hard = ev.flag
             if not rec.bounce(email_id, contact, at, hard=hard):
                 report.add("sent")  # the bounce proves a send that was not on record
             report.add("bounced_hard" if hard else "bounced_soft")
         elif kind == "open":
             assert email_id is not None
-            machine = ev.get("sg_machine_open") is True
-            rec.open(email_id, contact, at, machine=machine)
-            report.add("machine_opens" if machine else "opens")
+            rec.open(email_id, contact, at, machine=ev.flag)
+            report.add("machine_opens" if ev.flag else "opens")
             if not contact.consent:
                 report.add("anonymous")
         elif kind == "click":
-            assert email_id is not None
-            bot = rec.click(email_id, contact, ev["url"], at)
+            assert email_id is not None and ev.url is not None
+            bot = rec.click(email_id, contact, ev.url, at)
             report.add("bot_clicks" if bot else "clicks")
             if not contact.consent:
                 report.add("anonymous")
@@ -494,11 +521,13 @@ class _Importer:
             rec.unsubscribe(contact, at, email_id=email_id)
             report.add("unsubscribes_all")
         elif kind == "group_unsubscribe":
-            list_id = self.list_for_group(group)  # type: ignore[arg-type]
+            assert group is not None
+            list_id = self.list_for_group(group)
             rec.unsubscribe(contact, at, email_id=email_id, list_id=list_id)
             report.add("unsubscribes_list")
         elif kind == "group_resubscribe":
-            list_id = self.list_for_group(group)  # type: ignore[arg-type]
+            assert group is not None
+            list_id = self.list_for_group(group)
             rec.subscribe(contact, list_id, "subscribed", at)
             report.add("resubscribes")
         elif kind == "spamreport":
@@ -529,7 +558,8 @@ def import_sendgrid(
     for kind in LABELS:
         report.added[kind] = 0
 
-    pending: list[tuple[int, int, str, dict[str, Any], Loc]] = []
+    pending: list[_Event] = []
+    keys: dict[EmailKey, EmailKey] = {}  # one tuple per distinct key, not one per event
     order = 0
     for path in paths:
         for ev, loc in read_events(path):
@@ -542,22 +572,32 @@ def import_sendgrid(
                 else:
                     report.skip(checked, _where(loc))
                 continue
-            kind, ts = checked
-            pending.append((ts, order, kind, ev, loc))
-    pending.sort(key=lambda item: (item[0], item[1]))
+            kind, ts, address = checked
+            key = _email_key(ev, default_email)
+            if key is not None:
+                key = keys.setdefault(key, key)
+            url = ev["url"] if kind == "click" else None
+            if kind == "open":
+                flag = ev.get("sg_machine_open") is True
+            else:
+                flag = kind == "bounce" and ev.get("type") != "blocked"
+            group = _group_id(ev.get("asm_group_id"))
+            pending.append(
+                _Event(ts, order, kind, address, key, _event_id(ev), url, flag, group, loc)
+            )
+    pending.sort()
 
     with store.transaction():
         contacts_before = store.count("contacts")
         imp = _Importer(store, report)
-        for ts, _, kind, ev, loc in pending:
-            key = _email_key(ev, default_email)
-            if key is None and kind not in _NO_EMAIL_OK:
-                report.skip(NO_EMAIL, _where(loc))
+        for event in pending:
+            if event.key is None and event.kind not in _NO_EMAIL_OK:
+                report.skip(NO_EMAIL, _where(event.loc))
                 continue
-            if imp.rec.seen(_event_id(ev)):
-                report.skip(DUPLICATE, _where(loc))
+            if imp.rec.seen(event.event_id):
+                report.skip(DUPLICATE, _where(event.loc))
                 continue
-            email_id = imp.email(key, ts) if key is not None else None
-            imp.apply(kind, ts, ev, email_id)
+            email_id = imp.email(event.key, event.ts) if event.key is not None else None
+            imp.apply(event, email_id)
         report.add("new_contacts", store.count("contacts") - contacts_before)
     return report
