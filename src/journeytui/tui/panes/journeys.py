@@ -1,24 +1,452 @@
-"""The Journeys (funnel) pane — to be built in issue 5; for now it says so."""
+"""The Journeys pane: the stage-by-stage funnel of one journey.
+
+Top: which journey, when it was evaluated, the stall threshold.  Middle: the funnel
+(:class:`FunnelView`), a cursor over stages and transitions.  Bottom: what the
+highlighted item holds — for a stage, who is in it (or only the stalled), paged and
+sortable, Enter opens the contact; for a transition, the emails whose events
+triggered it and the emails that got clicks from its stage with little progress.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from functools import partial
+from pathlib import Path
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import Static
 
-from journeytui.tui.panes.base import Pane
+from journeytui.domain.journeys import JourneyInfo, list_journeys
+from journeytui.errors import UserError
+from journeytui.store import Store
+from journeytui.tui import fmt
+from journeytui.tui.journey_data import (
+    DAY,
+    DEFAULT_STALL_DAYS,
+    NO_EMAIL,
+    SORT_LABELS,
+    SORTS,
+    STALL_STEPS,
+    FunnelFigures,
+    StageContact,
+    StageRow,
+    TransitionRow,
+    all_stage_contacts,
+    count_stage_contacts,
+    journey_id,
+    stage_contacts,
+    stored_figures,
+)
+from journeytui.tui.panes.base import ExportJob, PaletteCommand, Pane
+from journeytui.tui.text import clean
+from journeytui.tui.widgets.funnel_view import FunnelView, Item
+from journeytui.tui.widgets.paged_table import Column, FuncSource, ListSource, PagedTable, Row
+
+STAGE_COLUMNS = [
+    Column("Name", 22),
+    Column("Address", None, min_width=16),
+    Column("In stage since", 16),
+    Column("Days", 5, justify="right"),
+]
+TRANSITION_COLUMNS = [
+    Column("Email", None, min_width=20),
+    Column("Moved", 6, justify="right"),
+    Column("Clicks", 6, justify="right"),
+    Column("No move", 7, justify="right"),
+]
+
+
+def step_stall(days: int, direction: int) -> int:
+    """The next stall threshold up or down the usual steps."""
+    if direction > 0:
+        return next((s for s in STALL_STEPS if s > days), days)
+    return next((s for s in reversed(STALL_STEPS) if s < days), days)
+
+
+def transition_rows(t: TransitionRow, f: FunnelFigures) -> list[Row]:
+    """The emails that triggered *t*; then those with clicks from its stage but few moves."""
+    rows: list[Row] = []
+    for email, moved in t.emails:
+        rows.append(Row(len(rows), (email, fmt.num(moved), "", ""), payload=("moved", email)))
+    if not t.emails:
+        rows.append(Row(0, ("(no contact moved through this transition)", "", "", ""),
+                        dim=True))
+    if t.source is not None:
+        clicks = [c for c in f.clicks.get(t.source, []) if c.idle > 0]
+        rows.append(Row(len(rows), (
+            f"— clicks while in {t.source} that moved nobody, most first —", "", "", ""),
+            dim=True))
+        for c in clicks:
+            rows.append(Row(len(rows), (c.email, fmt.num(c.moved), fmt.num(c.clicks),
+                                        fmt.num(c.idle)), payload=("clicks", c.email)))
+        if not clicks:
+            rows.append(Row(len(rows), ("(every click from this stage moved someone)",
+                                        "", "", ""), dim=True))
+    return rows
 
 
 class JourneysPane(Pane):
     PANE_ID = "journeys"
     TITLE = "Journeys"
     KEY = "4"
-    SUMMARY = "The stage-by-stage funnel of each journey."
+    SUMMARY = ("The funnel of a journey: reached, current, conversion, drop-off, time to "
+               "next and stalled contacts per stage; who is in a stage; what moved them.")
+
+    DEFAULT_CSS = (Path(__file__).resolve().parent.parent / "journeys.tcss").read_text(
+        encoding="utf-8")
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("o", "pick_journey", "Journey", id="journeys.pick"),
+        Binding("plus,equals_sign", "stall(1)", "Stall +", key_display="+",
+                id="journeys.stall-up"),
+        Binding("minus", "stall(-1)", "Stall −", key_display="-", id="journeys.stall-down"),
+        Binding("t", "toggle_stalled", "Stalled only", id="journeys.stalled-only"),
+        Binding("s", "sort", "Sort", id="journeys.sort"),
+        Binding("f", "focus_funnel", "Funnel", show=False, id="journeys.focus-funnel"),
+        Binding("l", "focus_list", "List", show=False, id="journeys.focus-list"),
+        Binding("e", "edit", "Edit", id="journeys.edit"),
+        Binding("r", "reload", "Reload", show=False, id="journeys.reload"),
+    ]
+
+    class JourneysLoaded(Message):
+        def __init__(self, journeys: list[JourneyInfo], error: str = "") -> None:
+            super().__init__()
+            self.journeys = journeys
+            self.error = error
+
+    class FunnelLoaded(Message):
+        def __init__(self, name: str, stall_days: int, figures: FunnelFigures | None,
+                     jid: int | None, error: str = "") -> None:
+            super().__init__()
+            self.name = name
+            self.stall_days = stall_days
+            self.figures = figures
+            self.jid = jid
+            self.error = error
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.journeys: list[JourneyInfo] = []
+        self.journey: str | None = None
+        self.jid: int | None = None
+        self.figures: FunnelFigures | None = None
+        self.stall_days = DEFAULT_STALL_DAYS
+        self.stalled_only = False
+        self.sort = SORTS[0]
+        self.item: Item | None = None
+        self._detail_key: tuple[Any, ...] | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static(
-            "No journeys pane yet.\n\n"
-            "The funnel of each journey (reached, current, conversion, drop-off per stage)\n"
-            "will be shown here. Meanwhile: `journeytui journey --help` on the command line.",
-            classes="placeholder",
-            markup=False,
-        )
+        yield Static("Loading journeys…", id="journeys-head", markup=False)
+        yield FunnelView(id="journeys-funnel", empty_text="Loading…")
+        yield Static("", id="journeys-detail-title", markup=False)
+        yield PagedTable(STAGE_COLUMNS, id="journeys-detail",
+                         empty_text="Highlight a stage or a transition above.")
+
+    @property
+    def funnel(self) -> FunnelView:
+        return self.query_one("#journeys-funnel", FunnelView)
+
+    @property
+    def detail(self) -> PagedTable:
+        return self.query_one("#journeys-detail", PagedTable)
+
+    def focus_target(self) -> Widget | None:
+        return self.funnel
+
+    def on_mount(self) -> None:
+        self._show_head()
+
+    def on_pane_shown(self) -> None:
+        self.reload()
+
+    # -- loading ---------------------------------------------------------------------
+    def reload(self) -> None:
+        self._load_journeys()
+
+    @work(thread=True, exclusive=True, group="journeys-list", exit_on_error=False)
+    def _load_journeys(self) -> None:
+        try:
+            with self.japp.pool.store() as store:
+                journeys = list_journeys(store)
+        except UserError as exc:
+            self.post_message(self.JourneysLoaded([], str(exc)))
+            return
+        self.post_message(self.JourneysLoaded(journeys))
+
+    def on_journeys_pane_journeys_loaded(self, message: JourneysLoaded) -> None:
+        self.journeys = message.journeys
+        if message.error:
+            self.funnel.show(None, empty_text=message.error)
+            return
+        if not self.journeys:
+            self.journey = None
+            self.funnel.show(None, empty_text=(
+                "This store has no journeys yet. Build one in the Conditions pane (key 5) "
+                "or load a file: journeytui journey load FILE.json"))
+            self._show_head()
+            return
+        names = [j.name for j in self.journeys]
+        if self.journey not in names:
+            self.journey = names[0]
+        self.show_journey(self.journey)
+
+    def show_journey(self, name: str) -> None:
+        self.journey = name
+        self.japp.status_begin("funnel", f"Computing the funnel of {clean(name)}…")
+        self._load_funnel(name, self.stall_days)
+        self._show_head()
+
+    @work(thread=True, exclusive=True, group="funnel", exit_on_error=False)
+    def _load_funnel(self, name: str, stall_days: int) -> None:
+        try:
+            with self.japp.pool.store() as store:
+                figures = stored_figures(store, name, stall_days)
+                jid = journey_id(store, name)
+        except UserError as exc:
+            self.post_message(self.FunnelLoaded(name, stall_days, None, None, str(exc)))
+            return
+        self.post_message(self.FunnelLoaded(name, stall_days, figures, jid))
+
+    def on_journeys_pane_funnel_loaded(self, message: FunnelLoaded) -> None:
+        if message.name != self.journey or message.stall_days != self.stall_days:
+            return
+        self.japp.status_end("funnel")
+        self.figures = message.figures
+        self.jid = message.jid
+        self._detail_key = None
+        self.funnel.show(message.figures, empty_text=message.error or "No stages.")
+        self._show_head()
+        if message.figures is None:
+            self.detail.set_source(ListSource([]), empty_text="")
+        elif self.funnel.current_item is not None:
+            self._show_detail(self.funnel.current_item)
+
+    def _show_head(self) -> None:
+        head = Text(no_wrap=True, overflow="ellipsis")
+        if self.journey is None:
+            head.append(" No journey" if self.journeys == [] else " Loading journeys…")
+        else:
+            head.append(" Journey ", style="bold")
+            head.append(clean(self.journey))
+            info = next((j for j in self.journeys if j.name == self.journey), None)
+            if info is not None:
+                head.append(f" v{info.version}")
+            head.append(" · stalled: over ")
+            head.append(f"{self.stall_days} days", style="bold")
+            head.append(" in a stage (+/-)")
+            if self.figures is not None and self.figures.now is not None:
+                head.append(f" · as of {fmt.when(self.figures.now)}", style="dim")
+        self.query_one("#journeys-head", Static).update(head)
+
+    # -- the detail list -------------------------------------------------------------
+    def on_funnel_view_highlighted(self, event: FunnelView.Highlighted) -> None:
+        event.stop()
+        self._show_detail(event.item)
+
+    def on_funnel_view_selected(self, event: FunnelView.Selected) -> None:
+        event.stop()
+        self.detail.focus()
+
+    def _show_detail(self, item: Item) -> None:
+        self.item = item
+        f = self.figures
+        if f is None:
+            return
+        title = Text(no_wrap=True, overflow="ellipsis")
+        if item.stage is not None:
+            s = item.stage
+            key: tuple[Any, ...] = ("stage", s.name, self.jid, self.stalled_only, self.sort,
+                                    self.stall_days)
+            who = "Stalled in" if self.stalled_only else "Now in"
+            title.append(f" {who} {clean(s.name)}", style="bold")
+            count = s.stalled if self.stalled_only else s.current
+            if count is not None:
+                title.append(f": {fmt.num(count)}")
+            title.append(f" · {SORT_LABELS[self.sort]} (s)")
+            title.append(" · t: all" if self.stalled_only else " · t: stalled only")
+            title.append(" · Enter opens the contact")
+            self.query_one("#journeys-detail-title", Static).update(title)
+            if key != self._detail_key:
+                self._detail_key = key
+                self._show_stage(s)
+        else:
+            assert item.transition is not None
+            t = item.transition
+            title.append(f" t{t.number} {clean(t.label)}", style="bold")
+            title.append(f": {fmt.num(t.moved)} moves · emails that triggered it; "
+                         "then clicks with little progress · Enter opens the email")
+            self.query_one("#journeys-detail-title", Static).update(title)
+            key = ("transition", t.number, id(f))
+            if key != self._detail_key:
+                self._detail_key = key
+                self.detail.columns = list(TRANSITION_COLUMNS)
+                self.detail.set_source(ListSource(transition_rows(t, f)))
+
+    def _stall_cutoff(self) -> int | None:
+        f = self.figures
+        if not self.stalled_only or f is None or f.now is None:
+            return None
+        return f.now - self.stall_days * DAY
+
+    def _show_stage(self, s: StageRow) -> None:
+        jid = self.jid
+        if jid is None or self.figures is None:
+            return
+        stage, sort, before = s.name, self.sort, self._stall_cutoff()
+        now = self.figures.now
+
+        def count(store: Store) -> int:
+            return count_stage_contacts(store, jid, stage, before)
+
+        def page(store: Store, after: Any, limit: int) -> list[Row]:
+            return [
+                Row(key, (c.name or "(no name)", c.address, fmt.when(c.since),
+                          _days_in(c, now)), payload=c)
+                for key, c in stage_contacts(store, jid, stage, before=before, sort=sort,
+                                             after=after, limit=limit)
+            ]
+
+        self.detail.columns = list(STAGE_COLUMNS)
+        empty = (f"Nobody has been in {clean(stage)} for more than {self.stall_days} days."
+                 if before is not None else f"Nobody is in {clean(stage)} now.")
+        self.detail.set_source(FuncSource(count, page), empty_text=empty)
+
+    def on_paged_table_selected(self, event: PagedTable.Selected) -> None:
+        event.stop()
+        payload = event.row.payload
+        if isinstance(payload, StageContact):
+            self.japp.main.open_contact(payload.contact_id)
+        elif isinstance(payload, tuple) and payload[1] != NO_EMAIL:
+            email_id = next((e.id for e in self.japp.emails if e.name == payload[1]), None)
+            if email_id is not None:
+                self.japp.main.open_email(email_id)
+            else:
+                self.notify("That email is not in the Emails pane's list yet "
+                            "(open the Emails pane once with key 1).", markup=False)
+
+    # -- actions ---------------------------------------------------------------------
+    def action_pick_journey(self) -> None:
+        if not self.journeys:
+            self.notify("No journeys in this store yet.", markup=False)
+            return
+        from journeytui.tui.screens.journey_pick import PickDialog
+
+        def chosen(name: str | None) -> None:
+            if name:
+                self.show_journey(name)
+
+        choices = [(j.name, f"{j.name} — {', '.join(j.stages)}") for j in self.journeys]
+        self.app.push_screen(PickDialog("Show the funnel of", choices, self.journey), chosen)
+
+    def action_stall(self, direction: int) -> None:
+        new = step_stall(self.stall_days, direction)
+        if new == self.stall_days:
+            self.notify(f"The stall threshold is already {new} days.", markup=False)
+            return
+        self.stall_days = new
+        self._show_head()
+        if self.journey is not None:
+            self.show_journey(self.journey)
+
+    def action_toggle_stalled(self) -> None:
+        self.stalled_only = not self.stalled_only
+        if self.item is not None:
+            self._show_detail(self.item)
+
+    def action_sort(self) -> None:
+        self.sort = SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)]
+        if self.item is not None:
+            self._show_detail(self.item)
+
+    def action_focus_funnel(self) -> None:
+        self.funnel.focus()
+
+    def action_focus_list(self) -> None:
+        self.detail.focus()
+
+    def action_reload(self) -> None:
+        self.reload()
+
+    def action_edit(self) -> None:
+        """Open the highlighted transition (or the journey) in the Conditions pane."""
+        if self.journey is None:
+            return
+        from journeytui.tui.panes.conditions import ConditionsPane
+
+        transition = (self.item.transition.number
+                      if self.item is not None and self.item.transition is not None else None)
+        pane = self.japp.main.show_pane(ConditionsPane.PANE_ID)
+        if isinstance(pane, ConditionsPane):
+            pane.open_journey(self.journey, transition=transition)
+
+    # -- shell hooks -----------------------------------------------------------------
+    def palette_commands(self) -> list[PaletteCommand]:
+        commands = [
+            PaletteCommand(f"Funnel of {j.name}", "Journeys pane (key o)",
+                           partial(self.show_journey, j.name))
+            for j in self.journeys
+        ]
+        commands.append(PaletteCommand("Stall threshold up", "Journeys pane (key +)",
+                                       partial(self.action_stall, 1)))
+        commands.append(PaletteCommand("Stall threshold down", "Journeys pane (key -)",
+                                       partial(self.action_stall, -1)))
+        return commands
+
+    def export_job(self) -> ExportJob | None:
+        item, f, jid = self.item, self.figures, self.jid
+        if item is None or f is None or jid is None:
+            return None
+        if item.stage is not None:
+            stage, sort, before, now = item.stage.name, self.sort, self._stall_cutoff(), f.now
+
+            def contacts(store: Store) -> Iterable[Sequence[object]]:
+                for c in all_stage_contacts(store, jid, stage, before=before, sort=sort):
+                    yield [c.contact_id, c.name, c.address, stage, fmt.when(c.since),
+                           _days_in(c, now)]
+
+            stem = f"{f.journey}-{stage}{'-stalled' if before is not None else ''}"
+            return ExportJob(_stem(stem), ["contact_id", "name", "address", "stage",
+                                           "in_stage_since_utc", "days_in_stage"], contacts)
+        assert item.transition is not None
+        t = item.transition
+        rows = [[t.number, t.label, "moved", e, n, ""] for e, n in t.emails]
+        if t.source is not None:
+            rows += [[t.number, t.label, "clicks_in_stage", c.email, c.moved, c.clicks]
+                     for c in f.clicks.get(t.source, [])]
+
+        def produce(_store: Store) -> Iterable[Sequence[object]]:
+            return rows
+
+        return ExportJob(_stem(f"{f.journey}-t{t.number}"),
+                         ["transition", "label", "kind", "email", "moved", "clicks"], produce)
+
+    def help_extra(self) -> list[tuple[str, str]]:
+        return [
+            ("↑ ↓ j k", "move over stages (▸) and transitions (↓ t1 …) of the funnel"),
+            ("Enter", "funnel: into the list below · list: open the contact / the email"),
+            ("+ -", "change the stall threshold (days in a stage)"),
+            ("t, s", "stage list: stalled only / all · sort order"),
+            ("x", "export the list below as CSV"),
+            ("", "next step = reached next / reached · of entered = reached / reached stage 1"),
+            ("", "drop-off = reached − reached next · median days from entering to the next"),
+        ]
+
+
+def _days_in(c: StageContact, now: int | None) -> str:
+    if c.since is None or now is None:
+        return fmt.DASH
+    return str(max(0, (now - c.since) // DAY))
+
+
+def _stem(text: str) -> str:
+    out = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in text.lower())
+    while "--" in out:
+        out = out.replace("--", "-")
+    return out.strip("-") or "journey"

@@ -1,0 +1,73 @@
+"""A small dialog to pick one of a few names (a journey, a transition, a version)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Label, OptionList
+from textual.widgets.option_list import Option
+
+from journeytui.tui.text import clean
+
+
+class PickDialog(ModalScreen[str | None]):
+    """Choose one of *choices* ((id, label) pairs); dismisses with the id or None."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="pick.cancel"),
+    ]
+
+    DEFAULT_CSS = """
+    PickDialog { align: center middle; }
+    PickDialog > #pick-dialog {
+        width: 70; max-width: 95%; height: auto; max-height: 90%;
+        border: round $primary; background: $surface; padding: 0 1;
+    }
+    PickDialog OptionList { height: auto; max-height: 16; }
+    PickDialog .hint { color: $text-muted; }
+    """
+
+    def __init__(
+        self, title: str, choices: Sequence[tuple[str, str]], current: str | None = None,
+        hint: str = "↑↓ choose · Enter picks · Esc cancels",
+    ) -> None:
+        super().__init__()
+        self.title_text = title
+        self.choices = list(choices)
+        self.current = current
+        self.hint = hint
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="pick-dialog"):
+            yield Label(Text(clean(self.title_text), style="bold"))
+            yield OptionList(
+                *(Option(Text(clean(label)), id=str(i)) for i, (_, label) in
+                  enumerate(self.choices)),
+                id="pick-options",
+            )
+            yield Label(Text(self.hint), classes="hint")
+
+    def on_mount(self) -> None:
+        options = self.query_one(OptionList)
+        for i, (ident, _) in enumerate(self.choices):
+            if ident == self.current:
+                options.highlighted = i
+                break
+        else:
+            if self.choices:
+                options.highlighted = 0
+        options.focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        index = int(event.option.id or 0)
+        self.dismiss(self.choices[index][0])
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
