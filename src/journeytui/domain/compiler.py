@@ -11,8 +11,8 @@ advances) and one slot per distinct leaf:
 
 * most leaves: the time of the latest matching event (or None);
 * ``clicks_at_least``: the times of the latest K clicks;
-* ``no_click_in_last``: ``[[email_id, clicked], …]`` for the last N distinct
-  campaigns received, and the verdict taken at the last send.
+* ``no_click_in_last``: ``[[[email_id, clicked], …], verdict]``: the last N
+  distinct campaigns received, and the verdict taken at the last send.
 
 Each condition becomes ``f(state, t, final) -> bool``.  ``final`` is true for the
 check at evaluation time (no event).
@@ -57,11 +57,12 @@ class Compiled:
     stage_names: list[str]
     nslots: int
     updaters: dict[str, tuple[Updater, ...]]
-    post_send: tuple[Updater, ...]
     entry: Pred
     entry_kinds: frozenset[str] | None
     # per stage: (pred, to_stage, transition number (1-based), kinds or None = always)
     out: list[list[tuple[Pred, int, int, frozenset[str] | None]]]
+    # per stage: the union of its transitions' kinds (None: try at every event)
+    stage_kinds: list[frozenset[str] | None]
     final: FinalContext
     slot_init: list[Callable[[], Any]]
 
@@ -143,7 +144,6 @@ class _Builder:
         self.final = final
         self.slots: dict[Any, tuple[int, Pred]] = {}
         self.updaters: dict[str, list[Updater]] = {}
-        self.post_send: list[Updater] = []
         self.slot_init: list[Callable[[], Any]] = []
 
     def _slot(self, init: Callable[[], Any]) -> int:
@@ -275,28 +275,28 @@ class _Builder:
     def _no_click(self, n: int) -> tuple[int, Pred]:
         i = self._slot(lambda: [[], False])
 
-        def at_send(st: list[Any], row: Row) -> None:  # before the checks
+        def at_send(st: list[Any], row: Row) -> None:
+            # The verdict covers the N campaigns received before this one (they have
+            # had their chance); then this campaign joins the window.
             slot = st[i]
-            verdict = len(slot[0]) >= n
+            win = slot[0]
+            verdict = len(win) >= n
             if verdict:
-                for entry in slot[0]:
+                for entry in win:
                     if entry[1]:
                         verdict = False
                         break
             slot[1] = verdict
-
-        def after_send(st: list[Any], row: Row) -> None:  # after the checks
-            win = st[i][0]
             email = row[5]
-            clicked = False
-            for j, entry in enumerate(win):
-                if entry[0] == email:
-                    clicked = entry[1]
-                    del win[j]
+            for entry in win:
+                if entry[0] == email:  # sent again: moves to the newest place
+                    win.remove(entry)
+                    win.append(entry)
                     break
-            win.append([email, clicked])
-            if len(win) > n:
-                del win[0]
+            else:
+                win.append([email, False])
+                if len(win) > n:
+                    del win[0]
 
         def on_click(st: list[Any], row: Row) -> None:
             slot = st[i]
@@ -307,7 +307,6 @@ class _Builder:
                     entry[1] = True
 
         self._on("send", at_send)
-        self.post_send.append(after_send)
         self._on("click", on_click)
 
         def pred(st: list[Any], t: int, fin: bool) -> bool:
@@ -346,6 +345,15 @@ def relevant_kinds(node: Any) -> frozenset[str] | None:
     return frozenset(kinds)
 
 
+def _union(kinds: list[frozenset[str] | None]) -> frozenset[str] | None:
+    out: set[str] = set()
+    for k in kinds:
+        if k is None:
+            return None
+        out |= k
+    return frozenset(out)
+
+
 def compile_journey(j: Journey, conn: sqlite3.Connection) -> Compiled:
     ctx = _Ctx(conn)
     final = FinalContext()
@@ -372,7 +380,7 @@ def compile_journey(j: Journey, conn: sqlite3.Connection) -> Compiled:
         stage_names=names,
         nslots=len(b.slot_init),
         updaters={k: tuple(v) for k, v in b.updaters.items()},
-        post_send=tuple(b.post_send),
+        stage_kinds=[_union([k for _, _, _, k in ts]) for ts in out],
         entry=entry,
         entry_kinds=relevant_kinds(j.entry),
         out=out,

@@ -47,6 +47,8 @@ import json
 import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from journeytui.domain.compiler import (
@@ -148,8 +150,8 @@ class Runner:
     def feed(self, cid: int, st: list[Any], rows: Iterable[tuple[Any, ...]]) -> None:
         c = self.c
         updaters = c.updaters
-        post_send = c.post_send
         out = c.out
+        stage_kinds = c.stage_kinds
         entry = c.entry
         entry_kinds = c.entry_kinds
         moves = self.out.moves
@@ -173,8 +175,7 @@ class Runner:
                     entered = True
             if stage >= 0:
                 n0 = len(moves)
-                trans = out[stage]
-                if trans:
+                if out[stage] and (entered or (sk := stage_kinds[stage]) is None or kind in sk):
                     self._step(cid, st, t, kind, row, entered)
                 if kind == "click" and row[5] is not None:
                     key = (stage, row[5])
@@ -184,9 +185,6 @@ class Runner:
                     counts[0] += 1
                     if len(moves) > n0:
                         counts[1] += 1
-            if src == 0:
-                for upd in post_send:
-                    upd(st, row)
             st[LAST_AT] = t
             st[LAST_SRC] = src
             st[LAST_ID] = row[3]
@@ -236,18 +234,8 @@ class Runner:
             self.out.states[cid] = st
 
 
-def _by_contact(rows: Iterable[tuple[Any, ...]]) -> Iterator[tuple[int, list[tuple[Any, ...]]]]:
-    cid = None
-    batch: list[tuple[Any, ...]] = []
-    for row in rows:
-        if row[0] != cid:
-            if batch:
-                yield cid, batch  # type: ignore[misc]
-            cid = row[0]
-            batch = []
-        batch.append(row)
-    if batch:
-        yield cid, batch  # type: ignore[misc]
+def _by_contact(rows: Iterable[tuple[Any, ...]]) -> Iterator[tuple[int, Any]]:
+    return groupby(rows, key=itemgetter(0))  # type: ignore[return-value]
 
 
 def replay(
@@ -410,7 +398,8 @@ def _advance(
     replayed = 0
     old_params = {"ahwm": old[0], "shwm": old[1]}
     new_params = {"ahwm": hwm[0], "shwm": hwm[1]}
-    for cid, rows in _by_contact(new_rows):
+    for cid, group in _by_contact(new_rows):
+        rows = list(group)
         prev = stored.get(cid)
         st = json.loads(prev[2]) if prev is not None else None
         if st is not None and (rows[0][1], rows[0][3], rows[0][2]) > (
