@@ -32,7 +32,7 @@ def test_bulk_writer_equals_recorder(tmp_path: Path, contacts: int, seed: int) -
     generate(rec, contacts=contacts, seed=seed, writer="recorder")
 
     # The comparison means something only if the stream exercised every rule.
-    q = lambda sql: _scalar(bulk, sql)  # noqa: E731
+    q = lambda sql: _scalar(bulk, sql)
     assert q("SELECT count(*) FROM sends WHERE status = 'bounced_hard'") > 0
     assert q("SELECT count(*) FROM sends WHERE status = 'bounced_soft'") > 0
     assert q("SELECT count(*) FROM sends WHERE status = 'dropped'") > 0
