@@ -99,3 +99,29 @@ def test_copy_of_a_closed_store_is_a_file_copy(tmp_path, source_db) -> None:
     copy = copy_store(source_db, tmp_path)
     assert copy.read_bytes() == source_db.read_bytes()
     remove_copy(copy)
+
+
+async def test_app_settings_are_copied_per_session(make_server, tmp_path, monkeypatch) -> None:
+    operator = tmp_path / "operator-config"
+    (operator / "themes").mkdir(parents=True)
+    (operator / "settings.json").write_text('{"theme": "journey-light"}\n')
+    (operator / "themes" / "mine.toml").write_text("# a theme\n")
+    monkeypatch.setenv("JOURNEYTUI_CONFIG_DIR", str(operator))
+    server = await make_server()
+    conn = await connect(server)
+    term = await open_terminal(conn)
+    text = await term.wait_text("STANDIN")
+    pid = int(screen_value(text, "pid"))
+    environ = Path(f"/proc/{pid}/environ").read_text().split("\0")
+    env = dict(item.split("=", 1) for item in environ if "=" in item)
+    session_config = Path(env["JOURNEYTUI_CONFIG_DIR"])
+    copy = session_db(server, text)
+    assert session_config.is_relative_to(copy.parent)
+    assert (session_config / "settings.json").read_text() == '{"theme": "journey-light"}\n'
+    assert (session_config / "themes" / "mine.toml").exists()
+    # what the visitor saves stays in the session
+    (session_config / "settings.json").write_text('{"theme": "visitor-choice"}\n')
+    assert "journey-light" in (operator / "settings.json").read_text()
+    conn.close()
+    await wait_until(lambda: not server.sessions, "the session to end")
+    assert not session_config.exists()

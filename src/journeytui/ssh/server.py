@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import hmac
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
@@ -143,8 +145,15 @@ class DemoServer:
                 login_timeout=60,
             )
         except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                why = (
+                    "the port is in use (by another program, or by a server that stopped "
+                    "less than a minute ago)"
+                )
+            else:
+                why = os.strerror(exc.errno) if exc.errno else str(exc)
             raise UserError(
-                f"serve-ssh: cannot listen on {cfg.host}:{cfg.port}: {exc.strerror or exc}; "
+                f"serve-ssh: cannot listen on {cfg.host}:{cfg.port}: {why}; "
                 "pick another --port or --host"
             ) from None
 

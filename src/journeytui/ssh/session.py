@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import asyncssh
 
 from journeytui.ssh.ptychild import PtyChild
-from journeytui.ssh.storecopy import copy_store, remove_copy
+from journeytui.ssh.storecopy import CONFIG_ENV, copy_store, remove_copy, seed_config
 
 if TYPE_CHECKING:
     from journeytui.ssh.server import DemoServer
@@ -96,8 +96,9 @@ def child_env(
 
     From the client only its terminal type, ``NO_COLOR`` and a truecolor
     ``COLORTERM`` are taken, never arbitrary variables (its size is the PTY's).  A private session also gets
-    its own config, data and state directories, so nothing a visitor saves there
-    reaches another session.
+    its own config, data and state directories (the config seeded from the
+    operator's, see :func:`seed_config`), so nothing a visitor saves there reaches
+    another session.
     """
     env = {k: v for k, v in base.items() if k not in _ENV_DROP}
     env["TERM"] = term if _TERM_OK.fullmatch(term) else "xterm-256color"
@@ -119,6 +120,7 @@ def child_env(
             path = private_dir / sub
             path.mkdir(mode=0o700, exist_ok=True)
             env[var] = str(path)
+        env[CONFIG_ENV] = str(private_dir / "config" / "journeytui")
     return env
 
 
@@ -236,6 +238,7 @@ class AppSession(asyncssh.SSHServerSession[bytes]):
                 self.copy = await asyncio.to_thread(
                     copy_store, self.config.db, self.config.temp_root
                 )
+                await asyncio.to_thread(seed_config, self.copy.parent, os.environ)
                 db = self.copy
             if self.reason is not None:  # gone while the copy was made
                 return

@@ -13,6 +13,7 @@ import os
 import shutil
 import sqlite3
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 from journeytui.store import Store, StoreError
@@ -74,3 +75,31 @@ def _copy(source: Path, dest: Path) -> None:
     finally:
         src.close()
     os.chmod(dest, 0o600)
+
+
+CONFIG_ENV = "JOURNEYTUI_CONFIG_DIR"  # the app's own override of its config directory
+
+
+def operator_config_dir(env: Mapping[str, str]) -> Path:
+    """The app's config directory as the server's user has it (see tui/config.py)."""
+    explicit = env.get(CONFIG_ENV)
+    if explicit:
+        return Path(explicit)
+    base = env.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return Path(base) / "journeytui"
+
+
+def seed_config(private_dir: Path, env: Mapping[str, str]) -> Path:
+    """Give a private session its own copy of the operator's app settings.
+
+    Themes, keymap and settings then look as the operator set them up, and what a
+    visitor changes (a theme choice, say) stays in the session's temp directory.
+    Returns the session's config directory (made even when there is nothing to copy).
+    """
+    dest = private_dir / "config" / "journeytui"
+    source = operator_config_dir(env)
+    if source.is_dir():
+        shutil.copytree(source, dest, symlinks=False, ignore_dangling_symlinks=True)
+    else:
+        dest.mkdir(parents=True)
+    return dest

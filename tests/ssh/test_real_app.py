@@ -1,0 +1,63 @@
+"""The real app over SSH: first screen, keys, resize, quit (needs the TUI, issue 4)."""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+from pathlib import Path
+
+import pytest
+
+from journeytui.store import Store
+from tests.ssh.conftest import connect, open_terminal, pid_alive, wait_until
+
+pytestmark = pytest.mark.skipif(
+    importlib.util.find_spec("journeytui.cli.app_cmd") is None,
+    reason="the app (journeytui.cli.app_cmd) is not there yet",
+)
+
+
+@pytest.fixture
+def demo_db(tmp_path: Path) -> Path:
+    path = tmp_path / "demo.db"
+    try:
+        from journeytui.demo import generate
+    except ImportError:
+        Store.create(path).close()
+    else:
+        generate(path, contacts=200)
+    return path
+
+
+async def test_real_app_session(make_server, demo_db, tmp_path, monkeypatch, caplog) -> None:
+    from journeytui.ssh.config import app_command
+
+    caplog.set_level(logging.INFO, logger="journeytui.ssh")
+    monkeypatch.setenv("JOURNEYTUI_CONFIG_DIR", str(tmp_path / "no-user-config"))
+    server = await make_server(db=demo_db, child_command=app_command)
+    conn = await connect(server)
+    term = await open_terminal(conn, 80, 24)
+    await term.wait_text("Emails")
+    await term.wait_for(lambda t: "Sent" in t and "Help" in t, "the Emails pane and footer")
+    (session,) = server.sessions.values()
+    assert session.child is not None
+    pid = session.child.pid
+    assert term.screen.display[23].strip()  # the footer is on the last of 24 rows
+
+    assert "▼" in term.text
+    term.press("r")  # reverse the sort of the emails
+    await term.wait_text("▲")
+
+    term.press("3")  # the Contacts pane
+    await term.wait_for(lambda t: "search contacts" in t.lower(), "the Contacts pane")
+
+    term.resize(100, 30)
+    await term.wait_for(lambda t: term.screen.display[29].strip() != "", "the app at 100x30")
+    assert any(len(line.rstrip()) > 80 for line in term.screen.display)
+
+    term.press("\x03")  # ctrl+c quits from anywhere (q would go into the search box)
+    assert await term.wait_closed() == 0
+    conn.close()
+    await wait_until(lambda: not server.sessions, "the session to end")
+    assert not pid_alive(pid)
+    assert any("ended=quit status=0" in r.getMessage() for r in caplog.records)
