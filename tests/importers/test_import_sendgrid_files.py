@@ -50,9 +50,12 @@ def test_a_single_pretty_printed_event_is_one_event(kit: Any) -> None:
     assert len(list(read_events(path))) == 1
 
 
-def test_empty_array_imports_nothing(kit: Any) -> None:
-    report = import_sendgrid(kit.store, [kit.text("  [ ]\n", "empty.json")])
-    assert report.records == 0 and not any(report.added.values())
+@pytest.mark.parametrize("content", ["", "  \n\n", "  [ ]\n", "[]\n[]"])
+def test_a_file_without_events_imports_nothing_and_says_so(kit: Any, content: str) -> None:
+    path = kit.text(content, "empty.json")
+    report = import_sendgrid(kit.store, [path, kit.ndjson([kit.ev("processed")])])
+    assert report.records == 1 and report.added["sent"] == 1
+    assert f"{path}: no events in this file." in report.notes
 
 
 def test_bom_is_accepted(kit: Any) -> None:
@@ -79,8 +82,6 @@ MALFORMED = [
     (f"{GOOD}\n{GOOD}\n{{not json\n{GOOD}\n", ["line 3", "not valid JSON", "one JSON event"]),
     (f"{GOOD}\n[1]\n", ["line 2", "a JSON array, not an event object"]),
     (f"{GOOD}\nnull\n", ["line 2", "JSON null, not an event object"]),
-    ("", ["empty"]),
-    ("  \n\n", ["empty"]),
 ]
 
 

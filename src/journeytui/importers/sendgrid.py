@@ -9,7 +9,8 @@ event).
 
 What fails the whole import (nothing is written, the store stays exactly as it was):
 
-* a file that cannot be read, is empty, or is not UTF-8;
+* a file that cannot be read or is not UTF-8 (an empty file, or ``[]``, holds no
+  events and is only noted in the report);
 * a file that is not JSON where it must be: the array is not valid JSON, or a line of
   an NDJSON file is not valid JSON;
 * a top level that is neither an array nor an object, an array element or a line that
@@ -163,10 +164,7 @@ def read_events(path: str | os.PathLike[str]) -> Iterator[tuple[dict[str, Any], 
     start = _WS.match(text, 0)
     pos = start.end() if start else 0
     if pos >= len(text):
-        raise UserError(
-            f"{name}: the file is empty; expected a JSON array of SendGrid events or one "
-            "event per line. Nothing was imported."
-        )
+        return  # an empty file holds no events (import_sendgrid notes it)
     first = text[pos]
     if first == "[":
         yield from _read_array(text, pos, name)
@@ -562,6 +560,7 @@ def import_sendgrid(
     keys: dict[EmailKey, EmailKey] = {}  # one tuple per distinct key, not one per event
     order = 0
     for path in paths:
+        records_before = report.records
         for ev, loc in read_events(path):
             report.records += 1
             order += 1
@@ -585,6 +584,8 @@ def import_sendgrid(
             pending.append(
                 _Event(ts, order, kind, address, key, _event_id(ev), url, flag, group, loc)
             )
+        if report.records == records_before:
+            report.notes.append(f"{printable(str(path), 200)}: no events in this file.")
     pending.sort()
 
     with store.transaction():
