@@ -82,6 +82,14 @@ class _Row:
 def _header(row: list[str], name: str) -> dict[str, int]:
     columns: dict[str, int] = {}
     expected = ",".join(COLUMNS)
+    if len(row) == 1:
+        for sep, sep_name in ((";", "semicolons"), ("\t", "tabs")):
+            if sep in row[0]:
+                raise UserError(
+                    f"{name}: line 1: the columns are separated by {sep_name}; save the "
+                    "file with commas between columns (';' separates lists inside a cell). "
+                    "Nothing was imported."
+                )
     for i, raw in enumerate(row):
         col = raw.strip().lower()
         if col not in COLUMNS:
