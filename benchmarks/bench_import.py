@@ -1,6 +1,7 @@
 """Import throughput: SendGrid events per second into a fresh store (median of runs).
 
     .venv/bin/python benchmarks/bench_import.py [--events 200000] [--runs 3] [--form ndjson]
+                                                [--contacts 100000]
 
 Writes a synthetic SendGrid Event Webhook file (realistic mix: processed, delivered,
 opens with some machine opens, clicks on a handful of links, bounces, drops,
@@ -84,12 +85,48 @@ def synthetic_events(n_events: int, seed: int = 1) -> list[dict[str, object]]:
     return out[:n_events]
 
 
+def contacts_csv(path: Path, n: int, seed: int = 2) -> None:
+    rng = random.Random(seed)
+    firsts = ["Ann", "Bob", "Cara", "Dan", "Eve", "Finn", "Gia", "Hugo", "Ines", "Jon"]
+    lasts = ["Lee", "Jones", "Nunez", "Smith", "Okafor", "Muller", "Rossi", "Tanaka"]
+    lists = ["Newsletter", "Webinars", "Product updates", "Offers"]
+    with path.open("w", encoding="utf-8") as f:
+        f.write("email,first_name,last_name,tracking_consent,lists\n")
+        for i in range(n):
+            subs = ";".join(rng.sample(lists, rng.randrange(3)))
+            consent = "yes" if rng.random() < 0.7 else "no"
+            f.write(
+                f"c{i}@example{i % 53}.org,{rng.choice(firsts)},{rng.choice(lasts)},"
+                f"{consent},{subs}\n"
+            )
+
+
+def bench_contacts(tmp: Path, n: int, runs: int) -> None:
+    from journeytui.importers.contacts_csv import import_contacts
+
+    path = tmp / "contacts.csv"
+    contacts_csv(path, n)
+    times = []
+    for run in range(runs):
+        store = Store.create(tmp / f"contacts{run}.db")
+        t = time.perf_counter()
+        import_contacts(store, path)
+        times.append(time.perf_counter() - t)
+        store.close()
+    med = statistics.median(times)
+    print(f"contacts CSV, {n} rows: median {med * 1000:.0f} ms -> {n / med:,.0f} rows/s")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--events", type=int, default=200_000)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--form", choices=["ndjson", "array"], default="ndjson")
+    ap.add_argument("--contacts", type=int, default=0, help="also time a contacts CSV of N rows")
     args = ap.parse_args()
+    if args.contacts:
+        with tempfile.TemporaryDirectory() as tmp:
+            bench_contacts(Path(tmp), args.contacts, args.runs)
 
     with tempfile.TemporaryDirectory() as tmp:
         events = synthetic_events(args.events)
