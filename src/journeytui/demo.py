@@ -64,9 +64,9 @@ DEFAULT_CONTACTS = 2000
 DEFAULT_SEED = 2026
 MAX_CONTACTS = 5_000_000
 
-# Set to True once journeytui.domain.journeys.install_demo_journeys exists (issue 3);
-# see the single call site in generate().
-INSTALL_DEMO_JOURNEYS = False
+# The demo journeys (issue 3) are saved and evaluated last; see the single call site
+# in generate().
+INSTALL_DEMO_JOURNEYS = True
 
 
 def _ts(y: int, mo: int, d: int, h: int = 0, mi: int = 0) -> int:
@@ -419,6 +419,8 @@ class _Simulation:
                     else:
                         subs.append((c, li_, "subscribed", created_at))
                         eligible[li_][c] = created_at
+        if not any(consent):
+            consent[0] = 1  # someone's activity must show
         # a handful of scanners even in a small store, so bot clicks always show
         scanners = sum(scanner)
         for c in rng.sample(range(n), min(n, max(0, 2 - scanners))):
@@ -683,6 +685,7 @@ class _Simulation:
 
         push(-1, list(self.misc))
         nxt = 0
+        forms: set[str] = set()
         while heap or nxt < len(sent):
             if nxt < len(sent) and (not heap or EMAILS[sent[nxt]].send_at <= heap[0][0]):  # type: ignore[operator]
                 push(nxt, self.email_events(sent[nxt]))
@@ -690,11 +693,20 @@ class _Simulation:
                 continue
             _, rank, events = heap[0]
             ev = events.pop()
+            if ev[1] == FORM:
+                forms.add(ev[4])
             yield ev
             if events:
                 heapq.heapreplace(heap, (events[-1][0], rank, events))
             else:
                 heapq.heappop(heap)
+        # A tiny store (a few dozen contacts) may see no submission of some form; the
+        # demo journeys name every form, so one consented contact fills it in last.
+        last = DATA_END - 1
+        for form in (FORM_WEBINAR, FORM_WHITEPAPER, FORM_CONTACT_SALES):
+            if form not in forms:
+                c = next(c for c in range(self.n) if self._consented(c, last))
+                yield (last, FORM, -1, c, form)
 
 
 def _at(ev: Event) -> int:
@@ -1115,6 +1127,7 @@ class DemoSummary:
     emails: Counter[str]  # by status
     events: Counter[str]  # by kind, as generated
     seconds: float
+    journey_seconds: float = 0.0  # of seconds: saving and evaluating the demo journeys
 
     @property
     def total_events(self) -> int:
@@ -1133,6 +1146,7 @@ class DemoSummary:
             f"Wrote {self.path}: {self.contacts:,} contacts, {sum(e.values())} emails "
             f"({e['sent']} sent, {e['scheduled']} scheduled, {e['draft']} drafts), "
             f"{self.total_events:,} events ({', '.join(parts)}) in {self.seconds:.1f} s"
+            + (f" (demo journeys: {self.journey_seconds:.1f} s)" if self.journey_seconds else "")
         )
 
 
@@ -1194,12 +1208,15 @@ def generate(
                 "INSERT INTO meta(key, value) VALUES ('demo', ?)",
                 (json.dumps({"contacts": contacts, "seed": seed}),),
             )
+        conn.execute("PRAGMA foreign_keys = ON")
+        journey_seconds = 0.0
         if journeys and INSTALL_DEMO_JOURNEYS:
             # --- the single call site for the demo journeys (issue 3) ---
-            from journeytui.domain.journeys import install_demo_journeys  # type: ignore[attr-defined]
+            from journeytui.domain.journeys import install_demo_journeys
 
-            install_demo_journeys(store)
-        conn.execute("PRAGMA foreign_keys = ON")
+            t = time.perf_counter()
+            install_demo_journeys(store)  # evaluated at the latest event time: reproducible
+            journey_seconds = time.perf_counter() - t
         conn.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
     except BaseException:
         store.close()
@@ -1208,7 +1225,9 @@ def generate(
     store.close()
     del counts[END]
     emails = Counter(e.status for e in EMAILS)
-    return DemoSummary(p, contacts, emails, counts, time.perf_counter() - started)
+    return DemoSummary(
+        p, contacts, emails, counts, time.perf_counter() - started, journey_seconds
+    )
 
 
 _BULK_TABLES = ("sends", "activities", "anonymous_events", "subscriptions")

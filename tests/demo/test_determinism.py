@@ -44,3 +44,13 @@ def test_store_is_one_file_without_a_write_ahead_log(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.db"]
     header = path.read_bytes()[:20]
     assert header[18:20] == b"\x01\x01"  # rollback journal, not WAL: no -wal needed
+
+
+def test_tiny_stores_work_and_carry_the_demo_journeys(tmp_path: Path) -> None:
+    for n in (1, 3, 25):
+        path = tmp_path / f"tiny{n}.db"
+        generate(path, contacts=n, seed=n)
+        with Store.open(path, readonly=True) as store:
+            assert store.count("contacts") == n
+            names = {r[0] for r in store.conn.execute("SELECT name FROM journeys")}
+            assert {"Lead nurturing", "Webinar"} <= names
