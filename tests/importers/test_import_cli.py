@@ -148,3 +148,14 @@ def test_import_needs_a_kind(capsys: pytest.CaptureFixture[str]) -> None:
         main(["import"])
     assert info.value.code == 2
     assert "sendgrid" in capsys.readouterr().err
+
+
+def test_many_files_are_summed_up_in_one_line(
+    kit: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    paths = [str(kit.ndjson([kit.ev("processed", f"u{i}@example.com")], f"f{i}.ndjson"))
+             for i in range(6)]
+    assert main(["import", "sendgrid", *paths, "--db", str(tmp_path / "m.db")]) == 0
+    out = capsys.readouterr().out
+    assert f"Read 6 events from 6 files ({paths[0]}, {paths[1]}, …, {paths[5]})." in out
+    assert any(line.split() == ["sent", "6"] for line in out.splitlines())

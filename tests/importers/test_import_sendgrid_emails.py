@@ -53,6 +53,22 @@ def test_a_new_name_creates_the_email_with_its_campaign_id(known: Any) -> None:
     assert _import_one(known, marketing_campaign_id=4711) == "Winter"
 
 
+def test_a_known_email_learns_its_campaign_id(known: Any) -> None:
+    assert _import_one(known, marketing_campaign_name="Teaser", marketing_campaign_id=55) == (
+        "Teaser"
+    )
+    assert known.one("SELECT campaign_id FROM emails WHERE name = 'Teaser'") == "55"
+    assert _import_one(known, marketing_campaign_id=55) == "Teaser"
+    # an id that another email already has is left alone
+    assert _import_one(known, marketing_campaign_name="Teaser", marketing_campaign_id="c-9") == (
+        "Teaser"
+    )
+    assert known.all("SELECT name, campaign_id FROM emails ORDER BY name") == [
+        ("Autumn", "c-9"),
+        ("Teaser", "55"),
+    ]
+
+
 def test_campaign_id_matches_emails_campaign_id(known: Any) -> None:
     assert _import_one(known, marketing_campaign_id="c-9", category="Teaser") == "Autumn"
 

@@ -96,7 +96,11 @@ class ImportReport:
         """The report as text lines for a terminal (plain text, never markup)."""
         labels = labels or {}
         out: list[str] = []
-        files = ", ".join(printable(f, 200) for f in self.files)
+        shown = [printable(f, 200) for f in self.files]
+        if len(shown) > 3:
+            files = f"{len(shown)} files ({shown[0]}, {shown[1]}, …, {shown[-1]})"
+        else:
+            files = ", ".join(shown)
         out.append(f"Read {self.records} {unit} from {files}.")
         out.extend(self.notes)
         nonzero = [(k, v) for k, v in self.added.items() if v]

@@ -431,6 +431,12 @@ class _Importer:
             found = self._find("name", name)
         if found is not None:
             email_id, status = found
+            if cid:  # remember the provider's id, so events that carry only the id find it
+                self.c.execute(
+                    "UPDATE emails SET campaign_id = ? WHERE id = ? AND campaign_id IS NULL"
+                    " AND NOT EXISTS (SELECT 1 FROM emails WHERE campaign_id = ?)",
+                    (cid, email_id, cid),
+                )
             if status != "sent":
                 self.c.execute(
                     "UPDATE emails SET status = 'sent', send_at = ? WHERE id = ?",
