@@ -139,6 +139,15 @@ class JourneyApp(App[int]):
             pass
 
     async def action_quit(self) -> None:
+        from journeytui.tui.panes.base import Pane
+
+        try:
+            panes = list(self.main.query(Pane))
+        except LookupError:
+            panes = []
+        for pane in panes:  # a pane with unsaved changes asks first
+            if not pane.allow_leave(lambda: self.exit(0)):
+                return
         self.exit(0)
 
     def on_unmount(self) -> None:

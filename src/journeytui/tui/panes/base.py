@@ -79,3 +79,9 @@ class Pane(Vertical):
 
     def on_pane_shown(self) -> None:
         """Called each time the pane becomes the current one."""
+
+    def allow_leave(self, proceed: Callable[[], object]) -> bool:
+        """Asked before the shell leaves this pane or quits.  True: go ahead now.  A pane
+        with unsaved work asks the user and returns False; it calls *proceed* if they
+        agree to leave."""
+        return True

@@ -156,6 +156,10 @@ class MainScreen(Screen[None]):
             target.focus()
 
     def show_pane(self, pane_id: str, *, remember: bool = True) -> Pane:
+        if pane_id != self.current and not self.pane.allow_leave(
+            lambda: self.show_pane(pane_id, remember=remember)
+        ):
+            return self.pane  # it asks the user first (unsaved changes)
         if pane_id != self.current:
             if remember:
                 self.history.append(self.current)
