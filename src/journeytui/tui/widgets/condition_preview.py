@@ -1,0 +1,77 @@
+"""The live preview: per stage, the saved journey's funnel beside the draft's, with
+the difference written as a signed number (so it reads without colour)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+from textual.widget import Widget
+
+from journeytui.tui import fmt
+from journeytui.tui.journey_data import FunnelFigures
+from journeytui.tui.text import clean
+
+
+def signed(n: int) -> str:
+    return "±0" if n == 0 else f"{n:+,}"
+
+
+class ConditionPreview(Widget):
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"preview--title", "preview--muted",
+                                             "preview--up", "preview--down"}
+
+    DEFAULT_CSS = """
+    ConditionPreview { height: auto; padding: 0 1; }
+    ConditionPreview > .preview--title { text-style: bold; }
+    ConditionPreview > .preview--muted { color: $text-muted; }
+    ConditionPreview > .preview--up { color: $success; text-style: bold; }
+    ConditionPreview > .preview--down { color: $warning; text-style: bold; }
+    """
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.saved: FunnelFigures | None = None
+        self.draft: FunnelFigures | None = None
+        self.note = "Preview: edit a condition to see the funnel it would give."
+
+    def show(self, saved: FunnelFigures | None, draft: FunnelFigures | None, note: str) -> None:
+        self.saved, self.draft, self.note = saved, draft, note
+        self.refresh(layout=True)
+
+    def render(self) -> RenderableType:
+        muted = self.get_component_rich_style("preview--muted")
+        title = Text("Preview: reached (now)", style=self.get_component_rich_style(
+            "preview--title"), no_wrap=True, overflow="ellipsis")
+        note = Text(clean(self.note), style=muted)
+        if self.saved is None and self.draft is None:
+            return Group(title, note)
+        table = Table.grid(padding=(0, 1))
+        table.add_column(no_wrap=True, overflow="ellipsis", max_width=14)
+        table.add_column(justify="right", no_wrap=True)
+        table.add_column(justify="right", no_wrap=True)
+        table.add_column(justify="right", no_wrap=True)
+        table.add_row(Text("Stage", style="bold"), Text("Saved", style="bold"),
+                      Text("Draft", style="bold"), Text("Δ", style="bold"))
+        saved = {s.name: s for s in (self.saved.stages if self.saved else [])}
+        draft = {s.name: s for s in (self.draft.stages if self.draft else [])}
+        order = list(draft) + [n for n in saved if n not in draft]
+        up = self.get_component_rich_style("preview--up")
+        down = self.get_component_rich_style("preview--down")
+        for name in order:
+            a, b = saved.get(name), draft.get(name)
+            label = ("⤷ " if (b or a) and (b or a).exit else "") + clean(name)  # type: ignore[union-attr]
+            left = f"{fmt.num(a.reached)} ({fmt.num(a.current)})" if a else "new"
+            if self.draft is None:
+                right = "…"
+            else:
+                right = f"{fmt.num(b.reached)} ({fmt.num(b.current)})" if b else "gone"
+            if a and b:
+                d = b.reached - a.reached
+                delta = Text(signed(d), style=up if d > 0 else down if d < 0 else muted)
+            else:
+                delta = Text("")
+            table.add_row(Text(label), Text(left), Text(right), delta)
+        return Group(title, table, note)
