@@ -408,18 +408,19 @@ class _Importer:
         self.contacts: dict[str, ContactRef] = {}
         self.groups: dict[int, int] = {}
 
-    def _find(self, column: str, value: str) -> tuple[int, str] | None:
+    def _find(self, column: str, value: str) -> tuple[int, str, str] | None:
+        """(id, status, name) of the email whose *column* is *value*."""
         row = self.c.execute(
-            f"SELECT id, status FROM emails WHERE {column} = ?", (value,)
+            f"SELECT id, status, name FROM emails WHERE {column} = ?", (value,)
         ).fetchone()
-        return (int(row[0]), str(row[1])) if row else None
+        return (int(row[0]), str(row[1]), str(row[2])) if row else None
 
     def email(self, key: EmailKey, at: int) -> int:
         email_id = self.emails.get(key)
         if email_id is not None:
             return email_id
         kind = key[0]
-        found: tuple[int, str] | None
+        found: tuple[int, str, str] | None
         if kind == "name":
             name, cid = key[1], key[2] or None
             found = self._find("name", name) or (self._find("campaign_id", cid) if cid else None)
@@ -430,7 +431,7 @@ class _Importer:
             name, cid = key[1], None
             found = self._find("name", name)
         if found is not None:
-            email_id, status = found
+            email_id, status, stored_name = found
             if cid:  # remember the provider's id, so events that carry only the id find it
                 self.c.execute(
                     "UPDATE emails SET campaign_id = ? WHERE id = ? AND campaign_id IS NULL"
@@ -446,7 +447,7 @@ class _Importer:
                     "INSERT OR IGNORE INTO email_stats(email_id) VALUES (?)", (email_id,)
                 )
                 self.report.notes.append(
-                    f"Email '{printable(name)}' was {status}; it is now marked sent."
+                    f"Email '{printable(stored_name)}' was {status}; it is now marked sent."
                 )
         else:
             email_id = self.rec.ensure_email(name, status="sent", send_at=at, campaign_id=cid)
