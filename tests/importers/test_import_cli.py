@@ -115,7 +115,7 @@ def test_contacts(kit: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     )
     assert main(["import", "contacts", str(csv_path), "--db", str(db)]) == 0
     out = capsys.readouterr().out
-    assert "Read 1 rows" in out
+    assert f"Read 1 row from {csv_path}." in out
     assert any(line.split() == ["new", "contacts", "1"] for line in out.splitlines())
     bad = kit.text("email,tracking_consent\nann@example.com,perhaps\n", "bad.csv")
     assert main(["import", "contacts", str(bad), "--db", str(db), "--json"]) == 2

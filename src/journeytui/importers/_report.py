@@ -101,7 +101,10 @@ class ImportReport:
             files = f"{len(shown)} files ({shown[0]}, {shown[1]}, …, {shown[-1]})"
         else:
             files = ", ".join(shown)
-        out.append(f"Read {self.records} {unit} from {files}.")
+        def units(n: int) -> str:
+            return f"{n} {unit[:-1] if n == 1 and unit.endswith('s') else unit}"
+
+        out.append(f"Read {units(self.records)} from {files}.")
         out.extend(self.notes)
         nonzero = [(k, v) for k, v in self.added.items() if v]
         if nonzero:
@@ -115,7 +118,7 @@ class ImportReport:
             parts = ", ".join(f"{k} {v}" for k, v in self.ignored.items())
             out.append(f"Ignored (not counted by design): {parts}")
         if self.skipped:
-            out.append(f"Skipped {self.skipped_total} {unit}:")
+            out.append(f"Skipped {units(self.skipped_total)}:")
             for reason, s in self.skipped.items():
                 where = ", ".join(s.locations)
                 more = s.count - len(s.locations)
