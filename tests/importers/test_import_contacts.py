@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from journeytui.errors import UserError
+from journeytui.importers._common import is_address
 from journeytui.importers.contacts_csv import NOT_RESUBSCRIBED, import_contacts
 from journeytui.importers.sendgrid import import_sendgrid
 from journeytui.store import Recorder
@@ -200,3 +201,23 @@ def test_fixture_file(kit: Any) -> None:
     assert kit.one("SELECT count(*) FROM contacts WHERE consent = 1") == 2
     assert kit.all("SELECT name FROM lists ORDER BY name") == [("Newsletter",), ("Webinars",)]
     assert kit.one("SELECT first_name FROM contacts WHERE email = 'zoe.muller@example.de'") == "Zoë"
+
+
+@pytest.mark.parametrize(
+    ("address", "ok"),
+    [
+        ("a@b.co", True),
+        ("A.B+tag@sub.example.org", True),
+        (" ann@example.com ", True),
+        ("a@b", False),
+        ("a b@c.com", False),
+        ("a@@b.com", False),
+        ("<a@b.com>", False),
+        ("a@b.c.", False),
+        ("a\x00b@example.com", False),
+        ("ann@example.com\x1b[2J", False),
+        ("ann@example.com;bob@example.com", False),
+    ],
+)
+def test_address_check(address: str, ok: bool) -> None:
+    assert is_address(address) is ok

@@ -10,7 +10,9 @@ from journeytui.errors import UserError
 
 # Deliberately simple: one @, no spaces, a dot in the domain.  Providers validate
 # addresses properly; this only catches columns mixed up and obvious typos.
-_ADDRESS = re.compile(r"^[^@\s,;<>\"]+@[^@\s,;<>\"]+\.[^@\s,;<>\".]+$")
+_ADDRESS = re.compile(
+    r"^[^@\s,;<>\"\x00-\x1f\x7f]+@[^@\s,;<>\"\x00-\x1f\x7f]+\.[^@\s,;<>\".\x00-\x1f\x7f]+$"
+)
 
 
 def is_address(value: str) -> bool:
