@@ -101,6 +101,7 @@ class ImportReport:
             files = f"{len(shown)} files ({shown[0]}, {shown[1]}, …, {shown[-1]})"
         else:
             files = ", ".join(shown)
+
         def units(n: int) -> str:
             return f"{n} {unit[:-1] if n == 1 and unit.endswith('s') else unit}"
 
