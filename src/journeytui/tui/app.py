@@ -53,8 +53,10 @@ class JourneyApp(App[int]):
         theme: str | None = None,
         config_dir: Path | None = None,
         readonly: bool = False,
+        blink: bool = True,
     ) -> None:
         super().__init__()
+        self.blink = blink  # text cursors blink (off in tests, for stable snapshots)
         self.db_path = Path(db_path)
         self.pool = StorePool(self.db_path, readonly=readonly)
         self.readonly = readonly
@@ -111,9 +113,6 @@ class JourneyApp(App[int]):
         self.notify(f"Theme: {name}", markup=False)
 
     # -- size ------------------------------------------------------------------------
-    def on_resize(self) -> None:
-        self._check_size()
-
     def _check_size(self) -> None:
         small = self.size.width < MIN_WIDTH or self.size.height < MIN_HEIGHT
         self.set_class(small, "-too-small")
@@ -138,6 +137,12 @@ class JourneyApp(App[int]):
         except LookupError:
             pass
 
+    def status_text(self) -> str:
+        try:
+            return self.main.status.text
+        except LookupError:
+            return "Ready"
+
     async def action_quit(self) -> None:
         from journeytui.tui.panes.base import Pane
 
@@ -160,7 +165,10 @@ def make_app(
     theme: str | None = None,
     config_dir: Path | None = None,
     readonly: bool = False,
+    blink: bool = True,
 ) -> JourneyApp:
     """The app on the store at *db_path* (checked first: a bad store raises StoreError)."""
     Store.open(db_path, readonly=readonly).close()
-    return JourneyApp(db_path, theme=theme, config_dir=config_dir, readonly=readonly)
+    return JourneyApp(
+        db_path, theme=theme, config_dir=config_dir, readonly=readonly, blink=blink
+    )

@@ -7,6 +7,7 @@ literal ``Content`` with the fuzzy-match letters highlighted by hand — Textual
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from functools import partial
 from typing import TYPE_CHECKING
@@ -15,6 +16,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 from textual.markup import escape
 
+from journeytui.domain.contacts import search_contacts
 from journeytui.tui.panes import PANES
 from journeytui.tui.panes.base import PaletteCommand
 from journeytui.tui.text import clean
@@ -56,8 +58,27 @@ class PaneCommands(Provider):
                 PaletteCommand(f"Theme: {name}", "switch theme (remembered)",
                                partial(self.japp.switch_theme, name))
             )
+        for email in self.japp.emails:
+            commands.append(
+                PaletteCommand(f"Email: {email.name}", f"{email.status} · open its statistics",
+                               partial(main.open_email, email.id))
+            )
         commands.extend(main.pane.palette_commands())
         return commands
+
+    def _contacts(self, query: str) -> list[PaletteCommand]:
+        """Contacts matching *query* (runs in a thread: never on the event loop)."""
+        main = self._main()
+        if main is None:
+            return []
+        with self.japp.pool.store() as store:
+            matches = search_contacts(store, query, limit=8)
+        return [
+            PaletteCommand(f"Contact: {m.name or '(no name)'} <{m.address}>",
+                           "open the contact's card and history",
+                           partial(main.open_contact, m.id))
+            for m in matches
+        ]
 
     def _display(self, name: str, query: str | None) -> Content:
         text = clean(name)
@@ -91,7 +112,11 @@ class PaneCommands(Provider):
         main = self._main()
         if main is None:
             return
-        for rank, command in enumerate(await main.pane.palette_search(query)):
+        found: list[PaletteCommand] = []
+        if len(query.strip()) >= 2:
+            found.extend(await asyncio.to_thread(self._contacts, query))
+        found.extend(await main.pane.palette_search(query))
+        for rank, command in enumerate(found):
             yield Hit(
                 max(0.05, 0.9 - rank * 0.01), self._display(command.name, query),
                 command.callback, text=clean(command.name), help=escape(clean(command.help)),

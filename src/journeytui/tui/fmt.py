@@ -28,3 +28,8 @@ def size(n_bytes: int) -> str:
     if n_bytes < 1024**3:
         return f"{n_bytes / 1024**2:.1f} MB"
     return f"{n_bytes / 1024**3:.2f} GB"
+
+
+def plural(n: int, word: str) -> str:
+    """``1 contact``, ``2 contacts`` (with thousands separators)."""
+    return f"{n:,} {word}" + ("" if n == 1 else "s")

@@ -116,6 +116,7 @@ class ActivitiesPane(Pane):
             with field.prevent(FilterInput.Changed):
                 field.value = ""
             field.remove_class("-open")
+            field.can_focus = False
         self.query_one("#activities-title", Static).update(Text("Loading…"))
         self.query_one("#activities-gap", Static).update("")
         self.query_one("#activities-current", Static).update("")
@@ -228,8 +229,7 @@ class ActivitiesPane(Pane):
             self._link_index = -1
             field.action_close()
             return
-        field.add_class("-open")
-        field.value = links[self._link_index].url
+        field.reveal(links[self._link_index].url)
         self.table.focus()
 
     def action_show_email(self) -> None:
@@ -244,9 +244,7 @@ class ActivitiesPane(Pane):
             url = link.url
 
             def choose(url: str = url) -> None:
-                field = self.query_one(FilterInput)
-                field.add_class("-open")
-                field.value = url
+                self.query_one(FilterInput).reveal(url)
 
             commands.append(PaletteCommand(f"Only clicks on {url}", "Activities pane", choose))
         return commands

@@ -89,15 +89,16 @@ class CardView(Widget):
         head.append(clean(card.name) or "(no name)",
                     style=self.get_component_rich_style("card--title"))
         head.append(" <" + clean(card.address) + ">")
-        consent = Text(no_wrap=True, overflow="ellipsis")
-        consent.append("Tracking consent ", style=label)
+        consent = Text(overflow="fold")
+        consent.append("Consent ", style=label)
         if card.consent:
             consent.append(f"✓ given {fmt.when(card.consent_at)}")
         elif card.consent_at is not None:
             consent.append(f"✗ revoked {fmt.when(card.consent_at)}")
         else:
-            consent.append("✗ never given (activities not recorded)")
-        consent.append("   Unsubscribed from all ", style=label)
+            consent.append("✗ never given (no activities recorded)")
+        consent.append(" · ")
+        consent.append("Unsubscribed from all ", style=label)
         consent.append(
             f"✗ yes, {fmt.when(card.unsubscribed_all_at)}" if card.unsubscribed_all else "no"
         )
@@ -125,6 +126,20 @@ class CardView(Widget):
         if self.activities is not None:
             history.append(f" ({self.activities:,} activities)", style=muted)
         return Group(head, consent, lists, journeys, history)
+
+
+class SearchInput(Input):
+    """The search field; ↓ moves to the matches."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("down", "to_matches", "To the matches", show=False, id="contacts.to-matches"),
+    ]
+
+    def on_mount(self) -> None:
+        self.cursor_blink = getattr(self.app, "blink", True)
+
+    def action_to_matches(self) -> None:
+        self.screen.query_one("#contacts-matches").focus()
 
 
 class ContactsPane(Pane):
@@ -165,8 +180,8 @@ class ContactsPane(Pane):
         self.matches: list[ContactMatch] = []
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="search contacts: part of a name or address…",
-                    id="contacts-search", compact=True)
+        yield SearchInput(placeholder="search contacts: part of a name or address…",
+                          id="contacts-search", compact=True)
         yield PagedTable(MATCH_COLUMNS, id="contacts-matches",
                          empty_text="No search yet.")
         yield CardView(id="contact-card")
@@ -232,10 +247,9 @@ class ContactsPane(Pane):
             self.open_contact(self.matches[self.matches_table.cursor_row].id)
             self.timeline_table.focus()
 
-    def on_key(self, event: Any) -> None:
-        if event.key == "down" and self.search_field.has_focus:
-            event.stop()
-            self.matches_table.focus()
+    def on_descendant_focus(self, event: Any) -> None:
+        # Reading a history: the matches fold away to give it the room (m brings them back).
+        self.set_class(event.widget is self.timeline_table, "-reading")
 
     # -- card ------------------------------------------------------------------------
     def on_paged_table_highlighted(self, event: PagedTable.Highlighted) -> None:

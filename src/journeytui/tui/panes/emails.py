@@ -51,8 +51,8 @@ def _pct(fn: Callable[[EmailStats], float | None]) -> Callable[[EmailRow], str]:
 
 
 COLUMNS: list[EmailColumn] = [
-    EmailColumn("name", "Name", 22, lambda r: r.name.lower(), lambda r: clean(r.name), False),
-    EmailColumn("status", "Status", 5, lambda r: r.status,
+    EmailColumn("name", "Name", 20, lambda r: r.name.lower(), lambda r: clean(r.name), False),
+    EmailColumn("status", "Status", 6, lambda r: r.status,
                 lambda r: STATUS_SHORT.get(r.status, r.status), False),
     EmailColumn("send_at", "Send time", 16, lambda r: r.send_at, lambda r: fmt.when(r.send_at),
                 False),

@@ -27,7 +27,9 @@ class ExportDialog(ModalScreen[str | None]):
             yield Label("Enter writes the file · Esc cancels", classes="hint", markup=False)
 
     def on_mount(self) -> None:
-        self.query_one(Input).focus()
+        field = self.query_one(Input)
+        field.cursor_blink = getattr(self.app, "blink", True)
+        field.focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

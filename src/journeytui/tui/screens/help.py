@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -44,12 +45,14 @@ def help_rows(pane: Pane) -> list[tuple[str, list[tuple[str, str, str]]]]:
     sections: list[tuple[str, list[tuple[str, str, str]]]] = []
 
     def rows_of(nodes: list[DOMNode]) -> list[tuple[str, str, str]]:
+        # Only the app's own keys (they all have an id); a widget's built-in editing
+        # keys (an input's cursor keys…) are left to the widget.
         rows: list[tuple[str, str, str]] = []
         done: set[str] = set()
         for node in nodes:
             for binding in node_bindings(node):
-                ident = binding.id or binding.action
-                if ident in done or not binding.description:
+                ident = binding.id or ""
+                if not ident or ident in done or not binding.description:
                     continue
                 done.add(ident)
                 keys = ", ".join(
@@ -58,10 +61,14 @@ def help_rows(pane: Pane) -> list[tuple[str, list[tuple[str, str, str]]]]:
                 rows.append((keys, binding.description, binding.id or ""))
         return rows
 
-    pane_nodes: list[DOMNode] = [pane, *pane.query("*")]
+    shown = [node for node in pane.query("*") if node.display]
+    pane_nodes: list[DOMNode] = [pane, *shown]
     own = rows_of(pane_nodes) + [(k, d, "") for k, d in pane.help_extra()]
     sections.append((f"{pane.TITLE} pane", own))
-    sections.append(("Everywhere", rows_of([pane.screen, app])))
+    everywhere = rows_of([pane.screen, app])
+    palette = app.get_key_display(Binding(app.COMMAND_PALETTE_BINDING, ""))
+    everywhere.append((palette, "command palette: emails, contacts, panes, themes, export", ""))
+    sections.append(("Everywhere", everywhere))
     return sections
 
 
@@ -80,15 +87,14 @@ class HelpScreen(ModalScreen[None]):
         with VerticalScroll(id="help-body"):
             yield Static(self._render_help(), id="help-text")
 
-    def _render_help(self) -> Table:
+    def _render_help(self) -> Group:
         table = Table.grid(padding=(0, 2))
         table.add_column(justify="right", style="bold", no_wrap=True)
         table.add_column()
         table.add_column(style="dim")
         pane = self.pane
-        table.add_row(Text(f"Help — {pane.TITLE}", style="bold underline"), "", "")
-        if pane.SUMMARY:
-            table.add_row("", Text(pane.SUMMARY), "")
+        head = Text(f"Help — {pane.TITLE}", style="bold underline")
+        summary = Text(pane.SUMMARY)
         for title, rows in help_rows(pane):
             table.add_row("", "", "")
             table.add_row(Text(title, style="bold"), "", "")
@@ -97,7 +103,7 @@ class HelpScreen(ModalScreen[None]):
         table.add_row("", "", "")
         table.add_row("", Text("Keys can be rebound in keymap.toml by the id on the right."), "")
         table.add_row(Text("Esc"), Text("close this help"), "")
-        return table
+        return Group(head, summary, table)
 
     def action_scroll(self, delta: int) -> None:
         self.query_one("#help-body", VerticalScroll).scroll_relative(y=delta, animate=False)

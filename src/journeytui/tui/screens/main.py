@@ -67,6 +67,7 @@ class TabLine(Static):
 
 
 class MainScreen(Screen[None]):
+    AUTO_FOCUS = None  # each pane says what takes the focus (Pane.focus_target)
     BINDINGS: ClassVar[list[BindingType]] = [
         *(
             Binding(
@@ -117,6 +118,9 @@ class MainScreen(Screen[None]):
                 markup=False,
             )
 
+    def on_resize(self) -> None:
+        self.japp._check_size()
+
     @property
     def status(self) -> StatusLine:
         return self.query_one(StatusLine)
@@ -139,7 +143,10 @@ class MainScreen(Screen[None]):
             emails = store.count("emails")
             size = Path(app.db_path).stat().st_size
         self.post_message(
-            self.SizeLoaded(f"{fmt.size(size)} · {contacts:,} contacts · {emails:,} emails")
+            self.SizeLoaded(
+                f"{fmt.size(size)} · {fmt.plural(contacts, 'contact')} · "
+                f"{fmt.plural(emails, 'email')}"
+            )
         )
 
     def on_main_screen_size_loaded(self, message: SizeLoaded) -> None:

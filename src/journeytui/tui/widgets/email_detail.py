@@ -87,7 +87,7 @@ class EmailDetail(Widget):
         label = self._style("label")
         muted = self._style("muted")
         delivered = s.delivered
-        figures = Table.grid(padding=(0, 1))
+        figures = Table.grid(padding=(0, 2))
         figures.add_column(style=label, no_wrap=True)
         figures.add_column(justify="right", no_wrap=True)
         figures.add_column(no_wrap=False)

@@ -41,9 +41,20 @@ class FilterInput(Input):
     def __init__(self, placeholder: str, *, id: str | None = None) -> None:
         super().__init__(placeholder=placeholder, id=id, compact=True)
 
+    def on_mount(self) -> None:
+        self.cursor_blink = getattr(self.app, "blink", True)
+        self.can_focus = self.is_open  # hidden: never takes the focus (nor typed keys)
+
     def open(self) -> None:
         self.add_class("-open")
+        self.can_focus = True
         self.focus()
+
+    def reveal(self, value: str) -> None:
+        """Show the field holding *value* without moving the focus."""
+        self.add_class("-open")
+        self.can_focus = True
+        self.value = value
 
     @property
     def is_open(self) -> bool:
@@ -52,6 +63,7 @@ class FilterInput(Input):
     def action_close(self) -> None:
         self.value = ""
         self.remove_class("-open")
+        self.can_focus = False
         self.post_message(self.Closed(self))
 
     def action_done(self) -> None:

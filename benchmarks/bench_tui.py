@@ -1,0 +1,175 @@
+"""TUI figures of issue 4: first paint beside a bare Textual app; contact search latency.
+
+    .venv/bin/python benchmarks/bench_tui.py [--paint-size 100000] [--search-size 1000000]
+                                             [--runs 7] [--queries 20]
+
+1. **First paint.**  Each sample is a fresh Python process (imports included) that
+   starts the app headless at 80×24 and stops the clock when the first frame is
+   ready (``App.run_test`` returns control once the screen is composed and painted).
+   The floor is the same measurement for a bare Textual app that shows one label.
+   Also printed: the time until the Emails pane holds its data (loaded in a worker).
+   Target (issue 4): first paint ≤ 1.5 × the floor.
+2. **Search, keystroke to result.**  In one running app on the big store, the
+   Contacts pane gets each query typed but its last character; then the last key is
+   pressed and the clock runs until the match list shows the new results (worker
+   search + message + table page).  The first search, which builds the name
+   vocabulary cache, is reported apart.  Target: ≤ 100 ms median.
+
+The stores come from ``benchmarks/stores.py`` (built once, cached); if that module
+is missing, a demo store is generated into ``benchmarks/.data/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+CHILD = r"""
+import asyncio, json, sys, time
+t0 = time.perf_counter()
+kind, db, cfg = sys.argv[1], sys.argv[2], sys.argv[3]
+
+async def main():
+    if kind == "bare":
+        from textual.app import App
+        from textual.widgets import Label
+
+        class Bare(App):
+            def compose(self):
+                yield Label("journeytui")
+
+        app = Bare()
+    else:
+        from pathlib import Path
+        from journeytui.tui.app import make_app
+
+        app = make_app(db, config_dir=Path(cfg), blink=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        paint = time.perf_counter() - t0
+        data = None
+        if kind == "app":
+            from journeytui.tui.panes.emails import EmailsPane
+            pane = app.main.query_one(EmailsPane)
+            while not pane.loaded:
+                await asyncio.sleep(0.001)
+            data = time.perf_counter() - t0
+    print(json.dumps({"paint": paint, "data": data}))
+
+asyncio.run(main())
+"""
+
+
+def store_for(contacts: int) -> Path:
+    try:
+        from stores import store_path  # type: ignore[import-not-found]
+    except ImportError:
+        from journeytui.demo import generate
+
+        path = HERE / ".data" / f"demo-{contacts}.db"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            print(f"(generating {path} …)", flush=True)
+            generate(path, contacts=contacts, seed=1)
+        return path
+    return Path(store_path(contacts))
+
+
+def first_paint(db: Path, runs: int) -> None:
+    cfg = tempfile.mkdtemp(prefix="jt-bench-cfg-")
+    env = {**os.environ, "JOURNEYTUI_CONFIG_DIR": cfg}
+    results: dict[str, list[dict[str, float | None]]] = {"bare": [], "app": []}
+    for _ in range(runs):
+        for kind in ("bare", "app"):
+            out = subprocess.run(
+                [sys.executable, "-c", CHILD, kind, str(db), cfg],
+                capture_output=True, text=True, env=env, check=True,
+            )
+            results[kind].append(json.loads(out.stdout.strip().splitlines()[-1]))
+    floor = statistics.median(r["paint"] for r in results["bare"])  # type: ignore[misc]
+    paint = statistics.median(r["paint"] for r in results["app"])  # type: ignore[misc]
+    data = statistics.median(r["data"] for r in results["app"])  # type: ignore[misc]
+    print(f"first paint, bare Textual app (floor)  {floor * 1000:8.1f} ms  (median of {runs})")
+    print(f"first paint, journeytui on {db.name:<12} {paint * 1000:8.1f} ms  "
+          f"= {paint / floor:.2f} × floor  (target ≤ 1.5 ×)")
+    print(f"emails pane filled                     {data * 1000:8.1f} ms")
+
+
+QUERIES = ["jonh smiht", "maria", "garcia", "kowalsky", "anne marie", "lee", "o'brien",
+           "nakamura", "hannah wilson", "sofia", "petrov", "mueller", "smith", "yuki",
+           "fatima rahman", "omar", "linh", "carmen j", "diego", "sven"]
+
+
+async def search_latency(db: Path, n_queries: int) -> None:
+    from journeytui.tui.app import make_app
+    from journeytui.tui.panes.contacts import ContactsPane
+
+    cfg = Path(tempfile.mkdtemp(prefix="jt-bench-cfg-"))
+    app = make_app(db, config_dir=cfg, blink=False)
+    queries = (QUERIES * (1 + n_queries // len(QUERIES)))[:n_queries]
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.press("3")
+        pane = app.main.query_one(ContactsPane)
+        field = pane.search_field
+        table = pane.matches_table
+
+        async def one(query: str) -> float:
+            field.value = query[:-1]
+            field.cursor_position = len(field.value)
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            generation = table._generation
+            t = time.perf_counter()
+            field.insert_text_at_cursor(query[-1])  # what the Input does with a key press
+            while not (
+                pane.query_text == query.strip()
+                and table._generation != generation
+                and table.row_count is not None
+                and (table.row_count == 0 or table.row_at(0) is not None)
+            ):
+                await asyncio.sleep(0.0005)
+            return time.perf_counter() - t
+
+        first = await one("warmup")
+        times = [await one(q) for q in queries]
+        worker = []
+        for q in queries[:10]:
+            await one(q)
+            worker.append(pane.last_search_seconds or 0.0)
+    print(f"contact search on {db.name}: first search (builds the name cache) "
+          f"{first * 1000:.1f} ms")
+    print(f"keystroke → updated list   median {statistics.median(times) * 1000:7.1f} ms   "
+          f"p90 {statistics.quantiles(times, n=10)[-1] * 1000:7.1f} ms   "
+          f"({len(times)} queries; target ≤ 100 ms)")
+    print(f"  of which the search itself (worker)  median "
+          f"{statistics.median(worker) * 1000:7.1f} ms")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--paint-size", type=int, default=100_000)
+    ap.add_argument("--search-size", type=int, default=1_000_000)
+    ap.add_argument("--runs", type=int, default=7)
+    ap.add_argument("--queries", type=int, default=20)
+    args = ap.parse_args()
+    paint_db = store_for(args.paint_size)
+    print(f"== first paint ({args.paint_size:,}-contact store)")
+    first_paint(paint_db, args.runs)
+    search_db = store_for(args.search_size)
+    print(f"\n== contact search ({args.search_size:,}-contact store)")
+    asyncio.run(search_latency(search_db, args.queries))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,108 @@
+"""Fixtures for the TUI tests: fixed stores, no user config, a way to wait for workers.
+
+* ``demo_db``: a small fixed-seed demo store (300 contacts, seed 7, fixed clock),
+  built once per test session and only read by the tests.
+* ``nasty_db``: a tiny store whose email, subject, URL and contact name hold markup
+  and escape sequences (``[bold]``, ``[/]``, ESC) for the text-safety tests.
+* ``config_dir``: an empty temporary config directory, also exported as
+  ``JOURNEYTUI_CONFIG_DIR`` so nothing reads the user's keymap, themes or settings.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+
+from journeytui.demo import generate
+from journeytui.store import Recorder, Store
+from journeytui.tui.app import JourneyApp, make_app
+
+T0 = 1_767_261_600  # 2026-01-01 10:00 UTC
+
+NASTY_NAME = "[bold]Boom[/] \x1b[31mred\x1b[0m"
+NASTY_SUBJECT = "Hi [/] there [link=https://evil.example]x[/link]"
+NASTY_URL = "https://evil.example/[red]?q=\x1b]0;pwned\x07"
+NASTY_FIRST = "[b]Mallory[/b]"
+NASTY_LAST = "\x1b[2JWipe"
+
+
+@pytest.fixture(scope="session")
+def demo_db_master(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("demo") / "journeys.db"
+    generate(path, contacts=300, seed=7)
+    return path
+
+
+@pytest.fixture
+def demo_db(demo_db_master: Path, tmp_path: Path) -> Path:
+    """A private copy per test (the app may switch the file to WAL mode)."""
+    path = tmp_path / "journeys.db"
+    shutil.copyfile(demo_db_master, path)
+    return path
+
+
+@pytest.fixture
+def nasty_db(tmp_path: Path) -> Path:
+    path = tmp_path / "nasty.db"
+    store = Store.create(path, token_key=b"k" * 16)
+    with store.transaction():
+        rec = Recorder(store)
+        list_id = rec.ensure_list("News [i]letter[/i]")
+        email_id = rec.ensure_email(
+            NASTY_NAME, subject=NASTY_SUBJECT, list_id=list_id, status="sent", send_at=T0
+        )
+        mallory = rec.contact(
+            "mallory@example.com", first_name=NASTY_FIRST, last_name=NASTY_LAST,
+            consent=True, at=T0 - 100,
+        )
+        assert mallory is not None
+        rec.subscribe(mallory, list_id, "subscribed", T0 - 100)
+        rec.send(email_id, mallory, T0)
+        rec.open(email_id, mallory, T0 + 60)
+        rec.click(email_id, mallory, NASTY_URL, T0 + 120)
+    store.close()
+    return path
+
+
+@pytest.fixture
+def config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    directory = tmp_path / "config"
+    directory.mkdir()
+    monkeypatch.setenv("JOURNEYTUI_CONFIG_DIR", str(directory))
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    yield directory
+
+
+@pytest.fixture
+def app_factory(config_dir: Path):  # type: ignore[no-untyped-def]
+    """make_app with no user config, a fixed theme and the cursor blink off."""
+
+    def build(db: Path, theme: str = "journey-dark") -> JourneyApp:
+        return make_app(db, theme=theme, config_dir=config_dir, blink=False)
+
+    return build
+
+
+async def _settle(pilot: Pilot[object]) -> None:
+    """Wait until every worker has finished and its messages are handled."""
+    app = pilot.app
+    for _ in range(400):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        busy = any(w.is_running for w in app.workers)
+        status = getattr(app, "status_text", lambda: "Ready")()
+        if not busy and status == "Ready":
+            await pilot.pause()
+            if not any(w.is_running for w in app.workers):
+                return
+    raise AssertionError(f"app did not settle: {[w for w in app.workers]}")
+
+
+@pytest.fixture
+def settle():  # type: ignore[no-untyped-def]
+    """``await settle(pilot)``: wait until every worker is done and its messages handled."""
+    return _settle

@@ -1,0 +1,294 @@
+"""Pilot tests of the keyboard paths: what the panes hold after the keys are pressed."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sqlite3
+from pathlib import Path
+
+from textual.widgets import DataTable, Input
+
+from journeytui.tui.panes.activities import ActivitiesPane
+from journeytui.tui.panes.contacts import CardView, ContactsPane
+from journeytui.tui.panes.emails import EmailsPane
+from journeytui.tui.widgets.paged_table import PagedTable
+
+
+def q(db: Path, sql: str, *params: object) -> list[tuple]:
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
+
+
+def current(app) -> str:  # type: ignore[no-untyped-def]
+    return app.main.current
+
+
+async def test_open_email_then_its_activities_then_a_contact(demo_db: Path, app_factory, settle) -> None:
+    app = app_factory(demo_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        emails = app.main.query_one(EmailsPane)
+        assert isinstance(app.focused, DataTable)
+        # The most clicked sent email: sort by Clicked (descending) and take the top row.
+        while emails.sort_index != 6:
+            await pilot.press("s")
+        await pilot.press("g")  # the sort keeps the highlighted email; g goes to the top
+        await settle(pilot)
+        top = emails.selected
+        assert top is not None and top.stats is not None
+        (best,) = q(demo_db, "SELECT email_id FROM email_stats ORDER BY clicked DESC LIMIT 1")[0]
+        assert top.id == best
+        await pilot.press("j", "k")  # down and back up
+        assert emails.selected is top
+        await pilot.press("enter")
+        await settle(pilot)
+        assert current(app) == "activities"
+        pane = app.main.query_one(ActivitiesPane)
+        assert pane.email_id == top.id
+        table = pane.query_one(PagedTable)
+        (count,) = q(demo_db, "SELECT count(*) FROM activities WHERE email_id = ?", top.id)[0]
+        assert count > 0 and table.row_count == count
+        first = table.current_row
+        assert first is not None
+        newest = q(
+            demo_db,
+            "SELECT contact_id, at FROM activities WHERE email_id = ? ORDER BY at DESC, id DESC"
+            " LIMIT 2",
+            top.id,
+        )
+        assert (first.payload.contact_id, first.payload.at) == newest[0]
+        await pilot.press("j")
+        second = table.current_row
+        assert second is not None and second.payload.contact_id == newest[1][0]
+        # the gap line names the anonymous clicks
+        gap = str(pane.query_one("#activities-gap").render())
+        assert f"{top.stats.anonymous_clicks:,} of them anonymous" in gap
+        await pilot.press("enter")
+        await settle(pilot)
+        assert current(app) == "contacts"
+        card = app.main.query_one(CardView).card
+        assert card is not None and card.id == second.payload.contact_id
+        timeline = app.main.query_one("#contacts-timeline", PagedTable)
+        (n,) = q(demo_db, "SELECT count(*) FROM activities WHERE contact_id = ?", card.id)[0]
+        assert timeline.row_count == n
+        # Escape goes back the way we came
+        await pilot.press("escape")
+        assert current(app) == "activities"
+        await pilot.press("escape")
+        assert current(app) == "emails"
+
+
+async def test_contact_search_with_a_typo(demo_db: Path, app_factory, settle) -> None:
+    (cid, first, last, address) = q(
+        demo_db,
+        "SELECT id, first_name, last_name, email FROM contacts"
+        " WHERE length(first_name) >= 5 AND length(last_name) >= 5 ORDER BY id LIMIT 1",
+    )[0]
+    typo = first[0] + first[2] + first[1] + first[3:]  # swap two letters
+    app = app_factory(demo_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("3")
+        assert isinstance(app.focused, Input)
+        await pilot.press(*f"{typo} {last}")
+        await settle(pilot)
+        pane = app.main.query_one(ContactsPane)
+        ids = [m.id for m in pane.matches]
+        assert cid in ids[:3], (typo, last, pane.matches[:3])
+        # exact address first
+        app.focused.value = address  # type: ignore[union-attr]  (same as typing it)
+        await settle(pilot)
+        assert pane.matches[0].id == cid
+        await pilot.press("down")
+        assert app.focused is pane.matches_table
+        await settle(pilot)
+        assert app.main.query_one(CardView).card.address == address  # type: ignore[union-attr]
+
+
+async def test_sort_and_reverse_put_drafts_last(demo_db: Path, app_factory, settle) -> None:
+    app = app_factory(demo_db)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        pane = app.main.query_one(EmailsPane)
+        while pane.sort_index != 3:  # Sent
+            await pilot.press("s")
+        sent = [r.stats.sent if r.stats else None for r in pane.shown]
+        figures = [s for s in sent if s is not None]
+        assert figures == sorted(figures, reverse=True)
+        assert sent[len(figures):] == [None] * (len(sent) - len(figures))  # drafts last
+        assert len(figures) < len(sent)
+        await pilot.press("r")
+        sent = [r.stats.sent for r in pane.shown if r.stats]
+        assert sent == sorted(sent)
+        assert pane.shown[-1].stats is None
+        table = pane.query_one(DataTable)
+        assert str(table.columns["sent"].label).endswith("▲")
+
+
+async def test_filter_emails_by_name(demo_db: Path, app_factory, settle) -> None:
+    app = app_factory(demo_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        pane = app.main.query_one(EmailsPane)
+        total = len(pane.shown)
+        await pilot.press("slash", *"newsl")
+        names = [r.name for r in pane.shown]
+        assert names and len(names) < total
+        assert all("newsl" in n.lower() for n in names)
+        expected = q(demo_db, "SELECT count(*) FROM emails WHERE name LIKE '%newsl%'")[0][0]
+        assert len(names) == expected
+        await pilot.press("escape")  # clears and closes the filter
+        assert len(pane.shown) == total
+        assert isinstance(app.focused, DataTable)
+
+
+async def test_activities_filter_by_link(demo_db: Path, app_factory, settle) -> None:
+    app = app_factory(demo_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        pane = app.main.query_one(EmailsPane)
+        while pane.sort_index != 6:
+            await pilot.press("s")
+        await pilot.press("g", "enter")
+        await settle(pilot)
+        acts = app.main.query_one(ActivitiesPane)
+        assert acts.stats is not None and acts.stats.links
+        await pilot.press("l")  # the most clicked link
+        await settle(pilot)
+        url = acts.stats.links[0].url
+        (n,) = q(
+            demo_db,
+            "SELECT count(*) FROM activities WHERE email_id = ? AND kind = 'click' AND value = ?",
+            acts.email_id, url,
+        )[0]
+        table = acts.query_one(PagedTable)
+        assert table.row_count == n
+        assert {r.payload.value for r in table.cached_rows()} == {url}
+
+
+async def test_switch_theme_is_remembered(demo_db: Path, app_factory, config_dir: Path, settle) -> None:
+    app = app_factory(demo_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert app.theme == "journey-dark"
+        await pilot.press("ctrl+p")
+        await pilot.press(*"j-light")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.theme == "journey-light"
+    settings = json.loads((config_dir / "settings.json").read_text())
+    assert settings["theme"] == "journey-light"
+    again = app_factory(demo_db, theme=None)
+    assert again.theme == "journey-light"
+
+
+async def test_export_emails_csv(demo_db: Path, app_factory, tmp_path: Path, settle) -> None:
+    target = tmp_path / "out" / "emails.csv"
+    target.parent.mkdir()
+    app = app_factory(demo_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("x")
+        field = app.screen.query_one("#export-path", Input)
+        assert field.value.endswith(".csv")
+        field.value = str(target)
+        await pilot.press("enter")
+        await settle(pilot)
+    with target.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    stored = dict(q(demo_db, "SELECT e.name, s.sent FROM emails e LEFT JOIN email_stats s"
+                             " ON s.email_id = e.id"))
+    assert len(rows) == len(stored)
+    for row in rows:
+        if row["status"] == "draft":
+            assert row["sent"] == ""
+        else:
+            assert int(row["sent"]) == stored[row["name"]]
+
+
+async def test_export_activities_csv_holds_every_row(
+    demo_db: Path, app_factory, tmp_path: Path, settle) -> None:
+    target = tmp_path / "acts.csv"
+    app = app_factory(demo_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        acts = app.main.query_one(ActivitiesPane)
+        await pilot.press("x")
+        app.screen.query_one("#export-path", Input).value = str(target)
+        await pilot.press("enter")
+        await settle(pilot)
+    with target.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    (n,) = q(demo_db, "SELECT count(*) FROM activities WHERE email_id = ?", acts.email_id)[0]
+    assert rows[0][:3] == ["time_utc", "activity", "contact"]
+    assert len(rows) - 1 == n
+
+
+async def test_help_lists_the_pane_keys(demo_db: Path, app_factory, settle) -> None:
+    app = app_factory(demo_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        from journeytui.tui.screens.help import HelpScreen, help_rows
+
+        assert isinstance(app.screen, HelpScreen)
+        sections = dict(help_rows(app.screen.pane))
+        own = {ident for _, _, ident in sections["Emails pane"]}
+        assert {"emails.sort", "emails.reverse", "emails.filter", "emails.down"} <= own
+        everywhere = {ident for _, _, ident in sections["Everywhere"]}
+        assert {"pane.contacts", "help", "export", "back", "app.quit"} <= everywhere
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+        await pilot.press("3", "m", "question_mark")
+        sections = dict(help_rows(app.screen.pane))  # type: ignore[attr-defined]
+        assert {"list.down", "contacts.history"} <= {i for _, _, i in sections["Contacts pane"]}
+
+
+async def test_user_keymap_rebinds_a_key(demo_db: Path, app_factory, config_dir: Path, settle) -> None:
+    (config_dir / "keymap.toml").write_text('"emails.sort" = "o"\n"pane.contacts" = "c"\n')
+    app = app_factory(demo_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        pane = app.main.query_one(EmailsPane)
+        before = pane.sort_index
+        await pilot.press("s")
+        assert pane.sort_index == before
+        await pilot.press("o")
+        assert pane.sort_index == (before + 1) % 12
+        await pilot.press("c")
+        assert current(app) == "contacts"
+
+
+async def test_broken_theme_file_is_named_and_skipped(
+    demo_db: Path, app_factory, config_dir: Path, settle) -> None:
+    themes = config_dir / "themes"
+    themes.mkdir()
+    (themes / "broken.toml").write_text('name = "broken"\n[colors]\nprimary = "not-a-colour"\n')
+    (themes / "mine.toml").write_text('name = "mine"\n[colors]\nprimary = "#ff0000"\n')
+    app = app_factory(demo_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert "mine" in app.available_themes
+        assert "broken" not in app.available_themes
+        messages = [n.message for n in app._notifications]
+        assert any("broken.toml" in m and "primary" in m for m in messages), messages
+
+
+async def test_too_small_terminal_says_so(demo_db: Path, app_factory, settle) -> None:
+    app = app_factory(demo_db)
+    async with app.run_test(size=(60, 20)) as pilot:
+        await settle(pilot)
+        text = app.main.query_one("#too-small-text")
+        assert text.display and text.region.width > 0
+        assert "needs 80×24" in str(text.render())
+        assert app.main.query_one("#panes").region.width == 0
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert app.main.query_one("#panes").region.height > 10
