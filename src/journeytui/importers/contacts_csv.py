@@ -69,7 +69,7 @@ def parse_consent(value: str) -> bool | None:
     return None
 
 
-@dataclass
+@dataclass(slots=True)
 class _Row:
     line: int
     address: str
