@@ -148,3 +148,21 @@ def test_events_of_several_emails_in_one_file(kit: Any) -> None:
 def test_empty_default_email_is_refused(kit: Any) -> None:
     with pytest.raises(UserError, match="--email"):
         import_sendgrid(kit.store, [kit.ndjson([kit.ev("processed")])], default_email="  ")
+
+
+def test_a_sent_email_without_a_time_gets_its_earliest_event_time(kit: Any) -> None:
+    with kit.store.transaction():
+        r = Recorder(kit.store)
+        r.ensure_email("Spring sale", send_at=None)
+        r.ensure_email("Other", send_at=kit.T0 - 5)
+    events = [
+        kit.ev("processed", at=kit.T0 + 50),
+        kit.ev("processed", "b@example.com", at=kit.T0 + 20),
+        kit.ev("processed", at=kit.T0 + 10, campaign="Other"),
+    ]
+    report = import_sendgrid(kit.store, [kit.ndjson(events)])
+    assert kit.all("SELECT name, send_at FROM emails ORDER BY name") == [
+        ("Other", kit.T0 - 5),
+        ("Spring sale", kit.T0 + 20),
+    ]
+    assert report.added["new_emails"] == 0

@@ -438,7 +438,12 @@ class _Importer:
                     " AND NOT EXISTS (SELECT 1 FROM emails WHERE campaign_id = ?)",
                     (cid, email_id, cid),
                 )
-            if status != "sent":
+            if status == "sent":  # a sent email without a time gets its earliest event's
+                self.c.execute(
+                    "UPDATE emails SET send_at = ? WHERE id = ? AND send_at IS NULL",
+                    (at, email_id),
+                )
+            else:
                 self.c.execute(
                     "UPDATE emails SET status = 'sent', send_at = ? WHERE id = ?",
                     (at, email_id),
