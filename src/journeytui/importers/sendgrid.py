@@ -42,8 +42,9 @@ campaign renamed at SendGrid); else ``marketing_campaign_id`` (the email with th
 or the first of a list); else the ``--email NAME`` given.  An email not yet in the store
 is created with status ``sent``, ``send_at`` = its earliest imported event, and (when
 its events carry ``asm_group_id``) the list of that unsubscribe group.  An email that
-is still a draft or scheduled is marked sent (it has statistics now), and the report
-says so.
+is still a draft or scheduled is marked sent with that time (it has statistics now),
+and the report says so; a sent email without a send time gets that time too.  An email
+found by name learns the event's ``marketing_campaign_id`` if it has none yet.
 
 Mapping: ``processed`` → a send; ``dropped`` → a dropped send (counts as sent and as
 bounced); ``bounce`` with type ``bounce`` → hard bounce, ``blocked`` → soft bounce (a
