@@ -56,9 +56,11 @@ class Terminal:
     def text(self) -> str:
         return "\n".join(self.screen.display)
 
-    async def wait_for(self, predicate: Callable[[str], bool], what: str) -> str:
-        """Wait until *predicate* holds for the screen text; fail after TIMEOUT."""
-        deadline = time.monotonic() + TIMEOUT
+    async def wait_for(
+        self, predicate: Callable[[str], bool], what: str, timeout: float = TIMEOUT
+    ) -> str:
+        """Wait until *predicate* holds for the screen text; fail after *timeout* s."""
+        deadline = time.monotonic() + timeout
         while not predicate(self.text):
             left = deadline - time.monotonic()
             if left <= 0:
@@ -70,8 +72,8 @@ class Terminal:
                 pass
         return self.text
 
-    async def wait_text(self, text: str) -> str:
-        return await self.wait_for(lambda screen: text in screen, repr(text))
+    async def wait_text(self, text: str, timeout: float = TIMEOUT) -> str:
+        return await self.wait_for(lambda screen: text in screen, repr(text), timeout)
 
     def press(self, keys: str | bytes) -> None:
         self.process.stdin.write(keys.encode() if isinstance(keys, str) else keys)

@@ -56,7 +56,7 @@ async def test_second_session_on_one_connection_is_told_seats_are_taken(make_ser
     stderr = await asyncio.wait_for(second.stderr.read(), 10)
     await second.wait_closed()
     assert second.exit_status == 1
-    assert b"journeytui: all 1 demo seats are taken, try again in a minute" in stderr
+    assert b"journeytui: the one demo seat is taken, try again in a minute" in stderr
     first.press("k")
     await first.wait_text("keys=k")  # the first session is untouched
     conn.close()
@@ -96,3 +96,21 @@ def test_seats_count_up_to_the_limit() -> None:
     seats.give_back()
     assert not seats.full and seats.take()
     assert seats.message() == "journeytui: all 2 demo seats are taken, try again in a minute"
+    assert Seats(1).message() == "journeytui: the one demo seat is taken, try again in a minute"
+
+
+async def test_a_connection_without_a_session_is_closed(make_server) -> None:
+    server = await make_server(unused_connection_timeout=0.3)
+    conn = await connect(server)
+    await asyncio.wait_for(conn.wait_closed(), 10)  # closed by the server
+
+    # while a session is open it stays; after the session it is closed again
+    conn = await connect(server)
+    term = await open_terminal(conn)
+    await term.wait_text("STANDIN")
+    await asyncio.sleep(0.5)  # longer than the timeout: must not close a busy connection
+    term.press("k")
+    await term.wait_text("keys=k")
+    term.press("q")
+    assert await term.wait_closed() == 0
+    await asyncio.wait_for(conn.wait_closed(), 10)

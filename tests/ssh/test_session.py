@@ -93,7 +93,7 @@ async def test_an_app_that_ignores_hangup_and_term_is_killed(make_server) -> Non
     conn.abort()
     await wait_until(lambda: not server.sessions, "the session to be cleaned up")
     assert not pid_alive(pid)
-    assert not server.tasks  # no session task left running
+    await wait_until(lambda: not server.tasks, "no session task left running")
 
 
 async def test_server_close_ends_every_session(make_server) -> None:

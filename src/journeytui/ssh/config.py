@@ -52,6 +52,8 @@ class ServerConfig:
     # Before an idle or TTL close, the user is warned this long ahead (capped at a
     # quarter of the limit).
     warn_ahead: float = 60.0
+    # A logged-in connection with no session open is closed after this long.
+    unused_connection_timeout: float = 60.0
     child_command: ChildCommand = app_command
     # Where session copies of the store go (None: the system temp dir).
     temp_root: Path | None = None

@@ -71,4 +71,6 @@ class Seats:
         self.taken = max(0, self.taken - 1)
 
     def message(self) -> str:
+        if self.limit == 1:
+            return "journeytui: the one demo seat is taken, try again in a minute"
         return f"journeytui: all {self.limit} demo seats are taken, try again in a minute"

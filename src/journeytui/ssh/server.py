@@ -38,6 +38,8 @@ class _Connection(asyncssh.SSHServer):
         self.user = ""
         self.failures = 0
         self.refusal: str | None = None
+        self.open_sessions = 0
+        self._unused: asyncio.TimerHandle | None = None
 
     def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
         self.conn = conn
@@ -84,8 +86,38 @@ class _Connection(asyncssh.SSHServer):
             )
         return False
 
+    def auth_completed(self) -> None:
+        self._close_if_unused_later()
+
     def session_requested(self) -> AppSession:
-        return AppSession(self.demo, self.peer, self.user)
+        self.open_sessions += 1
+        if self._unused is not None:
+            self._unused.cancel()
+            self._unused = None
+        return AppSession(self.demo, self.peer, self.user, on_end=self._session_ended)
+
+    def _session_ended(self) -> None:
+        self.open_sessions -= 1
+        if self.open_sessions == 0:
+            self._close_if_unused_later()
+
+    def _close_if_unused_later(self) -> None:
+        """A logged-in connection with no session for a while is closed."""
+        if self._unused is not None:
+            self._unused.cancel()
+        self._unused = asyncio.get_running_loop().call_later(
+            self.demo.config.unused_connection_timeout, self._close_unused
+        )
+
+    def _close_unused(self) -> None:
+        self._unused = None
+        if self.open_sessions == 0 and self.conn is not None:
+            self.conn.close()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._unused is not None:
+            self._unused.cancel()
+            self._unused = None
 
 
 class DemoServer:

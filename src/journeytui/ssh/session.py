@@ -9,7 +9,7 @@ import math
 import os
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -127,8 +127,15 @@ def child_env(
 class AppSession(asyncssh.SSHServerSession[bytes]):
     """The app for one SSH session, from the PTY request to the last log line."""
 
-    def __init__(self, server: DemoServer, peer: str, user: str) -> None:
+    def __init__(
+        self,
+        server: DemoServer,
+        peer: str,
+        user: str,
+        on_end: Callable[[], None] | None = None,
+    ) -> None:
         self.server = server
+        self._on_end = on_end
         self.config = server.config
         self.peer = peer
         self.user = user
@@ -208,6 +215,9 @@ class AppSession(asyncssh.SSHServerSession[bytes]):
     def connection_lost(self, exc: Exception | None) -> None:
         self._chan_open = False
         self.finish("disconnect")
+        if self._on_end is not None:
+            on_end, self._on_end = self._on_end, None
+            on_end()
 
     # -- ending ------------------------------------------------------------------------
     def finish(self, reason: str) -> None:
@@ -335,14 +345,14 @@ class AppSession(asyncssh.SSHServerSession[bytes]):
         status = ""
         if self.reason in ("quit", "error") and self.exit_status is not None:
             status = f" status={self.exit_status}"
+        size = f"{self.cols}x{self.rows}" if self.term_type is not None else "-"
         log.info(
-            "ssh session %d from %s user=%s term=%s size=%dx%d duration=%.1fs ended=%s%s",
+            "ssh session %d from %s user=%s term=%s size=%s duration=%.1fs ended=%s%s",
             self.id,
             self.peer,
             clean_text(self.user, 40),
             clean_text(self.term_type or "-", 40),
-            self.cols,
-            self.rows,
+            size,
             duration,
             self.reason or "unknown",
             status,
