@@ -91,6 +91,7 @@ def test_a_malformed_file_fails_names_the_line_and_creates_no_store(
     assert captured.out == ""
     assert captured.err.startswith(f"journeytui: {bad}: line 2: not valid JSON")
     assert "Traceback" not in captured.err
+    assert f"(No store was created at {db}.)" in captured.err
     assert not any(p.name.startswith("never.db") for p in tmp_path.iterdir())
 
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from journeytui.cli import db_path
+from journeytui.errors import UserError
 from journeytui.importers._report import ImportReport, printable
 from journeytui.store import Store
 
@@ -66,11 +67,13 @@ def _run(args: argparse.Namespace, run: _Run, labels: dict[str, str], unit: str)
     store = Store.create(path) if created else Store.open(path)
     try:
         report = run(store, args)
-    except BaseException:
+    except BaseException as exc:
         store.close()
         if created:
             for suffix in ("", "-wal", "-shm", "-journal"):
                 Path(str(path) + suffix).unlink(missing_ok=True)
+            if isinstance(exc, UserError):
+                raise UserError(f"{exc}\n(No store was created at {path}.)") from None
         raise
     store.close()
     if created:
