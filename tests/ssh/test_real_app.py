@@ -63,3 +63,53 @@ async def test_real_app_session(make_server, demo_db, tmp_path, monkeypatch, cap
     await wait_until(lambda: not server.sessions, "the session to end")
     assert not pid_alive(pid)
     assert any("ended=quit status=0" in r.getMessage() for r in caplog.records)
+
+
+def _colours(term) -> set[str]:
+    return {
+        colour
+        for row in term.screen.buffer.values()
+        for cell in row.values()
+        for colour in (cell.fg, cell.bg)
+    }
+
+
+def _grey(colour: str) -> bool:
+    if colour in ("default", "black", "white", "brightblack", "brightwhite"):
+        return True
+    return len(colour) == 6 and colour[0:2] == colour[2:4] == colour[4:6]
+
+
+@pytest.mark.parametrize(
+    ("term_type", "client_env", "check"),
+    [
+        # 256 colours, and no 24-bit colour unless the client asks for it
+        ("xterm-256color", {}, lambda raw, colours: b"38;5;" in raw and b"38;2;" not in raw),
+        # `screen` has 16 colours: only the basic colour codes
+        ("screen", {}, lambda raw, colours: b"38;5;" not in raw and b"38;2;" not in raw),
+        # NO_COLOR from the client: greys only
+        (
+            "xterm-256color",
+            {"NO_COLOR": "1"},
+            lambda raw, colours: all(_grey(c) for c in colours) and len(colours) > 2,
+        ),
+    ],
+    ids=["xterm-256color", "screen", "NO_COLOR"],
+)
+async def test_real_app_colours_follow_the_terminal(
+    make_server, demo_db, tmp_path, monkeypatch, term_type, client_env, check
+) -> None:
+    from journeytui.ssh.config import app_command
+
+    monkeypatch.setenv("JOURNEYTUI_CONFIG_DIR", str(tmp_path / "no-user-config"))
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("COLORTERM", "truecolor")  # the server's terminal: must not leak
+    server = await make_server(db=demo_db, child_command=app_command)
+    conn = await connect(server)
+    term = await open_terminal(conn, 80, 24, term=term_type, env=client_env)
+    await term.wait_for(lambda t: "Emails" in t and "Help" in t, "the first screen", timeout=60)
+    colours = _colours(term)
+    assert check(bytes(term.raw), colours), sorted(colours)
+    term.press("\x03")
+    assert await term.wait_closed() == 0
+    conn.close()
