@@ -166,3 +166,31 @@ async def test_client_env_cannot_set_other_variables(make_server) -> None:
     term.press("q")
     await term.wait_closed()
     conn.close()
+
+
+async def test_an_app_that_cannot_start_is_reported(make_server, caplog) -> None:
+    caplog.set_level(logging.INFO, logger="journeytui.ssh")
+    server = await make_server(child_command=lambda db: ["/nonexistent/journeytui-app"])
+    conn = await connect(server)
+    term = await open_terminal(conn)
+    await term.wait_text("the session could not start")
+    assert await term.wait_closed() == 1
+    conn.close()
+    await wait_until(lambda: not server.sessions, "the session to end")
+    assert server.seats.taken == 0
+    assert not list((server.config.temp_root).iterdir())  # its copy is gone too
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("cannot start" in m and "nonexistent" in m for m in messages)
+    assert any("ended=error" in m for m in messages)
+
+
+async def test_a_store_gone_after_start_is_reported(make_server, source_db, caplog) -> None:
+    caplog.set_level(logging.INFO, logger="journeytui.ssh")
+    server = await make_server()
+    source_db.unlink()
+    conn = await connect(server)
+    term = await open_terminal(conn)
+    await term.wait_text("the session could not start")
+    assert await term.wait_closed() == 1
+    conn.close()
+    assert any(str(source_db) in r.getMessage() for r in caplog.records)

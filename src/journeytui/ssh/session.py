@@ -276,7 +276,7 @@ class AppSession(asyncssh.SSHServerSession[bytes]):
         except Exception as exc:  # noqa: BLE001 - any failure ends this session only
             error = clean_text(f"{type(exc).__name__}: {exc}", 300)
             self.finish("error")
-            log.error("ssh session %d from %s: cannot run the app: %s", self.id, self.peer, error)
+            log.error("ssh session %d from %s: cannot start: %s", self.id, self.peer, error)
         finally:
             for task in (watchdog, waiter):
                 if task is not None:
@@ -331,7 +331,8 @@ class AppSession(asyncssh.SSHServerSession[bytes]):
         elif reason == "shutdown":
             text = "journeytui: the demo server is shutting down. Thank you for trying journeytui."
         else:
-            text = f"journeytui: the session could not start: {error or 'unknown error'}"
+            # the details are in the server's log, not for the visitor
+            text = "journeytui: sorry, the session could not start; please try again later."
         self._write(text.encode() + b"\r\n")
         self.chan.exit(0 if reason in ("idle", "ttl", "shutdown") else 1)
 
