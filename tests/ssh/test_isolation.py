@@ -125,3 +125,26 @@ async def test_app_settings_are_copied_per_session(make_server, tmp_path, monkey
     conn.close()
     await wait_until(lambda: not server.sessions, "the session to end")
     assert not session_config.exists()
+
+
+def test_copies_left_by_a_dead_server_are_removed(tmp_path, source_db) -> None:
+    import subprocess
+    import sys
+
+    from journeytui.ssh.storecopy import OWNER_FILE, remove_stale_copies
+
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    dead_pid = int(dead.stdout)
+    mine = copy_store(source_db, tmp_path)  # made by this (running) process
+    stale = copy_store(source_db, tmp_path)
+    (stale.parent / OWNER_FILE).write_text(f"{dead_pid}\n")
+    unrelated = tmp_path / "journeytui-ssh-no-owner"
+    unrelated.mkdir()
+    assert remove_stale_copies(tmp_path) == 1
+    assert not stale.parent.exists()
+    assert mine.exists() and unrelated.exists()

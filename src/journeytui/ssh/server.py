@@ -19,7 +19,7 @@ from journeytui.ssh.config import ServerConfig
 from journeytui.ssh.hostkey import load_or_create_host_key
 from journeytui.ssh.limits import RateLimiter, Seats
 from journeytui.ssh.session import AppSession, clean_text
-from journeytui.ssh.storecopy import check_source
+from journeytui.ssh.storecopy import check_source, remove_stale_copies
 
 log = logging.getLogger("journeytui.ssh")
 
@@ -156,6 +156,9 @@ class DemoServer:
         cfg = self.config
         cfg.check()
         check_source(cfg.db)
+        stale = remove_stale_copies(cfg.temp_root)
+        if stale:
+            log.info("removed %d session copies left by a server that is gone", stale)
         self.host_key, self.host_key_created = load_or_create_host_key(cfg.host_key_path)
         authorized: asyncssh.SSHAuthorizedKeys | None = None
         if cfg.authorized_keys is not None:

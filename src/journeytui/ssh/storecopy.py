@@ -19,6 +19,8 @@ from pathlib import Path
 from journeytui.store import Store, StoreError
 
 COPY_NAME = "journeys.db"
+PREFIX = "journeytui-ssh-"
+OWNER_FILE = "server.pid"  # the server that made the directory
 
 
 def check_source(path: Path) -> None:
@@ -32,9 +34,10 @@ def copy_store(source: Path, temp_root: Path | None = None) -> Path:
 
     The caller removes the directory (``remove_copy``) when the session ends.
     """
-    workdir = Path(tempfile.mkdtemp(prefix="journeytui-ssh-", dir=temp_root))
+    workdir = Path(tempfile.mkdtemp(prefix=PREFIX, dir=temp_root))
     dest = workdir / COPY_NAME
     try:
+        (workdir / OWNER_FILE).write_text(f"{os.getpid()}\n")
         _copy(source, dest)
     except BaseException:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -45,8 +48,42 @@ def copy_store(source: Path, temp_root: Path | None = None) -> Path:
 def remove_copy(copy: Path) -> None:
     """Remove the temp directory that :func:`copy_store` made for *copy*."""
     workdir = copy.parent
-    if workdir.name.startswith("journeytui-ssh-"):
+    if workdir.name.startswith(PREFIX):
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def remove_stale_copies(temp_root: Path | None = None) -> int:
+    """Remove session directories left by a server that is gone (killed, say).
+
+    Only directories with this module's name and an owner file naming a process
+    that no longer runs are touched.  Returns how many were removed.
+    """
+    root = Path(temp_root) if temp_root is not None else Path(tempfile.gettempdir())
+    removed = 0
+    try:
+        candidates = [p for p in root.iterdir() if p.name.startswith(PREFIX) and p.is_dir()]
+    except OSError:
+        return 0
+    for workdir in candidates:
+        try:
+            pid = int((workdir / OWNER_FILE).read_text().strip())
+        except (OSError, ValueError):
+            continue
+        if pid == os.getpid() or _running(pid):
+            continue
+        shutil.rmtree(workdir, ignore_errors=True)
+        removed += 1
+    return removed
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _copy(source: Path, dest: Path) -> None:
