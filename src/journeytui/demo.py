@@ -705,7 +705,8 @@ class _Simulation:
             if events:
                 heapq.heappush(heap, (events[-1][0], rank, events))
 
-        push(-1, list(self.misc))
+        misc, self.misc = self.misc, []  # consumed here (it can be large)
+        push(-1, misc)
         nxt = 0
         forms: set[str] = set()
         while heap or nxt < len(sent):
@@ -1101,15 +1102,16 @@ class _BulkSink:
         if st is None:
             return
         eid = st.email_id
+        # in key order: appending to these WITHOUT ROWID trees beats random inserts
         self.c.executemany(
             "INSERT INTO recipient_engagement(email_id, token, opens, machine_opens, clicks,"
             " bot_clicks, last_click_at, unsubscribed, spam) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            ((eid, *e) for e in st.engagement.values()),
+            sorted((eid, *e) for e in st.engagement.values()),
         )
         tokens = {c: e[E_TOKEN] for c, e in st.engagement.items()}
         self.c.executemany(
             "INSERT INTO link_recipients(link_id, token, clicks) VALUES (?, ?, ?)",
-            ((link_id, tokens[c], n) for (link_id, c), n in st.link_clicks.items()),
+            sorted((link_id, tokens[c], n) for (link_id, c), n in st.link_clicks.items()),
         )
 
     def finish(self) -> None:
@@ -1221,6 +1223,7 @@ def generate(
                 _BulkSink(store, sim.people) if writer == "bulk"
                 else _RecorderSink(store, sim.people)
             )
+            sim.people.subscriptions.clear()  # written; free the memory
             handle = sink.handle
             for ev in sim.activity():
                 counts[ev[1]] += 1 if ev[1] != SEND else len(ev[4].statuses)
@@ -1256,7 +1259,7 @@ def generate(
     )
 
 
-_BULK_TABLES = ("sends", "activities", "anonymous_events", "subscriptions")
+_BULK_TABLES = ("contacts", "sends", "activities", "anonymous_events", "subscriptions")
 
 
 def _drop_bulk_indexes(conn: sqlite3.Connection) -> list[str]:
