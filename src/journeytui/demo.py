@@ -565,7 +565,9 @@ class _Simulation:
             if mpp[c]:
                 add((s + randint(1, 60), OPEN, k, c, True))
             if scanner[c] and rand() < 0.5:
-                t = s + randint(2, 5)
+                # a link scanner: every link within seconds, mostly right on delivery,
+                # sometimes on a later re-scan (then only the burst gives it away)
+                t = s + (randint(2, 5) if rand() < 0.7 else randint(300, 2 * HOUR))
                 for u in urls:
                     add((t, CLICK, k, c, u))
                     t += randint(0, 1)

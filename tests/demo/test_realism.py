@@ -167,12 +167,27 @@ def test_machine_opens_and_bot_clicks(default_conn: sqlite3.Connection) -> None:
     ) <= 60
     bots = one(c, "SELECT sum(bot_clicks) FROM email_stats")
     assert 0 < bots < one(c, "SELECT sum(clicks_total) FROM email_stats") / 5
-    # every bot click came out of the recorder's rule
-    for at, last_send in c.execute(
-        "SELECT a.at, s.at FROM activities a JOIN sends s ON s.email_id = a.email_id"
+    # every bot click of a consented contact fits one of the recorder's two rules
+    rows = c.execute(
+        "SELECT a.at, s.at, (SELECT max(p.at) FROM activities p WHERE p.contact_id ="
+        " a.contact_id AND p.email_id = a.email_id AND p.kind = 'click' AND p.id < a.id)"
+        " FROM activities a JOIN sends s ON s.email_id = a.email_id"
         " AND s.contact_id = a.contact_id WHERE a.kind = 'click' AND a.bot = 1"
+    ).fetchall()
+    assert rows
+    for at, sent_at, previous in rows:
+        assert at - sent_at < BOT_AFTER_DELIVERY_S or (
+            previous is not None and at - previous < BOT_BURST_S
+        )
+    # and no human click does
+    for at, sent_at, previous in c.execute(
+        "SELECT a.at, s.at, (SELECT max(p.at) FROM activities p WHERE p.contact_id ="
+        " a.contact_id AND p.email_id = a.email_id AND p.kind = 'click' AND p.id < a.id)"
+        " FROM activities a JOIN sends s ON s.email_id = a.email_id"
+        " AND s.contact_id = a.contact_id WHERE a.kind = 'click' AND a.bot = 0"
     ):
-        assert at - last_send < BOT_AFTER_DELIVERY_S + BOT_BURST_S * 3
+        assert at - sent_at >= BOT_AFTER_DELIVERY_S
+        assert previous is None or at - previous >= BOT_BURST_S
 
 
 def test_website_activity(default_conn: sqlite3.Connection) -> None:
