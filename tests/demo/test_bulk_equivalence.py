@@ -11,6 +11,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from journeytui.demo import EPOCH, SEND_SPREAD_S, generate
 from journeytui.store.recorder import BOT_AFTER_DELIVERY_S
@@ -74,3 +76,14 @@ def test_bulk_store_keys_and_integrity(tmp_path: Path) -> None:
         assert {"sends_contact", "sends_email", "activities_contact"} <= indexes
     finally:
         conn.close()
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(contacts=st.integers(min_value=1, max_value=120), seed=st.integers(0, 2**32))
+def test_bulk_writer_equals_recorder_for_any_seed(
+    tmp_path: Path, contacts: int, seed: int
+) -> None:
+    bulk, rec = tmp_path / f"b{contacts}-{seed}.db", tmp_path / f"r{contacts}-{seed}.db"
+    generate(bulk, contacts=contacts, seed=seed, writer="bulk", journeys=False)
+    generate(rec, contacts=contacts, seed=seed, writer="recorder", journeys=False)
+    assert diff_tables(read_tables(bulk), read_tables(rec)) == []
