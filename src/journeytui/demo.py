@@ -13,13 +13,18 @@ How it is built
    consent, lists, habits) and, campaign by campaign in send order, who was sent
    what and what each recipient did.  It produces an ordered stream of events:
    the reference data first (lists, emails, links, contacts, subscriptions), then
-   every activity in time order (sends, opens, clicks, unsubscribes, spam reports,
-   confirmations, form submissions, page visits, consent given).
+   every activity in time order (opens, clicks, unsubscribes, spam reports,
+   confirmations, form submissions, page visits, consent given).  A campaign's send
+   log is one event at its send time (:class:`SendBatch`, rows in send order).
+   Campaigns are simulated lazily, so only those whose replies are still arriving
+   are held in memory.
 2. A sink writes the stream.  :class:`_RecorderSink` feeds each event to
    :class:`~journeytui.store.recorder.Recorder`, the one way activity is written.
    :class:`_BulkSink` computes the same rows and counters in memory and inserts
    them in batches — needed for 10⁵–10⁶ contacts.  A test proves that, for the
    same stream, both give identical tables (``tests/demo/test_bulk_equivalence.py``).
+3. The demo journeys (``journeytui.domain.journeys.install_demo_journeys``) are saved
+   and evaluated last, so the store opens with funnels already filled.
 
 The story a marketer should recognise: monthly newsletters and campaigns to four
 lists; people who clicked the "Spring product teaser" products later click pricing
