@@ -183,6 +183,9 @@ class ConditionsPane(Pane):
         self._pending: tuple[str, int | None] | None = None
         self._leave_ok = False
         self.saving = False
+        self._fields_wanted = 0
+        self._fields_shown = 0
+        self._focus_fields_when_shown = False
 
     def compose(self) -> ComposeResult:
         yield Static("Loading journeys…", id="cond-head", markup=False)
@@ -399,7 +402,9 @@ class ConditionsPane(Pane):
         status.update(check)
         self.ctree.show(root, self.errors, self.path)
         self.path = self.ctree.path
-        self.call_later(self.fields.show, self.path if root is not None else None,
+        self._fields_wanted += 1
+        self.call_later(self._show_fields, self._fields_wanted,
+                        self.path if root is not None else None,
                         draft_ops.get(root, self.path) if root is not None else None)
         self._schedule_preview()
 
@@ -509,6 +514,20 @@ class ConditionsPane(Pane):
         self.ctree.focus()
 
     def action_edit_fields(self) -> None:
+        # The fields follow the tree's cursor; if they are being redrawn, focus them after.
+        if self.ctree.path != self.path or self._fields_shown != self._fields_wanted:
+            self._focus_fields_when_shown = True
+        else:
+            self._focus_first_field()
+
+    async def _show_fields(self, generation: int, path: Any, node: Node | None) -> None:
+        await self.fields.show(path, node)
+        self._fields_shown = generation
+        if self._focus_fields_when_shown and generation == self._fields_wanted:
+            self._focus_fields_when_shown = False
+            self._focus_first_field()
+
+    def _focus_first_field(self) -> None:
         first = self.fields.first_input()
         if first is None:
             self.notify("A group has no fields: k switches all/any, a adds a part.",

@@ -57,8 +57,12 @@ LEAF_DEFAULTS: dict[str, dict[str, Any]] = {
 class FieldSpec:
     name: str
     label: str
-    kind: str  # "email" | "list" | "form" | "link" | "page" | "match" | "int"
+    kind: str  # "email" | "list" | "form" | "link" | "page" | "match" | "int" | "bool"
     hint: str
+
+
+SINCE_STAGE = FieldSpec("since_stage", "Since stage", "bool",
+                        "yes = only since entering the stage")
 
 
 FIELDS: dict[str, list[FieldSpec]] = {
@@ -67,10 +71,12 @@ FIELDS: dict[str, list[FieldSpec]] = {
         FieldSpec("url", "Link", "link", "part of the URL; empty = any link"),
         FieldSpec("match", "Match", "match", "contains | exact"),
         FieldSpec("within_days", "Within days", "int", "empty = ever"),
+        SINCE_STAGE,
     ],
     "opened": [
         FieldSpec("email", "Email", "email", "empty = any email"),
         FieldSpec("within_days", "Within days", "int", "empty = ever"),
+        SINCE_STAGE,
     ],
     "unsubscribed": [FieldSpec("list", "List", "list", "empty = from all lists")],
     "reported_spam": [FieldSpec("email", "Email", "email", "empty = any email")],
@@ -78,16 +84,19 @@ FIELDS: dict[str, list[FieldSpec]] = {
     "submitted_form": [
         FieldSpec("form", "Form", "form", "empty = any form"),
         FieldSpec("within_days", "Within days", "int", "empty = ever"),
+        SINCE_STAGE,
     ],
     "visited": [
         FieldSpec("url", "Page", "page", "part of the URL"),
         FieldSpec("match", "Match", "match", "contains | exact"),
         FieldSpec("within_days", "Within days", "int", "empty = ever"),
+        SINCE_STAGE,
     ],
     "no_click_in_last": [FieldSpec("campaigns", "Campaigns", "int", "N, 1–100")],
     "clicks_at_least": [
         FieldSpec("count", "Clicks", "int", "K, at least 1"),
         FieldSpec("within_days", "Within days", "int", "D, 1–3650"),
+        SINCE_STAGE,
     ],
 }
 
@@ -278,6 +287,14 @@ def set_field(root: Node | None, path: Path, name: str, text: str) -> Node | Non
             spec.pop(name, None)
     elif field is not None and field.kind == "int":
         spec[name] = int(value) if value.isdigit() else value
+    elif field is not None and field.kind == "bool":
+        low = value.casefold()
+        if low in ("yes", "y", "true"):
+            spec[name] = True
+        elif low in ("no", "n", "false"):
+            spec.pop(name, None)
+        else:
+            spec[name] = value
     else:
         spec[name] = value
     return _replace(root, path, {kind: spec})
@@ -286,7 +303,11 @@ def set_field(root: Node | None, path: Path, name: str, text: str) -> Node | Non
 def field_text(node: Node, name: str) -> str:
     spec = node.get(key_of(node)) or {}
     value = spec.get(name)
-    return "" if value is None else str(value)
+    if value is True:
+        return "yes"
+    if value is None or value is False:
+        return ""
+    return str(value)
 
 
 # -- validation and rendering ----------------------------------------------------------

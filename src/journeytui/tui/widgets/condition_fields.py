@@ -87,13 +87,13 @@ class ConditionFields(Vertical):
 
     DEFAULT_CSS = """
     ConditionFields { height: auto; padding: 0 0; border-top: solid $primary 40%; }
-    ConditionFields > #fields-kind { height: auto; }
+    ConditionFields > #fields-kind { height: 1; text-wrap: nowrap; text-overflow: ellipsis; }
     ConditionFields > #fields-rows { height: auto; }
     ConditionFields .field-row { height: 1; }
     ConditionFields .field-label { width: 13; color: $text-muted; }
     ConditionFields FieldInput { width: 1fr; }
     ConditionFields > #fields-matches { height: auto; max-height: 4; display: none;
-        background: $panel; }
+        border: none; padding: 0; background: $panel; }
     ConditionFields > #fields-matches.-shown { display: block; }
     """
 
@@ -134,6 +134,8 @@ class ConditionFields(Vertical):
             return c.links.get(email, []) if email else c.all_links()
         if spec.kind == "match":
             return ["contains", "exact"]
+        if spec.kind == "bool":
+            return ["yes", "no"]
         return []
 
     async def show(self, path: Path | None, node: Node | None) -> None:
@@ -151,7 +153,7 @@ class ConditionFields(Vertical):
             }
             label.update(Text(words.get(kind or "", "No part selected."), style="dim"))
             return
-        title = Text(no_wrap=True, overflow="ellipsis")
+        title = Text(no_wrap=True, overflow="ellipsis", end="")
         title.append("Kind ", style="bold")
         title.append(LEAF_KINDS[kind])
         title.append("  (k: kind · Enter: fields)", style="dim")

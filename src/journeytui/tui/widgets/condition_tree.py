@@ -19,8 +19,8 @@ from journeytui.tui.widgets.condition_draft import Node, Path, flatten, key_of, 
 
 class ConditionTree(ScrollView, can_focus=True):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("down,j", "cursor(1)", "Next part", show=False, id="tree.down"),
-        Binding("up,k", "cursor(-1)", "Previous part", show=False, id="tree.up"),
+        Binding("down", "cursor(1)", "Next part", show=False, id="tree.down"),
+        Binding("up", "cursor(-1)", "Previous part", show=False, id="tree.up"),
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
