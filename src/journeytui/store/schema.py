@@ -239,7 +239,6 @@ MIGRATIONS: list[str] = [
         provisional INTEGER NOT NULL DEFAULT 0 CHECK (provisional IN (0, 1))
     );
     CREATE INDEX journey_moves_contact ON journey_moves(journey_id, contact_id, at);
-    CREATE INDEX journey_moves_email ON journey_moves(journey_id, transition, email_id);
 
     -- Per journey, stage and email: clicks by contacts while in that stage, and how
     -- many of them moved the contact (the funnel's "clicks with no move").
