@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import csv
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from journeytui.errors import UserError
 from journeytui.importers._common import is_address
 from journeytui.importers.contacts_csv import NOT_RESUBSCRIBED, import_contacts
 from journeytui.importers.sendgrid import import_sendgrid
-from journeytui.store import Recorder
+from journeytui.store import Recorder, Store
 
 HEADER = "email,first_name,last_name,tracking_consent,lists\n"
 NOW = 1_767_700_000
@@ -221,3 +225,49 @@ def test_fixture_file(kit: Any) -> None:
 )
 def test_address_check(address: str, ok: bool) -> None:
     assert is_address(address) is ok
+
+
+_name = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs", "Cc")) | st.sampled_from(',;"\n'),
+    max_size=12,
+).map(str.strip)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    rows=st.lists(
+        st.tuples(_name, _name, st.booleans(), st.lists(st.sampled_from(["A", "B b", "C,c"]))),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_any_names_and_lists_round_trip_through_csv(rows: list[Any]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "c.csv"
+        with path.open("w", newline="", encoding="utf-8") as f:
+            w = csv.writer(f)
+            w.writerow(["email", "first_name", "last_name", "tracking_consent", "lists"])
+            for i, (first, last, consent, lists) in enumerate(rows):
+                w.writerow([f"p{i}@example.com", first, last, "yes" if consent else "no",
+                            ";".join(lists)])
+        store = Store.create(Path(tmp) / "t.db", token_key=b"k" * 16)
+        try:
+            import_contacts(store, path, now=NOW)
+            got = store.conn.execute(
+                "SELECT email, first_name, last_name, consent FROM contacts ORDER BY id"
+            ).fetchall()
+            assert got == [
+                (f"p{i}@example.com", first, last, int(consent))
+                for i, (first, last, consent, _) in enumerate(rows)
+            ]
+            subs = store.conn.execute(
+                "SELECT c.email, l.name FROM subscriptions s JOIN contacts c ON c.id = s.contact_id"
+                " JOIN lists l ON l.id = s.list_id ORDER BY c.id, l.name"
+            ).fetchall()
+            assert subs == [
+                (f"p{i}@example.com", name)
+                for i, (_, _, _, lists) in enumerate(rows)
+                for name in sorted(set(lists))
+            ]
+        finally:
+            store.close()
