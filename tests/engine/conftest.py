@@ -9,11 +9,11 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from jbuilder import Builder, new_store  # noqa: E402
+from jbuilder import Builder, new_store
 
-from journeytui.domain.engine import Replay, replay  # noqa: E402
-from journeytui.domain.journey_model import Journey, parse_journey  # noqa: E402
-from journeytui.store import Store  # noqa: E402
+from journeytui.domain.engine import Replay, replay
+from journeytui.domain.journey_model import Journey, parse_journey
+from journeytui.store import Store
 
 
 @pytest.fixture

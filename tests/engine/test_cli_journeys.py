@@ -63,7 +63,7 @@ def test_funnel_json_keys_and_text(db: str, capsys: pytest.CaptureFixture[str]) 
                                     "cumulative_conversion", "drop_off", "median_days_to_next",
                                     "stalled"]
     assert [s["reached"] for s in f["stages"]] == [3, 1, 1, 1]
-    interested = [t for t in f["transitions"] if t["to"] == "Interested"][0]
+    interested = next(t for t in f["transitions"] if t["to"] == "Interested")
     assert interested["emails"] == [{"email": SPRING, "moved": 1}]
     assert set(f) >= {"stages", "exits", "transitions", "clicks_with_no_move"}
     text = _out(capsys, ["funnel", "Lead nurturing", "--db", db])

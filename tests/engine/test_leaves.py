@@ -26,7 +26,7 @@ def test_clicked_url_contains_ignores_case_scheme_and_slash(store: Store, b: Bui
     r = run(store, two_stage({"clicked": {"email": SPRING, "url": "HTTP://WWW.Example.com/PRICING/"}}))
     assert (stage(r, ann.id), stage(r, bob.id), stage(r, cara.id)) == ("B", "A", "A")
     # The move is at the click, and names the email.
-    m = [m for m in r.moves if m[0] == ann.id and m[2] == 1][0]
+    m = next(m for m in r.moves if m[0] == ann.id and m[2] == 1)
     assert m[4] == T0 + 600 and m[7] == b.emails[SPRING] and m[5] is not None
 
 
@@ -152,7 +152,7 @@ def test_no_click_in_last_n_campaigns(store: Store, b: Builder) -> None:
     r = run(store, two_stage({"no_click_in_last": {"campaigns": 3}}), now=now)
     # ann: N1, N2, N3 unclicked when N4 is sent: moves at that send, attributed to N4.
     assert stage(r, ann.id) == "B"
-    m = [m for m in r.moves if m[0] == ann.id and m[2] == 1][0]
+    m = next(m for m in r.moves if m[0] == ann.id and m[2] == 1)
     assert (m[4], m[6] is not None, m[7], m[8]) == (T0 + 90 * DAY, True, b.emails[N4], 0)
     # bob clicked N2, still among the last 3 at evaluation time.
     assert stage(r, bob.id) == "A"

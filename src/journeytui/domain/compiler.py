@@ -61,8 +61,8 @@ class Compiled:
     entry_kinds: frozenset[str] | None
     # per stage: (pred, to_stage, transition number (1-based), kinds or None = always)
     out: list[list[tuple[Pred, int, int, frozenset[str] | None]]]
-    # per stage: the union of its transitions' kinds (None: try at every event)
-    stage_kinds: list[frozenset[str] | None]
+    # per stage and event kind: the transitions worth trying at such an event
+    by_kind: list[dict[str, tuple[tuple[Pred, int, int], ...]]]
     final: FinalContext
     slot_init: list[Callable[[], Any]]
 
@@ -191,9 +191,9 @@ class _Builder:
                     lid for lid, eid, url in ctx.links()
                     if (email is None or eid == email) and url_matches(s.url, url, s.match)
                 )
-                match = lambda row: row[6] in ok  # noqa: E731
+                match = lambda row: row[6] in ok
             elif email is not None:
-                match = lambda row: row[5] == email  # noqa: E731
+                match = lambda row: row[5] == email
             else:
                 match = None
             i = self._latest_leaf("click", match)
@@ -345,13 +345,18 @@ def relevant_kinds(node: Any) -> frozenset[str] | None:
     return frozenset(kinds)
 
 
-def _union(kinds: list[frozenset[str] | None]) -> frozenset[str] | None:
-    out: set[str] = set()
-    for k in kinds:
-        if k is None:
-            return None
-        out |= k
-    return frozenset(out)
+EVENT_KINDS = ("send", "open", "click", "unsubscribe", "spam", "confirm", "form", "visit")
+
+
+def _by_kind(
+    ts: list[tuple[Pred, int, int, frozenset[str] | None]],
+) -> dict[str, tuple[tuple[Pred, int, int], ...]]:
+    out = {}
+    for kind in EVENT_KINDS:
+        cands = tuple((p, to, n) for p, to, n, k in ts if k is None or kind in k)
+        if cands:
+            out[kind] = cands
+    return out
 
 
 def compile_journey(j: Journey, conn: sqlite3.Connection) -> Compiled:
@@ -380,7 +385,7 @@ def compile_journey(j: Journey, conn: sqlite3.Connection) -> Compiled:
         stage_names=names,
         nslots=len(b.slot_init),
         updaters={k: tuple(v) for k, v in b.updaters.items()},
-        stage_kinds=[_union([k for _, _, _, k in ts]) for ts in out],
+        by_kind=[_by_kind(ts) for ts in out],
         entry=entry,
         entry_kinds=relevant_kinds(j.entry),
         out=out,

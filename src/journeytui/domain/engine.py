@@ -52,7 +52,6 @@ from operator import itemgetter
 from typing import Any
 
 from journeytui.domain.compiler import (
-    BASE,
     LAST_AT,
     LAST_ID,
     LAST_SRC,
@@ -150,84 +149,85 @@ class Runner:
     def feed(self, cid: int, st: list[Any], rows: Iterable[tuple[Any, ...]]) -> None:
         c = self.c
         updaters = c.updaters
-        out = c.out
-        stage_kinds = c.stage_kinds
+        by_kind = c.by_kind
         entry = c.entry
         entry_kinds = c.entry_kinds
         moves = self.out.moves
         clicks = self.out.clicks
-        no_updaters: tuple[Any, ...] = ()
+        chain = self._chain
+        nothing: tuple[Any, ...] = ()
+        row = None
         for row in rows:
             kind = row[4]
             t = row[1]
-            for upd in updaters.get(kind, no_updaters):
+            for upd in updaters.get(kind, nothing):
                 upd(st, row)
-            src = row[2]
             stage = st[STAGE]
-            entered = False
             if stage < 0:
-                if src == 1 and (entry_kinds is None or kind in entry_kinds) and entry(
-                    st, t, False
-                ):
-                    stage = st[STAGE] = 0
-                    st[SINCE] = t
-                    moves.append((cid, -1, 0, 0, t, row[3], None, row[5], 0))
-                    entered = True
-            if stage >= 0:
+                if kind == "send" or (entry_kinds is not None and kind not in entry_kinds):
+                    continue
+                if not entry(st, t, False):
+                    continue
+                stage = st[STAGE] = 0
+                st[SINCE] = t
+                moves.append((cid, -1, 0, 0, t, row[3], None, row[5], 0))
                 n0 = len(moves)
-                if out[stage] and (entered or (sk := stage_kinds[stage]) is None or kind in sk):
-                    self._step(cid, st, t, kind, row, entered)
-                if kind == "click" and row[5] is not None:
-                    key = (stage, row[5])
-                    counts = clicks.get(key)
-                    if counts is None:
-                        counts = clicks[key] = [0, 0]
-                    counts[0] += 1
-                    if len(moves) > n0:
-                        counts[1] += 1
-            st[LAST_AT] = t
-            st[LAST_SRC] = src
+                chain(cid, st, t, row, 0, None)
+            else:
+                n0 = len(moves)
+                for pred, to, num in by_kind[stage].get(kind, nothing):
+                    if pred(st, t, False):
+                        chain(cid, st, t, row, to, num)
+                        break
+            if kind == "click" and row[5] is not None:
+                key = (stage, row[5])
+                counts = clicks.get(key)
+                if counts is None:
+                    counts = clicks[key] = [0, 0]
+                counts[0] += 1
+                if len(moves) > n0:
+                    counts[1] += 1
+        if row is not None:
+            st[LAST_AT] = row[1]
+            st[LAST_SRC] = row[2]
             st[LAST_ID] = row[3]
 
-    def _step(
-        self, cid: int, st: list[Any], t: int, kind: str | None, row: tuple[Any, ...] | None,
-        force: bool,
+    def _chain(
+        self, cid: int, st: list[Any], t: int, row: tuple[Any, ...] | None, to: int,
+        num: int | None,
     ) -> None:
-        """Try transitions at one check point; chain moves, never revisiting a stage."""
+        """Move to *to* by transition *num* (None: already there), then keep trying the
+        new stage's transitions at the same check point, never revisiting a stage."""
         out = self.c.out
+        moves = self.out.moves
         final = row is None
-        visited: set[int] | None = None
         stage = st[STAGE]
-        check_all = force or final
+        visited = {stage}
         while True:
-            moved_to = -1
-            for pred, to, num, kinds in out[stage]:
-                if (check_all or kinds is None or kind in kinds) and pred(st, t, final):
-                    if visited is not None and to in visited:
-                        continue
-                    moved_to = to
+            if num is not None:
+                if row is None:
+                    moves.append((cid, stage, to, num, t, None, None, None, 1))
+                elif row[2] == 1:
+                    moves.append((cid, stage, to, num, t, row[3], None, row[5], 0))
+                else:
+                    moves.append((cid, stage, to, num, t, None, row[3], row[5], 0))
+                visited.add(to)
+                st[STAGE] = stage = to
+                st[SINCE] = t
+            num = None
+            for pred, nxt, n, _ in out[stage]:
+                if nxt not in visited and pred(st, t, final):
+                    to, num = nxt, n
                     break
-            if moved_to < 0:
+            if num is None:
                 return
-            if row is None:
-                self.out.moves.append((cid, stage, moved_to, num, t, None, None, None, 1))
-            elif row[2] == 1:
-                self.out.moves.append((cid, stage, moved_to, num, t, row[3], None, row[5], 0))
-            else:
-                self.out.moves.append((cid, stage, moved_to, num, t, None, row[3], row[5], 0))
-            if visited is None:
-                visited = {stage}
-            visited.add(moved_to)
-            st[STAGE] = stage = moved_to
-            st[SINCE] = t
-            check_all = True
 
     def finish(self, cid: int, st: list[Any]) -> None:
         """The check at evaluation time (provisional moves); remembers the position."""
         stage, since = st[STAGE], st[SINCE]
         if stage >= 0 and self.c.out[stage]:
             self.c.final.contact = cid
-            self._step(cid, st, self.now, None, None, True)
+            self._chain(cid, st, self.now, None, stage, None)
         self.out.positions[cid] = (st[STAGE], st[SINCE])
         st[STAGE], st[SINCE] = stage, since
         if self.keep_states:
@@ -287,8 +287,7 @@ def _write_moves(conn: sqlite3.Connection, jid: int, c: Compiled, moves: list[Mo
     )
 
 
-def _dump_state(st: list[Any]) -> str:
-    return json.dumps(st, separators=(",", ":"))
+_dump_state = json.JSONEncoder(separators=(",", ":")).encode
 
 
 def _write_clicks(

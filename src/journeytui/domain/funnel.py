@@ -129,7 +129,7 @@ def compute(data: FunnelData, *, stall_days: int = DEFAULT_STALL_DAYS) -> dict[s
             "stalled": None if last else stalled[idx],
         })
     exits = [
-        {"stage": stages[i].name, "reached": exit_reached[i], "current": current[i],
+        {"stage": s.name, "reached": exit_reached[i], "current": current[i],
          "stalled": stalled[i]}
         for i, s in enumerate(stages) if s.exit
     ]

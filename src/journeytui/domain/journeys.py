@@ -22,7 +22,6 @@ from journeytui.domain.journey_model import (
     Transition,
     check_against_store,
     check_structure,
-    parse_journey,
     parse_journey_text,
 )
 from journeytui.errors import UserError

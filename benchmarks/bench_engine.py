@@ -1,0 +1,102 @@
+"""Journey engine figures (issue 3): full evaluation against the floor, and preview.
+
+    .venv/bin/python benchmarks/bench_engine.py [--size 100000] [--repeat 3]
+
+On the demo store of --size contacts (built once by stores.py), prints medians of:
+
+* the floor: one plain ordered read of the events the engine reads (the same SQL,
+  every row fetched, nothing done with it);
+* the replay of "Lead nurturing" in memory (what a preview computes);
+* a full evaluation (replay + writing moves, positions and state), on a copy;
+* an advance with nothing new (the cost an import pays per journey);
+* the preview of "Lead nurturing" (validation, replay, funnel) on the default demo
+  store (journeytui demo defaults).
+
+Targets: full evaluation within 3× the floor; preview on the default demo store ≤ 200 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from stores import store_path
+
+from journeytui.demo import DEFAULT_CONTACTS
+from journeytui.domain import engine
+from journeytui.domain.funnel import preview
+from journeytui.domain.journeys import demo_journeys, save_journey
+from journeytui.store import Store
+
+LEAD = "Lead nurturing"
+
+
+def median_s(fn: Callable[[], object], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def floor(store: Store) -> int:
+    n = 0
+    hwm = engine.high_water(store.conn)
+    for _ in store.conn.execute(engine.EVENTS_SQL, {"ahwm": hwm[0], "shwm": hwm[1]}):
+        n += 1
+    return n
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--size", type=int, default=100_000)
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+    lead = demo_journeys()[0]
+
+    src = store_path(args.size)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bench.db"
+        shutil.copy(src, path)
+        store = Store.open(path)
+        if store.conn.execute("SELECT 1 FROM journeys WHERE name = ?", (LEAD,)).fetchone() is None:
+            save_journey(store, lead)
+        events = floor(store)
+        contacts = store.conn.execute(
+            "SELECT count(DISTINCT contact_id) FROM activities").fetchone()[0]
+        print(f"{args.size:,}-contact demo store: {events:,} events of {contacts:,} contacts "
+              "with activity (medians of "
+              f"{args.repeat})")
+        t_floor = median_s(lambda: floor(store), args.repeat)
+        t_replay = median_s(
+            lambda: engine.replay(store.conn, lead, keep_states=False), args.repeat)
+        t_eval = median_s(lambda: engine.evaluate(store, LEAD), args.repeat)
+        t_adv = median_s(lambda: engine.advance(store, LEAD), args.repeat)
+        store.close()
+    print(f"  floor: plain ordered read     {t_floor * 1000:9.0f} ms")
+    print(f"  replay in memory              {t_replay * 1000:9.0f} ms  "
+          f"({t_replay / t_floor:.2f}× floor)")
+    print(f"  full evaluation (with writes) {t_eval * 1000:9.0f} ms  "
+          f"({t_eval / t_floor:.2f}× floor; target ≤ 3×)")
+    print(f"  advance, nothing new          {t_adv * 1000:9.0f} ms")
+
+    small = store_path(DEFAULT_CONTACTS)
+    store = Store.open(small, readonly=True)
+    t_prev = median_s(lambda: preview(store, lead), max(5, args.repeat))
+    n_small = floor(store)
+    store.close()
+    print(f"{DEFAULT_CONTACTS:,}-contact default demo store ({n_small:,} events):")
+    print(f"  preview of {LEAD!r}     {t_prev * 1000:9.0f} ms  (target ≤ 200 ms)")
+
+
+if __name__ == "__main__":
+    main()
