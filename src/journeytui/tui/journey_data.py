@@ -1,27 +1,25 @@
 """The funnel figures the Journeys and Conditions panes show, and the store lookups
 they need — an adapter over the journey engine (``journeytui.domain``).
 
-The same function (:func:`figures`) turns moves, positions and click counts into
-the funnel, whether they come from the store (the saved journey, as the engine last
-evaluated it: :func:`stored_figures`) or from an in-memory replay of a draft
-(:func:`preview_figures`), so the editor's "current vs draft" difference compares
-like with like.  Plain functions of a Store; they run in worker threads.
+The figures come from the domain's own funnel (``journeytui.domain.funnel``: the
+same numbers as ``journeytui funnel``), for the saved journey
+(:func:`stored_figures`) and for a draft replayed in memory
+(:func:`preview_figures`), turned into small dataclasses the widgets draw.
+Meanings are the domain's (PRODUCT.md §4; ``reached`` counts a contact for every
+main-line stage up to the furthest it got, so it never grows along the main line).
 
-Meanings (PRODUCT.md §4): *reached* = contacts who ever entered the stage;
-*current* = contacts in it now; next-step conversion = reached k+1 / reached k;
-cumulative = reached k / reached stage 1; drop-off = reached k − reached k+1;
-median days to next = over contacts who reached both, from their first entry into
-k to their first entry into k+1; *stalled* = in the stage for longer than the
-threshold at evaluation time (not counted for the last main-line stage, the goal,
-nor for exit stages, where staying is the point).
+What the domain does not offer and the panes need is here too: who is in a stage
+one keyset page at a time in three orders (the domain returns the whole list,
+longest first), and the names a condition may use (for suggestions).  Plain
+functions of a Store; they run in worker threads.
 """
 
 from __future__ import annotations
 
-import statistics
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from journeytui.domain.journey_model import Journey
@@ -30,7 +28,7 @@ from journeytui.store import Store
 DAY = 86_400
 STALL_STEPS = (1, 3, 7, 14, 21, 30, 45, 60, 90, 120, 180, 365)
 DEFAULT_STALL_DAYS = 30
-NO_EMAIL = "(check at evaluation time)"
+NO_EMAIL = "(no email: a form, a page visit or the check at evaluation)"
 
 
 @dataclass(frozen=True)
@@ -41,11 +39,11 @@ class StageRow:
     exit: bool
     reached: int
     current: int
-    next_rate: float | None  # None: last main stage, or nobody reached this one
+    next_rate: float | None  # None: the last main stage, or nobody reached this one
     cumulative: float | None
     drop_off: int | None
     median_days: float | None
-    stalled: int | None  # None: not counted for this stage
+    stalled: int | None  # None: not counted for this stage (the goal, exits)
 
 
 @dataclass(frozen=True)
@@ -54,7 +52,7 @@ class TransitionRow:
     source: str | None  # None: any stage
     target: str
     moved: int
-    emails: list[tuple[str, int]]  # (email name, moves), most first
+    emails: list[tuple[str, int]]  # (email name or NO_EMAIL, moves), most first
 
     @property
     def label(self) -> str:
@@ -91,129 +89,58 @@ class FunnelFigures:
         return next((s for s in self.stages if s.name == name), None)
 
 
-# -- the figures -----------------------------------------------------------------------
-Move = tuple[int, str, int | None, int, int | None]  # contact, to_stage, transition, at, email
+def _epoch(iso: str | None) -> int | None:
+    if not iso:
+        return None
+    return int(datetime.strptime(iso, "%Y-%m-%dT%H:%M:%S%z").timestamp())
 
 
-def figures(
-    j: Journey,
-    *,
-    version: int,
-    now: int | None,
-    stall_days: int,
-    moves: Iterable[Move],
-    positions: Iterable[tuple[str | None, int | None]],
-    clicks: Iterable[tuple[str, int, int, int]],  # stage, email id, clicks, moved
-    email_names: dict[int, str],
-) -> FunnelFigures:
-    first_at: dict[str, dict[int, int]] = defaultdict(dict)
-    by_transition: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for contact, to_stage, transition, at, email in moves:
-        seen = first_at[to_stage]
-        if contact not in seen or at < seen[contact]:
-            seen[contact] = at
-        if transition:
-            name = email_names.get(email, f"email #{email}") if email is not None else NO_EMAIL
-            by_transition[transition][name] += 1
-    current: dict[str, int] = defaultdict(int)
-    stalled: dict[str, int] = defaultdict(int)
-    cutoff = (now - stall_days * DAY) if now is not None else None
-    for stage, since in positions:
-        if stage is None:
-            continue
-        current[stage] += 1
-        if cutoff is not None and since is not None and since < cutoff:
-            stalled[stage] += 1
-    main = [s.name for s in j.stages if not s.exit]
-    out = FunnelFigures(j.name, version, now, stall_days)
-    first_reached = len(first_at.get(main[0], {})) if main else 0
-    for k, name in enumerate(main):
-        reached = len(first_at.get(name, {}))
-        nxt = main[k + 1] if k + 1 < len(main) else None
-        next_rate = drop = median = None
-        if nxt is not None:
-            reached_next = len(first_at.get(nxt, {}))
-            next_rate = reached_next / reached if reached else None
-            drop = max(0, reached - reached_next)
-            here, there = first_at.get(name, {}), first_at.get(nxt, {})
-            days = [(there[c] - t) / DAY for c, t in here.items()
-                    if c in there and there[c] >= t]
-            median = statistics.median(days) if days else None
+def from_domain(j: Journey, d: dict[str, Any], version: int) -> FunnelFigures:
+    """The domain's funnel dict (``funnel.compute``) as the panes' dataclasses."""
+    out = FunnelFigures(j.name, version, _epoch(d.get("evaluated_at")), int(d["stall_days"]))
+    index = {n: i for i, n in enumerate(j.stage_names)}
+    for k, row in enumerate(d["stages"], start=1):
         out.main.append(StageRow(
-            index=j.stage_names.index(name), number=k + 1, name=name, exit=False,
-            reached=reached, current=current.get(name, 0), next_rate=next_rate,
-            cumulative=(reached / first_reached) if first_reached else None,
-            drop_off=drop, median_days=median,
-            stalled=stalled.get(name, 0) if nxt is not None else None,
+            index=index[row["stage"]], number=k, name=row["stage"], exit=False,
+            reached=row["reached"], current=row["current"],
+            next_rate=row["next_step_conversion"], cumulative=row["cumulative_conversion"],
+            drop_off=row["drop_off"], median_days=row["median_days_to_next"],
+            stalled=row["stalled"],
         ))
-    for s in j.stages:
-        if s.exit:
-            out.exits.append(StageRow(
-                index=j.stage_names.index(s.name), number=0, name=s.name, exit=True,
-                reached=len(first_at.get(s.name, {})), current=current.get(s.name, 0),
-                next_rate=None, cumulative=None, drop_off=None, median_days=None,
-                stalled=None,
-            ))
-    for i, t in enumerate(j.transitions, start=1):
-        emails = sorted(by_transition.get(i, {}).items(), key=lambda e: (-e[1], e[0]))
-        out.transitions.append(
-            TransitionRow(i, t.from_, t.to, sum(n for _, n in emails), emails)
-        )
+    for row in d["exits"]:
+        out.exits.append(StageRow(
+            index=index[row["stage"]], number=0, name=row["stage"], exit=True,
+            reached=row["reached"], current=row["current"], next_rate=None,
+            cumulative=None, drop_off=None, median_days=None, stalled=None,
+        ))
+    for t in d["transitions"]:
+        emails = [(e["email"] if e["email"] is not None else NO_EMAIL, e["moved"])
+                  for e in t["emails"]]
+        out.transitions.append(TransitionRow(t["number"], t["from"], t["to"], t["moved"],
+                                             emails))
     per_stage: dict[str, list[ClickRow]] = defaultdict(list)
-    for stage, email, n, moved in clicks:
-        if n:
-            per_stage[stage].append(ClickRow(email_names.get(email, f"email #{email}"), n, moved))
-    for rows in per_stage.values():
-        rows.sort(key=lambda r: (-r.idle, r.email))
+    for c in d["clicks_with_no_move"]:
+        per_stage[c["stage"]].append(ClickRow(c["email"], c["clicks"], c["moved"]))
     out.clicks = dict(per_stage)
     return out
 
 
-def email_names(store: Store) -> dict[int, str]:
-    return dict(store.conn.execute("SELECT id, name FROM emails").fetchall())
-
-
 def stored_figures(store: Store, name: str, stall_days: int) -> FunnelFigures:
     """The funnel of the saved journey *name*, as the engine last evaluated it."""
+    from journeytui.domain.funnel import funnel
     from journeytui.domain.journeys import get_journey
 
-    conn = store.conn
     j, version = get_journey(store, name)
-    row = conn.execute(
-        "SELECT j.id, p.evaluated_at FROM journeys j"
-        " LEFT JOIN journey_progress p ON p.journey_id = j.id WHERE j.name = ?", (name,)
-    ).fetchone()
-    jid, now = int(row[0]), row[1]
-    moves = conn.execute(
-        "SELECT contact_id, to_stage, transition, at, email_id FROM journey_moves"
-        " WHERE journey_id = ?", (jid,)
-    )
-    positions = conn.execute(
-        "SELECT stage, since FROM journey_positions WHERE journey_id = ?", (jid,)
-    )
-    clicks = conn.execute(
-        "SELECT stage, email_id, clicks, moved FROM journey_click_stats WHERE journey_id = ?",
-        (jid,),
-    )
-    return figures(j, version=version, now=now, stall_days=stall_days, moves=moves,
-                   positions=positions, clicks=clicks, email_names=email_names(store))
+    return from_domain(j, funnel(store, name, stall_days=stall_days), version)
 
 
 def preview_figures(
     store: Store, j: Journey, stall_days: int, *, version: int = 0
 ) -> FunnelFigures:
     """The funnel *j* would give, from a replay in memory (nothing is written)."""
-    from journeytui.domain.engine import replay
+    from journeytui.domain.funnel import preview
 
-    r = replay(store.conn, j, keep_states=False)
-    names = r.compiled.stage_names
-    moves = ((m[0], names[m[2]], m[3] or None, m[4], m[7]) for m in r.moves)
-    positions = (
-        (names[p[0]] if p[0] >= 0 else None, p[1]) for p in r.positions.values()
-    )
-    clicks = ((names[s], e, v[0], v[1]) for (s, e), v in r.clicks.items())
-    return figures(j, version=version, now=r.now, stall_days=stall_days, moves=moves,
-                   positions=positions, clicks=clicks, email_names=email_names(store))
+    return from_domain(j, preview(store, j, stall_days=stall_days), version)
 
 
 # -- who is in a stage -----------------------------------------------------------------

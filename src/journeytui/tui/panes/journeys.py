@@ -262,15 +262,19 @@ class JourneysPane(Pane):
         title = Text(no_wrap=True, overflow="ellipsis")
         if item.stage is not None:
             s = item.stage
-            key: tuple[Any, ...] = ("stage", s.name, self.jid, self.stalled_only, self.sort,
-                                    self.stall_days)
-            who = "Stalled in" if self.stalled_only else "Now in"
+            key: tuple[Any, ...] = ("stage", s.name, self.jid, self._stall_cutoff(),
+                                    self.sort, id(f))
+            stalled_only = self.stalled_only and s.stalled is not None
+            who = "Stalled in" if stalled_only else "Now in"
             title.append(f" {who} {clean(s.name)}", style="bold")
-            count = s.stalled if self.stalled_only else s.current
+            count = s.stalled if stalled_only else s.current
             if count is not None:
                 title.append(f": {fmt.num(count)}")
             title.append(f" · {SORT_LABELS[self.sort]} (s)")
-            title.append(" · t: all" if self.stalled_only else " · t: stalled only")
+            if s.stalled is None:
+                title.append(" · the goal: nobody stalls" if not s.exit else " · an exit")
+            else:
+                title.append(" · t: all" if self.stalled_only else " · t: stalled only")
             title.append(" · Enter opens the contact")
             self.query_one("#journeys-detail-title", Static).update(title)
             if key != self._detail_key:
@@ -290,8 +294,12 @@ class JourneysPane(Pane):
                 self.detail.set_source(ListSource(transition_rows(t, f)))
 
     def _stall_cutoff(self) -> int | None:
-        f = self.figures
+        """The "in the stage since before" time of the stalled-only list, or None (all;
+        the goal and the exit stages have no stalled contacts)."""
+        f, item = self.figures, self.item
         if not self.stalled_only or f is None or f.now is None:
+            return None
+        if item is None or item.stage is None or item.stage.stalled is None:
             return None
         return f.now - self.stall_days * DAY
 
