@@ -6,9 +6,11 @@ import logging
 import os
 from pathlib import Path
 
+import asyncssh
 import pytest
 
 from tests.ssh.conftest import (
+    Terminal,
     connect,
     open_terminal,
     pid_alive,
@@ -194,3 +196,30 @@ async def test_a_store_gone_after_start_is_reported(make_server, source_db, capl
     assert await term.wait_closed() == 1
     conn.close()
     assert any(str(source_db) in r.getMessage() for r in caplog.records)
+
+
+async def test_a_command_gets_the_app_like_a_shell(make_server) -> None:
+    server = await make_server()
+    conn = await connect(server)
+    process = await conn.create_process(
+        "cat /etc/passwd", term_type="xterm", term_size=(80, 24), encoding=None
+    )
+    term = Terminal(process, 80, 24)
+    await term.wait_text("STANDIN")
+    assert "root:" not in term.text
+    term.press("q")
+    assert await term.wait_closed() == 0
+    conn.close()
+
+
+async def test_no_sftp_no_forwarding(make_server) -> None:
+    server = await make_server()
+    conn = await connect(server)
+    with pytest.raises((asyncssh.ChannelOpenError, asyncssh.SFTPError)):
+        await conn.start_sftp_client()
+    with pytest.raises(asyncssh.ChannelOpenError):
+        await conn.open_connection("127.0.0.1", server.port)
+    with pytest.raises(asyncssh.ChannelListenError):
+        await conn.forward_remote_port("127.0.0.1", 0, "127.0.0.1", 9)
+    conn.close()
+    assert server.sessions == {}
