@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 from pathlib import Path
 
 import asyncssh
@@ -223,3 +224,19 @@ async def test_no_sftp_no_forwarding(make_server) -> None:
         await conn.forward_remote_port("127.0.0.1", 0, "127.0.0.1", 9)
     conn.close()
     assert server.sessions == {}
+
+
+async def test_an_app_killed_by_a_signal_leaves_a_usable_terminal(make_server, caplog) -> None:
+    caplog.set_level(logging.INFO, logger="journeytui.ssh")
+    server = await make_server()
+    conn = await connect(server)
+    term = await open_terminal(conn)
+    pid = int(screen_value(await term.wait_text("STANDIN"), "pid"))
+    os.kill(pid, signal.SIGKILL)  # say, the out-of-memory killer
+    assert await term.wait_closed() == 128 + signal.SIGKILL
+    raw = bytes(term.raw)
+    assert raw.rfind(b"\x1b[?1049l") > raw.rfind(b"STANDIN")  # the main screen is back
+    assert "the app was stopped (signal 9)" in term.text
+    conn.close()
+    await wait_until(lambda: not server.sessions, "the session to end")
+    assert any("ended=error status=-9" in r.getMessage() for r in caplog.records)

@@ -314,6 +314,9 @@ class AppSession(asyncssh.SSHServerSession[bytes]):
         reason = self.reason
         if reason in ("quit", "error") and error is None and self.exit_status is not None:
             status = self.exit_status
+            if status < 0:  # killed by a signal: the app could not restore the terminal
+                self._write(TERMINAL_RESET)
+                self._write(b"journeytui: the app was stopped (signal %d).\r\n" % -status)
             self.chan.exit(status if status >= 0 else 128 - status)
             return
         if child is not None:
