@@ -238,6 +238,26 @@ def _by_contact(rows: Iterable[tuple[Any, ...]]) -> Iterator[tuple[int, Any]]:
     return groupby(rows, key=itemgetter(0))  # type: ignore[return-value]
 
 
+# Small stores: the event rows of the last full read are kept, so that a live preview
+# (the TUI editor re-evaluates on every change) only pays for the Python part.  The key
+# changes with any commit on this connection or another one.
+CACHE_MAX_ROWS = 300_000
+_cache: dict[str, Any] = {}
+
+
+def _events(conn: sqlite3.Connection, ahwm: int, shwm: int) -> Iterable[tuple[Any, ...]]:
+    params = {"ahwm": ahwm, "shwm": shwm}
+    if ahwm + shwm > CACHE_MAX_ROWS:
+        return conn.execute(EVENTS_SQL, params)
+    key = (id(conn), conn.execute("PRAGMA data_version").fetchone()[0], conn.total_changes,
+           ahwm, shwm)
+    if _cache.get("key") != key or _cache.get("conn") is not conn:
+        rows = conn.execute(EVENTS_SQL, params).fetchall()
+        _cache.clear()
+        _cache.update(key=key, conn=conn, rows=rows)
+    return _cache["rows"]  # type: ignore[no-any-return]
+
+
 def replay(
     conn: sqlite3.Connection,
     j: Journey,
@@ -253,9 +273,8 @@ def replay(
     ahwm, shwm = hwm if hwm is not None else high_water(conn)
     load_final_context(c, conn)
     runner = Runner(c, now, keep_states=keep_states)
-    cur = conn.execute(EVENTS_SQL, {"ahwm": ahwm, "shwm": shwm})
     new_state = c.new_state
-    for cid, rows in _by_contact(cur):
+    for cid, rows in _by_contact(_events(conn, ahwm, shwm)):
         st = new_state()
         runner.feed(cid, st, rows)
         runner.finish(cid, st)
