@@ -251,7 +251,8 @@ def setup_logging() -> None:
 
 
 def run_server(config: ServerConfig) -> int:
-    """Serve until SIGINT or SIGTERM; the `serve-ssh` command.  Returns the exit code."""
+    """Serve until SIGINT, SIGTERM or SIGHUP (then end every session); the `serve-ssh`
+    command.  Returns the exit code."""
     return asyncio.run(_serve(config))
 
 
@@ -260,7 +261,7 @@ async def _serve(config: ServerConfig) -> int:
     setup_logging()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         loop.add_signal_handler(sig, stop.set)
     cfg = server.config
     if server.host_key_created:
