@@ -292,3 +292,24 @@ def test_same_data_same_result(store: Store, b: Builder) -> None:
     second = run(store, j, now=T0 + 10 * DAY)
     assert first.moves == second.moves and first.positions == second.positions
     assert first.moves  # not vacuous
+
+
+def test_replay_sees_new_events_from_this_or_another_connection(store: Store, b: Builder) -> None:
+    from journeytui.store import Recorder
+    from journeytui.store import Store as S
+
+    ann = b.contact("ann")
+    b("open", "ann", T0, N1)
+    j = two_stage({"submitted_form": {}})
+    assert stage(run(store, j), ann.id) == "A"
+    b("form", "ann", T0 + 10, "Contact sales")  # same connection
+    assert stage(run(store, j), ann.id) == "B"
+    other = S.open(store.path)
+    try:
+        with other.transaction():
+            r = Recorder(other)
+            bob = r.contact("bob@example.com", consent=True, at=T0)
+            r.open(b.emails[N1], bob, T0 + 20)
+    finally:
+        other.close()
+    assert stage(run(store, j), bob.id) == "A"
