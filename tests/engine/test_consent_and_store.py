@@ -184,3 +184,21 @@ def test_not_json_names_line_and_column(store: Store, tmp_path: Path) -> None:
 def test_evaluate_unknown_journey(store: Store) -> None:
     with pytest.raises(JourneyNotFound, match="no journeys yet"):
         evaluate(store, "Nope")
+
+
+def test_forgetting_a_contact_erases_its_journey_history(store: Store, b: Builder) -> None:
+    from journeytui.domain.contacts import forget_contact
+    from journeytui.domain.engine import advance
+
+    ann, bob = b.contact("ann"), b.contact("bob")
+    for who in ("ann", "bob"):
+        b("send", who, T0, SPRING)
+        b("click", who, T0 + 700, SPRING, PRICING_URL)
+    save_journey(store, parse_journey(SIMPLE))
+    forget_contact(store, "ann@example.com")
+    for table in ("journey_positions", "journey_moves"):
+        owners = {r[0] for r in store.conn.execute(f"SELECT contact_id FROM {table}")}
+        assert ann.id not in owners and bob.id in owners, table
+    advance(store, "Simple")  # still fine afterwards
+    assert {r[0] for r in store.conn.execute("SELECT contact_id FROM journey_positions")} == {
+        bob.id, b.r.contact("forms@example.com").id}
