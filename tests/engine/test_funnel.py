@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from jbuilder import DAY, T0, Builder, new_store
 from test_incremental import PEOPLE, SINCE_JOURNEY, _apply, event
 
+from journeytui.domain.engine import evaluate
 from journeytui.domain.funnel import contacts_csv, funnel, preview, stage_contacts
 from journeytui.domain.journey_model import parse_journey
 from journeytui.domain.journeys import demo_journeys, save_journey
@@ -132,5 +133,13 @@ def test_funnel_invariants(events: list, stall: int) -> None:
                 assert moved == sum(sum(e["moved"] for e in t["emails"])
                                     for t in f["transitions"])
                 assert preview(store, j, stall_days=stall) == f
+                # Determinism: evaluating again gives the same moves and the same funnel.
+                sql = ("SELECT m.* FROM journey_moves m JOIN journeys j ON j.id = m.journey_id"
+                       " WHERE j.name = ? ORDER BY m.id")
+                moves = store.conn.execute(sql, (j.name,)).fetchall()
+                evaluate(store, j.name)
+                assert funnel(store, j.name, stall_days=stall) == f
+                again = store.conn.execute(sql, (j.name,)).fetchall()
+                assert [m[1:] for m in again] == [m[1:] for m in moves]
         finally:
             store.close()
