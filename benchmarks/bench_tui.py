@@ -4,8 +4,8 @@
                                              [--runs 7] [--queries 20]
 
 1. **First paint.**  Each sample is a fresh Python process (imports included) that
-   starts the app headless at 80×24 and stops the clock when the first frame is
-   ready (``App.run_test`` returns control once the screen is composed and painted).
+   starts the app headless at 80×24 and stops the clock at the first frame of the
+   main screen handed to the driver (``App._display`` with a renderable).
    The floor is the same measurement for a bare Textual app that shows one label.
    Also printed: the time until the Emails pane holds its data (loaded in a worker).
    Target (issue 4): first paint ≤ 1.5 × the floor.
@@ -39,6 +39,16 @@ CHILD = r"""
 import asyncio, json, sys, time
 t0 = time.perf_counter()
 kind, db, cfg = sys.argv[1], sys.argv[2], sys.argv[3]
+painted = []
+
+def hook(app, screen_name):
+    # The first frame the app hands to the (headless) driver for its main screen.
+    display = app._display
+    def _display(screen, renderable):
+        if renderable is not None and not painted and type(screen).__name__ == screen_name:
+            painted.append(time.perf_counter() - t0)
+        return display(screen, renderable)
+    app._display = _display
 
 async def main():
     if kind == "bare":
@@ -50,21 +60,25 @@ async def main():
                 yield Label("journeytui")
 
         app = Bare()
+        hook(app, "Screen")
     else:
         from pathlib import Path
         from journeytui.tui.app import make_app
 
         app = make_app(db, config_dir=Path(cfg), blink=False)
+        hook(app, "MainScreen")
     async with app.run_test(size=(80, 24)) as pilot:
-        paint = time.perf_counter() - t0
+        while not painted:
+            await asyncio.sleep(0.001)
         data = None
         if kind == "app":
             from journeytui.tui.panes.emails import EmailsPane
             pane = app.main.query_one(EmailsPane)
             while not pane.loaded:
                 await asyncio.sleep(0.001)
+            await pilot.pause()
             data = time.perf_counter() - t0
-    print(json.dumps({"paint": paint, "data": data}))
+    print(json.dumps({"paint": painted[0], "data": data}))
 
 asyncio.run(main())
 """
@@ -102,7 +116,7 @@ def first_paint(db: Path, runs: int) -> None:
     print(f"first paint, bare Textual app (floor)  {floor * 1000:8.1f} ms  (median of {runs})")
     print(f"first paint, journeytui on {db.name:<12} {paint * 1000:8.1f} ms  "
           f"= {paint / floor:.2f} × floor  (target ≤ 1.5 ×)")
-    print(f"emails pane filled                     {data * 1000:8.1f} ms")
+    print(f"emails pane filled (data shown)        {data * 1000:8.1f} ms")
 
 
 QUERIES = ["jonh smiht", "maria", "garcia", "kowalsky", "anne marie", "lee", "o'brien",

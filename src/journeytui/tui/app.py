@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.theme import Theme
 
-from journeytui.domain.stats import EmailRow
 from journeytui.store import Store
 from journeytui.tui import config
 from journeytui.tui.commands import PaneCommands
@@ -22,6 +21,9 @@ from journeytui.tui.themes import (
     DEFAULT_THEME,
     load_themes,
 )
+
+if TYPE_CHECKING:
+    from journeytui.domain.stats import EmailRow
 
 MIN_WIDTH, MIN_HEIGHT = 80, 24
 

@@ -16,7 +16,6 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 from textual.markup import escape
 
-from journeytui.domain.contacts import search_contacts
 from journeytui.tui.panes import PANES
 from journeytui.tui.panes.base import PaletteCommand
 from journeytui.tui.text import clean
@@ -43,8 +42,8 @@ class PaneCommands(Provider):
             return []
         commands = [
             PaletteCommand(
-                f"Go to {pane.TITLE}", f"show the {pane.TITLE} pane (key {pane.KEY})",
-                partial(main.show_pane, pane.PANE_ID),
+                f"Go to {pane.title}", f"show the {pane.title} pane (key {pane.key})",
+                partial(main.show_pane, pane.pane_id),
             )
             for pane in PANES
         ]
@@ -71,6 +70,8 @@ class PaneCommands(Provider):
         main = self._main()
         if main is None:
             return []
+        from journeytui.domain.contacts import search_contacts
+
         with self.japp.pool.store() as store:
             matches = search_contacts(store, query, limit=8)
         return [

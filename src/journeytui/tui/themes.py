@@ -28,6 +28,10 @@ user's own) looks like::
 
 Colours are anything Textual parses: ``#rrggbb``, ``rgb(…)``, a name, ``ansi_red``.
 The app exposes ``$stage-1`` … ``$stage-6``, ``$stage-exit`` and ``$bar`` to CSS.
+
+User theme files are validated by the pydantic model in ``theme_model.py``; the
+built-in files are trusted at start-up (a test validates each with the same model),
+which keeps pydantic out of the start-up path: the first paint is measured.
 """
 
 from __future__ import annotations
@@ -35,9 +39,8 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
 STAGE_SLOTS = 6
@@ -54,83 +57,23 @@ APP_VARIABLE_DEFAULTS: dict[str, str] = {
 }
 
 
-def _check_colour(value: str) -> str:
-    try:
-        Color.parse(value)
-    except ColorParseError as exc:
-        raise ValueError(f"{value!r} is not a colour ({exc})") from None
-    return value
-
-
-class ThemeColors(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    primary: str
-    secondary: str | None = None
-    accent: str | None = None
-    warning: str | None = None
-    error: str | None = None
-    success: str | None = None
-    foreground: str | None = None
-    background: str | None = None
-    surface: str | None = None
-    panel: str | None = None
-    boost: str | None = None
-
-    @field_validator("*")
-    @classmethod
-    def _colour(cls, v: str | None) -> str | None:
-        return None if v is None else _check_colour(v)
-
-
-class StageColors(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    colors: list[str] = Field(default_factory=list, max_length=STAGE_SLOTS)
-    exit: str | None = None
-
-    @field_validator("colors")
-    @classmethod
-    def _colours(cls, v: list[str]) -> list[str]:
-        return [_check_colour(c) for c in v]
-
-    @field_validator("exit")
-    @classmethod
-    def _exit(cls, v: str | None) -> str | None:
-        return None if v is None else _check_colour(v)
-
-
-class ThemeFile(BaseModel):
-    """The validated content of one theme file."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field(min_length=1, max_length=40, pattern=r"^[a-z0-9][a-z0-9_-]*$")
-    dark: bool = True
-    ansi: bool = False
-    colors: ThemeColors
-    stages: StageColors = Field(default_factory=StageColors)
-    variables: dict[str, str] = Field(default_factory=dict)
-
-    @field_validator("variables")
-    @classmethod
-    def _variables(cls, v: dict[str, str]) -> dict[str, str]:
-        return {k: _check_colour(c) if not c.startswith("$") else c for k, c in v.items()}
-
-    def to_textual_theme(self) -> Theme:
-        variables = dict(self.variables)
-        for i, colour in enumerate(self.stages.colors):
-            variables[f"stage-{i + 1}"] = colour
-        if self.stages.exit:
-            variables["stage-exit"] = self.stages.exit
-        variables.setdefault("bar", self.colors.primary)
-        return Theme(
-            name=self.name,
-            dark=self.dark,
-            ansi=self.ansi,
-            variables=variables,
-            **self.colors.model_dump(),
-        )
+def build_theme(data: dict[str, Any]) -> Theme:
+    """A Textual theme from the (already validated) content of a theme file."""
+    colors = {k: v for k, v in dict(data["colors"]).items() if v is not None}
+    stages = dict(data.get("stages") or {})
+    variables = dict(data.get("variables") or {})
+    for i, colour in enumerate(stages.get("colors") or []):
+        variables[f"stage-{i + 1}"] = colour
+    if stages.get("exit"):
+        variables["stage-exit"] = stages["exit"]
+    variables.setdefault("bar", colors["primary"])
+    return Theme(
+        name=data["name"],
+        dark=bool(data.get("dark", True)),
+        ansi=bool(data.get("ansi", False)),
+        variables=variables,
+        **colors,
+    )
 
 
 @dataclass
@@ -139,40 +82,40 @@ class ThemeSet:
     errors: list[str]
 
 
-def _describe(exc: ValidationError) -> str:
-    parts = []
-    for err in exc.errors()[:3]:
-        where = ".".join(str(p) for p in err["loc"]) or "file"
-        parts.append(f"{where}: {err['msg']}")
-    return "; ".join(parts)
-
-
-def load_theme_file(path: Path) -> Theme:
-    """One theme file as a Textual theme; ValueError naming the file and field if bad."""
+def read_theme_data(path: Path) -> dict[str, Any]:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         raise ValueError(f"{path}: cannot read ({exc})") from None
     except tomllib.TOMLDecodeError as exc:
         raise ValueError(f"{path}: not valid TOML ({exc})") from None
-    try:
-        return ThemeFile.model_validate(data).to_textual_theme()
-    except ValidationError as exc:
-        raise ValueError(f"{path}: {_describe(exc)}") from None
 
 
-def load_themes(*directories: Path) -> ThemeSet:
-    """Every ``*.toml`` theme in *directories*, later directories overriding earlier."""
+def load_theme_file(path: Path, *, trusted: bool = False) -> Theme:
+    """One theme file as a Textual theme; ValueError naming the file and field if bad.
+
+    *trusted* (the built-ins) skips the pydantic validation.
+    """
+    data = read_theme_data(path)
+    if trusted:
+        return build_theme(data)
+    from journeytui.tui.theme_model import validate_theme
+
+    return build_theme(validate_theme(data, path))
+
+
+def load_themes(builtin_dir: Path, *user_dirs: Path) -> ThemeSet:
+    """The built-in themes, then the users' (a user theme may replace a built-in)."""
     themes: dict[str, Theme] = {}
     errors: list[str] = []
-    for directory in directories:
+    for directory, trusted in [(builtin_dir, True), *((d, False) for d in user_dirs)]:
         if not directory.is_dir():
             continue
         for path in sorted(directory.glob("*.toml")):
             try:
-                theme = load_theme_file(path)
-            except ValueError as exc:
-                errors.append(str(exc))
+                theme = load_theme_file(path, trusted=trusted)
+            except (ValueError, KeyError, TypeError) as exc:
+                errors.append(str(exc) if isinstance(exc, ValueError) else f"{path}: {exc!r}")
                 continue
             themes[theme.name] = theme
     return ThemeSet(themes, errors)

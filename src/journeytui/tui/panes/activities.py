@@ -31,8 +31,8 @@ from journeytui.tui.widgets.paged_table import Column, FuncSource, PagedTable, R
 COLUMNS = [
     Column("Time (UTC)", 16),
     Column("Activity", 12),
-    Column("Contact", 17),
-    Column("Value", None, min_width=10),
+    Column("Contact", None, min_width=16),
+    Column("Value", None, min_width=10, ratio=2),
 ]
 
 

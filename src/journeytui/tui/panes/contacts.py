@@ -38,8 +38,8 @@ MATCH_COLUMNS = [Column("Name", 24), Column("Address", None, min_width=20)]
 TIMELINE_COLUMNS = [
     Column("Time (UTC)", 16),
     Column("Activity", 12),
-    Column("Email", 18),
-    Column("Value (link, form, page, list)", None, min_width=10),
+    Column("Email", None, min_width=16),
+    Column("Value (link, form, page, list)", None, min_width=10, ratio=2),
 ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -11,12 +12,13 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, Static
 
 from journeytui.tui import fmt
-from journeytui.tui.panes import PANES
+from journeytui.tui.panes import PANES, spec
 from journeytui.tui.panes.base import ExportJob, Pane
 from journeytui.tui.text import clean
 
@@ -56,9 +58,9 @@ class TabLine(Static):
     def show(self, current: str) -> None:
         line = Text(no_wrap=True, overflow="ellipsis")
         for pane in PANES:
-            key = self.app.get_key_display(Binding(pane.KEY, ""))  # type: ignore[arg-type]
-            label = f" {key} {pane.TITLE} "
-            if pane.PANE_ID == current:
+            key = self.app.get_key_display(Binding(pane.key, ""))  # type: ignore[arg-type]
+            label = f" {key} {pane.title} "
+            if pane.pane_id == current:
                 line.append(f"▸{label.strip()}◂", style="bold reverse")
                 line.append(" ")
             else:
@@ -71,11 +73,11 @@ class MainScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         *(
             Binding(
-                pane.KEY,
-                f"show_pane('{pane.PANE_ID}')",
-                pane.TITLE,
+                pane.key,
+                f"show_pane('{pane.pane_id}')",
+                pane.title,
                 show=False,
-                id=f"pane.{pane.PANE_ID}",
+                id=f"pane.{pane.pane_id}",
             )
             for pane in PANES
         ),
@@ -95,7 +97,7 @@ class MainScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.history: list[str] = []
-        self.current = PANES[0].PANE_ID
+        self.current = PANES[0].pane_id
 
     @property
     def japp(self) -> JourneyApp:
@@ -106,8 +108,8 @@ class MainScreen(Screen[None]):
         yield Static(Text(f" journeytui · {name}", no_wrap=True), id="header", markup=False)
         yield TabLine(id="tabs")
         with ContentSwitcher(initial=self.current, id="panes"):
-            for pane in PANES:
-                yield pane(id=pane.PANE_ID)
+            # Only the first pane now; the others after the first paint (_mount_rest).
+            yield spec(self.current).load()(id=self.current)
         yield StatusLine(id="status")
         yield Footer()
         with Vertical(id="too-small"):
@@ -133,6 +135,41 @@ class MainScreen(Screen[None]):
         self.query_one(TabLine).show(self.current)
         self._load_size()
         self.call_after_refresh(self._focus_pane)
+        self.call_after_refresh(self._import_rest)
+
+    # -- panes mounted after the first paint -----------------------------------------
+    class PanesImported(Message):
+        def __init__(self, classes: list[type[Pane]]) -> None:
+            super().__init__()
+            self.classes = classes
+
+    @work(thread=True, exit_on_error=False, group="import-panes")
+    def _import_rest(self) -> None:
+        """Import the other panes' modules off the event loop (some are heavy)."""
+        self.post_message(self.PanesImported([s.load() for s in PANES]))
+
+    def on_main_screen_panes_imported(self, message: PanesImported) -> None:
+        for cls in message.classes:
+            self.pane_by_id(cls.PANE_ID)
+
+    def pane_by_id(self, pane_id: str) -> Pane:
+        """The pane *pane_id*, mounted now if it was not yet (imported if need be)."""
+        switcher = self.query_one(ContentSwitcher)
+        try:
+            return switcher.get_child_by_id(pane_id, Pane)
+        except NoMatches:
+            pane = spec(pane_id).load()(id=pane_id)
+            pane.display = False  # the switcher shows it when it becomes current
+            switcher.mount(pane)
+            return pane
+
+    def when_ready(self, pane_id: str, action: Callable[[Pane], object]) -> None:
+        """Run *action* on the pane once it is mounted (now, if it already is)."""
+        pane = self.pane_by_id(pane_id)
+        if pane.is_mounted:
+            action(pane)
+        else:
+            self.call_after_refresh(self.when_ready, pane_id, action)
 
     # -- header ----------------------------------------------------------------------
     @work(thread=True, exit_on_error=False, group="header")
@@ -167,6 +204,7 @@ class MainScreen(Screen[None]):
             lambda: self.show_pane(pane_id, remember=remember)
         ):
             return self.pane  # it asks the user first (unsaved changes)
+        pane = self.pane_by_id(pane_id)
         if pane_id != self.current:
             if remember:
                 self.history.append(self.current)
@@ -175,35 +213,30 @@ class MainScreen(Screen[None]):
             self.query_one(ContentSwitcher).current = pane_id
             self.query_one(TabLine).show(pane_id)
             self.refresh_bindings()
-        pane = self.pane
-        pane.on_pane_shown()
-        self.call_after_refresh(self._focus_pane)
+
+        def shown(pane: Pane) -> None:
+            pane.on_pane_shown()
+            self.call_after_refresh(self._focus_pane)
+
+        self.when_ready(pane_id, shown)
         return pane
 
     def open_email(self, email_id: int) -> None:
-        from journeytui.tui.panes.emails import EmailsPane
-
+        """Show the Emails pane with *email_id* highlighted."""
         self.japp.selection.email_id = email_id
-        pane = self.show_pane(EmailsPane.PANE_ID)
-        assert isinstance(pane, EmailsPane)
-        pane.select_email(email_id)
+        self.show_pane("emails")
+        self.when_ready("emails", lambda pane: pane.select_email(email_id))  # type: ignore[attr-defined]
 
     def open_activities(self, email_id: int) -> None:
-        from journeytui.tui.panes.activities import ActivitiesPane
-
+        """Show the contact activities of *email_id*."""
         self.japp.selection.email_id = email_id
-        pane = self.show_pane(ActivitiesPane.PANE_ID)
-        assert isinstance(pane, ActivitiesPane)
-        if pane.email_id != email_id:
-            pane.show_email(email_id)
+        self.show_pane("activities")  # on_pane_shown loads the selected email
 
     def open_contact(self, contact_id: int) -> None:
-        from journeytui.tui.panes.contacts import ContactsPane
-
+        """Show the card and history of *contact_id*."""
         self.japp.selection.contact_id = contact_id
-        pane = self.query_one(f"#{ContactsPane.PANE_ID}", ContactsPane)
-        pane.show_contact(contact_id)
-        self.show_pane(ContactsPane.PANE_ID)
+        self.when_ready("contacts", lambda pane: pane.show_contact(contact_id))  # type: ignore[attr-defined]
+        self.show_pane("contacts")
 
     def action_show_pane(self, pane_id: str) -> None:
         self.show_pane(pane_id)

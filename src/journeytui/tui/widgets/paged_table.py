@@ -38,6 +38,7 @@ class Column:
     width: int | None = None  # None: share the remaining width
     justify: str = "left"  # "left" | "right"
     min_width: int = 8
+    ratio: int = 1  # flexible columns share the room in proportion to this
 
 
 @dataclass(frozen=True)
@@ -348,16 +349,21 @@ class PagedTable(ScrollView, can_focus=True):
         fixed = sum(c.width or 0 for c in self.columns)
         flex = [c for c in self.columns if c.width is None]
         room = max(0, total - fixed - gaps)
+        parts = sum(c.ratio for c in flex) or 1
         widths: list[int] = []
-        share = room // len(flex) if flex else 0
-        extra = room - share * len(flex) if flex else 0
+        given = 0
+        seen = 0
         for column in self.columns:
             if column.width is not None:
                 widths.append(column.width)
+                continue
+            seen += 1
+            if seen == len(flex):  # the last flexible column takes what is left
+                w = max(column.min_width, room - given)
             else:
-                w = share + extra
-                extra = 0
-                widths.append(max(column.min_width, w))
+                w = max(column.min_width, room * column.ratio // parts)
+                given += w
+            widths.append(w)
         return widths
 
     # -- rendering -------------------------------------------------------------------

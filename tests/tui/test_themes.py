@@ -1,0 +1,70 @@
+"""Theme files: the built-ins are valid, broken files are named, the app's variables exist."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from journeytui.tui.theme_model import validate_theme
+from journeytui.tui.themes import (
+    APP_VARIABLE_DEFAULTS,
+    BUILTIN_DIR,
+    load_theme_file,
+    load_themes,
+    read_theme_data,
+)
+
+BUILTINS = sorted(BUILTIN_DIR.glob("*.toml"))
+
+
+def test_at_least_dark_light_and_ansi() -> None:
+    names = set(load_themes(BUILTIN_DIR).themes)
+    assert {"journey-dark", "journey-light", "journey-ansi"} <= names
+
+
+@pytest.mark.parametrize("path", BUILTINS, ids=[p.stem for p in BUILTINS])
+def test_builtin_theme_is_valid_and_complete(path: Path) -> None:
+    data = validate_theme(read_theme_data(path), path)  # the model user themes meet
+    theme = load_theme_file(path)
+    assert theme.name == path.stem == data["name"]
+    for variable in APP_VARIABLE_DEFAULTS:
+        assert variable in theme.variables, (path.name, variable)
+
+
+def test_ansi_theme_uses_only_terminal_colours() -> None:
+    data = read_theme_data(BUILTIN_DIR / "journey-ansi.toml")
+    assert data["ansi"] is True
+    colours = [*data["colors"].values(), *data["stages"]["colors"], data["stages"]["exit"],
+               *data["variables"].values()]
+    assert colours and all(c.startswith("ansi_") for c in colours)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('name = "x"\n[colors]\nprimary = "nope"\n', "colors.primary"),
+        ('name = "x"\n', "colors"),
+        ('name = "Bad Name"\n[colors]\nprimary = "#fff"\n', "name"),
+        ('name = "x"\ncolour = 1\n[colors]\nprimary = "#fff"\n', "colour"),
+        ("name = \n", "not valid TOML"),
+    ],
+)
+def test_broken_user_theme_is_named_with_its_field(
+    tmp_path: Path, text: str, expected: str
+) -> None:
+    (tmp_path / "bad.toml").write_text(text)
+    (tmp_path / "good.toml").write_text('name = "good"\n[colors]\nprimary = "#123456"\n')
+    result = load_themes(BUILTIN_DIR, tmp_path)
+    assert "good" in result.themes
+    assert len(result.errors) == 1
+    assert "bad.toml" in result.errors[0] and expected in result.errors[0]
+
+
+def test_user_theme_replaces_a_builtin(tmp_path: Path) -> None:
+    (tmp_path / "mine.toml").write_text(
+        'name = "journey-dark"\n[colors]\nprimary = "#ff0000"\n[stages]\nexit = "#00ff00"\n'
+    )
+    theme = load_themes(BUILTIN_DIR, tmp_path).themes["journey-dark"]
+    assert theme.primary == "#ff0000"
+    assert theme.variables["stage-exit"] == "#00ff00"
