@@ -17,9 +17,10 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-@pytest.fixture
-def demo_db(tmp_path: Path) -> Path:
-    path = tmp_path / "demo.db"
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One small demo store for the module (sessions only ever work on copies)."""
+    path = tmp_path_factory.mktemp("ssh-real-app") / "demo.db"
     try:
         from journeytui.demo import generate
     except ImportError:
