@@ -43,7 +43,7 @@ async def test_funnel_reads_in_words(demo_db: Path, app_factory, settle) -> None
         assert f"next {first.next_rate * 100:.1f} %" in text
         assert f"{first.stalled:,} stalled" in text
         assert f"drop-off {first.drop_off:,}" in text
-        assert "Exit stages" in text and "⤷ At-risk" in text
+        assert "Exit stages" in text and "↳ At-risk" in text
         assert "↘ t1 any stage → At-risk" in text
         # Another journey, chosen with o.
         await pilot.press("o")

@@ -390,7 +390,7 @@ class ConditionsPane(Pane):
         render.append(clean(render_draft(root)) if self.t is not None
                       else "— choose a transition (t) or add one (N)")
         self.query_one("#cond-render", Static).update(render)
-        check = Text(no_wrap=True, overflow="ellipsis")
+        check = Text(overflow="fold")
         if self.problem is None:
             check.append("✓ valid", style="bold")
             check.append(" · ctrl+s saves" if self.dirty else " · nothing to save")

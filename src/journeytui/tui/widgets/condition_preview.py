@@ -62,7 +62,7 @@ class ConditionPreview(Widget):
         down = self.get_component_rich_style("preview--down")
         for name in order:
             a, b = saved.get(name), draft.get(name)
-            label = ("⤷ " if (b or a) and (b or a).exit else "") + clean(name)  # type: ignore[union-attr]
+            label = ("↳ " if (b or a) and (b or a).exit else "") + clean(name)  # type: ignore[union-attr]
             left = f"{fmt.num(a.reached)} ({fmt.num(a.current)})" if a else "new"
             if self.draft is None:
                 right = "…"

@@ -15,6 +15,7 @@ from textual.strip import Strip
 
 from journeytui.tui.text import clean
 from journeytui.tui.widgets.condition_draft import Node, Path, flatten, key_of, node_label
+from journeytui.tui.widgets.funnel_view import cursor_style
 
 
 class ConditionTree(ScrollView, can_focus=True):
@@ -29,8 +30,8 @@ class ConditionTree(ScrollView, can_focus=True):
 
     DEFAULT_CSS = """
     ConditionTree { height: 1fr; background: $surface; overflow-x: hidden; scrollbar-size-vertical: 1; }
-    ConditionTree > .tree--cursor { background: $block-cursor-blurred-background; }
-    ConditionTree:focus > .tree--cursor { background: $block-cursor-background 30%; text-style: bold; }
+    ConditionTree > .tree--cursor { background: $foreground 8%; }
+    ConditionTree:focus > .tree--cursor { background: $block-cursor-background 25%; text-style: bold; }
     ConditionTree > .tree--error { color: $error; text-style: bold; }
     ConditionTree > .tree--group { text-style: bold; }
     ConditionTree > .tree--muted { color: $text-muted; }
@@ -95,7 +96,7 @@ class ConditionTree(ScrollView, can_focus=True):
             return Strip.blank(width, base)
         style = base
         if index == self.cursor and self.paths:
-            style = base + self.get_component_rich_style("tree--cursor")
+            style = base + cursor_style(self, "tree--cursor")
         segments = [
             Segment(seg.text, style + seg.style if seg.style else style)
             for seg in self._lines[index].render(self.app.console) if seg.text != "\n"

@@ -40,9 +40,21 @@ def bar(fraction: float, width: int) -> str:
     return text + " " * (width - cell_len(text))
 
 
+def cursor_style(widget: ScrollView, component: str) -> Style:
+    """The component's style with its background blended over the widget's (Rich
+    styles have no alpha: ``$block-cursor-background 30%`` would be drawn opaque)."""
+    styles = widget.get_component_styles(component)
+    base = widget.background_colors[1]
+    background = base + styles.background
+    style = Style(bgcolor=background.rich_color, bold=styles.text_style.bold or None)
+    return style
+
+
 def days(value: float | None) -> str:
     if value is None:
         return fmt.DASH
+    if value < 0.1:
+        return "< 0.1 d"
     return f"{value:.1f} d" if value < 10 else f"{value:.0f} d"
 
 
@@ -113,8 +125,8 @@ class FunnelView(ScrollView, can_focus=True):
     FunnelView > .funnel--heading { text-style: bold underline; }
     FunnelView > .funnel--muted { color: $text-muted; }
     FunnelView > .funnel--transition { color: $text-muted; }
-    FunnelView > .funnel--cursor { background: $block-cursor-blurred-background; }
-    FunnelView:focus > .funnel--cursor { background: $block-cursor-background 30%; text-style: bold; }
+    FunnelView > .funnel--cursor { background: $foreground 8%; }
+    FunnelView:focus > .funnel--cursor { background: $block-cursor-background 25%; text-style: bold; }
     FunnelView > .funnel--exit { color: $stage-exit; }
     FunnelView > .funnel--stage-1 { color: $stage-1; }
     FunnelView > .funnel--stage-2 { color: $stage-2; }
@@ -198,8 +210,7 @@ class FunnelView(ScrollView, can_focus=True):
         lines: list[tuple[Text, int]] = []
         top = max((s.reached for s in f.stages), default=0) or 1
         name_w = min(16, max(cell_len(clean(s.name)) for s in f.stages))
-        figures_w = max(cell_len(f"{s.reached:,} reached · {s.current:,} now")
-                        for s in f.stages)
+        figures_w = max(cell_len(self._figures(s)) for s in f.stages)
         bar_w = max(6, width - (4 + name_w + 1) - 1 - figures_w - 1)
         exits_started = False
         for index, item in enumerate(self.items):
@@ -228,17 +239,15 @@ class FunnelView(ScrollView, can_focus=True):
         title = self._style("funnel--title")
         head = Text(no_wrap=True, overflow="ellipsis")
         head.append(marker)
-        head.append("⤷ " if s.exit else f"{s.number} ", style=title)
+        head.append("↳ " if s.exit else f"{s.number} ", style=title)
         name = clean(s.name)
         if cell_len(name) > name_w:
             name = name[: name_w - 1] + "…"
         head.append(name + " " * (name_w - cell_len(name)) + " ", style=title)
         head.append(bar(s.reached / top, bar_w), style=colour)
-        head.append(f" {fmt.num(s.reached)} reached · {fmt.num(s.current)} now")
+        head.append(" " + self._figures(s))
         parts: list[str] = []
         if not s.exit:
-            if s.stalled is not None:
-                parts.append(f"{fmt.num(s.stalled)} stalled")
             if s.drop_off is not None:
                 parts.append(f"next {fmt.pct(s.next_rate)}")
             parts.append(f"of entered {fmt.pct(s.cumulative)}")
@@ -252,6 +261,13 @@ class FunnelView(ScrollView, can_focus=True):
         for line in pack(parts, width, indent):
             out.append(Text(" " * indent + line, no_wrap=True, overflow="ellipsis"))
         return out
+
+    @staticmethod
+    def _figures(s: StageRow) -> str:
+        text = f"{fmt.num(s.reached)} reached · {fmt.num(s.current)} now"
+        if s.stalled is not None:
+            text += f" · {fmt.num(s.stalled)} stalled"
+        return text
 
     def _transition_line(self, t: TransitionRow, marker: str) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis", style=self._style("funnel--transition"))
@@ -278,7 +294,7 @@ class FunnelView(ScrollView, can_focus=True):
         text, item = self._lines[index]
         style = base
         if item >= 0 and item == self.cursor:
-            style = base + self._style("funnel--cursor")
+            style = base + cursor_style(self, "funnel--cursor")
         segments = [
             Segment(seg.text, style + seg.style if seg.style else style)
             for seg in text.render(self.app.console)
