@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -124,9 +125,11 @@ def save_journey(
     *expected_version*: the version the editor started from; if the stored one
     differs, :class:`ConflictError` and nothing changes.  ``0`` means "must be new".
     *original_name*: the name it had when read (a rename).  *at*: the save time
-    (default: the store's latest event time, so demo stores stay reproducible).
+    (default: the wall clock; the demo journeys pass the store's latest event time,
+    so demo stores stay reproducible).  *now*: the evaluation time (default: the
+    store's latest event).
     """
-    from journeytui.domain.engine import _evaluate_full, default_now
+    from journeytui.domain.engine import _evaluate_full
 
     validate_for_store(store, j, source=source)
     with store.transaction() as conn:
@@ -155,7 +158,7 @@ def save_journey(
         definition = _definition(j)
         if row is not None and row[2] == definition and lookup == j.name:
             return current
-        when = at if at is not None else default_now(conn)
+        when = at if at is not None else int(time.time())
         version = current + 1
         if row is None:
             jid = int(conn.execute(
@@ -348,8 +351,11 @@ def _entry_webinar() -> Any:
 
 def install_demo_journeys(store: Store, *, now: int | None = None) -> list[str]:
     """Save and evaluate the demo journeys (the demo generator calls this last)."""
+    from journeytui.domain.engine import default_now
+
     names = []
+    at = default_now(store.conn)
     for j in demo_journeys():
-        save_journey(store, j, now=now, source=f"demo journey '{j.name}'")
+        save_journey(store, j, now=now, at=at, source=f"demo journey '{j.name}'")
         names.append(j.name)
     return names
