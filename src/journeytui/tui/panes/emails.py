@@ -51,11 +51,11 @@ def _pct(fn: Callable[[EmailStats], float | None]) -> Callable[[EmailRow], str]:
 
 
 COLUMNS: list[EmailColumn] = [
-    EmailColumn("name", "Name", 20, lambda r: r.name.lower(), lambda r: clean(r.name), False),
-    EmailColumn("status", "Status", 6, lambda r: r.status,
+    EmailColumn("name", "Name", 16, lambda r: r.name.lower(), lambda r: clean(r.name), False),
+    EmailColumn("status", "Stat.", 5, lambda r: r.status,
                 lambda r: STATUS_SHORT.get(r.status, r.status), False),
-    EmailColumn("send_at", "Send time", 16, lambda r: r.send_at, lambda r: fmt.when(r.send_at),
-                False),
+    EmailColumn("send_at", "Send date", 10, lambda r: r.send_at,
+                lambda r: fmt.when(r.send_at)[:10], False),
     EmailColumn("sent", "Sent", 6, _stat(lambda s: s.sent), _num(lambda s: s.sent)),
     EmailColumn("delivered", "Deliv.", 6, _stat(lambda s: s.delivered),
                 _num(lambda s: s.delivered)),
@@ -72,6 +72,13 @@ COLUMNS: list[EmailColumn] = [
     EmailColumn("warnings", "!", 1, _stat(lambda s: len(s.warnings)),
                 lambda r: "⚠" if r.stats is not None and r.stats.warnings else "", False),
 ]
+
+
+def cell(text: str, column: EmailColumn) -> Text:
+    """*text* set in its column: numbers right-aligned, words after one space."""
+    if column.numeric:
+        return Text(text, justify="right", no_wrap=True, overflow="ellipsis")
+    return Text(" " + text, no_wrap=True, overflow="ellipsis")
 
 
 def sort_rows(rows: Sequence[EmailRow], column: EmailColumn, reverse: bool) -> list[EmailRow]:
@@ -127,8 +134,10 @@ class EmailsPane(Pane):
 
     def compose(self) -> ComposeResult:
         yield FilterInput("filter emails by name…", id="emails-filter")
+        # No cell padding: each column is one cell wider than its content and the
+        # text is set in it with a leading space, so 9 columns fit in 80 cells.
         table: DataTable[str | Text] = EmailTable(
-            id="emails-table", cursor_type="row", zebra_stripes=True
+            id="emails-table", cursor_type="row", zebra_stripes=True, cell_padding=0
         )
         yield table
         with VerticalScroll(id="email-detail-scroll", can_focus=True):
@@ -141,7 +150,7 @@ class EmailsPane(Pane):
     def on_mount(self) -> None:
         table = self.table
         for column in COLUMNS:
-            table.add_column(column.title, width=column.width, key=column.key)
+            table.add_column(column.title, width=column.width + 1, key=column.key)
         self.load()
 
     def focus_target(self) -> Widget | None:
@@ -188,13 +197,10 @@ class EmailsPane(Pane):
         self.shown = sort_rows(rows, column, self.sort_reverse)
         table.clear()
         for i, col in enumerate(COLUMNS):
-            arrow = (" ▼" if self.sort_reverse else " ▲") if i == self.sort_index else ""
-            table.columns[col.key].label = Text(col.title + arrow)  # type: ignore[index]
+            arrow = ("▼" if self.sort_reverse else "▲") if i == self.sort_index else ""
+            table.columns[col.key].label = cell(col.title + arrow, col)  # type: ignore[index]
         for row in self.shown:
-            cells = [
-                Text(col.text(row), justify="right" if col.numeric else "left", no_wrap=True)
-                for col in COLUMNS
-            ]
+            cells = [cell(col.text(row), col) for col in COLUMNS]
             table.add_row(*cells, key=str(row.id))
         table.refresh()
         target = 0
