@@ -419,10 +419,13 @@ def dump(node: _Node) -> dict[str, Any]:
     return _drop_default_match(node.model_dump(by_alias=True, exclude_none=True, mode="json"))
 
 
+_DEFAULTS = {"match": "contains", "since_stage": False}
+
+
 def _drop_default_match(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _drop_default_match(v) for k, v in value.items()
-                if not (k == "match" and v == "contains")}
+                if not (k in _DEFAULTS and v is not True and v == _DEFAULTS[k])}
     if isinstance(value, list):
         return [_drop_default_match(v) for v in value]
     return value
