@@ -26,6 +26,7 @@ async def test_first_screen_keys_resize_quit(make_server, caplog) -> None:
     conn = await connect(server, username="alice")
     term = await open_terminal(conn, 80, 24)
     text = await term.wait_text("STANDIN size=80x24")
+    assert bytes(term.raw).startswith("journeytui: starting your session…\r\n".encode())
     assert "TERM=xterm-256color" in text
     assert "BOTTOM row 24" in term.screen.display[23]
     pid = int(screen_value(text, "pid"))

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("journeytui.ssh")
 
 NO_TERMINAL = "journeytui needs a terminal: connect with ssh -t"
+STARTING = "journeytui: starting your session…\r\n"
 
 # Undo what a full-screen app may have switched on (kitty keys, mouse reporting,
 # bracketed paste, focus events, hidden cursor, alternate screen) when the server
@@ -242,6 +243,8 @@ class AppSession(asyncssh.SSHServerSession[bytes]):
                 self._refuse(self.server.seats.message())
                 return
             self.server.sessions[self.id] = self
+            # Something to read while the app starts (a second or more on a busy server).
+            self._write(STARTING.encode())
             if self.config.shared:
                 db = self.config.db.resolve()
             else:
