@@ -202,3 +202,23 @@ def test_forgetting_a_contact_erases_its_journey_history(store: Store, b: Builde
     advance(store, "Simple")  # still fine afterwards
     assert {r[0] for r in store.conn.execute("SELECT contact_id FROM journey_positions")} == {
         bob.id, b.r.contact("forms@example.com").id}
+
+
+def test_contact_stages_and_moves(store: Store, b: Builder) -> None:
+    from journeytui.domain.journeys import contact_moves, contact_stages
+
+    ann, bob = b.contact("ann"), b.contact("bob")
+    b("send", "ann", T0, SPRING)
+    b("click", "ann", T0 + 700, SPRING, PRICING_URL)
+    b("send", "bob", T0, SPRING)
+    install_demo_journeys(store)
+    save_journey(store, parse_journey(SIMPLE))
+    stages = contact_stages(store, ann.id)
+    assert [(s.journey, s.stage, s.since, s.exit) for s in stages] == [
+        ("Lead nurturing", "Interested", T0 + 700, False), ("Simple", "B", T0 + 700, False)]
+    moves = contact_moves(store, ann.id)
+    assert [(m.journey, m.from_stage, m.to_stage, m.email) for m in moves
+            if m.journey == "Lead nurturing"] == [
+        ("Lead nurturing", None, "Browsing", SPRING),
+        ("Lead nurturing", "Browsing", "Interested", SPRING)]
+    assert contact_stages(store, bob.id) == []  # a send alone is not a journey

@@ -31,9 +31,13 @@ from journeytui.textsafe import safe_text
 
 __all__ = [
     "ConflictError",
+    "ContactMove",
+    "ContactStage",
     "Journey",
     "JourneyError",
     "JourneyNotFound",
+    "contact_moves",
+    "contact_stages",
     "delete_journey",
     "export_journey",
     "get_journey",
@@ -359,3 +363,48 @@ def install_demo_journeys(store: Store, *, now: int | None = None) -> list[str]:
         save_journey(store, j, now=now, at=at, source=f"demo journey '{j.name}'")
         names.append(j.name)
     return names
+
+
+# -- one contact's place in every journey (contact card) ------------------------------
+@dataclass(frozen=True)
+class ContactStage:
+    journey: str
+    stage: str
+    since: int | None
+    exit: bool
+
+
+@dataclass(frozen=True)
+class ContactMove:
+    journey: str
+    from_stage: str | None
+    to_stage: str
+    at: int
+    email: str | None
+    provisional: bool
+
+
+def contact_stages(store: Store, contact_id: int) -> list[ContactStage]:
+    """The stage the contact is in, per journey it is in (journeys by name)."""
+    out = []
+    for name, definition, stage, since in store.conn.execute(
+        "SELECT j.name, j.definition, p.stage, p.since FROM journey_positions p"
+        " JOIN journeys j ON j.id = p.journey_id"
+        " WHERE p.contact_id = ? AND p.stage IS NOT NULL ORDER BY j.name", (contact_id,)
+    ):
+        exits = set(_from_definition(definition, name).exits)
+        out.append(ContactStage(name, stage, since, stage in exits))
+    return out
+
+
+def contact_moves(store: Store, contact_id: int) -> list[ContactMove]:
+    """Every move of the contact, oldest first (journey by name)."""
+    return [
+        ContactMove(name, src, dst, at, email, bool(prov))
+        for name, src, dst, at, email, prov in store.conn.execute(
+            "SELECT j.name, m.from_stage, m.to_stage, m.at, e.name, m.provisional"
+            " FROM journey_moves m JOIN journeys j ON j.id = m.journey_id"
+            " LEFT JOIN emails e ON e.id = m.email_id"
+            " WHERE m.contact_id = ? ORDER BY m.at, m.provisional, m.id", (contact_id,)
+        )
+    ]
