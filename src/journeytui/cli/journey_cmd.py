@@ -297,6 +297,10 @@ def cmd_funnel(args: argparse.Namespace) -> int:
     return 0
 
 
+def _n(v: int | None) -> str | None:
+    return None if v is None else f"{v:,}"
+
+
 def _days(v: float | None) -> str | None:
     return None if v is None else f"{v:.1f}"
 
@@ -312,8 +316,8 @@ def format_funnel(data: dict[str, Any]) -> str:
          "median days", "stalled"],
         [(s["stage"], f"{s['reached']:,}", f"{s['current']:,}",
           fmt_rate(s["next_step_conversion"]) if s["next_step_conversion"] is not None else None,
-          fmt_rate(s["cumulative_conversion"]), s["drop_off"], _days(s["median_days_to_next"]),
-          s["stalled"] if s["stalled"] is not None else "goal")
+          fmt_rate(s["cumulative_conversion"]), _n(s["drop_off"]), _days(s["median_days_to_next"]),
+          _n(s["stalled"]) if s["stalled"] is not None else "goal")
          for s in data["stages"]],
         {1, 2, 3, 4, 5, 6, 7},
     ))
