@@ -114,3 +114,29 @@ async def test_a_connection_without_a_session_is_closed(make_server) -> None:
     term.press("q")
     assert await term.wait_closed() == 0
     await asyncio.wait_for(conn.wait_closed(), 10)
+
+
+async def test_many_sessions_leave_no_descriptors_or_directories(make_server, tmp_path) -> None:
+    import os
+
+    server = await make_server(max_sessions=12, rate_burst=100)
+    before = len(os.listdir("/proc/self/fd"))
+    conns = await asyncio.gather(*(connect(server) for _ in range(12)))
+    terms = await asyncio.gather(*(open_terminal(c) for c in conns))
+    texts = await asyncio.gather(*(t.wait_text("STANDIN") for t in terms))
+    pids = [int(screen_value(t, "pid")) for t in texts]
+    for i, term in enumerate(terms):
+        if i % 2:
+            term.press("q")  # half quit, half just go away
+        else:
+            conns[i].abort()
+    await wait_until(lambda: not server.sessions, "every session to end")
+    await wait_until(lambda: not server.tasks, "every session task to finish")
+    for c in conns:
+        c.close()
+        await c.wait_closed()
+    assert not any(pid_alive(p) for p in pids)
+    assert list((tmp_path / "sessions").iterdir()) == []
+    await wait_until(
+        lambda: len(os.listdir("/proc/self/fd")) <= before, "the descriptors to be closed"
+    )
