@@ -288,6 +288,8 @@ OLD_UNSUB_SHARE = 0.04  # contacts on file who left one list before the year beg
 MPP_SHARE = 0.20  # mail clients that open everything (machine opens)
 QUIET_SHARE = 0.15  # of non-cold contacts: go quiet in the summer
 SCANNER_SHARE = 0.004  # link scanners: click every link within seconds (bot clicks)
+LATE_SCANNER_SHARE = 0.3  # of those: a gateway that re-scans later, not on delivery
+ON_DELIVERY, LATE = 1, 2  # kinds of scanner
 SEND_SPREAD_S = 1800  # a campaign goes out over half an hour
 
 # Event kinds (the first element of every event tuple is the time).
@@ -329,7 +331,7 @@ class People:
     consent: bytearray  # at creation
     tier: bytearray
     mpp: bytearray
-    scanner: bytearray
+    scanner: bytearray  # 0, ON_DELIVERY or LATE
     quiet_after: array[int]  # 0: never goes quiet
     # per list: when the subscription became 'subscribed' (0: not subscribed)
     eligible: list[array[int]]
@@ -344,9 +346,12 @@ class _Simulation:
         self.people = self._make_people()
         p = self.people
         # State that campaigns change, with the time of the change.
-        self.unsub_list: dict[tuple[int, int], int] = {}
-        self.unsub_all: dict[int, int] = {}
-        self.hard_bounced: dict[int, int] = {}
+        # per list: contact -> when they left it (unsubscribed from it)
+        self.unsub_list: list[dict[int, int]] = [{} for _ in LISTS]
+        # contact -> when they became unreachable on every list (unsubscribed from
+        # all, or a hard bounce)
+        self.gone: dict[int, int] = {}
+        self.unsub_all: set[int] = set()
         self.spam_at: dict[int, int] = {}
         self.interest: dict[int, list[int]] = {}  # times a product link was clicked
         self.registered: dict[int, int] = {}  # webinar registration time
@@ -415,7 +420,8 @@ class _Simulation:
             t = _pick(tier_cum, rand())
             consent[c] = rand() < CONSENT_SHARE
             mpp[c] = rand() < MPP_SHARE
-            scanner[c] = rand() < SCANNER_SHARE
+            if rand() < SCANNER_SHARE:
+                scanner[c] = LATE if rand() < LATE_SCANNER_SHARE else ON_DELIVERY
             if t < 3 and rand() < QUIET_SHARE:
                 quiet_after[c] = quiet_lo + randrange(quiet_hi - quiet_lo)
             created_at = created[c]
@@ -439,10 +445,10 @@ class _Simulation:
                         eligible[li_][c] = created_at
         if not any(consent):
             consent[0] = 1  # someone's activity must show
-        # a handful of scanners even in a small store, so bot clicks always show
-        scanners = sum(scanner)
-        for c in rng.sample(range(n), min(n, max(0, 2 - scanners))):
-            scanner[c] = 1
+        # both kinds of scanner even in a small store, so both bot rules show
+        for kind in (ON_DELIVERY, LATE):
+            if kind not in scanner:
+                scanner[rng.randrange(n)] = kind
         return People(
             address, first, last, array("q", created), consent, tier, mpp, scanner,
             quiet_after, eligible, subs,
@@ -498,63 +504,52 @@ class _Simulation:
         t0 = spec.send_at
         li = spec.list_index
         elig = p.eligible[li]
-        unsub_list, unsub_all = self.unsub_list, self.unsub_all
-        hard_bounced, spam_at = self.hard_bounced, self.spam_at
-        cands = [c for c in range(self.n) if 0 < elig[c] <= t0]
-        recipients: list[int] = []
-        dropped: set[int] = set()
-        for c in cands:
-            u = unsub_list.get((c, li))
-            if u is not None and u < t0:
-                continue
-            u = unsub_all.get(c)
-            if u is not None and u < t0:
-                continue
-            u = hard_bounced.get(c)
-            if u is not None and u < t0:
-                continue
-            if spec.lapsed_only and (
-                self.sends_count[c] < 3 or self.last_click[c] >= LAPSED_SINCE
-            ):
-                continue
-            u = spam_at.get(c)
-            if u is not None and u < t0:
-                dropped.add(c)  # the provider suppresses spam reporters
-            recipients.append(c)
+        left, gone, spam_at = self.unsub_list[li], self.gone, self.spam_at
+        recipients = [c for c in range(self.n) if 0 < elig[c] <= t0]
+        if left or gone:
+            recipients = [
+                c for c in recipients
+                if left.get(c, t0) >= t0 and gone.get(c, t0) >= t0
+            ]
+        if spec.lapsed_only:
+            sends_count, last_click = self.sends_count, self.last_click
+            recipients = [
+                c for c in recipients
+                if sends_count[c] >= 3 and last_click[c] < LAPSED_SINCE
+            ]
         nr = len(recipients)
         events: list[Event] = []
         if nr == 0:
             events.append((t0, END, k, -1, None))
             return events
-        # bounces: exact shares, so a story email always shows its bad delivery
-        sendable = [i for i, c in enumerate(recipients) if c not in dropped]
-        n_hard = _share(rng, len(sendable), spec.hard_bounce)
-        n_soft = _share(rng, len(sendable), spec.soft_bounce)
-        bounced = rng.sample(sendable, min(len(sendable), n_hard + n_soft))
-        status_of: dict[int, str] = {}
-        for j, i in enumerate(bounced):
-            status_of[i] = "bounced_hard" if j < n_hard else "bounced_soft"
         # The whole send log of the campaign is one event at t0 (rows in send order);
         # each recipient's send time is still its own, spread over SEND_SPREAD_S.
         batch = SendBatch(array("i", recipients), array("q"), bytearray(nr))
         times, codes = batch.times, batch.statuses
+        sendable: list[int] = []
+        for i, c in enumerate(recipients):
+            u = spam_at.get(c)
+            if u is not None and u < t0:
+                codes[i] = DROPPED  # the provider suppresses spam reporters
+            else:
+                sendable.append(i)
+        # bounces: exact shares, so a story email always shows its bad delivery
+        n_hard = _share(rng, len(sendable), spec.hard_bounce)
+        n_soft = _share(rng, len(sendable), spec.soft_bounce)
+        bounced = rng.sample(sendable, min(len(sendable), n_hard + n_soft))
+        for j, i in enumerate(bounced):
+            codes[i] = BOUNCED_HARD if j < n_hard else BOUNCED_SOFT
         delivered: list[tuple[int, int]] = []
         sends_count = self.sends_count
         for i, c in enumerate(recipients):
             s = t0 + (i * SEND_SPREAD_S) // nr
             times.append(s)
             sends_count[c] += 1
-            if c in dropped:
-                codes[i] = DROPPED
-                continue
-            status = status_of.get(i)
-            if status is None:
+            code = codes[i]
+            if code == DELIVERED:
                 delivered.append((c, s))
-            elif status == "bounced_hard":
-                codes[i] = BOUNCED_HARD
-                hard_bounced.setdefault(c, s)
-            else:
-                codes[i] = BOUNCED_SOFT
+            elif code == BOUNCED_HARD:
+                gone.setdefault(c, s)
         events.append((t0, SEND, k, -1, batch))
 
         urls = [u for u, _ in spec.links]
@@ -565,14 +560,20 @@ class _Simulation:
         spam_count = 0
         spam_set: set[int] = set()
         tier, mpp, scanner, quiet_after = p.tier, p.mpp, p.scanner, p.quiet_after
+        unsub_all = self.unsub_all
+        # chances by engagement tier
+        p_open = [x * spec.open_appeal for x in TIER_OPEN]
+        p_unsub_all = [spec.unsub_all * x for x in TIER_UNSUB]
+        p_unsub_any = [(spec.unsub_all + spec.unsub) * x for x in TIER_UNSUB]
+        p_spam = [spec.spam * x for x in TIER_UNSUB]
         add = events.append
         for c, s in delivered:
             if mpp[c]:
                 add((s + randint(1, 60), OPEN, k, c, True))
-            if scanner[c] and rand() < 0.5:
-                # a link scanner: every link within seconds, mostly right on delivery,
-                # sometimes on a later re-scan (then only the burst gives it away)
-                t = s + (randint(2, 5) if rand() < 0.7 else randint(300, 2 * HOUR))
+            if scanner[c] and rand() < 0.6:
+                # a link scanner: every link within seconds, right on delivery or on a
+                # later re-scan (then only the burst gives it away)
+                t = s + (randint(2, 5) if scanner[c] == ON_DELIVERY else randint(300, 2 * HOUR))
                 for u in urls:
                     add((t, CLICK, k, c, u))
                     t += randint(0, 1)
@@ -580,18 +581,17 @@ class _Simulation:
             q = quiet_after[c]
             quiet = q != 0 and q < s
             opened_at = 0
-            if not quiet or (spec.lapsed_only and rand() < 0.25):
-                p_open = TIER_OPEN[t_] * spec.open_appeal
-                if rand() < p_open:
-                    opened_at = s + _open_delay(rng)
-                    if opened_at < DATA_END:
-                        add((opened_at, OPEN, k, c, False))
-                        if rand() < 0.25:
-                            again = opened_at + randint(600, 3 * DAY)
-                            if again < DATA_END:
-                                add((again, OPEN, k, c, False))
-                    else:
-                        opened_at = 0
+            awake = not quiet or (spec.lapsed_only and rand() < 0.25)
+            if awake and rand() < p_open[t_]:
+                opened_at = s + _open_delay(rng)
+                if opened_at < DATA_END:
+                    add((opened_at, OPEN, k, c, False))
+                    if rand() < 0.25:
+                        again = opened_at + randint(600, 3 * DAY)
+                        if again < DATA_END:
+                            add((again, OPEN, k, c, False))
+                else:
+                    opened_at = 0
             if opened_at:
                 interest = _count_before(self.interest.get(c), s)
                 p_click = TIER_CLICK[t_] * spec.click_appeal * (1.0 + 0.6 * interest)
@@ -626,19 +626,20 @@ class _Simulation:
                             self.interest.setdefault(c, []).append(t)
                         self._follow_up(c, urls[i], t, interest, add)
                         t += randint(8, 300)
-            # leaving: from the list, from all, or reporting spam
-            tu = TIER_UNSUB[t_]
-            if rand() < spec.unsub_all * tu:
+            # leaving: from all, from the list, or reporting spam
+            r = rand()
+            if r < p_unsub_all[t_]:
                 at = (opened_at or s + _open_delay(rng)) + randint(20, 400)
                 if at < DATA_END and c not in unsub_all:
                     add((at, UNSUB, k, c, None))
-                    unsub_all[c] = at
-            elif rand() < spec.unsub * tu:
+                    unsub_all.add(c)
+                    gone[c] = min(gone.get(c, at), at)
+            elif r < p_unsub_any[t_]:
                 at = (opened_at or s + _open_delay(rng)) + randint(20, 400)
-                if at < DATA_END and (c, li) not in unsub_list:
+                if at < DATA_END and c not in left:
                     add((at, UNSUB, k, c, li))
-                    unsub_list[(c, li)] = at
-            if rand() < spec.spam * tu:
+                    left[c] = at
+            if rand() < p_spam[t_]:
                 at = (opened_at or s + _open_delay(rng)) + randint(10, 300)
                 if at < DATA_END:
                     add((at, SPAM, k, c, None))
@@ -983,8 +984,8 @@ class _BulkSink:
                 ),
             )
         elif kind == OPEN:
-            st = self._email(k)
-            e = self._eng(st, c)
+            st = self.open_emails.get(k) or self._email(k)
+            e = st.engagement.get(c) or self._eng(st, c)
             s = self.stats[st.email_id]
             consent = self.consent[c]
             if x:
@@ -1002,8 +1003,8 @@ class _BulkSink:
             else:
                 self.anon.append((st.email_id, e[E_TOKEN], "open", None, at, int(x), 0))
         elif kind == CLICK:
-            st = self._email(k)
-            e = self._eng(st, c)
+            st = self.open_emails.get(k) or self._email(k)
+            e = st.engagement.get(c) or self._eng(st, c)
             s = self.stats[st.email_id]
             link_id = self.ids.links[(k, x)]
             ls = self.link_stats[link_id]

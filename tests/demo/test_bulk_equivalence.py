@@ -28,7 +28,7 @@ def _scalar(path: Path, sql: str) -> int:
         conn.close()
 
 
-@pytest.mark.parametrize(("contacts", "seed"), [(500, 1), (500, 2026), (150, 99)])
+@pytest.mark.parametrize(("contacts", "seed"), [(500, 1), (500, 2026), (400, 99)])
 def test_bulk_writer_equals_recorder(tmp_path: Path, contacts: int, seed: int) -> None:
     bulk, rec = tmp_path / "bulk.db", tmp_path / "recorder.db"
     generate(bulk, contacts=contacts, seed=seed, writer="bulk")
