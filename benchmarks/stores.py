@@ -6,8 +6,8 @@
     .venv/bin/python benchmarks/stores.py 100000 1000000   # build (or find) and report
 
 The file name carries a fingerprint of the code that shapes the data (generator,
-schema, recorder, demo journeys), so a change to any of them builds afresh and the
-outdated file of that size is removed.  Building prints how long it took.
+schema, recorder, demo journey definitions), so a change to any of them builds afresh
+and the outdated file of that size is removed.  Building prints how long it took.
 """
 
 from __future__ import annotations
@@ -23,10 +23,11 @@ import journeytui
 from journeytui.demo import DEFAULT_SEED, generate
 
 DATA = Path(__file__).resolve().parent / ".data"
-_SHAPING = [
-    "demo.py", "store/schema.py", "store/recorder.py", "domain/journeys.py",
-    "domain/engine.py", "domain/compiler.py",
-]
+# The files whose change changes the data.  The journey engine is left out on
+# purpose: its results in the cached store may lag, but rebuilding 1M contacts on
+# every engine edit would cost more than it is worth (a benchmark that measures
+# evaluation runs it itself).
+_SHAPING = ["demo.py", "store/schema.py", "store/recorder.py", "domain/journeys.py"]
 
 
 def fingerprint() -> str:
