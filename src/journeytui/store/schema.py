@@ -252,13 +252,15 @@ MIGRATIONS: list[str] = [
     ) WITHOUT ROWID;
 
     -- What the engine has processed per journey: high-water marks of activities.id
-    -- and sends.id, the definition version, and the evaluation time ("now").
+    -- and sends.id, the definition version, the evaluation time ("now") and the
+    -- format of the stored states.
     CREATE TABLE journey_progress (
         journey_id   INTEGER PRIMARY KEY REFERENCES journeys(id) ON DELETE CASCADE,
         version      INTEGER NOT NULL,
         activity_hwm INTEGER NOT NULL,
         send_hwm     INTEGER NOT NULL,
-        evaluated_at INTEGER NOT NULL
+        evaluated_at INTEGER NOT NULL,
+        engine       TEXT NOT NULL DEFAULT ''   -- state format; another one = full replay
     );
     -- ---- end of journey engine tables ------------------------------------------
     """,
