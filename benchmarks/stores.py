@@ -7,7 +7,8 @@
 
 The file name carries a fingerprint of the code that shapes the data (generator,
 schema, recorder, demo journey definitions), so a change to any of them builds afresh
-and the outdated file of that size is removed.  Building prints how long it took.
+(older files are listed, not deleted: another benchmark may be reading one).
+Building prints how long it took.
 """
 
 from __future__ import annotations
@@ -49,8 +50,15 @@ def store_path(n_contacts: int, *, seed: int = DEFAULT_SEED) -> Path:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if path.exists():
             return path
-        for old in DATA.glob(f"demo-{n_contacts}-s{seed}-*.db*"):
-            old.unlink()
+        for old in DATA.glob(f"demo-{n_contacts}-s{seed}-*.db.*.tmp"):
+            old.unlink()  # left by a build that was stopped (we hold the lock)
+        stale = sorted(DATA.glob(f"demo-{n_contacts}-s{seed}-*.db"))
+        if stale:  # another benchmark may still be reading one: only say so
+            print(
+                f"note: older cached stores of this size can be deleted: "
+                f"{', '.join(p.name for p in stale)}",
+                file=sys.stderr,
+            )
         tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
         print(
             f"building the {n_contacts:,}-contact demo store (once; cached as {path}) …",
