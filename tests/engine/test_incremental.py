@@ -181,3 +181,12 @@ def test_changed_definition_replays_fully(store: Store, b: Builder) -> None:
     # Someone changes the stored definition behind the engine's back (another version).
     store.conn.execute("UPDATE journeys SET version = version + 1 WHERE name = 'D'")
     assert advance(store, "D").full
+
+
+def test_states_of_another_engine_are_not_continued(store: Store, b: Builder) -> None:
+    b.contact("ann")
+    b("open", "ann", T0, EMAILS[0])
+    save_journey(store, parse_journey(SINCE_JOURNEY))
+    store.conn.execute("UPDATE journey_progress SET engine = 'older'")
+    assert advance(store, "Since").full
+    assert not advance(store, "Since").full

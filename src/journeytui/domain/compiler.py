@@ -145,6 +145,7 @@ class _Builder:
         self.slots: dict[Any, tuple[int, Pred]] = {}
         self.updaters: dict[str, list[Updater]] = {}
         self.slot_init: list[Callable[[], Any]] = []
+        self.facts: dict[tuple[Any, ...], int] = {}
 
     def _slot(self, init: Callable[[], Any]) -> int:
         self.slot_init.append(init)
@@ -153,8 +154,14 @@ class _Builder:
     def _on(self, kind: str, fn: Updater) -> None:
         self.updaters.setdefault(kind, []).append(fn)
 
-    def _latest_leaf(self, kind: str, match: Callable[[Row], bool] | None) -> int:
-        i = self._slot(lambda: None)
+    def _latest_leaf(
+        self, kind: str, match: Callable[[Row], bool] | None, fact: tuple[Any, ...]
+    ) -> int:
+        """The slot holding the time of the latest event of *fact* (shared by leaves
+        that differ only in their window)."""
+        if fact in self.facts:
+            return self.facts[fact]
+        i = self.facts[fact] = self._slot(lambda: None)
         if match is None:
             def upd(st: list[Any], row: Row) -> None:
                 st[i] = row[1]
@@ -196,23 +203,27 @@ class _Builder:
                 match = lambda row: row[5] == email
             else:
                 match = None
-            i = self._latest_leaf("click", match)
+            i = self._latest_leaf("click", match, (key, s.email, s.url, s.match))
             return i, _latest(i, s.within_days, s.since_stage)
         if key == "opened":
             email = ctx.email_id(s.email)
-            i = self._latest_leaf("open", None if email is None else (lambda row: row[5] == email))
+            i = self._latest_leaf("open", None if email is None else (lambda row: row[5] == email),
+                                  (key, s.email))
             return i, _latest(i, s.within_days, s.since_stage)
         if key == "reported_spam":
             email = ctx.email_id(s.email)
-            i = self._latest_leaf("spam", None if email is None else (lambda row: row[5] == email))
+            i = self._latest_leaf("spam", None if email is None else (lambda row: row[5] == email),
+                                  (key, s.email))
             return i, _latest(i, None)
         if key == "confirmed":
             lst = ctx.list_id(s.list)
-            i = self._latest_leaf("confirm", None if lst is None else (lambda row: row[7] == lst))
+            i = self._latest_leaf("confirm", None if lst is None else (lambda row: row[7] == lst),
+                                  (key, s.list))
             return i, _latest(i, None)
         if key == "submitted_form":
             form = s.form
-            i = self._latest_leaf("form", None if form is None else (lambda row: row[8] == form))
+            i = self._latest_leaf("form", None if form is None else (lambda row: row[8] == form),
+                                  (key, s.form))
             return i, _latest(i, s.within_days, s.since_stage)
         if key == "visited":
             cache: dict[str, bool] = {}
@@ -225,7 +236,7 @@ class _Builder:
                     r = cache[v] = url_matches(pattern, v, how)
                 return r
 
-            i = self._latest_leaf("visit", visited)
+            i = self._latest_leaf("visit", visited, (key, s.url, s.match))
             return i, _latest(i, s.within_days, s.since_stage)
         if key == "unsubscribed":
             return self._unsubscribed(ctx.list_id(s.list))
@@ -238,7 +249,7 @@ class _Builder:
     def _unsubscribed(self, lst: int | None) -> tuple[int, Pred]:
         match = (lambda row: row[7] is None) if lst is None else (
             lambda row: row[7] is None or row[7] == lst)
-        i = self._latest_leaf("unsubscribe", match)
+        i = self._latest_leaf("unsubscribe", match, ("unsubscribed", lst))
         fc = self.final
 
         def pred(st: list[Any], t: int, fin: bool) -> bool:

@@ -63,6 +63,10 @@ from journeytui.domain.compiler import (
 from journeytui.domain.journey_model import Journey
 from journeytui.store import Store
 
+# The layout of the stored per-contact states (journeytui.domain.compiler).  Change it
+# whenever that layout changes: stores evaluated with another one are replayed fully.
+STATE_FORMAT = "1"
+
 # move: (contact, from_stage, to_stage, transition, at, activity_id, send_id, email_id,
 #        provisional)  — stage indexes, from_stage -1 = entry, transition 0 = entry
 Move = tuple[int, int, int, int, int, int | None, int | None, int | None, int]
@@ -359,11 +363,12 @@ def _set_progress(
     conn: sqlite3.Connection, jid: int, version: int, hwm: tuple[int, int], now: int
 ) -> None:
     conn.execute(
-        "INSERT INTO journey_progress(journey_id, version, activity_hwm, send_hwm, evaluated_at)"
-        " VALUES (?, ?, ?, ?, ?) ON CONFLICT(journey_id) DO UPDATE SET version = excluded.version,"
-        " activity_hwm = excluded.activity_hwm, send_hwm = excluded.send_hwm,"
-        " evaluated_at = excluded.evaluated_at",
-        (jid, version, hwm[0], hwm[1], now),
+        "INSERT INTO journey_progress(journey_id, version, activity_hwm, send_hwm, evaluated_at,"
+        " engine) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(journey_id) DO UPDATE SET"
+        " version = excluded.version, activity_hwm = excluded.activity_hwm,"
+        " send_hwm = excluded.send_hwm, evaluated_at = excluded.evaluated_at,"
+        " engine = excluded.engine",
+        (jid, version, hwm[0], hwm[1], now, STATE_FORMAT),
     )
 
 
@@ -381,10 +386,10 @@ def advance(store: Store, name: str, *, now: int | None = None) -> AdvanceReport
     with store.transaction() as conn:
         jid, version, j = _journey_row(conn, name)
         prog = conn.execute(
-            "SELECT version, activity_hwm, send_hwm FROM journey_progress WHERE journey_id = ?",
-            (jid,),
+            "SELECT version, activity_hwm, send_hwm, engine FROM journey_progress"
+            " WHERE journey_id = ?", (jid,),
         ).fetchone()
-        if prog is None or prog[0] != version:
+        if prog is None or prog[0] != version or prog[3] != STATE_FORMAT:
             r = _evaluate_full(conn, jid, version, j, now)
             return AdvanceReport(j.name, True, len(r.positions), len(r.positions), len(r.moves))
         return _advance(conn, jid, version, j, (prog[1], prog[2]), now)
