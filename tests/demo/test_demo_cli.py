@@ -124,3 +124,18 @@ def test_missing_folder_and_directory_targets(
     assert "does not exist" in capsys.readouterr().err
     assert main(["demo", "--db", str(tmp_path), "--contacts", "5", "--force"]) == 2
     assert "is a directory" in capsys.readouterr().err
+
+
+def test_a_full_disk_is_a_clear_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "d.db"
+
+    def full(self: object) -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(demo._BulkSink, "finish", full)
+    assert main(["demo", "--db", str(path), "--contacts", "30"]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}: could not write the demo store (database or disk is full)" in err
+    assert _names(tmp_path) == []

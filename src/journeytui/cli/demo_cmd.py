@@ -52,7 +52,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
             "(the old file stays until the new store is complete), or choose another --db."
         )
     tmp = target.parent / f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
-    summary = generate(tmp, contacts=args.contacts, seed=args.seed)
+    try:
+        summary = generate(tmp, contacts=args.contacts, seed=args.seed)
+    except sqlite3.Error as exc:  # e.g. the disk is full; generate() removed its file
+        raise UserError(
+            f"{target}: could not write the demo store ({exc}); nothing was changed"
+        ) from None
     try:
         if target.exists():
             _retire_wal(target)
