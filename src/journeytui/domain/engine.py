@@ -5,24 +5,26 @@ Rules (PRODUCT.md §4), as built here — copy to the README:
 * **What it reads.**  Contact activities (``activities``: consented contacts only —
   a click by a contact without tracking consent is never there, so it never moves
   anyone), minus machine opens and suspected bot clicks; the send log (``sends``)
-  of those contacts, for "no click in the last N campaigns"; and, at evaluation
-  time, the current subscription state (``contacts.unsubscribed_all``,
+  of contacts that have activities, for "no click in the last N campaigns"; and, at
+  evaluation time, the current subscription state (``contacts.unsubscribed_all``,
   ``subscriptions``).  Every send counts as a campaign received, whatever its
-  delivery status.
+  delivery status.  A contact with no activity is in no journey.
 * **Order.**  Each contact's events in time order; events of the same second in
   row-id order (so one indexed scan per table, merged, gives the order).
 * **Entry.**  A contact enters the first stage at its first *activity* (never a
   send) at which the journey's ``entry`` condition holds (default: any open or
-  click).  Before that, its history is still kept, so later conditions see it.
-* **Moves.**  After each event the transitions out of the current stage (and those
-  from any stage) are tried in ascending priority, ties in definition order; the
-  first that holds moves the contact.  The new stage's transitions are then tried
-  at the same event, so one event can carry a contact several steps (never back to
-  a stage already visited at that event).  Each move records its time and the
-  triggering event — the activity, or the send for an inactivity check — and so
-  the email.
-* **Conditions** are facts about the history up to the check ("has clicked …",
-  optionally within the last D days).
+  click).  Its history before that still counts for later conditions.
+* **Moves.**  After each event the transitions out of the current stage, and those
+  "from any stage" (which apply in every main-line stage, not in exit stages), are
+  tried in ascending priority, ties in definition order; the first that holds moves
+  the contact.  The new stage's transitions are then tried at the same event, so
+  one event can carry a contact several steps (never back to a stage already
+  visited at that event).  Each move records its time and the triggering event —
+  the activity, or the send for an inactivity check — and so the email.
+* **Conditions** are facts about the history up to the check ("has clicked …"),
+  optionally within the last D days or only since the contact entered its current
+  stage (``since_stage``, strictly after the move, so the event that moved it
+  does not count again).
 * **Inactivity** ("no click in the last N campaigns received") is judged at every
   send — over the N campaigns received *before* that one, which have had their
   chance — and at evaluation time over the N latest campaigns.  Any click clears
@@ -34,11 +36,17 @@ Rules (PRODUCT.md §4), as built here — copy to the README:
   consent).  Those moves are *provisional* (``journey_moves.provisional = 1``): the
   next evaluation or advance redoes them, which is what keeps an incremental
   advance equal to a full replay.
-* **Incremental.**  :func:`advance` continues each contact from its stored state
-  with the activities and sends added since the last run (high-water marks of
-  ``activities.id`` / ``sends.id`` per journey).  A contact whose new events are
-  older than what was already processed for it, or that has no state yet, is
-  replayed from its first event.  A changed definition replays the journey fully.
+* **Incremental.**  :func:`advance` (and :func:`advance_all`, for after an import)
+  continues each contact from its stored state with the activities and sends added
+  since the last run (high-water marks of ``activities.id`` / ``sends.id`` per
+  journey).  A contact whose new events are older than what was already processed
+  for it, or that has no state yet, is replayed from its first event.  A changed
+  definition, or states stored by another engine (``STATE_FORMAT``), replay the
+  journey fully.
+* **Known limits.**  After a contact revokes consent its clicks are no longer seen
+  while campaigns keep being sent, so an inactivity exit can follow.  Forgetting a
+  contact deletes its positions and moves (the per-stage click counters, which name
+  no contact, keep its clicks until the journey is evaluated again).
 """
 
 from __future__ import annotations
