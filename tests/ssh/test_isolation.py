@@ -59,7 +59,8 @@ async def test_shared_sessions_use_the_one_store(make_server, source_db) -> None
     conn = await connect(server)
     term = await open_terminal(conn)
     text = await term.wait_text("STANDIN")
-    assert Path(screen_value(text, "db")) == source_db.resolve()
+    cmdline = Path(f"/proc/{screen_value(text, 'pid')}/cmdline").read_bytes().split(b"\0")
+    assert Path(cmdline[cmdline.index(b"--db") + 1].decode()) == source_db.resolve()
     term.press("w")
     await term.wait_text("note=wrote contact")
     assert len(visitors(source_db)) == 1
