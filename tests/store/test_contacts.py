@@ -91,3 +91,10 @@ def test_forget_erases_identity_keeps_statistics(small: Store) -> None:
     assert search_contacts(small, "anna smith") == []
     with pytest.raises(UserError, match="no contact"):
         forget_contact(small, "anna.smith@example.com")
+
+
+def test_every_word_counts_when_no_contact_has_both(people: Store) -> None:
+    names = _names(search_contacts(people, "anna jones"))
+    assert "Anna Smith" in names and "Bob Jones" in names
+    best = search_contacts(people, "mari garc")[0]
+    assert best.name == "Maria García"

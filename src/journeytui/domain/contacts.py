@@ -214,30 +214,44 @@ def search_contacts(store: Store, query: str, limit: int = 50) -> list[ContactMa
             ):
                 rows[cid] = (address, name)
     if matched and len(rows) < limit * 2:
-        for value, _ in sorted(matched[0].items(), key=lambda kv: -kv[1])[:6]:
-            for cid, address, name in c.execute(
-                _SELECT + " WHERE lower(first_name) = ? LIMIT ?", (value, PER_NAME_LIMIT)
-            ):
-                rows[cid] = (address, name)
-            for cid, address, name in c.execute(
-                _SELECT + " WHERE lower(last_name) = ? LIMIT ?", (value, PER_NAME_LIMIT)
-            ):
-                rows[cid] = (address, name)
+        for word_matches in matched:
+            for value, _ in sorted(word_matches.items(), key=lambda kv: -kv[1])[:6]:
+                for cid, address, name in c.execute(
+                    _SELECT + " WHERE lower(first_name) = ? LIMIT ?", (value, PER_NAME_LIMIT)
+                ):
+                    rows[cid] = (address, name)
+                for cid, address, name in c.execute(
+                    _SELECT + " WHERE lower(last_name) = ? LIMIT ?", (value, PER_NAME_LIMIT)
+                ):
+                    rows[cid] = (address, name)
 
     scored: list[ContactMatch] = []
-    pq = default_process(q)
+    pwords = [default_process(w) for w in words] or [default_process(q)]
     for cid, (address, name) in rows.items():
         if cid in exact:
             score = 200.0
         else:
-            name_score = fuzz.token_set_ratio(pq, default_process(name)) if name else 0.0
             addr_score = fuzz.ratio(ql, address)
             if address.startswith(ql):
                 addr_score = max(addr_score, 95.0 + 5.0 * len(ql) / len(address))
-            score = max(name_score, addr_score)
+            score = max(_name_score(pwords, name), addr_score)
         scored.append(ContactMatch(cid, address, name, round(score, 1)))
     scored.sort(key=lambda m: (-m.score, m.name.lower(), m.address))
     return scored[:limit]
+
+
+def _word_score(word: str, token: str) -> float:
+    if token.startswith(word):
+        return 90.0 + 10.0 * len(word) / len(token)
+    return float(fuzz.ratio(word, token))
+
+
+def _name_score(words: list[str], name: str) -> float:
+    """Mean over the query's words of how well each matches a part of *name*."""
+    tokens = [t for t in re.split(r"[\s\-']+", default_process(name)) if t]
+    if not tokens or not words:
+        return 0.0
+    return sum(max(_word_score(w, t) for t in tokens) for w in words) / len(words)
 
 
 # -- card and timeline ------------------------------------------------------------
