@@ -107,6 +107,14 @@ async def _wait_until(pilot: Pilot[object], condition: Callable[[], bool],
 
 
 @pytest.fixture
+def no_preview(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The editor computes no preview (keys are not slowed by its worker)."""
+    from journeytui.tui.panes.conditions import ConditionsPane
+
+    monkeypatch.setattr(ConditionsPane, "preview_delay", 3600.0)
+
+
+@pytest.fixture
 def settle():  # type: ignore[no-untyped-def]
     return _settle
 

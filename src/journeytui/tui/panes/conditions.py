@@ -85,6 +85,7 @@ class ConditionsPane(Pane):
 
     DEFAULT_CSS = (Path(__file__).resolve().parent.parent / "conditions.tcss").read_text(
         encoding="utf-8")
+    preview_delay: ClassVar[float] = PREVIEW_DELAY  # tests that need no preview raise it
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save", id="conditions.save"),
@@ -186,6 +187,7 @@ class ConditionsPane(Pane):
         self._fields_wanted = 0
         self._fields_shown = 0
         self._focus_fields_when_shown = False
+        self._shown: dict[str, object] = {}
 
     def compose(self) -> ComposeResult:
         yield Static("Loading journeys…", id="cond-head", markup=False)
@@ -352,7 +354,14 @@ class ConditionsPane(Pane):
 
     # -- showing ---------------------------------------------------------------------
     def _head(self, text: Text) -> None:
-        self.query_one("#cond-head", Static).update(text)
+        self._update("#cond-head", text)
+
+    def _update(self, selector: str, text: Text) -> None:
+        """Update a Static only when its text changed (each update lays out the screen)."""
+        key = (text.plain, tuple((s.start, s.end, str(s.style)) for s in text.spans))
+        if self._shown.get(selector) != key:
+            self._shown[selector] = key
+            self.query_one(selector, Static).update(text)
 
     def transition_label(self, t: int | None) -> str:
         if self.draft is None or t is None:
@@ -389,7 +398,7 @@ class ConditionsPane(Pane):
         render.append("When ", style="bold")
         render.append(clean(render_draft(root)) if self.t is not None
                       else "— choose a transition (t) or add one (N)")
-        self.query_one("#cond-render", Static).update(render)
+        self._update("#cond-render", render)
         check = Text(overflow="fold")
         if self.problem is None:
             check.append("✓ valid", style="bold")
@@ -399,7 +408,7 @@ class ConditionsPane(Pane):
             check.append(clean(self.problem))
         status = self.query_one("#cond-check", Static)
         status.set_class(self.problem is not None, "-invalid")
-        status.update(check)
+        self._update("#cond-check", check)
         self.ctree.show(root, self.errors, self.path)
         self.path = self.ctree.path
         self._fields_wanted += 1
@@ -463,7 +472,7 @@ class ConditionsPane(Pane):
             return
         preview.show(self.saved_figures, self.draft_figures, "Computing the draft's funnel…")
         generation = self._preview_generation
-        self._preview_timer = self.set_timer(PREVIEW_DELAY, partial(self._start_preview,
+        self._preview_timer = self.set_timer(self.preview_delay, partial(self._start_preview,
                                                                     generation))
 
     def _start_preview(self, generation: int) -> None:
