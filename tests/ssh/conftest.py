@@ -138,11 +138,13 @@ async def connect(
     username: str = "demo",
     password: str | None = PASSWORD,
     client_keys: Any = None,
+    **options: Any,
 ) -> asyncssh.SSHClientConnection:
     return await asyncio.wait_for(
         asyncssh.connect(
             "127.0.0.1",
             server.port,
+            **options,
             username=username,
             password=password,
             client_keys=client_keys,

@@ -3,7 +3,7 @@
 It shows its terminal size, pid, TERM/NO_COLOR/COLORTERM and the last keys, and
 reacts to keys:  q  quit (0)   x  quit with status 3   w  write a contact row to
 its store   h  ignore SIGHUP and SIGTERM   s  start a grandchild (sleep) in its
-process group.  On a resize (SIGWINCH) it redraws at the new size.
+process group   f  print 20,000 numbered lines.  On a resize (SIGWINCH) it redraws at the new size.
 """
 
 from __future__ import annotations
@@ -81,6 +81,12 @@ def main() -> int:
                     signal.signal(signal.SIGHUP, signal.SIG_IGN)
                     signal.signal(signal.SIGTERM, signal.SIG_IGN)
                     state["note"] = "ignoring SIGHUP and SIGTERM"
+                if ch == "f":  # flood: 20,000 numbered lines (~1.2 MB), then a marker
+                    for start in range(0, 20000, 1000):
+                        chunk = "".join(f"flood {i:06d}\r\n" for i in range(start, start + 1000))
+                        os.write(1, chunk.encode())
+                    os.write(1, b"FLOOD-END\r\n")
+                    state["note"] = "flooded"
                 if ch == "s":
                     gc = subprocess.Popen(
                         ["sleep", "60"],

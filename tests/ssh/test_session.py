@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
+import re
 import signal
 from pathlib import Path
 
@@ -241,3 +243,26 @@ async def test_an_app_killed_by_a_signal_leaves_a_usable_terminal(make_server, c
     conn.close()
     await wait_until(lambda: not server.sessions, "the session to end")
     assert any("ended=error status=-9" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_flood_of_output_arrives_whole_and_in_order(make_server) -> None:
+    server = await make_server()
+    conn = await connect(server, window=16384)  # a small SSH window
+    process = await conn.create_process(term_type="xterm", term_size=(80, 24), encoding=None)
+    await wait_until(lambda: bool(server.sessions), "the session")
+    (session,) = server.sessions.values()
+    raw = bytearray()
+    while b"BOTTOM" not in raw:  # the app is up (and its terminal in raw mode)
+        raw += await asyncio.wait_for(process.stdout.read(65536), 10)
+    assert session.child is not None
+    process.stdin.write(b"f")
+    # the client reads nothing yet: the server must stop reading the app
+    await wait_until(lambda: session.child.output_paused, "the server to pause the app's output")
+    while b"FLOOD-END" not in raw:
+        raw += await asyncio.wait_for(process.stdout.read(65536), 10)
+    numbers = [int(n) for n in re.findall(rb"flood (\d{6})\r\n", bytes(raw))]
+    assert numbers == list(range(20000))
+    process.stdin.write(b"q")  # still responsive afterwards
+    await asyncio.wait_for(process.wait_closed(), 10)
+    assert process.exit_status == 0
+    conn.close()

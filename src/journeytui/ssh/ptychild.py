@@ -103,6 +103,11 @@ class PtyChild:
             self._loop.add_reader(self.master, self._readable)
             self._reading = True
 
+    @property
+    def output_paused(self) -> bool:
+        """Whether the child's output is not being read (the client is behind)."""
+        return not self._reading and not self._closed and not self.eof.is_set()
+
     def _readable(self) -> None:
         try:
             data = os.read(self.master, 65536)
