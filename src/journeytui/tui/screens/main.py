@@ -41,6 +41,8 @@ class StatusLine(Static):
     def end(self, tag: str) -> None:
         self._active.pop(tag, None)
         self._show()
+        if not self._active and isinstance(self.screen, MainScreen):
+            self.screen.import_rest_when_idle()
 
     @property
     def text(self) -> str:
@@ -98,6 +100,8 @@ class MainScreen(Screen[None]):
         super().__init__()
         self.history: list[str] = []
         self.current = PANES[0].pane_id
+        self._rest_requested = False
+        self._painted = False
 
     @property
     def japp(self) -> JourneyApp:
@@ -135,13 +139,25 @@ class MainScreen(Screen[None]):
         self.query_one(TabLine).show(self.current)
         self._load_size()
         self.call_after_refresh(self._focus_pane)
-        self.call_after_refresh(self._import_rest)
+        self.call_after_refresh(self._first_paint_done)
+
+    def _first_paint_done(self) -> None:
+        self._painted = True
+        self.import_rest_when_idle()
 
     # -- panes mounted after the first paint -----------------------------------------
     class PanesImported(Message):
         def __init__(self, classes: list[type[Pane]]) -> None:
             super().__init__()
             self.classes = classes
+
+    def import_rest_when_idle(self) -> None:
+        """Once nothing is loading (the first pane has its data), import the others."""
+        if not self._painted or self._rest_requested or self.status.text != "Ready":
+            return
+        self._rest_requested = True
+        # after the frame that shows the first pane's data (the import holds the GIL)
+        self.call_after_refresh(self._import_rest)
 
     @work(thread=True, exit_on_error=False, group="import-panes")
     def _import_rest(self) -> None:
