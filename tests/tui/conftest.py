@@ -1,7 +1,11 @@
 """Fixtures for the TUI tests: fixed stores, no user config, a way to wait for workers.
 
-* ``demo_db``: a small fixed-seed demo store (300 contacts, seed 7, fixed clock),
-  built once per test session and only read by the tests.
+* ``demo_db``: a small demo store (200 contacts, seed 7, fixed clock), a private copy
+  per test.  It is the committed ``fixtures/demo-200-seed7.db.gz``, made by
+  ``journeytui.demo.generate``: committed rather than generated so that a change to
+  the demo generator does not redraw every snapshot.  To refresh it on purpose (then
+  look at the new snapshots): ``JOURNEYTUI_REGEN_TUI_FIXTURE=1 pytest tests/tui
+  --snapshot-update``.
 * ``nasty_db``: a tiny store whose email, subject, URL and contact name hold markup
   and escape sequences (``[bold]``, ``[/]``, ESC) for the text-safety tests.
 * ``config_dir``: an empty temporary config directory, also exported as
@@ -10,6 +14,8 @@
 
 from __future__ import annotations
 
+import gzip
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,10 +36,19 @@ NASTY_FIRST = "[b]Mallory[/b]"
 NASTY_LAST = "\x1b[2JWipe"
 
 
+FIXTURE = Path(__file__).parent / "fixtures" / "demo-200-seed7.db.gz"
+
+
 @pytest.fixture(scope="session")
 def demo_db_master(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("demo") / "journeys.db"
-    generate(path, contacts=300, seed=7)
+    if os.environ.get("JOURNEYTUI_REGEN_TUI_FIXTURE"):
+        generate(path, contacts=200, seed=7)
+        with path.open("rb") as src, gzip.GzipFile(FIXTURE, "wb", mtime=0) as dst:
+            shutil.copyfileobj(src, dst)
+    else:
+        with gzip.open(FIXTURE, "rb") as src, path.open("wb") as dst:
+            shutil.copyfileobj(src, dst)
     return path
 
 

@@ -84,7 +84,7 @@ def test_contacts_search(snap_compare, demo_db: Path, app_factory, settle, size)
 def test_contact_history(snap_compare, demo_db: Path, app_factory, settle, size) -> None:
     assert snap_compare(
         app_factory(demo_db), terminal_size=size,
-        run_before=run(settle, "3", type_text("grace liu"), "enter", "j"),
+        run_before=run(settle, "3", type_text("olga wnag"), "enter", "j"),
     )
 
 

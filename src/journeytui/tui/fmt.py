@@ -31,5 +31,9 @@ def size(n_bytes: int) -> str:
 
 
 def plural(n: int, word: str) -> str:
-    """``1 contact``, ``2 contacts`` (with thousands separators)."""
-    return f"{n:,} {word}" + ("" if n == 1 else "s")
+    """``1 contact``, ``2 contacts``, ``2 activities`` (with thousands separators)."""
+    if n == 1:
+        return f"{n:,} {word}"
+    if word.endswith("y") and word[-2:-1] not in "aeiou":
+        return f"{n:,} {word[:-1]}ies"
+    return f"{n:,} {word}s"

@@ -124,7 +124,7 @@ class CardView(Widget):
         history = Text(style=label)
         history.append("History, newest first")
         if self.activities is not None:
-            history.append(f" ({self.activities:,} activities)", style=muted)
+            history.append(f" ({fmt.plural(self.activities, 'activity')})", style=muted)
         return Group(head, consent, lists, journeys, history)
 
 
