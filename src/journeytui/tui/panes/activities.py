@@ -146,8 +146,6 @@ class ActivitiesPane(Pane):
         if count is not None:
             what = "contact activities" if not self.url_filter else "clicks on matching links"
             title.append(f" · {count:,} {what} shown")
-        if self.url_filter:
-            title.append(" · link contains “" + clean(self.url_filter) + "”")
         self.query_one("#activities-title", Static).update(title)
         gap = self.query_one("#activities-gap", Static)
         if self.stats is None:

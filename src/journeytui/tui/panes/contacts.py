@@ -30,7 +30,7 @@ from journeytui.errors import UserError
 from journeytui.store import Store
 from journeytui.tui import fmt
 from journeytui.tui.adapters import JourneyStage, contact_journeys
-from journeytui.tui.panes.base import ExportJob, Pane
+from journeytui.tui.panes.base import ExportJob, PaletteCommand, Pane
 from journeytui.tui.text import clean
 from journeytui.tui.widgets.paged_table import Column, FuncSource, ListSource, PagedTable, Row
 
@@ -346,6 +346,13 @@ class ContactsPane(Pane):
         self.open_contact(contact_id)
 
     # -- shell hooks -----------------------------------------------------------------
+    def palette_commands(self) -> list[PaletteCommand]:
+        commands = [PaletteCommand("Search contacts", "Contacts pane (key /)", self.action_search)]
+        if self.contact_id is not None:
+            commands.append(PaletteCommand("Contact history", "Contacts pane (key h)",
+                                           self.action_focus_history))
+        return commands
+
     def export_job(self) -> ExportJob | None:
         contact_id = self.contact_id
         if self.timeline_table.has_focus or (contact_id is not None and not self.matches):
