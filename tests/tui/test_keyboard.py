@@ -252,7 +252,9 @@ async def test_help_lists_the_pane_keys(demo_db: Path, app_factory, settle) -> N
 
 
 async def test_user_keymap_rebinds_a_key(demo_db: Path, app_factory, config_dir: Path, settle) -> None:
-    (config_dir / "keymap.toml").write_text('"emails.sort" = "o"\n"pane.contacts" = "c"\n')
+    (config_dir / "keymap.toml").write_text(
+        '"emails.sort" = "o"\n"pane.contacts" = "c"\n"emails.srot" = "z"\n'
+    )
     app = app_factory(demo_db)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
@@ -262,8 +264,17 @@ async def test_user_keymap_rebinds_a_key(demo_db: Path, app_factory, config_dir:
         assert pane.sort_index == before
         await pilot.press("o")
         assert pane.sort_index == (before + 1) % 12
-        await pilot.press("c")
+        await pilot.press("question_mark")
+        from journeytui.tui.screens.help import help_rows
+
+        rows = dict(help_rows(app.screen.pane))["Emails pane"]  # type: ignore[attr-defined]
+        assert ("o", "Sort column", "emails.sort") in rows
+        assert "c Contacts" in str(app.main.query_one("#tabs").render())
+        await pilot.press("escape", "c")
         assert current(app) == "contacts"
+        await settle(pilot)
+        messages = [n.message for n in app._notifications]
+        assert any("emails.srot" in m and "emails.sort" not in m for m in messages), messages
 
 
 async def test_broken_theme_file_is_named_and_skipped(

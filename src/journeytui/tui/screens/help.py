@@ -21,7 +21,11 @@ if TYPE_CHECKING:
 def node_bindings(node: DOMNode) -> list[Binding]:
     """The bindings of *node* as the keymap left them (one per action)."""
     seen: dict[str, Binding] = {}
-    for key, bindings in node._bindings.key_to_bindings.items():
+    bindings_map = node._bindings.copy()
+    keymap = getattr(node.app, "_keymap", None)
+    if keymap:
+        bindings_map.apply_keymap(keymap)  # as Textual does when it checks the keys
+    for key, bindings in bindings_map.key_to_bindings.items():
         for binding in bindings:
             ident = binding.id or binding.action
             if ident in seen:

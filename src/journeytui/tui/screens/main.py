@@ -59,8 +59,10 @@ class TabLine(Static):
 
     def show(self, current: str) -> None:
         line = Text(no_wrap=True, overflow="ellipsis")
+        keymap = getattr(self.app, "_keymap", {})
         for pane in PANES:
-            key = self.app.get_key_display(Binding(pane.key, ""))  # type: ignore[arg-type]
+            keys = keymap.get(f"pane.{pane.pane_id}", pane.key).split(",")[0]
+            key = self.app.get_key_display(Binding(keys, ""))
             label = f" {key} {pane.title} "
             if pane.pane_id == current:
                 line.append(f"▸{label.strip()}◂", style="bold reverse")
@@ -167,6 +169,29 @@ class MainScreen(Screen[None]):
     def on_main_screen_panes_imported(self, message: PanesImported) -> None:
         for cls in message.classes:
             self.pane_by_id(cls.PANE_ID)
+        self.call_after_refresh(self._check_keymap)
+
+    def _check_keymap(self) -> None:
+        """Name the keymap.toml entries that rebind no key (a typo in an id)."""
+        entries = getattr(self.app, "keymap_entries", {})
+        if not entries:
+            return
+        from journeytui.tui.screens.export import ExportDialog
+        from journeytui.tui.screens.help import HelpScreen
+
+        known: set[str] = set()
+        for node in [self.app, self, *self.query("*")]:
+            for bindings in node._bindings.key_to_bindings.values():
+                known.update(b.id for b in bindings if b.id)
+        for screen in (HelpScreen, ExportDialog):
+            known.update(b.id for b in screen.BINDINGS if isinstance(b, Binding) and b.id)
+        unknown = sorted(set(entries) - known)
+        if unknown:
+            self.notify(
+                f"keymap.toml: no key has the id {', '.join(unknown)} "
+                "(the help screen, ?, shows each key's id)",
+                severity="warning", timeout=10, markup=False,
+            )
 
     def pane_by_id(self, pane_id: str) -> Pane:
         """The pane *pane_id*, mounted now if it was not yet (imported if need be)."""
