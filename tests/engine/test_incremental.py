@@ -134,6 +134,12 @@ def test_incremental_equals_full_replay(
                 for when, ev in batch:
                     _apply(b, ev, when)
                 replayed += sum(r.contacts_replayed for r in advance_all(store) if not r.full)
+            # dan never consented: whatever he clicked, he is in no journey.
+            dan = store.conn.execute(
+                "SELECT id FROM contacts WHERE email = 'dan@example.com'").fetchone()[0]
+            assert store.conn.execute(
+                "SELECT count(*) FROM journey_positions WHERE contact_id = ?", (dan,)
+            ).fetchone()[0] == 0
             moves = 0
             for j in journeys:
                 incremental = _results(store, j.name)
