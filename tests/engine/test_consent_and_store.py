@@ -222,3 +222,19 @@ def test_contact_stages_and_moves(store: Store, b: Builder) -> None:
         ("Lead nurturing", None, "Browsing", SPRING),
         ("Lead nurturing", "Browsing", "Interested", SPRING)]
     assert contact_stages(store, bob.id) == []  # a send alone is not a journey
+
+
+def test_rename_keeps_the_history_and_refuses_a_taken_name(store: Store, b: Builder) -> None:
+    b.contact("ann")
+    b("open", "ann", T0, SPRING)
+    save_journey(store, parse_journey(SIMPLE))
+    save_journey(store, parse_journey(dict(SIMPLE, name="Other")))
+    renamed = parse_journey(dict(SIMPLE, name="Renamed"))
+    assert save_journey(store, renamed, original_name="Simple", expected_version=1) == 2
+    assert [v.version for v in list_versions(store, "Renamed")] == [1, 2]
+    with pytest.raises(JourneyNotFound):
+        get_journey(store, "Simple")
+    clash = parse_journey(dict(SIMPLE, name="Other"))
+    with pytest.raises(UserError, match="'Other' already exists; nothing was saved"):
+        save_journey(store, clash, original_name="Renamed")
+    assert get_journey(store, "Renamed")[1] == 2
