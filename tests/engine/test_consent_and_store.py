@@ -238,3 +238,12 @@ def test_rename_keeps_the_history_and_refuses_a_taken_name(store: Store, b: Buil
     with pytest.raises(UserError, match="'Other' already exists; nothing was saved"):
         save_journey(store, clash, original_name="Renamed")
     assert get_journey(store, "Renamed")[1] == 2
+
+
+def test_new_journey_with_a_taken_name_is_a_conflict(store: Store, b: Builder) -> None:
+    save_journey(store, parse_journey(SIMPLE), expected_version=0)
+    with pytest.raises(ConflictError, match="'Simple' already exists"):
+        save_journey(store, parse_journey(SIMPLE), expected_version=0)
+    delete_journey(store, "Simple")
+    with pytest.raises(ConflictError, match="was deleted since you opened it"):
+        save_journey(store, parse_journey(SIMPLE), expected_version=1)

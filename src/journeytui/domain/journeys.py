@@ -148,6 +148,10 @@ def save_journey(
                     f"journey '{safe_text(lookup)}' was deleted since you opened it; "
                     "nothing was saved"
                 )
+            if expected_version == 0:
+                raise ConflictError(
+                    f"a journey named '{safe_text(lookup)}' already exists; nothing was saved"
+                )
             raise ConflictError(
                 f"journey '{safe_text(lookup)}' was changed by someone else (now version "
                 f"{current}, you started from version {expected_version}); nothing was saved. "
