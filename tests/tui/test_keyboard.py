@@ -303,3 +303,21 @@ async def test_too_small_terminal_says_so(demo_db: Path, app_factory, settle) ->
         await pilot.resize_terminal(80, 24)
         await pilot.pause()
         assert app.main.query_one("#panes").region.height > 10
+
+
+async def test_no_color_keeps_the_cursor_and_suits_the_theme(
+    demo_db: Path, app_factory, settle, monkeypatch
+) -> None:
+    from textual.filter import Monochrome, NoColor
+
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = app_factory(demo_db, theme="journey-ansi")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert any(isinstance(f, NoColor) for f in app._filters)
+        table = app.main.query_one(DataTable)
+        assert table.get_component_styles("datatable--cursor").text_style.underline
+        app.switch_theme("journey-dark")
+        await pilot.pause()
+        assert any(isinstance(f, Monochrome) for f in app._filters)
+        assert not any(isinstance(f, NoColor) for f in app._filters)

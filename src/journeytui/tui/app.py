@@ -94,7 +94,27 @@ class JourneyApp(App[int]):
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return {**super().get_theme_variable_defaults(), **APP_VARIABLE_DEFAULTS}
 
+    def _sync_no_color(self, theme: Theme | None) -> None:
+        """Under NO_COLOR, pick the filter that suits the theme.
+
+        Textual 8.2.8 picks it once, from the theme at start-up, so an ``ansi`` theme
+        chosen later (journey-ansi) got the Monochrome filter, which turns the
+        terminal's default colours into black on black.  An ansi theme needs the
+        NoColor filter (the terminal's own default colours); other themes Monochrome.
+        """
+        if not self.no_color or theme is None:
+            return
+        from textual.filter import Monochrome, NoColor
+
+        wanted = NoColor if theme.ansi else Monochrome
+        self._filters = [
+            wanted() if isinstance(f, NoColor | Monochrome) else f for f in self._filters
+        ]
+        self.refresh(repaint=True)
+
     def on_mount(self) -> None:
+        self.set_class(self.no_color, "-no-color")  # cursor rows then underlined too
+        self._sync_no_color(self.get_theme(self.theme))
         self.theme_changed_signal.subscribe(self, self._theme_changed)
         self._remember_theme = True
         self.push_screen(MainScreen())
@@ -103,6 +123,7 @@ class JourneyApp(App[int]):
         self._check_size()
 
     def _theme_changed(self, theme: Theme) -> None:
+        self._sync_no_color(theme)
         if not self._remember_theme or self.settings.get("theme") == theme.name:
             return
         self.settings["theme"] = theme.name
