@@ -11,6 +11,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
+from journeytui.store import Store
+
 #: How many locations are kept per skip reason (the count is always exact).
 LOCATIONS_KEPT = 5
 
@@ -129,3 +131,15 @@ class ImportReport:
         else:
             out.append("Skipped: nothing.")
         return out
+
+
+def advance_journeys(store: Store, report: ImportReport) -> None:
+    """Advance every journey with what the import added (inside its transaction)."""
+    from journeytui.domain.engine import advance_all
+
+    for r in advance_all(store):
+        how = "re-evaluated" if r.full else "advanced"
+        report.notes.append(
+            f"journey {printable(r.journey, 80)!s} {how}: {r.moves:,} new move"
+            f"{'' if r.moves == 1 else 's'}"
+        )

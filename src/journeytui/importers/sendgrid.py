@@ -69,7 +69,7 @@ from typing import Any, NamedTuple
 
 from journeytui.errors import UserError
 from journeytui.importers._common import is_address, read_text
-from journeytui.importers._report import ImportReport, printable
+from journeytui.importers._report import ImportReport, advance_journeys, printable
 from journeytui.store import ContactRef, Recorder, Store
 
 __all__ = ["LABELS", "import_sendgrid", "read_events"]
@@ -614,4 +614,5 @@ def import_sendgrid(
             email_id = imp.email(event.key, event.ts) if event.key is not None else None
             imp.apply(event, email_id)
         report.add("new_contacts", store.count("contacts") - contacts_before)
+        advance_journeys(store, report)
     return report
