@@ -97,3 +97,27 @@ def test_errors_are_messages_not_tracebacks(db: str, tmp_path: Path,
     assert "no such store" in capsys.readouterr().err
     assert main(["forget", "nobody@example.com", "--db", db]) == 2
     assert "no contact" in capsys.readouterr().err
+
+
+def test_contact_shows_journey_stage(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from journeytui.domain.journeys import load_file
+
+    path = tmp_path / "j.db"
+    s = Store.create(path)
+    with s.transaction():
+        r = Recorder(s)
+        e = r.ensure_email("Teaser", send_at=T0)
+        a = r.contact("ann@example.com", first_name="Ann", last_name="Lee", consent=True, at=T0)
+        r.send(e, a, T0)
+        r.open(e, a, T0 + 60)
+    (tmp_path / "j.json").write_text(json.dumps({
+        "name": "Mini", "goal": "g", "stages": [{"name": "Seen"}, {"name": "Keen"}],
+        "entry": {"opened": {}}, "transitions": [
+            {"from": "Seen", "to": "Keen", "priority": 1, "when": {"clicked": {}}}]}))
+    load_file(s, tmp_path / "j.json")
+    s.close()
+    data = _json(capsys, ["contact", "ann lee", "--db", str(path), "--json"])
+    assert data[0]["journeys"] == [
+        {"journey": "Mini", "stage": "Seen", "since": "2026-01-05T08:01:00Z", "exit": False}]
+    assert main(["contact", "ann lee", "--db", str(path)]) == 0
+    assert "journey Mini: stage Seen since 2026-01-05 08:01" in capsys.readouterr().out

@@ -14,10 +14,11 @@ from journeytui.domain.activities import (
     email_activities,
 )
 from journeytui.domain.contacts import contact_card, forget_contact, search_contacts, timeline
+from journeytui.domain.journeys import contact_stages
 from journeytui.domain.stats import EmailStats, email_stats, find_email
 from journeytui.store import Store
 from journeytui.textsafe import safe_text
-from journeytui.timefmt import fmt_rate, fmt_time
+from journeytui.timefmt import fmt_rate, fmt_time, iso_time
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -152,12 +153,11 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 # -- contact ----------------------------------------------------------------------
 def _journey_stages(store: Store, contact_id: int) -> list[dict[str, Any]]:
-    """The contact's stage in each journey, if the journey engine provides it."""
-    try:
-        from journeytui.domain.journeys import contact_stages
-    except ImportError:
-        return []
-    return [dict(item) for item in contact_stages(store, contact_id)]
+    """The contact's current stage in each journey it is in."""
+    return [
+        {"journey": st.journey, "stage": st.stage, "since": iso_time(st.since), "exit": st.exit}
+        for st in contact_stages(store, contact_id)
+    ]
 
 
 def cmd_contact(args: argparse.Namespace) -> int:
@@ -196,7 +196,10 @@ def cmd_contact(args: argparse.Namespace) -> int:
         for sub in card.subscriptions:
             print(f"  list {safe_text(sub.list_name)}: {sub.status} ({fmt_time(sub.changed_at)})")
         for st in stages:
-            print(f"  journey {safe_text(st.get('journey'))}: {safe_text(st.get('stage'))}")
+            where = "exit stage " if st["exit"] else "stage "
+            since = (st["since"] or "—").replace("T", " ")[:16]
+            print(f"  journey {safe_text(st['journey'])}: {where}{safe_text(st['stage'])}"
+                  f" since {since}")
         if not card.consent and not rows:
             print("  no activity history (no tracking consent)")
         elif rows:
