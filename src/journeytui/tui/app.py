@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.css.query import NoMatches
 from textual.theme import Theme
 
 from journeytui.store import Store
@@ -151,19 +152,19 @@ class JourneyApp(App[int]):
     def status_begin(self, tag: str, text: str) -> None:
         try:
             self.main.status.begin(tag, text)
-        except LookupError:
+        except (LookupError, NoMatches):  # not mounted yet, or shutting down
             pass
 
     def status_end(self, tag: str) -> None:
         try:
             self.main.status.end(tag)
-        except LookupError:
+        except (LookupError, NoMatches):
             pass
 
     def status_text(self) -> str:
         try:
             return self.main.status.text
-        except LookupError:
+        except (LookupError, NoMatches):
             return "Ready"
 
     async def action_quit(self) -> None:

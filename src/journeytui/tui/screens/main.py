@@ -41,8 +41,8 @@ class StatusLine(Static):
     def end(self, tag: str) -> None:
         self._active.pop(tag, None)
         self._show()
-        if not self._active and isinstance(self.screen, MainScreen):
-            self.screen.import_rest_when_idle()
+        if not self._active and isinstance(self.parent, MainScreen):
+            self.parent.import_rest_when_idle()
 
     @property
     def text(self) -> str:
@@ -155,7 +155,9 @@ class MainScreen(Screen[None]):
 
     def import_rest_when_idle(self) -> None:
         """Once nothing is loading (the first pane has its data), import the others."""
-        if not self._painted or self._rest_requested or self.status.text != "Ready":
+        if not self._painted or self._rest_requested or not self.is_attached:
+            return
+        if self.query_one(StatusLine).text != "Ready":
             return
         self._rest_requested = True
         # after the frame that shows the first pane's data (the import holds the GIL)
