@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from journeytui.domain.conditions import (
     ConditionError,
+    StoreNames,
     check_names,
     parse_condition,
     render,
@@ -311,19 +312,20 @@ def field_text(node: Node, name: str) -> str:
 
 
 # -- validation and rendering ----------------------------------------------------------
-class CachedNames:
-    """The store's names for the domain's ``check_names`` (read once, in a worker)."""
+class CachedNames(StoreNames):
+    """The domain's :class:`StoreNames`, filled from names read once in a worker, so
+    the event loop can validate a draft on every keystroke without touching SQLite."""
 
-    def __init__(self, choices: StoreChoices) -> None:
-        self.emails = choices.emails
-        self.lists = choices.lists
-        self.forms = choices.forms
+    def __init__(self, choices: StoreChoices) -> None:  # no super(): nothing to query
+        self.emails = list(choices.emails)
+        self.lists = list(choices.lists)
+        self._conn = None  # type: ignore[assignment]
+        self._forms = list(choices.forms)
+        self._links = {None: choices.all_links(), **choices.links}
         self._choices = choices
 
     def links(self, email: str | None) -> list[str]:
-        if email is None:
-            return self._choices.all_links()
-        return self._choices.links.get(email, [])
+        return self._links.get(email, [])
 
 
 def _pydantic_message(exc: ValidationError) -> str:
