@@ -321,3 +321,30 @@ async def test_no_color_keeps_the_cursor_and_suits_the_theme(
         await pilot.pause()
         assert any(isinstance(f, Monochrome) for f in app._filters)
         assert not any(isinstance(f, NoColor) for f in app._filters)
+
+
+async def test_a_failing_query_is_said_not_shown_as_loading(
+    demo_db: Path, app_factory, settle, monkeypatch
+) -> None:
+    from journeytui.tui.panes import contacts
+
+    def broken(*_args, **_kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(contacts, "search_contacts", broken)
+    app = app_factory(demo_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("3", "a", "b")
+        await settle(pilot)
+        assert app.status_text() == "Ready"
+        messages = [n.message for n in app._notifications]
+        assert any("disk on fire" in m for m in messages), messages
+
+
+def test_csv_cells_cannot_become_formulas() -> None:
+    from journeytui.tui.screens.main import csv_cell
+
+    assert csv_cell("=HYPERLINK(\"http://x\")") == "'=HYPERLINK(\"http://x\")"
+    assert csv_cell("+1") == "'+1" and csv_cell("@a") == "'@a"
+    assert csv_cell("plain") == "plain" and csv_cell(12) == 12 and csv_cell(None) == ""

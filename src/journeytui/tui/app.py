@@ -10,6 +10,7 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
 from textual.theme import Theme
+from textual.worker import Worker, WorkerState
 
 from journeytui.store import Store
 from journeytui.tui import config
@@ -158,6 +159,27 @@ class JourneyApp(App[int]):
     def status_end(self, tag: str) -> None:
         try:
             self.main.status.end(tag)
+        except (LookupError, NoMatches):
+            pass
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        self.worker_changed(event)
+
+    def worker_changed(self, event: Worker.StateChanged) -> None:
+        """A query that failed is said, and no longer shown as loading (never a traceback).
+
+        Worker messages do not bubble: the pane base class, the main screen and the
+        paged table hand theirs here.
+        """
+        if event.state != WorkerState.ERROR:
+            return
+        error = event.worker.error
+        self.notify(
+            f"Could not load ({event.worker.group}): {type(error).__name__}: {error}",
+            severity="error", timeout=10, markup=False,
+        )
+        try:
+            self.main.status.clear()
         except (LookupError, NoMatches):
             pass
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.containers import Vertical
 from textual.widget import Widget
+from textual.worker import Worker
 
 from journeytui.store import Store
 
@@ -76,6 +77,9 @@ class Pane(Vertical):
     def focus_target(self) -> Widget | None:
         """The widget to focus when the pane is shown."""
         return None
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        self.japp.worker_changed(event)  # a failed query is reported, not left "loading"
 
     def on_pane_shown(self) -> None:
         """Called each time the pane becomes the current one."""

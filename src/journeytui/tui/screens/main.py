@@ -16,6 +16,7 @@ from textual.css.query import NoMatches
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, Static
+from textual.worker import Worker
 
 from journeytui.tui import fmt
 from journeytui.tui.panes import PANES, spec
@@ -43,6 +44,10 @@ class StatusLine(Static):
         self._show()
         if not self._active and isinstance(self.parent, MainScreen):
             self.parent.import_rest_when_idle()
+
+    def clear(self) -> None:
+        self._active.clear()
+        self._show()
 
     @property
     def text(self) -> str:
@@ -128,6 +133,9 @@ class MainScreen(Screen[None]):
 
     def on_resize(self) -> None:
         self.japp._check_size()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        self.japp.worker_changed(event)
 
     @property
     def status(self) -> StatusLine:
