@@ -327,7 +327,8 @@ async def test_conflict_reload_takes_their_version(
         assert b.draft == stored(demo_db, "Lead nurturing")[0] == a.draft
 
 
-async def test_leaving_with_unsaved_changes_asks(demo_db: Path, app_factory, settle) -> None:  # type: ignore[no-untyped-def]
+async def test_leaving_with_unsaved_changes_asks(demo_db: Path, app_factory, settle,  # type: ignore[no-untyped-def]
+                                                 wait_until) -> None:
     app = app_factory(demo_db)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
@@ -347,3 +348,10 @@ async def test_leaving_with_unsaved_changes_asks(demo_db: Path, app_factory, set
         assert app.main.current == "journeys"
         assert not pane.dirty
         assert stored(demo_db, "Lead nurturing")[1] == 1
+        # Again, and this time save on the way out.
+        await press(pilot, settle, "5", "down", "d")
+        assert pane.dirty
+        await press(pilot, settle, "1")
+        await choose(pilot, settle, "save")
+        await wait_until(pilot, lambda: app.main.current == "emails", "leaving after the save")
+        assert stored(demo_db, "Lead nurturing")[1] == 2 and not pane.dirty

@@ -188,6 +188,7 @@ class ConditionsPane(Pane):
         self._fields_shown = 0
         self._focus_fields_when_shown = False
         self._shown: dict[str, object] = {}
+        self._after_save: Any = None  # what to do once a save asked for on leaving is done
 
     def compose(self) -> ComposeResult:
         yield Static("Loading journeys…", id="cond-head", markup=False)
@@ -849,6 +850,7 @@ class ConditionsPane(Pane):
     def on_conditions_pane_save_done(self, message: SaveDone) -> None:
         self.japp.status_end("conditions-save")
         self.saving = False
+        after, self._after_save = self._after_save, None
         if message.conflict:
             self._conflict(message.error)
             return
@@ -863,6 +865,8 @@ class ConditionsPane(Pane):
                     "was re-evaluated.", markup=False)
         self._pending = (message.journey_name, t)
         self._load_journeys()
+        if after is not None:
+            after()
 
     def _conflict(self, error: str) -> None:
         from journeytui.tui.screens.journey_pick import PickDialog
@@ -969,7 +973,13 @@ class ConditionsPane(Pane):
         from journeytui.tui.screens.journey_pick import PickDialog
 
         def chosen(choice: str | None) -> None:
-            if choice == "discard":
+            if choice == "save":
+                if self.problem is not None:
+                    self.notify(f"Not saved: {self.problem}", severity="error", markup=False)
+                    return
+                self._after_save = proceed
+                self.action_save()
+            elif choice == "discard":
                 self._leave_ok = True
                 if self.saved is not None:
                     self.draft = copy.deepcopy(self.saved)
@@ -982,9 +992,10 @@ class ConditionsPane(Pane):
 
         self.app.push_screen(PickDialog(
             f"{what} What now?",
-            [("stay", "Stay here (then ctrl+s saves)"),
-             ("keep", "Leave, keeping the draft here for later (lost if you quit)"),
-             ("discard", "Discard the changes")],
+            [("stay", "Stay here"),
+             ("save", "Save, then go on"),
+             ("keep", "Go on, keeping the draft in this pane (lost when the app quits)"),
+             ("discard", "Discard the changes and go on")],
             "stay"), chosen)
         return False
 
