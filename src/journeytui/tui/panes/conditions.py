@@ -465,16 +465,32 @@ class ConditionsPane(Pane):
         if not self.dirty:
             self.draft_figures = self.saved_figures
             preview.show(self.saved_figures, self.saved_figures,
-                         "The draft is the saved journey; edit to see the difference.")
+                         "The draft is the saved journey; edit to see the difference.",
+                         self._preview_transition())
             return
         if self.problem is not None:
             preview.show(self.saved_figures, None,
-                         "No preview while the draft cannot be used (see ✗ above).")
+                         "No preview while the draft cannot be used (see ✗ above).",
+                         self._preview_transition())
             return
-        preview.show(self.saved_figures, self.draft_figures, "Computing the draft's funnel…")
+        preview.show(self.saved_figures, self.draft_figures, "Computing the draft's funnel…",
+                     self._preview_transition())
         generation = self._preview_generation
         self._preview_timer = self.set_timer(self.preview_delay, partial(self._start_preview,
                                                                     generation))
+
+    def _preview_transition(self) -> int | None:
+        """The edited transition's number when the saved journey has the same one
+        (same place, same stages), so its moves compare; else None."""
+        if self.t is None or self.t == ENTRY or self.saved is None or self.draft is None:
+            return None
+        saved, draft = self.saved["transitions"], self.draft["transitions"]
+        if self.t >= len(saved):
+            return None
+        a, b = saved[self.t], draft[self.t]
+        if (a.get("from"), a.get("to")) != (b.get("from"), b.get("to")):
+            return None
+        return self.t + 1
 
     def _start_preview(self, generation: int) -> None:
         if generation != self._preview_generation or self.draft is None:
@@ -497,7 +513,8 @@ class ConditionsPane(Pane):
             return
         self.draft_figures = message.figures
         note = message.error or "Draft computed (not saved); Δ = draft − saved reached."
-        self.query_one(ConditionPreview).show(self.saved_figures, message.figures, note)
+        self.query_one(ConditionPreview).show(self.saved_figures, message.figures, note,
+                                              self._preview_transition())
 
     # -- tree and fields -------------------------------------------------------------
     def on_condition_tree_moved(self, event: ConditionTree.Moved) -> None:

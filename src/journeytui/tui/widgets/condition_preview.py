@@ -36,10 +36,21 @@ class ConditionPreview(Widget):
         self.saved: FunnelFigures | None = None
         self.draft: FunnelFigures | None = None
         self.note = "Preview: edit a condition to see the funnel it would give."
+        self.transition: int | None = None
 
-    def show(self, saved: FunnelFigures | None, draft: FunnelFigures | None, note: str) -> None:
+    def show(self, saved: FunnelFigures | None, draft: FunnelFigures | None, note: str,
+             transition: int | None = None) -> None:
+        """*transition*: the 1-based number of the transition being edited (its moves are
+        shown too)."""
         self.saved, self.draft, self.note = saved, draft, note
+        self.transition = transition
         self.refresh(layout=True)
+
+    def _moves(self, f: FunnelFigures | None) -> str:
+        if f is None or self.transition is None:
+            return "…"
+        t = next((t for t in f.transitions if t.number == self.transition), None)
+        return fmt.num(t.moved) if t is not None else "new"
 
     def render(self) -> RenderableType:
         muted = self.get_component_rich_style("preview--muted")
@@ -74,4 +85,13 @@ class ConditionPreview(Widget):
             else:
                 delta = Text("")
             table.add_row(Text(label), Text(left), Text(right), delta)
-        return Group(title, table, note)
+        parts: list[RenderableType] = [title, table]
+        if self.transition is not None:
+            a, b = self._moves(self.saved), self._moves(self.draft)
+            moves = Text(f"t{self.transition} moved {a} → {b}", no_wrap=True,
+                         overflow="ellipsis")
+            if a.replace(",", "").isdigit() and b.replace(",", "").isdigit():
+                d = int(b.replace(",", "")) - int(a.replace(",", ""))
+                moves.append(f" ({signed(d)})", style=up if d > 0 else down if d < 0 else muted)
+            parts.append(moves)
+        return Group(*parts, note)
