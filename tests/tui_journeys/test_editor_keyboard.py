@@ -355,3 +355,49 @@ async def test_leaving_with_unsaved_changes_asks(demo_db: Path, app_factory, set
         await choose(pilot, settle, "save")
         await wait_until(pilot, lambda: app.main.current == "emails", "leaving after the save")
         assert stored(demo_db, "Lead nurturing")[1] == 2 and not pane.dirty
+
+
+async def test_stages_by_keyboard(demo_db: Path, app_factory, settle, wait_until) -> None:  # type: ignore[no-untyped-def]
+    app = app_factory(demo_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        pane = await open_journey(pilot, settle, "Lead nurturing")
+        await press(pilot, settle, "S")  # the stages dialog, on Browsing
+        await press(pilot, settle, "r", "ctrl+u")
+        await type_in(pilot, settle, "Reading")
+        await press(pilot, settle, "enter")
+        await press(pilot, settle, "down", "d")  # Interested is used by transitions: refused
+        await press(pilot, settle, "down", "down", "a")  # after Sales-ready
+        await type_in(pilot, settle, "Customer")
+        await press(pilot, settle, "enter", "]", "x", "x", "escape")
+        assert pane.draft is not None
+        names = [s["name"] for s in pane.draft["stages"]]
+        assert names == ["Reading", "Interested", "Engaged", "Sales-ready", "At-risk",
+                         "Customer", "Dormant"]
+        assert all(not s.get("exit") for s in pane.draft["stages"][:4])
+        froms = {t["from"] for t in pane.draft["transitions"]}
+        assert "Reading" in froms and "Browsing" not in froms  # the rename followed
+        assert pane.problem is None, pane.problem
+        await press(pilot, settle, "ctrl+s")
+        await wait_until(pilot, lambda: pane.version == 2, "the save")
+        definition, _ = stored(demo_db, "Lead nurturing")
+        assert [s["name"] for s in definition["stages"]] == names
+        await press(pilot, settle, "u")  # undo the whole stages edit: back to version 1
+        assert pane.draft["stages"][0]["name"] == "Browsing" and pane.dirty
+
+
+async def test_edit_from_the_funnel_opens_the_transition(
+    demo_db: Path, app_factory, settle, wait_until  # type: ignore[no-untyped-def]
+) -> None:
+    app = app_factory(demo_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press(pilot, settle, "4", "down")  # the first transition under Browsing
+        funnel = app.main.query_one("#journeys", JourneysPane)
+        assert funnel.item is not None and funnel.item.transition is not None
+        number = funnel.item.transition.number
+        await press(pilot, settle, "e")
+        pane = pane_of(app)
+        await wait_until(pilot, lambda: pane.t == number - 1, "the transition")
+        assert app.main.current == "conditions"
+        assert pane.transition_label(pane.t).startswith(f"t{number} Browsing →")

@@ -188,6 +188,7 @@ class ConditionsPane(Pane):
         self._fields_shown = 0
         self._focus_fields_when_shown = False
         self._shown: dict[str, object] = {}
+        self._keep_history = False  # the next JourneyOpened follows our own save
         self._after_save: Any = None  # what to do once a save asked for on leaving is done
 
     def compose(self) -> ComposeResult:
@@ -332,7 +333,9 @@ class ConditionsPane(Pane):
         if message.definition is None:
             self.notify(message.error, severity="error", markup=False)
             return
-        self._load_definition(message.journey_name, message.definition, message.version)
+        keep, self._keep_history = self._keep_history, False
+        self._load_definition(message.journey_name, message.definition, message.version,
+                              keep_history=keep and message.journey_name == self.journey_name)
         self.saved_figures = message.figures
         n = len(message.definition["transitions"])
         t = message.transition
@@ -342,14 +345,17 @@ class ConditionsPane(Pane):
         self.path = ()
         self._changed()
 
-    def _load_definition(self, name: str | None, definition: dict[str, Any], version: int
-                         ) -> None:
+    def _load_definition(self, name: str | None, definition: dict[str, Any], version: int,
+                         *, keep_history: bool = False) -> None:
+        """Make *definition* the saved journey and the draft.  The undo history is
+        kept across a save of this journey (undo can go back past it), else cleared."""
         self.journey_name = name
         self.version = version
         self.saved = copy.deepcopy(definition)
         self.draft = copy.deepcopy(definition)
-        self.undo_stack.clear()
-        self.redo_stack.clear()
+        if not keep_history:
+            self.undo_stack.clear()
+            self.redo_stack.clear()
         self._coalesce = None
         self.draft_figures = None
 
@@ -876,7 +882,9 @@ class ConditionsPane(Pane):
             return
         assert self.draft is not None
         t = self.t
-        self._load_definition(message.journey_name, copy.deepcopy(self.draft), message.version)
+        self._load_definition(message.journey_name, copy.deepcopy(self.draft), message.version,
+                              keep_history=True)
+        self._keep_history = True  # the reload that follows keeps it too
         self.t = t
         self.notify(f"Saved {clean(message.journey_name)} as version {message.version}; the journey "
                     "was re-evaluated.", markup=False)
