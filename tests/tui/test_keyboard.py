@@ -268,7 +268,7 @@ async def test_user_keymap_rebinds_a_key(demo_db: Path, app_factory, config_dir:
         from journeytui.tui.screens.help import help_rows
 
         rows = dict(help_rows(app.screen.pane))["Emails pane"]  # type: ignore[attr-defined]
-        assert ("o", "Sort column", "emails.sort") in rows
+        assert ("o", "Sort", "emails.sort") in rows
         assert "c Contacts" in str(app.main.query_one("#tabs").render())
         await pilot.press("escape", "c")
         assert current(app) == "contacts"

@@ -108,8 +108,8 @@ class EmailsPane(Pane):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open_activities", "Activities", id="emails.activities"),
-        Binding("s", "cycle_sort", "Sort column", id="emails.sort"),
-        Binding("r", "reverse_sort", "Reverse sort", id="emails.reverse"),
+        Binding("s", "cycle_sort", "Sort", id="emails.sort"),
+        Binding("r", "reverse_sort", "Reverse", id="emails.reverse"),
         Binding("slash", "filter", "Filter", key_display="/", id="emails.filter"),
         Binding("d", "focus_detail", "Detail", id="emails.detail"),
     ]
@@ -172,9 +172,12 @@ class EmailsPane(Pane):
         self.post_message(self.Loaded(rows))
 
     def on_emails_pane_loaded(self, message: Loaded) -> None:
+        self.japp.main.after_first_paint(lambda: self._show_loaded(message.rows))
+
+    def _show_loaded(self, rows: list[EmailRow]) -> None:
         self.japp.status_end("emails")
-        self.rows = message.rows
-        self.japp.emails = message.rows
+        self.rows = rows
+        self.japp.emails = rows
         self.loaded = True
         self._refill()
         if not self.rows:

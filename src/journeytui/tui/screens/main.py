@@ -15,13 +15,14 @@ from textual.containers import Vertical
 from textual.css.query import NoMatches
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import ContentSwitcher, Footer, Static
+from textual.widgets import ContentSwitcher, Static
 from textual.worker import Worker
 
 from journeytui.tui import fmt
 from journeytui.tui.panes import PANES, spec
 from journeytui.tui.panes.base import ExportJob, Pane
 from journeytui.tui.text import clean
+from journeytui.tui.widgets.key_bar import KeyBar
 
 if TYPE_CHECKING:
     from journeytui.tui.app import JourneyApp
@@ -95,7 +96,7 @@ class MainScreen(Screen[None]):
                 id="focus.previous"),
         Binding("escape", "back", "Back", id="back"),
         Binding("question_mark,f1", "help", "Help", key_display="?", id="help"),
-        Binding("x", "export", "Export CSV", id="export"),
+        Binding("x", "export", "Export", id="export"),
     ]
 
     class SizeLoaded(Message):
@@ -109,6 +110,7 @@ class MainScreen(Screen[None]):
         self.current = PANES[0].pane_id
         self._rest_requested = False
         self._painted = False
+        self._after_paint: list[Callable[[], object]] = []
 
     @property
     def japp(self) -> JourneyApp:
@@ -122,7 +124,7 @@ class MainScreen(Screen[None]):
             # Only the first pane now; the others after the first paint (_mount_rest).
             yield spec(self.current).load()(id=self.current)
         yield StatusLine(id="status")
-        yield Footer()
+        yield KeyBar(id="keys")
         with Vertical(id="too-small"):
             yield Static(
                 f"Terminal too small: journeytui needs {80}×{24}.\n"
@@ -153,7 +155,21 @@ class MainScreen(Screen[None]):
 
     def _first_paint_done(self) -> None:
         self._painted = True
+        waiting, self._after_paint = self._after_paint, []
+        for callback in waiting:
+            callback()
         self.import_rest_when_idle()
+
+    def after_first_paint(self, callback: Callable[[], object]) -> None:
+        """Run *callback* once the shell has been drawn (now, if it has).
+
+        Data that comes back before the first frame waits for it: the shell and the
+        status line appear first, the rows in the next frame.
+        """
+        if self._painted:
+            callback()
+        else:
+            self._after_paint.append(callback)
 
     # -- panes mounted after the first paint -----------------------------------------
     class PanesImported(Message):
