@@ -16,6 +16,7 @@ functions of a Store; they run in worker threads.
 
 from __future__ import annotations
 
+import sqlite3
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -23,9 +24,13 @@ from datetime import datetime
 from typing import Any
 
 from journeytui.domain.journey_model import Journey
+from journeytui.errors import UserError
 from journeytui.store import Store
 
 DAY = 86_400
+# What a worker of the panes turns into a message for the user (never a traceback):
+# a user error, or the store failing (locked by another writer, disk full…).
+WORKER_ERRORS: tuple[type[BaseException], ...] = (UserError, sqlite3.Error, OSError)
 STALL_STEPS = (1, 3, 7, 14, 21, 30, 45, 60, 90, 120, 180, 365)
 DEFAULT_STALL_DAYS = 30
 NO_EMAIL = "(no email: a form, a page visit or the check at evaluation)"

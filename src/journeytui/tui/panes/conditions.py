@@ -44,10 +44,10 @@ from journeytui.domain.journeys import (
     restore_version,
     save_journey,
 )
-from journeytui.errors import UserError
 from journeytui.tui import fmt
 from journeytui.tui.journey_data import (
     DEFAULT_STALL_DAYS,
+    WORKER_ERRORS,
     FunnelFigures,
     StoreChoices,
     preview_figures,
@@ -270,7 +270,7 @@ class ConditionsPane(Pane):
             with self.japp.pool.store() as store:
                 journeys = list_journeys(store)
                 choices = store_choices(store)
-        except UserError as exc:
+        except WORKER_ERRORS as exc:
             self.post_message(self.JourneysLoaded([], None, str(exc)))
             return
         self.post_message(self.JourneysLoaded(journeys, choices))
@@ -322,7 +322,7 @@ class ConditionsPane(Pane):
             with self.japp.pool.store() as store:
                 j, version = get_journey(store, name)
                 figures = stored_figures(store, name, DEFAULT_STALL_DAYS)
-        except UserError as exc:
+        except WORKER_ERRORS as exc:
             self.post_message(self.JourneyOpened(name, None, 0, None, transition, str(exc)))
             return
         self.post_message(self.JourneyOpened(name, j.to_json_dict(), version, figures,
@@ -509,7 +509,7 @@ class ConditionsPane(Pane):
             j = parse_journey(definition)
             with self.japp.pool.store() as store:
                 figures = preview_figures(store, j, DEFAULT_STALL_DAYS)
-        except UserError as exc:
+        except WORKER_ERRORS as exc:
             self.post_message(self.PreviewReady(generation, None, str(exc)))
             return
         self.post_message(self.PreviewReady(generation, figures, ""))
@@ -865,7 +865,7 @@ class ConditionsPane(Pane):
         except ConflictError as exc:
             self.post_message(self.SaveDone(name, None, str(exc), conflict=True))
             return
-        except UserError as exc:
+        except WORKER_ERRORS as exc:
             self.post_message(self.SaveDone(name, None, str(exc), as_copy=as_copy))
             return
         self.post_message(self.SaveDone(j.name, new_version, as_copy=as_copy))
@@ -933,7 +933,7 @@ class ConditionsPane(Pane):
         try:
             with self.japp.pool.store() as store:
                 versions = [(v.version, v.saved_at, v.stages) for v in list_versions(store, name)]
-        except UserError as exc:
+        except WORKER_ERRORS as exc:
             self.post_message(self.VersionsLoaded(name, [], str(exc)))
             return
         self.post_message(self.VersionsLoaded(name, versions))
@@ -958,6 +958,10 @@ class ConditionsPane(Pane):
                 self.notify("Unsaved changes: save (ctrl+s) or revert (R) before restoring "
                             "a version.", severity="warning", markup=False)
                 return
+            if self.japp.readonly:
+                self.notify("This store is open read-only; nothing can be restored.",
+                            severity="error", markup=False)
+                return
             self.japp.status_begin("conditions-save", f"Restoring version {value}…")
             self._restore(name, int(value), self.version)
 
@@ -973,7 +977,7 @@ class ConditionsPane(Pane):
         except ConflictError as exc:
             self.post_message(self.SaveDone(name, None, str(exc), conflict=True))
             return
-        except UserError as exc:
+        except WORKER_ERRORS as exc:
             self.post_message(self.SaveDone(name, None, str(exc)))
             return
         self.post_message(self.SaveDone(name, new))

@@ -23,7 +23,6 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from journeytui.domain.journeys import JourneyInfo, list_journeys
-from journeytui.errors import UserError
 from journeytui.store import Store
 from journeytui.tui import fmt
 from journeytui.tui.journey_data import (
@@ -33,6 +32,7 @@ from journeytui.tui.journey_data import (
     SORT_LABELS,
     SORTS,
     STALL_STEPS,
+    WORKER_ERRORS,
     FunnelFigures,
     StageContact,
     StageRow,
@@ -175,7 +175,7 @@ class JourneysPane(Pane):
         try:
             with self.japp.pool.store() as store:
                 journeys = list_journeys(store)
-        except UserError as exc:
+        except WORKER_ERRORS as exc:
             self.post_message(self.JourneysLoaded([], str(exc)))
             return
         self.post_message(self.JourneysLoaded(journeys))
@@ -209,7 +209,7 @@ class JourneysPane(Pane):
             with self.japp.pool.store() as store:
                 figures = stored_figures(store, name, stall_days)
                 jid = journey_id(store, name)
-        except UserError as exc:
+        except WORKER_ERRORS as exc:
             self.post_message(self.FunnelLoaded(name, stall_days, None, None, str(exc)))
             return
         self.post_message(self.FunnelLoaded(name, stall_days, figures, jid))
