@@ -673,7 +673,8 @@ class ConditionsPane(Pane):
             return
         from journeytui.tui.screens.journey_pick import PickDialog
 
-        choices = [(str(ENTRY), (f"entry into {d['stages'][0]['name']}: "
+        first = d["stages"][0]["name"] if d["stages"] else "the first stage"
+        choices = [(str(ENTRY), (f"entry into {first}: "
                     f"{render_draft(d.get('entry'))}"))]
         for i, tr in enumerate(d["transitions"]):
             choices.append((str(i), (f"{self.transition_label(i)} (priority "
