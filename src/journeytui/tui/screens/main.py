@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -326,8 +327,13 @@ class MainScreen(Screen[None]):
         from journeytui.tui.screens.export import ExportDialog
 
         def chosen(path: str | None) -> None:
-            if path:
-                self.export_csv(job, Path(path))
+            if not path:
+                return
+            problem = export_refusal(Path(path))
+            if problem:
+                self.notify(problem, severity="error", markup=False)
+                return
+            self.export_csv(job, Path(path))
 
         self.app.push_screen(ExportDialog(default_export_path(job.stem)), chosen)
 
@@ -348,6 +354,25 @@ class MainScreen(Screen[None]):
             )
         finally:
             app.call_from_thread(app.status_end, "export")
+
+
+def export_refusal(path: Path) -> str | None:
+    """Why *path* may not be written, or None.
+
+    In a serve-ssh demo session (``JOURNEYTUI_SSH=1``) a visitor may write only inside
+    the session's own working directory (its temporary directory), never elsewhere on
+    the server.
+    """
+    if os.environ.get("JOURNEYTUI_SSH") != "1":
+        return None
+    here = Path.cwd().resolve()
+    target = (here / path).resolve()
+    if target.parent != here and here not in target.parents:
+        return (
+            f"Export refused: {path}: in a demo session over SSH files can only be written "
+            "in the session's own folder; give a plain file name."
+        )
+    return None
 
 
 def default_export_path(stem: str) -> str:
