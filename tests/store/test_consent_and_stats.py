@@ -137,3 +137,19 @@ def test_bounce_without_processed_counts_as_a_send(store: Store) -> None:
         assert r.bounce(e, c, T0, hard=False) is False
     [s] = email_stats(store)
     assert (s.sent, s.bounced_soft, s.delivered) == (1, 1, 0)
+
+
+def test_spam_report_suppresses_the_contact(store: Store) -> None:
+    from journeytui.domain.contacts import contact_card
+
+    with store.transaction():
+        r = Recorder(store)
+        e = r.ensure_email("E", send_at=T0)
+        c = r.contact("annoyed@example.com", at=T0)
+        r.send(e, c, T0)
+        r.spam_report(e, c, T0 + 70)
+        r.spam_report(e, c, T0 + 90)
+    card = contact_card(store, c.id)
+    assert card.spam_reported_at == T0 + 70
+    assert card.to_json()["spam_reported_at"] == "2026-01-05T08:01:10Z"
+    assert email_stats(store)[0].spam_reports == 1

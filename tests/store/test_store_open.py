@@ -109,3 +109,23 @@ def test_readonly_open_refuses_writes(tmp_path: Path) -> None:
     with pytest.raises(sqlite3.OperationalError):
         ro.conn.execute("INSERT INTO lists(name) VALUES ('x')")
     ro.close()
+
+
+def test_a_version_1_store_is_migrated_forward(tmp_path: Path) -> None:
+    from journeytui.store.db import _split_sql
+    from journeytui.store.schema import MIGRATIONS
+
+    p = tmp_path / "v1.db"
+    conn = sqlite3.connect(p)
+    for stmt in _split_sql(MIGRATIONS[0]):
+        conn.execute(stmt)
+    conn.execute("INSERT INTO meta VALUES ('app', 'journeytui'), ('token_key', '00')")
+    conn.execute("INSERT INTO contacts(email, created_at) VALUES ('old@example.com', 1)")
+    conn.execute("PRAGMA user_version = 1")
+    conn.commit()
+    conn.close()
+    s = Store.open(p)
+    assert s.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION >= 2
+    assert s.conn.execute("SELECT email, spam_reported_at FROM contacts").fetchall() == [
+        ("old@example.com", None)]
+    s.close()

@@ -193,6 +193,8 @@ def cmd_contact(args: argparse.Namespace) -> int:
         print(f"  tracking consent: {consent}{since}")
         if card.unsubscribed_all:
             print(f"  UNSUBSCRIBED FROM ALL since {fmt_time(card.unsubscribed_all_at)}")
+        if card.spam_reported_at is not None:
+            print(f"  REPORTED SPAM on {fmt_time(card.spam_reported_at)}: no further mail")
         for sub in card.subscriptions:
             print(f"  list {safe_text(sub.list_name)}: {sub.status} ({fmt_time(sub.changed_at)})")
         for st in stages:

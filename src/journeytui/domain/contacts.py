@@ -60,6 +60,7 @@ class ContactCard:
     consent_at: int | None
     unsubscribed_all: bool
     unsubscribed_all_at: int | None
+    spam_reported_at: int | None = None
     subscriptions: list[Subscription] = field(default_factory=list)
 
     @property
@@ -75,6 +76,7 @@ class ContactCard:
             "consent_changed_at": iso_time(self.consent_at),
             "unsubscribed_from_all": self.unsubscribed_all,
             "unsubscribed_from_all_at": iso_time(self.unsubscribed_all_at),
+            "spam_reported_at": iso_time(self.spam_reported_at),
             "subscriptions": [
                 {"list": s.list_name, "status": s.status, "changed_at": iso_time(s.changed_at)}
                 for s in self.subscriptions
@@ -267,13 +269,13 @@ def find_contact(store: Store, address: str) -> int:
 def contact_card(store: Store, contact_id: int) -> ContactCard:
     row = store.conn.execute(
         "SELECT id, email, first_name, last_name, consent, consent_at, unsubscribed_all,"
-        " unsubscribed_all_at FROM contacts WHERE id = ?",
+        " unsubscribed_all_at, spam_reported_at FROM contacts WHERE id = ?",
         (contact_id,),
     ).fetchone()
     if row is None:
         raise UserError(f"contact #{contact_id} does not exist (forgotten?)")
     card = ContactCard(
-        row[0], row[1], row[2], row[3], bool(row[4]), row[5], bool(row[6]), row[7]
+        row[0], row[1], row[2], row[3], bool(row[4]), row[5], bool(row[6]), row[7], row[8]
     )
     card.subscriptions = [
         Subscription(*r)

@@ -61,10 +61,14 @@ class Store:
             )
         if not exists and readonly:
             raise StoreError(f"{p}: no such store")
-        if exists and not readonly and not os.access(p, os.W_OK):
+        writable = exists and os.access(p, os.W_OK) and os.access(p.parent or Path("."), os.W_OK)
+        if exists and not readonly and not writable:
             readonly = True  # a read-only file still opens for reading
         try:
-            if readonly:
+            # A read-only *file* needs mode=ro.  A writable file opened for reading gets
+            # an ordinary connection with query_only on: SQLite then removes the -wal
+            # and -shm files when it closes, which a mode=ro connection cannot do.
+            if readonly and not writable:
                 uri = f"file:{p.resolve()}?mode=ro"
                 conn = sqlite3.connect(
                     uri, uri=True, check_same_thread=check_same_thread, isolation_level=None
@@ -75,6 +79,8 @@ class Store:
                 )
         except sqlite3.Error as exc:
             raise StoreError(f"{p}: cannot open: {exc}") from None
+        if readonly and writable:
+            conn.execute("PRAGMA query_only = ON")
         store = cls(conn, p, readonly=readonly)
         try:
             store._prepare(new=not exists)

@@ -345,7 +345,12 @@ class Recorder:
             )
 
     def spam_report(self, email_id: int, contact: ContactRef, at: int) -> None:
+        """A spam report: counted on the email, and the contact is suppressed from now on."""
         self._stats(email_id)
+        self.c.execute(
+            "UPDATE contacts SET spam_reported_at = ? WHERE id = ? AND spam_reported_at IS NULL",
+            (at, contact.id),
+        )
         token = recipient_token(self.key, email_id, contact.address)
         _, _, _, _, spam = self._engagement(email_id, token)
         if not spam:

@@ -264,6 +264,12 @@ MIGRATIONS: list[str] = [
     );
     -- ---- end of journey engine tables ------------------------------------------
     """,
+    # --- version 2 -------------------------------------------------------------
+    # A spam report acts on the contact: providers suppress all further mail to a
+    # spam reporter, so the contact records when it first reported spam.
+    """
+    ALTER TABLE contacts ADD COLUMN spam_reported_at INTEGER;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

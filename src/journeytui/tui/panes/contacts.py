@@ -102,6 +102,10 @@ class CardView(Widget):
         consent.append(
             f"✗ yes, {fmt.when(card.unsubscribed_all_at)}" if card.unsubscribed_all else "no"
         )
+        if card.spam_reported_at is not None:
+            consent.append(" · ")
+            consent.append("Spam report ", style=label)
+            consent.append(f"✗ {fmt.when(card.spam_reported_at)}, no further mail")
         lists = Text(overflow="fold")
         lists.append("Lists ", style=label)
         if not card.subscriptions:
