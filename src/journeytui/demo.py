@@ -953,6 +953,7 @@ class _BulkSink:
         self.anon: list[tuple[Any, ...]] = []
         self.subs: list[tuple[int, int, str, int]] = []  # upserts, in event order
         self.unsub_all: dict[int, int] = {}
+        self.spam_reported: dict[int, int] = {}
         self.consent_at: dict[int, int] = {}
         self.stats: dict[int, list[int]] = {
             eid: [0] * len(_STAT_COLUMNS)
@@ -1090,6 +1091,7 @@ class _BulkSink:
                     "all" if list_id is None else None, at, 0, 0,
                 ))
         elif kind == SPAM:
+            self.spam_reported.setdefault(c, at)
             st = self._email(k)
             e = self._eng(st, c)
             if not e[E_SPAM]:
@@ -1175,6 +1177,10 @@ class _BulkSink:
             "UPDATE contacts SET unsubscribed_all = 1, unsubscribed_all_at = ? WHERE id = ?",
             ((at, cc + 1) for cc, at in self.unsub_all.items()),
         )
+        c.executemany(
+            "UPDATE contacts SET spam_reported_at = ? WHERE id = ?",
+            ((at, cc + 1) for cc, at in self.spam_reported.items()),
+        )
         sets = ", ".join(f"{col} = ?" for col in _STAT_COLUMNS)
         c.executemany(
             f"UPDATE email_stats SET {sets} WHERE email_id = ?",
@@ -1236,7 +1242,7 @@ def generate(
 
     *writer* is ``"bulk"`` (fast, used by ``journeytui demo``) or ``"recorder"``
     (every event through :class:`Recorder`; the reference the bulk path is tested
-    against).  The file is left in rollback-journal mode with no ``-wal`` beside it.
+    against).  The file is left in WAL mode, with the WAL folded in (no ``-wal`` beside it).
     """
     validate_contacts(contacts)
     if writer not in ("bulk", "recorder"):
@@ -1287,7 +1293,9 @@ def generate(
             t = time.perf_counter()
             install_demo_journeys(store)  # evaluated at the latest event time: reproducible
             journey_seconds = time.perf_counter() - t
-        conn.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
+        # WAL, like every store the app opens (so opening the committed demo store
+        # never rewrites its header); the WAL is folded back in when the store closes.
+        conn.execute("PRAGMA journal_mode = WAL")
     except BaseException:
         store.close()
         _remove_store_files(p)

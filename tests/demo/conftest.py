@@ -15,7 +15,8 @@ Rows = dict[str, list[tuple[object, ...]]]
 
 def read_tables(path: Path, *, skip_meta_keys: tuple[str, ...] = ()) -> Rows:
     """Every table's rows, ordered by every column: a comparison of content, not bytes."""
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    conn = sqlite3.connect(path)  # not mode=ro: a read-only connection leaves -wal/-shm
+    conn.execute("PRAGMA query_only = ON")
     try:
         tables = [
             r[0]

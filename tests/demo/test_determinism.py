@@ -38,12 +38,15 @@ def test_token_key_and_created_at_come_from_the_seed_and_the_fixed_clock(tmp_pat
     assert token_key_for(11) != token_key_for(12)
 
 
-def test_store_is_one_file_without_a_write_ahead_log(tmp_path: Path) -> None:
+def test_store_is_one_wal_mode_file(tmp_path: Path) -> None:
     path = tmp_path / "a.db"
     generate(path, contacts=20)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.db"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.db"]  # the WAL is folded in
     header = path.read_bytes()[:20]
-    assert header[18:20] == b"\x01\x01"  # rollback journal, not WAL: no -wal needed
+    assert header[18:20] == b"\x02\x02"  # WAL mode: opening it never rewrites the header
+    before = path.read_bytes()
+    Store.open(path).close()  # what the app does when it starts
+    assert path.read_bytes() == before
 
 
 def test_tiny_stores_work_and_carry_the_demo_journeys(tmp_path: Path) -> None:
