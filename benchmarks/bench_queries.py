@@ -20,12 +20,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from rapidfuzz import fuzz, process  # noqa: E402
-from stores import store_path  # noqa: E402
+from rapidfuzz import fuzz, process
+from stores import store_path
 
-from journeytui.domain.contacts import search_contacts, timeline  # noqa: E402
-from journeytui.domain.stats import email_stats  # noqa: E402
-from journeytui.store import Store  # noqa: E402
+from journeytui.domain.contacts import search_contacts, timeline
+from journeytui.domain.stats import email_stats
+from journeytui.store import Store
 
 
 def median_ms(fn: Callable[[], object], repeat: int) -> float:
@@ -53,23 +53,23 @@ def main() -> None:
         emails = c.execute("SELECT count(*) FROM emails").fetchone()[0]
         acts = c.execute("SELECT count(*) FROM activities").fetchone()[0]
         print(f"\n== {n:,} contacts ({path.name}: {emails} emails, {acts:,} activities)")
-        print(f"all-email stats         {median_ms(lambda: email_stats(store), args.repeat):8.2f} ms")
+        print(f"all-email stats         {median_ms(lambda s=store: email_stats(s), args.repeat):8.2f} ms")
 
         rnd = random.Random(1)
         busy = [r[0] for r in c.execute(
             "SELECT contact_id FROM activities GROUP BY contact_id ORDER BY count(*) DESC LIMIT 50")]
         ids = [rnd.choice(busy) for _ in range(args.repeat)]
         it = iter(ids * 2)
-        print(f"timeline (first page)   {median_ms(lambda: timeline(store, next(it)), args.repeat):8.2f} ms"
+        print(f"timeline (first page)   {median_ms(lambda s=store, i=it: timeline(s, next(i)), args.repeat):8.2f} ms"
               "   (busiest contacts, 200 rows)")
         it = iter(ids * 2)
         print(f"timeline (everything)   "
-              f"{median_ms(lambda: timeline(store, next(it), limit=None), args.repeat):8.2f} ms")
+              f"{median_ms(lambda s=store, i=it: timeline(s, next(i), limit=None), args.repeat):8.2f} ms")
 
         search_contacts(store, "warm up")  # loads the name vocabulary once
         per_query = []
         for q in QUERIES:
-            per_query.append(median_ms(lambda q=q: search_contacts(store, q), args.repeat))
+            per_query.append(median_ms(lambda q=q, s=store: search_contacts(s, q), args.repeat))
         print(f"fuzzy search            {statistics.median(per_query):8.2f} ms median over "
               f"{len(QUERIES)} queries (max {max(per_query):.2f} ms)")
         names = [f"{a} {b}" for a, b in c.execute("SELECT first_name, last_name FROM contacts")]

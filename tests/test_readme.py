@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def _quick_start_commands() -> list[str]:
     text = (ROOT / "README.md").read_text()
     section = text.split("## Quick start", 1)[1].split("\n## ", 1)[0]
-    return re.findall(r"^    (\S.*)$", section, flags=re.M)
+    return re.findall(r"^    (\S.*)$", section, flags=re.MULTILINE)
 
 
 def test_quick_start_has_exactly_two_commands() -> None:

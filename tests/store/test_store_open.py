@@ -78,19 +78,17 @@ def test_read_only_file_opens_for_reading_and_refuses_writes(tmp_path: Path) -> 
         ro = Store.open(p)
         assert ro.readonly
         assert ro.meta("app") == "journeytui"
-        with pytest.raises(StoreError, match="read-only"):
-            with ro.transaction():
-                pass
+        with pytest.raises(StoreError, match="read-only"), ro.transaction():
+            pass
         ro.close()
     finally:
         os.chmod(p, 0o644)
 
 
 def test_transaction_rolls_back_everything(store: Store) -> None:
-    with pytest.raises(RuntimeError):
-        with store.transaction() as c:
-            c.execute("INSERT INTO lists(name) VALUES ('A')")
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), store.transaction() as c:
+        c.execute("INSERT INTO lists(name) VALUES ('A')")
+        raise RuntimeError("boom")
     assert store.count("lists") == 0
 
 
@@ -103,9 +101,8 @@ def test_readonly_open_refuses_writes(tmp_path: Path) -> None:
     p = tmp_path / "ro2.db"
     Store.create(p).close()
     ro = Store.open(p, readonly=True)
-    with pytest.raises(StoreError, match="read-only"):
-        with ro.transaction():
-            pass
+    with pytest.raises(StoreError, match="read-only"), ro.transaction():
+        pass
     with pytest.raises(sqlite3.OperationalError):
         ro.conn.execute("INSERT INTO lists(name) VALUES ('x')")
     ro.close()

@@ -89,19 +89,19 @@ def _describe(s: EmailStats) -> str:
         f"  status {s.status}, sent {fmt_time(s.send_at)} UTC"
         + (f", list {safe_text(s.list_name)}" if s.list_name else ""),
         f"  Sent          {s.sent:>8,}",
-        f"  Delivered     {s.delivered:>8,}  delivery rate {fmt_rate(s.delivery_rate)} of sent"
+        (f"  Delivered     {s.delivered:>8,}  delivery rate {fmt_rate(s.delivery_rate)} of sent"
         f"  (bounced {s.bounced:,}: hard {s.bounced_hard:,}, soft {s.bounced_soft:,},"
-        f" dropped {s.dropped:,})",
-        f"  Opened        {s.opened:>8,}  open rate {fmt_rate(s.open_rate)} of delivered"
-        f"  ({s.opens_total:,} opens; {s.machine_opens:,} machine opens left out)",
-        f"  Clicked       {s.clicked:>8,}  click rate {fmt_rate(s.click_rate)} of delivered,"
+        f" dropped {s.dropped:,})"),
+        (f"  Opened        {s.opened:>8,}  open rate {fmt_rate(s.open_rate)} of delivered"
+        f"  ({s.opens_total:,} opens; {s.machine_opens:,} machine opens left out)"),
+        (f"  Clicked       {s.clicked:>8,}  click rate {fmt_rate(s.click_rate)} of delivered,"
         f" click-to-open {fmt_rate(s.click_to_open)} of openers"
-        f"  ({s.clicks_total:,} clicks; {s.bot_clicks:,} suspected bot clicks left out)",
+        f"  ({s.clicks_total:,} clicks; {s.bot_clicks:,} suspected bot clicks left out)"),
         f"  Unsubscribed  {s.unsubscribed:>8,}  {fmt_rate(s.unsubscribe_rate)} of delivered",
         f"  Spam reports  {s.spam_reports:>8,}  {fmt_rate(s.spam_rate)} of delivered",
         f"  {anonymous_line(s)}",
-        "  Opens are a weak signal (privacy proxies open everything): clicks are the"
-        " headline figure.",
+        ("  Opens are a weak signal (privacy proxies open everything): clicks are the"
+        " headline figure."),
     ]
     if s.links:
         lines.append("  Links (unique clickers / total clicks):")
