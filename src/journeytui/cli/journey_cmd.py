@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from journeytui.cli.output import open_store, print_json, table
 from journeytui.errors import UserError
-from journeytui.store import Store
 from journeytui.textsafe import safe_text
 from journeytui.timefmt import fmt_rate, fmt_time
 
@@ -80,33 +78,6 @@ def _funnel_options(p: argparse.ArgumentParser) -> None:
                    help="stalled = in a stage for more than D days (default 30)")
 
 
-def _store(args: argparse.Namespace, *, readonly: bool = False) -> Store:
-    from journeytui.cli import db_path
-
-    return Store.open(db_path(args), readonly=readonly)
-
-
-def _print_json(data: object) -> None:
-    json.dump(data, sys.stdout, indent=2, ensure_ascii=True)
-    sys.stdout.write("\n")
-
-
-def _table(headers: Sequence[str], rows: Iterable[Sequence[object]], right: set[int]) -> str:
-    cells = [["—" if c is None else safe_text(c) for c in r] for r in rows]
-    widths = [len(h) for h in headers]
-    for r in cells:
-        widths = [max(w, len(c)) for w, c in zip(widths, r, strict=True)]
-
-    def line(values: Sequence[str]) -> str:
-        return "  ".join(
-            v.rjust(w) if i in right else v.ljust(w)
-            for i, (v, w) in enumerate(zip(values, widths, strict=True))
-        ).rstrip()
-
-    return "\n".join([line(list(headers)), line(["-" * w for w in widths])]
-                     + [line(r) for r in cells])
-
-
 def parse_time(value: str) -> int:
     v = value.strip()
     if v.isdigit():
@@ -124,15 +95,15 @@ def parse_time(value: str) -> int:
 def cmd_list(args: argparse.Namespace) -> int:
     from journeytui.domain.journeys import list_journeys
 
-    with _store(args, readonly=True) as store:
+    with open_store(args, readonly=True) as store:
         items = list_journeys(store)
     if args.json:
-        _print_json([{"name": i.name, "goal": i.goal, "stages": i.stages} for i in items])
+        print_json([{"name": i.name, "goal": i.goal, "stages": i.stages} for i in items])
         return 0
     if not items:
         print("No journeys. Load one with `journeytui journey load FILE.json`.")
         return 0
-    print(_table(
+    print(table(
         ["journey", "stages", "version", "evaluated"],
         [(i.name, " → ".join(i.stages), i.version, fmt_time(i.evaluated_at)) for i in items],
         {2},
@@ -145,7 +116,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     from journeytui.domain.journey_model import transition_label
     from journeytui.domain.journeys import get_journey
 
-    with _store(args, readonly=True) as store:
+    with open_store(args, readonly=True) as store:
         j, version = get_journey(store, args.name)
     print(f"{safe_text(j.name)} (version {version})")
     if j.goal:
@@ -165,7 +136,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from journeytui.domain.journeys import export_journey
 
-    with _store(args, readonly=True) as store:
+    with open_store(args, readonly=True) as store:
         text = export_journey(store, args.name)
     if args.output:
         out = Path(args.output)
@@ -182,7 +153,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_load(args: argparse.Namespace) -> int:
     from journeytui.domain.journeys import load_file
 
-    with _store(args) as store:
+    with open_store(args) as store:
         j, version = load_file(store, args.file)
         n = store.conn.execute(
             "SELECT count(*) FROM journey_positions p JOIN journeys j ON j.id = p.journey_id"
@@ -196,7 +167,7 @@ def cmd_load(args: argparse.Namespace) -> int:
 def cmd_delete(args: argparse.Namespace) -> int:
     from journeytui.domain.journeys import delete_journey
 
-    with _store(args) as store:
+    with open_store(args) as store:
         delete_journey(store, args.name)
     print(f"deleted '{safe_text(args.name)}'")
     return 0
@@ -207,10 +178,10 @@ def cmd_preview(args: argparse.Namespace) -> int:
     from journeytui.domain.journeys import read_file
 
     j = read_file(args.file)
-    with _store(args, readonly=True) as store:
+    with open_store(args, readonly=True) as store:
         data = preview(store, j, stall_days=args.stall_days)
     if args.json:
-        _print_json(data)
+        print_json(data)
     else:
         print("PREVIEW (nothing saved)")
         print(format_funnel(data))
@@ -220,9 +191,9 @@ def cmd_preview(args: argparse.Namespace) -> int:
 def cmd_versions(args: argparse.Namespace) -> int:
     from journeytui.domain.journeys import list_versions
 
-    with _store(args, readonly=True) as store:
+    with open_store(args, readonly=True) as store:
         items = list_versions(store, args.name)
-    print(_table(["version", "saved", "stages"],
+    print(table(["version", "saved", "stages"],
                  [(v.version, fmt_time(v.saved_at), " → ".join(v.stages)) for v in items], {0}))
     return 0
 
@@ -230,7 +201,7 @@ def cmd_versions(args: argparse.Namespace) -> int:
 def cmd_restore(args: argparse.Namespace) -> int:
     from journeytui.domain.journeys import restore_version
 
-    with _store(args) as store:
+    with open_store(args) as store:
         version = restore_version(store, args.name, args.version)
     print(f"restored version {args.version} of '{safe_text(args.name)}' as version {version}")
     return 0
@@ -241,7 +212,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from journeytui.domain.engine import evaluate
 
     now = parse_time(args.now) if args.now else None
-    with _store(args) as store:
+    with open_store(args) as store:
         if args.name:
             names = [args.name]
         else:
@@ -264,7 +235,7 @@ def cmd_funnel(args: argparse.Namespace) -> int:
         raise UserError("--contacts, --stalled and --csv need --stage S")
     if args.stage and not (args.contacts or args.csv):
         raise UserError("--stage S goes with --contacts (list who is in the stage)")
-    with _store(args, readonly=True) as store:
+    with open_store(args, readonly=True) as store:
         if args.stage:
             rows = stage_contacts(store, args.name, args.stage, stall_days=args.stall_days,
                                   stalled_only=args.stalled)
@@ -276,12 +247,12 @@ def cmd_funnel(args: argparse.Namespace) -> int:
                     raise UserError(f"{out}: cannot write: {exc}") from None
                 print(f"wrote {len(rows):,} contacts to {out}")
             elif args.json:
-                _print_json([{"email": r.email, "first_name": r.first_name,
+                print_json([{"email": r.email, "first_name": r.first_name,
                               "last_name": r.last_name, "stage": r.stage, "since": r.since,
                               "days_in_stage": r.days_in_stage, "stalled": r.stalled}
                              for r in rows])
             else:
-                print(_table(
+                print(table(
                     ["contact", "name", "in stage since", "days", "stalled"],
                     [(r.email, f"{r.first_name} {r.last_name}".strip(), fmt_time(r.since),
                       r.days_in_stage, "stalled" if r.stalled else "") for r in rows],
@@ -291,7 +262,7 @@ def cmd_funnel(args: argparse.Namespace) -> int:
             return 0
         data = funnel(store, args.name, stall_days=args.stall_days)
     if args.json:
-        _print_json(data)
+        print_json(data)
     else:
         print(format_funnel(data))
     return 0
@@ -311,7 +282,7 @@ def format_funnel(data: dict[str, Any]) -> str:
     lines.append(f"as of {data['evaluated_at'] or '—'}; {data['in_journey']:,} contacts in the "
                  f"journey; stalled = more than {data['stall_days']} days in a stage")
     lines.append("")
-    lines.append(_table(
+    lines.append(table(
         ["stage", "reached", "current", "next step", "cumulative", "drop-off",
          "median days", "stalled"],
         [(s["stage"], f"{s['reached']:,}", f"{s['current']:,}",

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import json
-import sys
-from collections.abc import Iterable, Sequence
 from typing import Any
 
+from journeytui.cli.output import open_store, print_json, table
 from journeytui.domain.activities import (
     anonymous_line,
     count_email_activities,
@@ -52,35 +50,6 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.set_defaults(func=cmd_forget)
 
 
-def _open(args: argparse.Namespace, *, readonly: bool = True) -> Store:
-    from journeytui.cli import db_path
-
-    return Store.open(db_path(args), readonly=readonly)
-
-
-def _print_json(data: object) -> None:
-    json.dump(data, sys.stdout, indent=2, ensure_ascii=True)
-    sys.stdout.write("\n")
-
-
-def table(headers: Sequence[str], rows: Iterable[Sequence[object]], right: set[int]) -> str:
-    """A plain text table; every cell made safe for the terminal."""
-    cells = [[safe_text(c) for c in r] for r in rows]
-    widths = [len(h) for h in headers]
-    for r in cells:
-        widths = [max(w, len(c)) for w, c in zip(widths, r, strict=True)]
-
-    def line(values: Sequence[str]) -> str:
-        return "  ".join(
-            v.rjust(w) if i in right else v.ljust(w)
-            for i, (v, w) in enumerate(zip(values, widths, strict=True))
-        ).rstrip()
-
-    out = [line(list(headers)), line(["-" * w for w in widths])]
-    out.extend(line(r) for r in cells)
-    return "\n".join(out)
-
-
 # -- stats ------------------------------------------------------------------------
 def _describe(s: EmailStats) -> str:
     name = safe_text(s.name)
@@ -113,10 +82,10 @@ def _describe(s: EmailStats) -> str:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    with _open(args) as store:
+    with open_store(args, readonly=True) as store:
         items = email_stats(store, args.email)
     if args.json:
-        _print_json([s.to_json() for s in items])
+        print_json([s.to_json() for s in items])
         return 0
     if args.email:
         print(_describe(items[0]))
@@ -161,7 +130,7 @@ def _journey_stages(store: Store, contact_id: int) -> list[dict[str, Any]]:
 
 
 def cmd_contact(args: argparse.Namespace) -> int:
-    with _open(args) as store:
+    with open_store(args, readonly=True) as store:
         matches = search_contacts(store, args.query, limit=max(1, args.limit))
         results = []
         for m in matches:
@@ -170,7 +139,7 @@ def cmd_contact(args: argparse.Namespace) -> int:
                 (m, card, timeline(store, m.id, limit=None), _journey_stages(store, m.id))
             )
     if args.json:
-        _print_json(
+        print_json(
             [
                 {
                     **card.to_json(),
@@ -230,13 +199,13 @@ def _activity_word(kind: str, bot: bool, machine: bool) -> str:
 
 # -- activities -------------------------------------------------------------------
 def cmd_activities(args: argparse.Namespace) -> int:
-    with _open(args) as store:
+    with open_store(args, readonly=True) as store:
         email_id, name, status = find_email(store, args.email_name)
         stats = email_stats(store, name)[0] if status != "draft" else None
         rows = email_activities(store, email_id, url_contains=args.link, limit=None)
         total = count_email_activities(store, email_id)
     if args.json:
-        _print_json(
+        print_json(
             {
                 "email": name,
                 "anonymous_clicks": stats.anonymous_clicks if stats else 0,
@@ -267,7 +236,7 @@ def cmd_activities(args: argparse.Namespace) -> int:
 
 # -- forget -----------------------------------------------------------------------
 def cmd_forget(args: argparse.Namespace) -> int:
-    with _open(args, readonly=False) as store:
+    with open_store(args) as store:
         erased = forget_contact(store, args.address)
     print(
         f"Forgot {safe_text(args.address)}: identity and {erased['activities']:,} activities"
