@@ -120,7 +120,11 @@ class FunnelView(ScrollView, can_focus=True):
     }
 
     DEFAULT_CSS = """
-    FunnelView { height: 1fr; background: $surface; scrollbar-size-vertical: 1; overflow-x: hidden; }
+    FunnelView {
+        height: 1fr; background: $surface; scrollbar-size-vertical: 1; overflow-x: hidden;
+        scrollbar-gutter: stable;  /* lines wrap to the width: a scrollbar that came and
+                                      went would change it, and re-layout for ever */
+    }
     FunnelView > .funnel--title { text-style: bold; }
     FunnelView > .funnel--heading { text-style: bold underline; }
     FunnelView > .funnel--muted { color: $text-muted; }
