@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import os
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -27,6 +28,9 @@ from journeytui.tui.widgets.key_bar import KeyBar
 
 if TYPE_CHECKING:
     from journeytui.tui.app import JourneyApp
+
+
+WHEN_READY_TRIES = 1000
 
 
 class StatusLine(Static):
@@ -231,13 +235,22 @@ class MainScreen(Screen[None]):
             switcher.mount(pane)
             return pane
 
-    def when_ready(self, pane_id: str, action: Callable[[Pane], object]) -> None:
-        """Run *action* on the pane once it is mounted (now, if it already is)."""
+    def when_ready(
+        self, pane_id: str, action: Callable[[Pane], object], _tries: int = 0
+    ) -> None:
+        """Run *action* on the pane once it is mounted (now, if it already is).
+
+        It looks again every 10 ms on a timer, not after every refresh: a callback that
+        re-queued itself after each refresh kept the app from ever going idle.  After
+        about ten seconds it gives up and says so.
+        """
         pane = self.pane_by_id(pane_id)
         if pane.is_mounted:
             action(pane)
+        elif _tries >= WHEN_READY_TRIES:
+            self.notify(f"The {pane_id} pane did not load.", severity="error", markup=False)
         else:
-            self.call_after_refresh(self.when_ready, pane_id, action)
+            self.set_timer(0.01, partial(self.when_ready, pane_id, action, _tries + 1))
 
     # -- header ----------------------------------------------------------------------
     @work(thread=True, exit_on_error=False, group="header")
