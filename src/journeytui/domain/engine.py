@@ -53,6 +53,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import groupby
@@ -255,6 +256,7 @@ def _by_contact(rows: Iterable[tuple[Any, ...]]) -> Iterator[tuple[int, Any]]:
 # changes with any commit on this connection or another one.
 CACHE_MAX_ROWS = 300_000
 _cache: dict[str, Any] = {}
+_cache_lock = threading.Lock()
 
 
 def _events(conn: sqlite3.Connection, ahwm: int, shwm: int) -> Iterable[tuple[Any, ...]]:
@@ -263,11 +265,12 @@ def _events(conn: sqlite3.Connection, ahwm: int, shwm: int) -> Iterable[tuple[An
         return conn.execute(EVENTS_SQL, params)
     key = (id(conn), conn.execute("PRAGMA data_version").fetchone()[0], conn.total_changes,
            ahwm, shwm)
-    if _cache.get("key") != key or _cache.get("conn") is not conn:
-        rows = conn.execute(EVENTS_SQL, params).fetchall()
-        _cache.clear()
-        _cache.update(key=key, conn=conn, rows=rows)
-    return _cache["rows"]  # type: ignore[no-any-return]
+    with _cache_lock:  # the TUI's worker threads share this cache
+        if _cache.get("key") != key or _cache.get("conn") is not conn:
+            rows = conn.execute(EVENTS_SQL, params).fetchall()
+            _cache.clear()
+            _cache.update(key=key, conn=conn, rows=rows)
+        return _cache["rows"]  # type: ignore[no-any-return]
 
 
 def replay(
