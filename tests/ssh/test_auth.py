@@ -19,8 +19,10 @@ async def test_password_any_user_name(make_server) -> None:
     for user in ("demo", "someone-else"):
         conn = await connect(server, username=user)
         term = await open_terminal(conn)
-        await term.wait_text("STANDIN")
+        assert "STANDIN" in await term.wait_text("STANDIN")
+        assert [s.user for s in server.sessions.values()] == [user]
         conn.close()
+        await term.wait_closed()
 
 
 async def test_wrong_password_is_refused(make_server, caplog) -> None:
@@ -56,8 +58,11 @@ async def test_password_and_keys_together(make_server, tmp_path) -> None:
     keys_file = tmp_path / "authorized_keys"
     key.write_public_key(keys_file)
     server = await make_server(authorized_keys=keys_file)
-    (await connect(server, password=None, client_keys=[key])).close()
-    (await connect(server)).close()
+    for how in ({"password": None, "client_keys": [key]}, {}):
+        conn = await connect(server, **how)
+        term = await open_terminal(conn)
+        assert "STANDIN" in await term.wait_text("STANDIN")
+        conn.close()
 
 
 async def test_no_way_to_log_in_refuses_to_start(source_db, tmp_path) -> None:
