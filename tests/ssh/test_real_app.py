@@ -47,7 +47,7 @@ async def test_real_app_session(make_server, demo_db, tmp_path, monkeypatch, cap
     pid = session.child.pid
     assert term.screen.display[23].strip()  # the footer is on the last of 24 rows
 
-    assert "▼" in term.text
+    await term.wait_text("▼")  # the rows came, sorted by send time, newest first
     term.press("r")  # reverse the sort of the emails
     await term.wait_text("▲")
 
