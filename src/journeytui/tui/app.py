@@ -84,7 +84,7 @@ class JourneyApp(App[int]):
                 )
             wanted = DEFAULT_THEME
         if wanted in self.available_themes:
-            self.theme = wanted
+            self._start_theme(wanted)
         keymap, problems = config.load_keymap(self.config_dir)
         self.startup_problems.extend(problems)
         self.keymap_entries = keymap
@@ -93,6 +93,24 @@ class JourneyApp(App[int]):
         self._remember_theme = False
 
     # -- theme -----------------------------------------------------------------------
+    def _start_theme(self, name: str) -> None:
+        """Start in theme *name* without the CSS refresh that setting ``theme`` queues.
+
+        Before the app runs, no stylesheet has been parsed yet: the first parse reads
+        the variables of the current theme anyway.  Setting the reactive would queue
+        a full re-parse and re-style of the screen as the app's first message (about
+        25 ms of a ~350 ms start).  This does what Textual's theme watcher does (the
+        stylesheet's variables, the ``-theme-``/``-dark-mode`` classes, the ANSI colour
+        filter) without the re-parse.
+        """
+        self.set_reactive(App.theme, name)
+        self.stylesheet.set_variables(self.get_css_variables())  # not parsed yet
+        dark = self.current_theme.dark
+        classes = {c: False for c in self.classes if c.startswith("-theme-")}
+        classes.update({f"-theme-{name}": True, "-dark-mode": dark, "-light-mode": not dark})
+        self.update_classes(classes, update=False)
+        self._refresh_truecolor_filter(self.ansi_theme)  # Textual 8.2.8 (pinned)
+
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return {**super().get_theme_variable_defaults(), **APP_VARIABLE_DEFAULTS}
 
@@ -114,12 +132,16 @@ class JourneyApp(App[int]):
         ]
         self.refresh(repaint=True)
 
+    def get_default_screen(self) -> MainScreen:
+        # The main screen is the bottom of the stack: no blank default screen is
+        # composed, styled and drawn before it.
+        return MainScreen()
+
     def on_mount(self) -> None:
         self.set_class(self.no_color, "-no-color")  # cursor rows then underlined too
         self._sync_no_color(self.get_theme(self.theme))
         self.theme_changed_signal.subscribe(self, self._theme_changed)
         self._remember_theme = True
-        self.push_screen(MainScreen())
         for problem in self.startup_problems:
             self.notify(problem, severity="warning", timeout=10, markup=False)
         self._check_size()

@@ -125,9 +125,10 @@ class MainScreen(Screen[None]):
         name = clean(self.japp.db_path.name)
         yield Static(Text(f" journeytui · {name}", no_wrap=True), id="header", markup=False)
         yield TabLine(id="tabs")
-        with ContentSwitcher(initial=self.current, id="panes"):
-            # Only the first pane now; the others after the first paint (_mount_rest).
-            yield spec(self.current).load()(id=self.current)
+        # Empty in the first frame (the shell, and the status line saying what loads);
+        # the first pane is imported and mounted right after it, the others once that
+        # pane has its data (import_rest_when_idle).
+        yield ContentSwitcher(id="panes")
         yield StatusLine(id="status")
         yield KeyBar(id="keys")
         with Vertical(id="too-small"):
@@ -150,20 +151,29 @@ class MainScreen(Screen[None]):
 
     @property
     def pane(self) -> Pane:
-        return self.query_one(f"#{self.current}", Pane)
+        return self.pane_by_id(self.current)
 
     def on_mount(self) -> None:
         self.query_one(TabLine).show(self.current)
+        self.status.begin("pane", f"Opening {spec(self.current).title}…")
         self._load_size()
-        self.call_after_refresh(self._focus_pane)
         self.call_after_refresh(self._first_paint_done)
 
-    def _first_paint_done(self) -> None:
+    async def _first_paint_done(self) -> None:
+        """After the first frame: mount the current pane (unless a key did already)."""
+        switcher = self.query_one(ContentSwitcher)
+        try:
+            pane = switcher.get_child_by_id(self.current, Pane)
+        except NoMatches:
+            pane = spec(self.current).load()(id=self.current)
+            await switcher.mount(pane)
+        switcher.current = self.current
+        self._focus_pane()
         self._painted = True
         waiting, self._after_paint = self._after_paint, []
         for callback in waiting:
             callback()
-        self.import_rest_when_idle()
+        self.status.end("pane")  # then import_rest_when_idle, once the data is in
 
     def after_first_paint(self, callback: Callable[[], object]) -> None:
         """Run *callback* once the shell has been drawn (now, if it has).
