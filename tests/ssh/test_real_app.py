@@ -108,7 +108,10 @@ async def test_real_app_colours_follow_the_terminal(
     server = await make_server(db=demo_db, child_command=app_command)
     conn = await connect(server)
     term = await open_terminal(conn, 80, 24, term=term_type, env=client_env)
-    await term.wait_for(lambda t: "Emails" in t and "Help" in t, "the first screen", timeout=60)
+    # the whole first screen: the shell, then the Emails pane with its rows
+    await term.wait_for(
+        lambda t: "Emails" in t and "Help" in t and "▼" in t, "the first screen", timeout=60
+    )
     colours = _colours(term)
     assert check(bytes(term.raw), colours), sorted(colours)
     term.press("\x03")
