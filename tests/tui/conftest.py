@@ -8,8 +8,7 @@
   --snapshot-update``.
 * ``nasty_db``: a tiny store whose email, subject, URL and contact name hold markup
   and escape sequences (``[bold]``, ``[/]``, ESC) for the text-safety tests.
-* ``config_dir``: an empty temporary config directory, also exported as
-  ``JOURNEYTUI_CONFIG_DIR`` so nothing reads the user's keymap, themes or settings.
+* ``config_dir``, ``app_factory``, ``settle``: in ``tests/conftest.py``.
 """
 
 from __future__ import annotations
@@ -17,15 +16,12 @@ from __future__ import annotations
 import gzip
 import os
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from textual.pilot import Pilot
 
 from journeytui.demo import generate
 from journeytui.store import Recorder, Store
-from journeytui.tui.app import JourneyApp, make_app
 
 T0 = 1_767_261_600  # 2026-01-01 10:00 UTC
 
@@ -81,43 +77,3 @@ def nasty_db(tmp_path: Path) -> Path:
         rec.click(email_id, mallory, NASTY_URL, T0 + 120)
     store.close()
     return path
-
-
-@pytest.fixture
-def config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    directory = tmp_path / "config"
-    directory.mkdir()
-    monkeypatch.setenv("JOURNEYTUI_CONFIG_DIR", str(directory))
-    monkeypatch.delenv("NO_COLOR", raising=False)
-    yield directory
-
-
-@pytest.fixture
-def app_factory(config_dir: Path):  # type: ignore[no-untyped-def]
-    """make_app with no user config, a fixed theme and the cursor blink off."""
-
-    def build(db: Path, theme: str = "journey-dark") -> JourneyApp:
-        return make_app(db, theme=theme, config_dir=config_dir, blink=False)
-
-    return build
-
-
-async def _settle(pilot: Pilot[object]) -> None:
-    """Wait until every worker has finished and its messages are handled."""
-    app = pilot.app
-    for _ in range(400):
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        busy = any(w.is_running for w in app.workers)
-        status = getattr(app, "status_text", lambda: "Ready")()
-        if not busy and status == "Ready":
-            await pilot.pause()
-            if not any(w.is_running for w in app.workers):
-                return
-    raise AssertionError(f"app did not settle: {[w for w in app.workers]}")
-
-
-@pytest.fixture
-def settle():  # type: ignore[no-untyped-def]
-    """``await settle(pilot)``: wait until every worker is done and its messages handled."""
-    return _settle

@@ -1,18 +1,17 @@
 """Fixtures for the Journeys and Conditions pane tests (issue 5).
 
 * ``demo_db``: the fixed demo store (300 contacts, seed 7, fixed clock, the demo
-  journeys "Lead nurturing" and "Webinar"), built once per session, copied per test.
-* ``nurture_db``: the same store plus a journey "Nurture" that has the stages of the
-  lead-nurturing story and no transitions yet, for building them by keyboard.
-* ``app_factory``: ``make_app`` with no user config, a fixed theme, no cursor blink.
-* ``settle`` / ``wait_until``: wait for workers (and timers) instead of sleeping.
+  journeys "Lead nurturing" and "Webinar", plus a journey "Nurture" that has the
+  stages of the lead-nurturing story and no transitions yet, for building them by
+  keyboard), built once per session, copied per test.
+* ``wait_until``: wait for workers (and timers) until a condition holds.
+* ``config_dir``, ``app_factory``, ``settle``: in ``tests/conftest.py``.
 """
 
 from __future__ import annotations
 
-import inspect
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -27,7 +26,6 @@ from journeytui.domain.journeys import (
     save_journey,
 )
 from journeytui.store import Store
-from journeytui.tui.app import JourneyApp, make_app
 
 NURTURE_STAGES = ["Browsing", "Interested", "Engaged", "Sales-ready"]
 NURTURE_EXITS = ["At-risk", "Dormant"]
@@ -60,50 +58,18 @@ def demo_db(demo_master: Path, tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    directory = tmp_path / "config"
-    directory.mkdir()
-    monkeypatch.setenv("JOURNEYTUI_CONFIG_DIR", str(directory))
-    monkeypatch.delenv("NO_COLOR", raising=False)
-    monkeypatch.chdir(tmp_path)  # CSV exports land here
-    yield directory
-
-
-@pytest.fixture
-def app_factory(config_dir: Path) -> Callable[..., JourneyApp]:
-    def build(db: Path, theme: str = "journey-dark") -> JourneyApp:
-        kwargs: dict[str, object] = {"theme": theme, "config_dir": config_dir}
-        if "blink" in inspect.signature(make_app).parameters:
-            kwargs["blink"] = False
-        return make_app(db, **kwargs)  # type: ignore[arg-type]
-
-    return build
-
-
-async def _settle(pilot: Pilot[object]) -> None:
-    """Wait until every worker has finished and its messages are handled."""
-    app = pilot.app
-    for _ in range(400):
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        busy = any(w.is_running for w in app.workers)
-        status = getattr(app, "status_text", lambda: "Ready")()
-        if not busy and status == "Ready":
-            await pilot.pause()
-            if not any(w.is_running for w in app.workers):
+def wait_until(settle):  # type: ignore[no-untyped-def]
+    async def wait(pilot: Pilot[object], condition: Callable[[], bool],
+                   what: str = "condition") -> None:
+        """Wait (workers, then short pauses for timers) until *condition* holds."""
+        for _ in range(300):
+            await settle(pilot)
+            if condition():
                 return
-    raise AssertionError(f"app did not settle: {list(app.workers)}")
+            await pilot.pause(0.05)
+        raise AssertionError(f"timed out waiting for {what}")
 
-
-async def _wait_until(pilot: Pilot[object], condition: Callable[[], bool],
-                      what: str = "condition") -> None:
-    """Wait (workers, then short pauses for timers) until *condition* holds."""
-    for _ in range(300):
-        await _settle(pilot)
-        if condition():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+    return wait
 
 
 @pytest.fixture
@@ -112,13 +78,3 @@ def no_preview(monkeypatch: pytest.MonkeyPatch) -> None:
     from journeytui.tui.panes.conditions import ConditionsPane
 
     monkeypatch.setattr(ConditionsPane, "preview_delay", 3600.0)
-
-
-@pytest.fixture
-def settle():  # type: ignore[no-untyped-def]
-    return _settle
-
-
-@pytest.fixture
-def wait_until():  # type: ignore[no-untyped-def]
-    return _wait_until

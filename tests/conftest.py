@@ -1,0 +1,57 @@
+"""Fixtures shared by the TUI tests (tests/tui and tests/tui_journeys).
+
+* ``config_dir``: an empty temporary config directory, exported as
+  ``JOURNEYTUI_CONFIG_DIR`` so nothing reads the user's keymap, themes or settings;
+  ``NO_COLOR`` unset; the working directory is the test's temporary directory (CSV
+  exports land there).
+* ``app_factory``: ``make_app`` with that config, a fixed theme and no cursor blink.
+* ``settle``: ``await settle(pilot)`` waits until every worker is done, its messages
+  are handled and the status line says "Ready".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+
+from journeytui.tui.app import JourneyApp, make_app
+
+
+@pytest.fixture
+def config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    directory = tmp_path / "config"
+    directory.mkdir()
+    monkeypatch.setenv("JOURNEYTUI_CONFIG_DIR", str(directory))
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.chdir(tmp_path)
+    yield directory
+
+
+@pytest.fixture
+def app_factory(config_dir: Path) -> Callable[..., JourneyApp]:
+    def build(db: Path, theme: str = "journey-dark") -> JourneyApp:
+        return make_app(db, theme=theme, config_dir=config_dir, blink=False)
+
+    return build
+
+
+async def _settle(pilot: Pilot[object]) -> None:
+    app = pilot.app
+    for _ in range(400):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        busy = any(w.is_running for w in app.workers)
+        status = getattr(app, "status_text", lambda: "Ready")()
+        if not busy and status == "Ready":
+            await pilot.pause()
+            if not any(w.is_running for w in app.workers):
+                return
+    raise AssertionError(f"app did not settle: {list(app.workers)}")
+
+
+@pytest.fixture
+def settle():  # type: ignore[no-untyped-def]
+    return _settle
