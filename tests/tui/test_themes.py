@@ -18,6 +18,20 @@ from journeytui.tui.themes import (
 BUILTINS = sorted(BUILTIN_DIR.glob("*.toml"))
 
 
+def test_builtins_are_the_repository_themes_and_package_data() -> None:
+    """The package's themes/ is the top-level themes/ (a link), so a wheel carries them."""
+    import tomllib
+
+    repo = Path(__file__).resolve().parents[2]
+    assert BUILTIN_DIR.resolve() == (repo / "themes").resolve()
+    assert {p.name for p in BUILTIN_DIR.glob("*.toml")} == {
+        p.name for p in (repo / "themes").glob("*.toml")
+    }
+    with (repo / "pyproject.toml").open("rb") as handle:
+        package_data = tomllib.load(handle)["tool"]["setuptools"]["package-data"]
+    assert "**/*.toml" in package_data["journeytui"]
+
+
 def test_at_least_dark_light_and_ansi() -> None:
     names = set(load_themes(BUILTIN_DIR).themes)
     assert {"journey-dark", "journey-light", "journey-ansi"} <= names

@@ -44,10 +44,9 @@ from typing import Any
 from textual.theme import Theme
 
 STAGE_SLOTS = 6
-# The built-ins live in the repository's top-level themes/ (a source checkout or an
-# editable install); an installed wheel would carry them in journeytui/tui/themes/.
-_REPO_THEMES = Path(__file__).resolve().parents[3] / "themes"
-BUILTIN_DIR = _REPO_THEMES if _REPO_THEMES.is_dir() else Path(__file__).resolve().parent / "themes"
+# The built-ins are the files in the repository's top-level themes/; the package's
+# tui/themes is a symbolic link to it, so a wheel (package data) carries them too.
+BUILTIN_DIR = Path(__file__).resolve().parent / "themes"
 DEFAULT_THEME = "journey-dark"
 
 # Defaults for the variables this app adds, so its CSS works under any theme.
