@@ -434,24 +434,11 @@ class _Importer:
         if found is not None:
             email_id, status, stored_name = found
             if cid:  # remember the provider's id, so events that carry only the id find it
-                self.c.execute(
-                    "UPDATE emails SET campaign_id = ? WHERE id = ? AND campaign_id IS NULL"
-                    " AND NOT EXISTS (SELECT 1 FROM emails WHERE campaign_id = ?)",
-                    (cid, email_id, cid),
-                )
+                self.rec.fill_campaign_id(email_id, cid)
             if status == "sent":  # a sent email without a time gets its earliest event's
-                self.c.execute(
-                    "UPDATE emails SET send_at = ? WHERE id = ? AND send_at IS NULL",
-                    (at, email_id),
-                )
+                self.rec.fill_send_time(email_id, at)
             else:
-                self.c.execute(
-                    "UPDATE emails SET status = 'sent', send_at = ? WHERE id = ?",
-                    (at, email_id),
-                )
-                self.c.execute(
-                    "INSERT OR IGNORE INTO email_stats(email_id) VALUES (?)", (email_id,)
-                )
+                self.rec.mark_sent(email_id, at)
                 self.report.notes.append(
                     f"Email '{printable(stored_name)}' was {status}; it is now marked sent."
                 )
@@ -497,10 +484,7 @@ class _Importer:
             and email_id not in self.email_has_list
         ):
             self.email_has_list.add(email_id)
-            self.c.execute(
-                "UPDATE emails SET list_id = ? WHERE id = ? AND list_id IS NULL",
-                (self.list_for_group(group), email_id),
-            )
+            self.rec.fill_list(email_id, self.list_for_group(group))
         if kind == "processed":
             assert email_id is not None
             rec.send(email_id, contact, at)

@@ -119,6 +119,32 @@ class Recorder:
             self.c.execute("INSERT INTO email_stats(email_id) VALUES (?)", (email_id,))
         return email_id
 
+    def mark_sent(self, email_id: int, at: int) -> None:
+        """A draft or scheduled email whose events arrive was sent at *at*: it gets its
+        statistics row (all zero until the events are recorded)."""
+        self.c.execute("UPDATE emails SET status = 'sent', send_at = ? WHERE id = ?", (at, email_id))
+        self.c.execute("INSERT OR IGNORE INTO email_stats(email_id) VALUES (?)", (email_id,))
+
+    def fill_send_time(self, email_id: int, at: int) -> None:
+        """Give a sent email without a send time the time *at* (a known time is kept)."""
+        self.c.execute(
+            "UPDATE emails SET send_at = ? WHERE id = ? AND send_at IS NULL", (at, email_id)
+        )
+
+    def fill_campaign_id(self, email_id: int, campaign_id: str) -> None:
+        """Remember the provider's id of an email that has none (if no other email has it)."""
+        self.c.execute(
+            "UPDATE emails SET campaign_id = ? WHERE id = ? AND campaign_id IS NULL"
+            " AND NOT EXISTS (SELECT 1 FROM emails WHERE campaign_id = ?)",
+            (campaign_id, email_id, campaign_id),
+        )
+
+    def fill_list(self, email_id: int, list_id: int) -> None:
+        """Set the recipient list of an email that has none."""
+        self.c.execute(
+            "UPDATE emails SET list_id = ? WHERE id = ? AND list_id IS NULL", (list_id, email_id)
+        )
+
     def ensure_link(self, email_id: int, url: str) -> int:
         row = self.c.execute(
             "SELECT id FROM links WHERE email_id = ? AND url = ?", (email_id, url)
