@@ -161,6 +161,8 @@ class MainScreen(Screen[None]):
 
     async def _first_paint_done(self) -> None:
         """After the first frame: mount the current pane (unless a key did already)."""
+        if not self.is_attached:  # the app quit before its first frame was done
+            return
         switcher = self.query_one(ContentSwitcher)
         try:
             pane = switcher.get_child_by_id(self.current, Pane)
@@ -176,10 +178,11 @@ class MainScreen(Screen[None]):
         self.status.end("pane")  # then import_rest_when_idle, once the data is in
 
     def after_first_paint(self, callback: Callable[[], object]) -> None:
-        """Run *callback* once the shell has been drawn (now, if it has).
+        """Run *callback* once the shell has been drawn and the first pane mounted
+        (now, if that is done).
 
-        Data that comes back before the first frame waits for it: the shell and the
-        status line appear first, the rows in the next frame.
+        Data that comes back before then waits: the shell and the status line appear
+        first, then the pane, then its rows.
         """
         if self._painted:
             callback()
