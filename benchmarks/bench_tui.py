@@ -121,17 +121,20 @@ def first_paint(db: Path, runs: int) -> None:
     # PYTHONDONTWRITEBYTECODE is set, as on some CI machines: one warm-up run of each
     # kind, with it unset, writes them.)
     env.pop("PYTHONDONTWRITEBYTECODE", None)
+
+    def start(kind: str) -> dict[str, float | None]:
+        out = subprocess.run(
+            [sys.executable, "-c", CHILD, kind, str(db), cfg],
+            capture_output=True, text=True, env=env, check=True,
+        )
+        return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
     results: dict[str, list[dict[str, float | None]]] = {"bare": [], "app": []}
-    for kind in ("bare", "app"):
-        subprocess.run([sys.executable, "-c", CHILD, kind, str(db), cfg],
-                       capture_output=True, text=True, env=env, check=True)
+    for kind in results:
+        start(kind)  # the warm-up run
     for _ in range(runs):
-        for kind in ("bare", "app"):
-            out = subprocess.run(
-                [sys.executable, "-c", CHILD, kind, str(db), cfg],
-                capture_output=True, text=True, env=env, check=True,
-            )
-            results[kind].append(json.loads(out.stdout.strip().splitlines()[-1]))
+        for kind, samples in results.items():
+            samples.append(start(kind))
     floor = statistics.median(r["paint"] for r in results["bare"])  # type: ignore[misc]
     paint = statistics.median(r["paint"] for r in results["app"])  # type: ignore[misc]
     data = statistics.median(r["data"] for r in results["app"])  # type: ignore[misc]
