@@ -8,7 +8,7 @@ from pathlib import Path
 
 import journeytui
 
-PLAIN = ["store", "domain", "importers", "demo", "errors", "textsafe", "timefmt"]
+PLAIN = ["store", "domain", "importers", "demo", "errors", "textsafe", "timefmt", "export_target"]
 
 
 def test_plain_layers_do_not_import_textual() -> None:

@@ -15,8 +15,16 @@ from typing import TYPE_CHECKING
 
 import asyncssh
 
+from journeytui.export_target import EXPORT_DIR_ENV
 from journeytui.ssh.ptychild import PtyChild
-from journeytui.ssh.storecopy import CONFIG_ENV, copy_store, remove_copy, seed_config
+from journeytui.ssh.storecopy import (
+    CONFIG_ENV,
+    EXPORTS,
+    copy_store,
+    make_session_dir,
+    remove_session_dir,
+    seed_config,
+)
 
 if TYPE_CHECKING:
     from journeytui.ssh.server import DemoServer
@@ -91,15 +99,16 @@ def child_env(
     term: str,
     client_env: Mapping[str, str],
     no_color: bool,
-    private_dir: Path | None,
+    session_dir: Path,
 ) -> dict[str, str]:
     """The environment of a session's app.
 
     From the client only its terminal type, ``NO_COLOR`` and a truecolor
-    ``COLORTERM`` are taken, never arbitrary variables (its size is the PTY's).  A private session also gets
-    its own config, data and state directories (the config seeded from the
-    operator's, see :func:`seed_config`), so nothing a visitor saves there reaches
-    another session.
+    ``COLORTERM`` are taken, never arbitrary variables (its size is the PTY's).  Every
+    session, shared or private, gets its own config, data and state directories (the
+    config seeded from the operator's, see :func:`seed_config`) and its own export
+    folder, the only place the app may write files, so nothing a visitor saves reaches
+    another session, the operator's files or the store.
     """
     env = {k: v for k, v in base.items() if k not in _ENV_DROP}
     env["TERM"] = term if _TERM_OK.fullmatch(term) else "xterm-256color"
@@ -112,16 +121,18 @@ def child_env(
     if not any(env.get(k) for k in ("LC_ALL", "LC_CTYPE", "LANG")):
         env["LANG"] = "C.UTF-8"
     env["JOURNEYTUI_SSH"] = "1"
-    if private_dir is not None:
-        for var, sub in (
-            ("XDG_CONFIG_HOME", "config"),
-            ("XDG_DATA_HOME", "data"),
-            ("XDG_STATE_HOME", "state"),
-        ):
-            path = private_dir / sub
-            path.mkdir(mode=0o700, exist_ok=True)
-            env[var] = str(path)
-        env[CONFIG_ENV] = str(private_dir / "config" / "journeytui")
+    for var, sub in (
+        ("XDG_CONFIG_HOME", "config"),
+        ("XDG_DATA_HOME", "data"),
+        ("XDG_STATE_HOME", "state"),
+        ("XDG_CACHE_HOME", "cache"),
+    ):
+        path = session_dir / sub
+        path.mkdir(mode=0o700, exist_ok=True)
+        env[var] = str(path)
+    env[CONFIG_ENV] = str(session_dir / "config" / "journeytui")
+    env[EXPORT_DIR_ENV] = str(session_dir / EXPORTS)
+    env["HOME"] = str(session_dir)
     return env
 
 
@@ -145,7 +156,8 @@ class AppSession(asyncssh.SSHServerSession[bytes]):
         self.term_type: str | None = None
         self.cols, self.rows, self.px_width, self.px_height = 80, 24, 0, 0
         self.child: PtyChild | None = None
-        self.copy: Path | None = None
+        self.copy: Path | None = None  # the private copy of the store
+        self.workdir: Path | None = None  # the session's own folder
         self.started = time.monotonic()
         self.last_input = self.started
         self.last_output = 0.0
@@ -246,13 +258,15 @@ class AppSession(asyncssh.SSHServerSession[bytes]):
             # Something to read while the app starts (a second or more on a busy server).
             self._write(STARTING.encode())
             if self.config.shared:
+                self.workdir = await asyncio.to_thread(make_session_dir, self.config.temp_root)
                 db = self.config.db.resolve()
             else:
                 self.copy = await asyncio.to_thread(
                     copy_store, self.config.db, self.config.temp_root
                 )
-                await asyncio.to_thread(seed_config, self.copy.parent, os.environ)
+                self.workdir = self.copy.parent
                 db = self.copy
+            await asyncio.to_thread(seed_config, self.workdir, os.environ)
             if self.reason is not None:  # gone while the copy was made
                 return
             env = child_env(
@@ -260,7 +274,7 @@ class AppSession(asyncssh.SSHServerSession[bytes]):
                 self.term_type,
                 self.chan.get_environment() if self.chan is not None else {},
                 self.config.no_color,
-                None if self.copy is None else self.copy.parent,
+                self.workdir,
             )
             self.child = await PtyChild.spawn(
                 list(self.config.child_command(db)),
@@ -269,7 +283,7 @@ class AppSession(asyncssh.SSHServerSession[bytes]):
                 on_output=self._on_output,
                 on_eof=lambda: None,
                 on_drain=self._on_input_drained,
-                cwd=str(db.parent) if self.copy is not None else None,
+                cwd=str(self.workdir / EXPORTS),
             )
             watchdog = asyncio.create_task(self._watchdog())
             waiter = asyncio.create_task(self._wait_child())
@@ -310,8 +324,8 @@ class AppSession(asyncssh.SSHServerSession[bytes]):
             child.close()
             if self.exit_status is None and child.proc.returncode is not None:
                 self.exit_status = child.proc.returncode
-        if self.copy is not None:
-            await asyncio.to_thread(remove_copy, self.copy)
+        if self.workdir is not None:
+            await asyncio.to_thread(remove_session_dir, self.workdir)
         if not self._chan_open or self.chan is None:
             return
         reason = self.reason

@@ -21,6 +21,7 @@ from journeytui.store import Store, StoreError
 COPY_NAME = "journeys.db"
 PREFIX = "journeytui-ssh-"
 OWNER_FILE = "server.pid"  # the server that made the directory
+EXPORTS = "exports"  # where a session may write (its working directory)
 
 
 def check_source(path: Path) -> None:
@@ -29,15 +30,31 @@ def check_source(path: Path) -> None:
     store.close()
 
 
-def copy_store(source: Path, temp_root: Path | None = None) -> Path:
-    """Copy *source* into a new private temp directory and return the copy's path.
+def make_session_dir(temp_root: Path | None = None) -> Path:
+    """A new private (0700) folder for one session, marked with this server's pid.
 
-    The caller removes the directory (``remove_copy``) when the session ends.
+    Every session has one, shared or private: its config, its exports (the
+    :data:`EXPORTS` sub-folder, the app's working directory) and, in a private
+    session, its copy of the store.  :func:`remove_session_dir` removes it.
     """
     workdir = Path(tempfile.mkdtemp(prefix=PREFIX, dir=temp_root))
-    dest = workdir / COPY_NAME
     try:
         (workdir / OWNER_FILE).write_text(f"{os.getpid()}\n")
+        (workdir / EXPORTS).mkdir(mode=0o700)
+    except BaseException:
+        shutil.rmtree(workdir, ignore_errors=True)
+        raise
+    return workdir
+
+
+def copy_store(source: Path, temp_root: Path | None = None) -> Path:
+    """Copy *source* into a new session folder and return the copy's path.
+
+    The caller removes the folder (``remove_copy``) when the session ends.
+    """
+    workdir = make_session_dir(temp_root)
+    dest = workdir / COPY_NAME
+    try:
         _copy(source, dest)
     except BaseException:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -45,11 +62,15 @@ def copy_store(source: Path, temp_root: Path | None = None) -> Path:
     return dest
 
 
-def remove_copy(copy: Path) -> None:
-    """Remove the temp directory that :func:`copy_store` made for *copy*."""
-    workdir = copy.parent
+def remove_session_dir(workdir: Path) -> None:
+    """Remove a folder that :func:`make_session_dir` made (and nothing else)."""
     if workdir.name.startswith(PREFIX):
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def remove_copy(copy: Path) -> None:
+    """Remove the session folder that :func:`copy_store` made for *copy*."""
+    remove_session_dir(copy.parent)
 
 
 def remove_stale_copies(temp_root: Path | None = None) -> int:

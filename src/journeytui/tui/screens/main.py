@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import csv
-import os
-from collections.abc import Callable
+import io
+from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -20,6 +20,7 @@ from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Static
 from textual.worker import Worker
 
+from journeytui.export_target import ExportPolicy, ExportRefused
 from journeytui.tui import fmt
 from journeytui.tui.panes import PANES, spec
 from journeytui.tui.panes.base import ExportJob, Pane
@@ -352,23 +353,33 @@ class MainScreen(Screen[None]):
             return
         from journeytui.tui.screens.export import ExportDialog
 
-        def chosen(path: str | None) -> None:
-            if not path:
-                return
-            problem = export_refusal(Path(path))
-            if problem:
-                self.notify(problem, severity="error", markup=False)
-                return
-            self.export_csv(job, Path(path))
+        policy = ExportPolicy.from_env(self.japp.db_path)
 
-        self.app.push_screen(ExportDialog(default_export_path(job.stem)), chosen)
+        def chosen(typed: str | None) -> None:
+            if not typed:
+                return
+            try:
+                path = policy.target(typed)
+            except ExportRefused as refusal:
+                self.notify(str(refusal), severity="error", markup=False)
+                return
+            self.export_csv(job, path, policy)
+
+        def check(typed: str) -> str | None:
+            try:
+                policy.target(typed)
+            except ExportRefused as refusal:
+                return str(refusal)
+            return None
+
+        self.app.push_screen(ExportDialog(policy.default_name(job.stem), check), chosen)
 
     @work(thread=True, exit_on_error=False, group="export")
-    def export_csv(self, job: ExportJob, path: Path) -> None:
+    def export_csv(self, job: ExportJob, path: Path, policy: ExportPolicy) -> None:
         app = self.japp
         app.call_from_thread(app.status_begin, "export", f"Exporting {job.stem} to {path}…")
         try:
-            count = write_csv(app, job, path)
+            count = write_csv(app, job, path, policy)
         except OSError as exc:
             app.call_from_thread(
                 app.notify, f"Export failed: {path}: {exc.strerror or exc}",
@@ -382,35 +393,6 @@ class MainScreen(Screen[None]):
             app.call_from_thread(app.status_end, "export")
 
 
-def export_refusal(path: Path) -> str | None:
-    """Why *path* may not be written, or None.
-
-    In a serve-ssh demo session (``JOURNEYTUI_SSH=1``) a visitor may write only inside
-    the session's own working directory (its temporary directory), never elsewhere on
-    the server.
-    """
-    if os.environ.get("JOURNEYTUI_SSH") != "1":
-        return None
-    here = Path.cwd().resolve()
-    target = (here / path).resolve()
-    if target.parent != here and here not in target.parents:
-        return (
-            f"Export refused: {path}: in a demo session over SSH files can only be written "
-            "in the session's own folder; give a plain file name."
-        )
-    return None
-
-
-def default_export_path(stem: str) -> str:
-    """``<stem>.csv`` in the current directory, numbered if it exists."""
-    candidate = Path(f"{stem}.csv")
-    n = 2
-    while candidate.exists():
-        candidate = Path(f"{stem}-{n}.csv")
-        n += 1
-    return str(candidate)
-
-
 def csv_cell(value: object) -> object:
     """A cell safe to open in a spreadsheet: text starting with = + - @ gets a quote."""
     if value is None:
@@ -420,15 +402,24 @@ def csv_cell(value: object) -> object:
     return value
 
 
-def write_csv(app: JourneyApp, job: ExportJob, path: Path) -> int:
-    """Write the rows of *job* to *path* (through a temporary file); returns the count."""
-    tmp = path.with_name(path.name + ".part")
+def write_csv(app: JourneyApp, job: ExportJob, path: Path, policy: ExportPolicy) -> int:
+    """Write the rows of *job* to *path* under *policy*; returns the row count."""
     count = 0
-    with app.pool.store() as store, tmp.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
+
+    def lines() -> Iterator[str]:
+        nonlocal count
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
         writer.writerow(job.headers)
-        for row in job.rows(store):
-            writer.writerow([csv_cell(v) for v in row])
-            count += 1
-    tmp.replace(path)
+        with app.pool.store() as store:
+            for row in job.rows(store):
+                writer.writerow([csv_cell(v) for v in row])
+                count += 1
+                if buffer.tell() > 65536:
+                    yield buffer.getvalue()
+                    buffer.seek(0)
+                    buffer.truncate()
+        yield buffer.getvalue()
+
+    policy.write_lines(path, lines())
     return count
