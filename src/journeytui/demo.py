@@ -954,6 +954,8 @@ class _BulkSink:
         self.subs: list[tuple[int, int, str, int]] = []  # upserts, in event order
         self.unsub_all: dict[int, int] = {}
         self.spam_reported: dict[int, int] = {}
+        # subscription_changes rows (contact, kind, list, email, at), in event order
+        self.changes: list[tuple[int, str, int | None, int | None, int]] = []
         self.consent_at: dict[int, int] = {}
         self.stats: dict[int, list[int]] = {
             eid: [0] * len(_STAT_COLUMNS)
@@ -1085,6 +1087,9 @@ class _BulkSink:
                 if not e[E_UNSUB]:
                     e[E_UNSUB] = 1
                     self.stats[email_id][S_UNSUB] += 1
+            self.changes.append((
+                c + 1, "unsubscribe", list_id, email_id if self.consent[c] else None, at
+            ))
             if self.consent[c]:
                 self.acts.append((
                     c + 1, "unsubscribe", email_id, None, list_id,
@@ -1093,6 +1098,9 @@ class _BulkSink:
         elif kind == SPAM:
             self.spam_reported.setdefault(c, at)
             st = self._email(k)
+            self.changes.append(
+                (c + 1, "spam", None, st.email_id if self.consent[c] else None, at)
+            )
             e = self._eng(st, c)
             if not e[E_SPAM]:
                 e[E_SPAM] = 1
@@ -1137,6 +1145,13 @@ class _BulkSink:
                 self.anon,
             )
             self.anon.clear()
+        if self.changes:
+            c.executemany(
+                "INSERT INTO subscription_changes(contact_id, kind, list_id, email_id, at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                self.changes,
+            )
+            self.changes.clear()
         if self.subs:  # in event order: the last change of a subscription wins
             c.executemany(
                 "INSERT INTO subscriptions(contact_id, list_id, status, changed_at)"

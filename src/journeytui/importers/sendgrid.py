@@ -523,7 +523,7 @@ class _Importer:
         elif kind == "group_resubscribe":
             assert group is not None
             list_id = self.list_for_group(group)
-            rec.subscribe(contact, list_id, "subscribed", at)
+            rec.resubscribe(contact, list_id, at, email_id=email_id)
             report.add("resubscribes")
         elif kind == "spamreport":
             assert email_id is not None

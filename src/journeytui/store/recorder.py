@@ -333,6 +333,30 @@ class Recorder:
         return bot
 
     # -- acts that change what may be sent (always act on the contact) ---------------
+    def _subscription_change(
+        self,
+        contact: ContactRef,
+        kind: str,
+        at: int,
+        *,
+        list_id: int | None = None,
+        email_id: int | None = None,
+    ) -> None:
+        """A point in time at which the journeys re-read the subscription state
+        (with or without consent; the email only with consent)."""
+        self.c.execute(
+            "INSERT INTO subscription_changes(contact_id, kind, list_id, email_id, at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (contact.id, kind, list_id, email_id if contact.consent else None, at),
+        )
+
+    def resubscribe(
+        self, contact: ContactRef, list_id: int, at: int, *, email_id: int | None = None
+    ) -> None:
+        """Back on *list_id* (a provider's group resubscribe)."""
+        self.subscribe(contact, list_id, "subscribed", at)
+        self._subscription_change(contact, "resubscribe", at, list_id=list_id, email_id=email_id)
+
     def unsubscribe(
         self,
         contact: ContactRef,
@@ -349,6 +373,7 @@ class Recorder:
             )
         else:
             self.subscribe(contact, list_id, "unsubscribed", at)
+        self._subscription_change(contact, "unsubscribe", at, list_id=list_id, email_id=email_id)
         if email_id is not None:
             self._stats(email_id)
             token = recipient_token(self.key, email_id, contact.address)
@@ -377,6 +402,7 @@ class Recorder:
             "UPDATE contacts SET spam_reported_at = ? WHERE id = ? AND spam_reported_at IS NULL",
             (at, contact.id),
         )
+        self._subscription_change(contact, "spam", at, email_id=email_id)
         token = recipient_token(self.key, email_id, contact.address)
         _, _, _, _, spam = self._engagement(email_id, token)
         if not spam:

@@ -270,6 +270,47 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE contacts ADD COLUMN spam_reported_at INTEGER;
     """,
+    # --- version 3 -------------------------------------------------------------
+    # Subscription changes are points in time for the journeys (PRODUCT.md §4),
+    # with or without tracking consent: an unsubscribe (from a list, or from all
+    # when list_id is NULL), a resubscribe, a spam report.  This is subscription
+    # state, not tracking: email_id (which email it came through) is kept only for
+    # consented contacts.  Existing stores are filled from what they know: the
+    # consented contacts' unsubscribe and spam activities, and the current state.
+    """
+    CREATE TABLE subscription_changes (
+        id         INTEGER PRIMARY KEY,
+        contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+        kind       TEXT NOT NULL CHECK (kind IN ('unsubscribe', 'resubscribe', 'spam')),
+        list_id    INTEGER REFERENCES lists(id) ON DELETE SET NULL,
+        email_id   INTEGER REFERENCES emails(id) ON DELETE SET NULL,
+        at         INTEGER NOT NULL
+    );
+    CREATE INDEX subscription_changes_contact ON subscription_changes(contact_id, at);
+    CREATE INDEX subscription_changes_at ON subscription_changes(at, id);
+
+    INSERT INTO subscription_changes(contact_id, kind, list_id, email_id, at)
+    SELECT contact_id, kind, list_id, email_id, at FROM (
+        SELECT contact_id, kind, list_id, email_id, at, id AS o FROM activities
+         WHERE kind IN ('unsubscribe', 'spam')
+        UNION ALL
+        SELECT c.id, 'unsubscribe', NULL, NULL, c.unsubscribed_all_at, 0 FROM contacts c
+         WHERE c.unsubscribed_all = 1 AND c.unsubscribed_all_at IS NOT NULL
+           AND NOT EXISTS (SELECT 1 FROM activities a WHERE a.contact_id = c.id
+                           AND a.kind = 'unsubscribe' AND a.list_id IS NULL)
+        UNION ALL
+        SELECT s.contact_id, 'unsubscribe', s.list_id, NULL, s.changed_at, 0
+          FROM subscriptions s
+         WHERE s.status = 'unsubscribed'
+           AND NOT EXISTS (SELECT 1 FROM activities a WHERE a.contact_id = s.contact_id
+                           AND a.kind = 'unsubscribe' AND a.list_id = s.list_id)
+        UNION ALL
+        SELECT c.id, 'spam', NULL, NULL, c.spam_reported_at, 0 FROM contacts c
+         WHERE c.spam_reported_at IS NOT NULL
+           AND NOT EXISTS (SELECT 1 FROM activities a WHERE a.contact_id = c.id
+                           AND a.kind = 'spam')
+    ) ORDER BY at, o;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
