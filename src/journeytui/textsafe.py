@@ -26,3 +26,22 @@ def safe_text(value: object) -> str:
     if value is None:
         return ""
     return _CONTROL.sub(_visible, str(value))
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> object:
+    """A CSV cell that is safe to open in a spreadsheet and to ``cat`` in a terminal.
+
+    Text starting with ``= + - @``, a tab or a carriage return gets a leading ``'``
+    (so it is never read as a formula), and C0/C1 control characters are made
+    visible as in :func:`safe_text` (no raw ESC, BEL or OSC reaches a file that a
+    terminal may show).  ``None`` is an empty cell; numbers stay numbers.
+    """
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        return value
+    guarded = "'" + value if value.startswith(_FORMULA_START) else value
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group(0)):02x}", guarded)

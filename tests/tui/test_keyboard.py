@@ -343,7 +343,7 @@ async def test_a_failing_query_is_said_not_shown_as_loading(
 
 
 def test_csv_cells_cannot_become_formulas() -> None:
-    from journeytui.tui.screens.main import csv_cell
+    from journeytui.textsafe import csv_cell
 
     assert csv_cell("=HYPERLINK(\"http://x\")") == "'=HYPERLINK(\"http://x\")"
     assert csv_cell("+1") == "'+1" and csv_cell("@a") == "'@a"

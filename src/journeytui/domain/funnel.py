@@ -34,7 +34,7 @@ from journeytui.domain.conditions import render
 from journeytui.domain.journey_model import Journey, JourneyError
 from journeytui.errors import UserError
 from journeytui.store import Store
-from journeytui.textsafe import safe_text
+from journeytui.textsafe import csv_cell, safe_text
 from journeytui.timefmt import iso_time
 
 DAY = 86_400
@@ -305,12 +305,8 @@ def contacts_csv(rows: list[StageContact]) -> str:
     w.writerow(["email", "first_name", "last_name", "stage", "since", "days_in_stage",
                 "stalled"])
     for r in rows:
-        w.writerow([_csv_safe(r.email), _csv_safe(r.first_name), _csv_safe(r.last_name),
-                    _csv_safe(r.stage), iso_time(r.since) or "", r.days_in_stage,
+        w.writerow([csv_cell(r.email), csv_cell(r.first_name), csv_cell(r.last_name),
+                    csv_cell(r.stage), iso_time(r.since) or "", r.days_in_stage,
                     "yes" if r.stalled else "no"])
     return buf.getvalue()
 
-
-def _csv_safe(value: str) -> str:
-    """Neutralise spreadsheet formulas (=, +, -, @ at the start of a cell)."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value

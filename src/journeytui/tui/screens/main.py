@@ -21,6 +21,7 @@ from textual.widgets import ContentSwitcher, Static
 from textual.worker import Worker
 
 from journeytui.export_target import ExportPolicy, ExportRefused
+from journeytui.textsafe import csv_cell
 from journeytui.tui import fmt
 from journeytui.tui.panes import PANES, spec
 from journeytui.tui.panes.base import ExportJob, Pane
@@ -391,15 +392,6 @@ class MainScreen(Screen[None]):
             )
         finally:
             app.call_from_thread(app.status_end, "export")
-
-
-def csv_cell(value: object) -> object:
-    """A cell safe to open in a spreadsheet: text starting with = + - @ gets a quote."""
-    if value is None:
-        return ""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 def write_csv(app: JourneyApp, job: ExportJob, path: Path, policy: ExportPolicy) -> int:
