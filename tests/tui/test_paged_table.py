@@ -8,7 +8,14 @@ from typing import Any
 
 from textual.app import App, ComposeResult
 
-from journeytui.tui.widgets.paged_table import PAGE_SIZE, Column, FuncSource, PagedTable, Row
+from journeytui.tui.widgets.paged_table import (
+    MAX_PAGES,
+    PAGE_SIZE,
+    Column,
+    FuncSource,
+    PagedTable,
+    Row,
+)
 
 N = 10_000
 
@@ -68,9 +75,80 @@ async def test_only_the_visible_page_is_fetched_then_keyset_pages_on_demand() ->
                                                                              f"row {N - 1}")
         # every page once, each starting after the previous page's last key
         assert app.calls == [None, *[p * PAGE_SIZE - 1 for p in range(1, N // PAGE_SIZE)]]
+        # memory stays flat: only the pages nearest the cursor are kept
+        assert len(table.cached_page_numbers) <= MAX_PAGES
+        assert table.cached_page_numbers[-1] == N // PAGE_SIZE - 1
         await pilot.press("home", "j", "j")
+        await wait(pilot, table)
         assert table.current_row is not None and table.current_row.payload == 2
-        assert len(app.calls) == N // PAGE_SIZE  # nothing fetched twice
+        # the first page was let go on the way down, so it is read once more
+        assert len(app.calls) == N // PAGE_SIZE + 1 and app.calls[-1] is None
+
+
+class ReverseApp(TableApp):
+    """Rows 0…total-1 from a source that pages both ways (as keyset queries do)."""
+
+    def source(self, total: int = N) -> FuncSource:
+        def row(i: int) -> Row:
+            return Row(i, (str(i), f"row {i}"), payload=i)
+
+        def page(_store: Any, after: Any, limit: int) -> list[Row]:
+            self.calls.append(("after", after, limit))
+            start = 0 if after is None else after + 1
+            return [row(i) for i in range(start, min(total, start + limit))]
+
+        def before(_store: Any, key: Any, limit: int) -> list[Row]:
+            self.calls.append(("before", key, limit))
+            end = total if key is None else key
+            return [row(i) for i in range(max(0, end - limit), end)]
+
+        return FuncSource(lambda _store: total, page, before)
+
+
+async def test_end_reads_the_last_page_directly_and_pages_back_by_keyset() -> None:
+    total = N + 37  # the last page is a short one
+    app = ReverseApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.query_one(PagedTable)
+        table.focus()
+        table.set_source(app.source(total))
+        await wait(pilot, table)
+        assert app.calls == [("after", None, PAGE_SIZE)]
+        await pilot.press("end")
+        await wait(pilot, table)
+        assert table.cursor_row == total - 1
+        assert table.current_row is not None and table.current_row.payload == total - 1
+        # one read: the 37 rows of the last page, from the end; no page in between
+        assert app.calls[1:] == [("before", None, 37)]
+        # page up twice: the rows before the first cached row, one page at a time
+        height = table._body_height
+        await pilot.press("pageup", "pageup")
+        await wait(pilot, table)
+        assert table.current_row is not None
+        assert table.current_row.payload == total - 1 - 2 * height
+        assert app.calls[2:] == [("before", total - 37, PAGE_SIZE)]
+        # and g is the first page again, read from the top
+        await pilot.press("g")
+        await wait(pilot, table)
+        assert table.current_row is not None and table.current_row.payload == 0
+        assert table.cached_page_numbers == [0, N // PAGE_SIZE - 1, N // PAGE_SIZE]
+
+
+async def test_scrolling_the_whole_list_keeps_memory_flat() -> None:
+    app = ReverseApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.query_one(PagedTable)
+        table.focus()
+        total = PAGE_SIZE * (MAX_PAGES + 8)
+        table.set_source(app.source(total))
+        await wait(pilot, table)
+        while table.cursor_row < total - 1:
+            table.move_cursor(table.cursor_row + PAGE_SIZE // 2)  # half a page at a time
+            await wait(pilot, table)
+            assert len(table.cached_page_numbers) <= MAX_PAGES
+        # every page was read exactly once, each after the previous page's last key
+        assert [c[1] for c in app.calls] == [None, *[p * PAGE_SIZE - 1
+                                                      for p in range(1, total // PAGE_SIZE)]]
 
 
 class SelectApp(TableApp):

@@ -6,14 +6,19 @@ page starts after the key of the previous page's last row), so the event loop
 never waits on SQLite and a 1M-row list costs what its visible lines cost.
 
 The rows come from a :class:`RowSource`; :class:`ListSource` wraps an in-memory
-list (search results, a few thousand rows at most).
+list (search results, a few thousand rows at most).  A source that can also page
+*backwards* (:class:`ReverseSource`: the rows before a key, or the last rows when the
+key is None) makes every jump constant-time: End reads the last page directly, and
+PgUp from there reads the page before it — never every page from the top.  Only
+:data:`MAX_PAGES` pages are kept, those nearest the cursor, so memory stays flat
+however far the user scrolls.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -30,6 +35,7 @@ from journeytui.store import Store
 from journeytui.tui.text import clean
 
 PAGE_SIZE = 200
+MAX_PAGES = 12  # pages kept in memory (the ones nearest the cursor)
 
 
 @dataclass(frozen=True)
@@ -57,6 +63,16 @@ class RowSource(Protocol):
     def page(self, store: Store, after: Any | None, limit: int) -> list[Row]: ...
 
 
+@runtime_checkable
+class ReverseSource(RowSource, Protocol):
+    """A source that can also read backwards by keyset."""
+
+    def page_before(self, store: Store, before: Any | None, limit: int) -> list[Row]:
+        """The *limit* rows just before the row keyed *before* (the last rows when it
+        is None), in the table's order."""
+        ...
+
+
 @dataclass
 class ListSource:
     """Rows already in memory (keys are positions)."""
@@ -73,19 +89,51 @@ class ListSource:
             for i, r in enumerate(self.rows[start : start + limit], start)
         ]
 
+    def page_before(self, store: Store, before: Any | None, limit: int) -> list[Row]:
+        end = len(self.rows) if before is None else int(before)
+        start = max(0, end - limit)
+        return [
+            Row(i, r.cells, r.payload, r.dim)
+            for i, r in enumerate(self.rows[start:end], start)
+        ]
+
 
 @dataclass
 class FuncSource:
-    """A source from two functions of the store (for keyset-paged domain queries)."""
+    """A source from functions of the store (for keyset-paged domain queries); with
+    *before_fn* it pages backwards too (see :class:`ReverseSource`)."""
 
     count_fn: Callable[[Store], int]
     page_fn: Callable[[Store, Any | None, int], list[Row]]
+    before_fn: Callable[[Store, Any | None, int], list[Row]] | None = None
 
     def count(self, store: Store) -> int:
         return self.count_fn(store)
 
     def page(self, store: Store, after: Any | None, limit: int) -> list[Row]:
         return self.page_fn(store, after, limit)
+
+    def page_before(self, store: Store, before: Any | None, limit: int) -> list[Row]:
+        if self.before_fn is None:
+            raise NotImplementedError("this source pages forwards only")
+        return self.before_fn(store, before, limit)
+
+
+def can_page_backwards(source: RowSource | None) -> bool:
+    if isinstance(source, FuncSource):
+        return source.before_fn is not None
+    return isinstance(source, ReverseSource)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """One fetch: pages *first*, *first*±1, … up to *last*, walking by keyset."""
+
+    first: int
+    last: int
+    key: Any  # after (forwards) or before (backwards) this key; None: from an end
+    backwards: bool
+    first_limit: int = PAGE_SIZE
 
 
 class PagedTable(ScrollView, can_focus=True):
@@ -244,57 +292,104 @@ class PagedTable(ScrollView, can_focus=True):
         return out
 
     # -- loading ---------------------------------------------------------------------
+    def _last_page(self) -> int | None:
+        if self.row_count is None:
+            return None
+        return max(0, (self.row_count - 1) // PAGE_SIZE)
+
+    def _plan(self, page: int) -> _Plan | None:
+        """How to fetch *page*: from a cached neighbour by keyset, or from an end."""
+        pages = self._pages
+        last = self._last_page()
+        backwards_ok = can_page_backwards(self.source)
+        if last is not None:
+            page = min(page, last)
+        if page in pages:
+            return None
+        if page == 0:
+            return _Plan(0, 0, None, backwards=False)
+        below = pages.get(page - 1)
+        if below:
+            if len(below) < PAGE_SIZE:
+                return None  # a short page: nothing follows it
+            return _Plan(page, page, below[-1].key, backwards=False)
+        above = pages.get(page + 1)
+        if above and backwards_ok:
+            return _Plan(page, page, above[0].key, backwards=True)
+        if backwards_ok and last is not None and self.row_count:
+            # walk down from the nearest cached page above, or from the very end
+            start = next((p for p in range(page + 1, last + 1) if p in pages), None)
+            if start is not None and pages[start]:
+                return _Plan(start - 1, page, pages[start][0].key, backwards=True)
+            return _Plan(last, page, None, backwards=True,
+                         first_limit=self.row_count - last * PAGE_SIZE)
+        # forwards only: walk up from the nearest cached page below, or from the top
+        start = next((p for p in range(page - 1, -1, -1) if p in pages), None)
+        if start is None:
+            return _Plan(0, page, None, backwards=False)
+        if len(pages[start]) < PAGE_SIZE or not pages[start]:
+            return None
+        return _Plan(start + 1, page, pages[start][-1].key, backwards=False)
+
     def _request(self, page: int) -> None:
         if self.source is None:
             return
-        if self.row_count is not None:
-            last_page = max(0, (self.row_count - 1) // PAGE_SIZE)
-            page = min(page, last_page)
-        self._wanted_page = max(self._wanted_page, page)
+        last = self._last_page()
+        if last is not None:
+            page = min(page, last)
+        self._wanted_page = page
         if self._loading:
             return
-        start = 0
-        while start in self._pages:
-            start += 1
-        if start > self._wanted_page and self.row_count is not None:
+        plan = self._plan(page)
+        if plan is None:
             return
-        after = None
-        if start > 0:
-            after = self._pages[start - 1][-1].key if self._pages[start - 1] else None
-            if not self._pages[start - 1]:  # an empty page: nothing follows
-                return
         self._loading = True
-        self._fetch(self._generation, self.source, start, after, self._wanted_page,
-                    self.row_count is None)
+        self._fetch(self._generation, self.source, plan, self.row_count is None)
 
     @work(thread=True, exit_on_error=False, group="paged-table")
-    def _fetch(
-        self,
-        generation: int,
-        source: RowSource,
-        start: int,
-        after: Any,
-        end: int,
-        count: bool,
-    ) -> None:
+    def _fetch(self, generation: int, source: RowSource, plan: _Plan, count: bool) -> None:
         pool = self.app.pool  # type: ignore[attr-defined]
+        step = -1 if plan.backwards else 1
         try:
             with pool.store() as store:
                 if count:
                     self.post_message(self.Counted(self, generation, source.count(store)))
-                page = start
-                while page <= end:
+                page, key, limit = plan.first, plan.key, plan.first_limit
+                while True:
                     if generation != self._generation:
                         return
-                    rows = source.page(store, after, PAGE_SIZE)
-                    final = page == end or len(rows) < PAGE_SIZE
+                    if plan.backwards:
+                        rows = source.page_before(store, key, limit)  # type: ignore[attr-defined]
+                        final = page == plan.last or page == 0 or not rows
+                    else:
+                        rows = source.page(store, key, limit)
+                        final = page == plan.last or len(rows) < PAGE_SIZE
                     self.post_message(self.PageLoaded(self, generation, page, rows, final))
                     if final:
                         break
-                    after = rows[-1].key
-                    page += 1
+                    key = rows[0].key if plan.backwards else rows[-1].key
+                    page += step
+                    limit = PAGE_SIZE
         except Exception as exc:  # noqa: BLE001 - shown in the table, never a traceback
             self.post_message(self.LoadFailed(self, generation, f"{type(exc).__name__}: {exc}"))
+
+    def _evict(self) -> None:
+        """Keep the :data:`MAX_PAGES` pages nearest the cursor (and the screen)."""
+        if len(self._pages) <= MAX_PAGES:
+            return
+        here = self.cursor_row // PAGE_SIZE
+        top = round(self.scroll_offset.y) // PAGE_SIZE
+        keep = {here, top, top + 1, self._wanted_page}
+        for page in sorted(self._pages, key=lambda p: -abs(p - here)):
+            if len(self._pages) <= MAX_PAGES:
+                break
+            if page not in keep:
+                del self._pages[page]
+
+    @property
+    def cached_page_numbers(self) -> list[int]:
+        """The pages held in memory now (for tests)."""
+        return sorted(self._pages)
 
     def on_paged_table_counted(self, message: Counted) -> None:
         if message.table is not self or message.generation != self._generation:
@@ -309,7 +404,10 @@ class PagedTable(ScrollView, can_focus=True):
         if message.table is not self or message.generation != self._generation:
             return
         self._pages[message.page] = message.rows
-        if len(message.rows) < PAGE_SIZE:
+        self._evict()
+        if len(message.rows) < PAGE_SIZE and not (
+            message.page > 0 and message.page == self._last_page()
+        ):
             # The count may have moved since it was taken: trust the pages.
             total = message.page * PAGE_SIZE + len(message.rows)
             if self.row_count is None or self.row_count != total:
