@@ -61,7 +61,7 @@ def test_known_funnel(store: Store, b: Builder) -> None:
          "cumulative_conversion": 0.4, "drop_off": None, "median_days_to_next": None,
          "stalled": None},
     ]
-    assert f["exits"] == [{"stage": "X", "reached": 1, "current": 1, "stalled": 1}]
+    assert f["exits"] == [{"stage": "X", "reached": 1, "current": 1, "stalled": None}]
     assert f["entry"]["entered"] == 5 and f["entry"]["emails"] == [{"email": SPRING, "moved": 5}]
     by_to = {(t["from"], t["to"]): t for t in f["transitions"]}
     assert by_to[("A", "B")]["emails"] == [{"email": SPRING, "moved": 2}]

@@ -11,7 +11,7 @@ from typing import Any
 from journeytui.cli.output import open_store, print_json, table
 from journeytui.errors import UserError
 from journeytui.textsafe import safe_text
-from journeytui.timefmt import fmt_rate, fmt_time
+from journeytui.timefmt import fmt_rate, fmt_time, iso_time
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -248,7 +248,8 @@ def cmd_funnel(args: argparse.Namespace) -> int:
                 print(f"wrote {len(rows):,} contacts to {out}")
             elif args.json:
                 print_json([{"email": r.email, "first_name": r.first_name,
-                              "last_name": r.last_name, "stage": r.stage, "since": r.since,
+                              "last_name": r.last_name, "stage": r.stage,
+                              "since": iso_time(r.since),
                               "days_in_stage": r.days_in_stage, "stalled": r.stalled}
                              for r in rows])
             else:

@@ -16,6 +16,14 @@ from journeytui.timefmt import iso_time
 
 Key = tuple[int, int]
 
+# An activity's value, the same everywhere (the contact's timeline says the same): the
+# list's name for an unsubscribe from a list and for a confirmation, "all" for an
+# unsubscribe from all lists, the URL of a click or visit, the form's name.
+VALUE_SQL = (
+    "CASE WHEN a.kind = 'unsubscribe' AND a.list_id IS NOT NULL THEN l.name"
+    " WHEN a.kind = 'confirm' THEN l.name ELSE a.value END"
+)
+
 
 @dataclass(frozen=True)
 class EmailActivity:
@@ -69,8 +77,9 @@ def email_activities(
         params.extend(after)
     sql = (
         "SELECT a.id, a.contact_id, trim(c.first_name || ' ' || c.last_name), c.email,"
-        " a.kind, a.at, a.value, a.bot, a.machine"
+        f" a.kind, a.at, {VALUE_SQL}, a.bot, a.machine"
         " FROM activities a JOIN contacts c ON c.id = a.contact_id"
+        " LEFT JOIN lists l ON l.id = a.list_id"
         f" WHERE {where} ORDER BY a.at DESC, a.id DESC"
     )
     if limit is not None:

@@ -22,8 +22,9 @@ clicked…"); ``within_days`` limits a fact to the last D days before that momen
 and ``"since_stage": true`` (clicked, opened, submitted_form, visited,
 clicks_at_least) to what happened after the contact entered its current stage.
 An ``email`` of null means any email.  URL matching ignores case, the scheme and a
-trailing slash; "contains" looks for the text anywhere in the URL, "exact" wants
-the whole URL.  ``unsubscribed`` from a list is also true after an unsubscribe from
+trailing slash of the URL; "contains" looks for the text anywhere in the URL (a
+trailing slash in the pattern is a path boundary: ``example.com/products/`` does not
+match ``/productsheet``), "exact" wants the whole URL.  ``unsubscribed`` from a list is also true after an unsubscribe from
 all lists.  Machine opens and suspected bot clicks never count.
 
 Positions in messages are 1-based: ``any[2]`` is the second part of an ``any`` group.
@@ -234,9 +235,24 @@ def normalize_url(url: str) -> str:
     return u.rstrip("/")
 
 
+_QUERY = re.compile(r"[?#]")
+
+
 def url_matches(pattern: str, url: str, match: str = "contains") -> bool:
+    """Whether *url* matches *pattern* (both compared through :func:`normalize_url`).
+
+    "exact": the same URL.  "contains": the pattern occurs anywhere in the URL; a
+    pattern that ends in ``/`` ends at a path boundary, so ``example.com/products/``
+    matches ``/products``, ``/products/tracker`` and ``/products?utm=x`` but not
+    ``/productsheet`` (both sides are compared with a ``/`` appended, and the URL
+    with a ``/`` before its query or fragment).
+    """
     p, u = normalize_url(pattern), normalize_url(url)
-    return u == p if match == "exact" else p in u
+    if match == "exact":
+        return u == p
+    if pattern.rstrip().endswith("/") and p:
+        return p + "/" in _QUERY.sub(lambda m: "/" + m.group(0), u, count=1) + "/"
+    return p in u
 
 
 # -- rendering -----------------------------------------------------------------------

@@ -14,7 +14,8 @@ Per main-line stage, in order:
 * ``stalled`` — contacts currently in it for more than ``stall_days`` days
   (``null`` for the last stage: that is the goal).
 
-Exit stages are reported apart (reached, current).  Per transition: how many moves
+Exit stages are reported apart (reached, current; ``stalled`` is ``null``: nobody is
+stalled in the goal or an exit stage, in any output).  Per transition: how many moves
 it made and which emails' events triggered them (``email`` null: a form, a page
 visit, or the check at evaluation time).  Per stage and email: clicks by contacts
 while in that stage, and how many led to no move ("many clicks, little progress").
@@ -128,9 +129,9 @@ def compute(data: FunnelData, *, stall_days: int = DEFAULT_STALL_DAYS) -> dict[s
             "median_days_to_next": None if med is None else round(med, 1),
             "stalled": None if last else stalled[idx],
         })
+    # Nobody is stalled in an exit stage (nor in the goal): not applicable, null.
     exits = [
-        {"stage": s.name, "reached": exit_reached[i], "current": current[i],
-         "stalled": stalled[i]}
+        {"stage": s.name, "reached": exit_reached[i], "current": current[i], "stalled": None}
         for i, s in enumerate(stages) if s.exit
     ]
 
@@ -284,14 +285,15 @@ def stage_contacts(
     ).fetchone()
     now = int(row[0]) if row else int(time.time())
     limit = now - stall_days * DAY
-    goal = j.main_line[-1] if j.main_line else None
+    # Nobody is stalled in the goal or an exit stage (the funnel says the same).
+    can_stall = stage in j.main_line[:-1]
     out = []
     for cid, email, first, last, since in conn.execute(
         "SELECT c.id, c.email, c.first_name, c.last_name, p.since FROM journey_positions p"
         " JOIN journeys j ON j.id = p.journey_id JOIN contacts c ON c.id = p.contact_id"
         " WHERE j.name = ? AND p.stage = ? ORDER BY p.since, c.id", (name, stage)
     ):
-        is_stalled = since is not None and since < limit and stage != goal
+        is_stalled = can_stall and since is not None and since < limit
         if stalled_only and not is_stalled:
             continue
         days = None if since is None else round((now - since) / DAY, 1)
