@@ -17,9 +17,7 @@ def run_app(args: argparse.Namespace) -> int:
     theme = getattr(args, "theme", None)
     if theme:
         known = load_themes(BUILTIN_DIR, config.config_dir() / "themes").themes
-        from textual.theme import BUILTIN_THEMES
-
-        if theme not in known and theme not in BUILTIN_THEMES:
+        if theme not in known:
             names = ", ".join(sorted(known)) or "none found"
             raise UserError(f"--theme {theme}: no such theme (available: {names})")
     app = make_app(db_path(args), theme=theme)

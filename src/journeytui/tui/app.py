@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
 from textual.theme import Theme
 from textual.worker import Worker, WorkerState
 
+from journeytui.export_target import ExportPolicy, ExportRefused
 from journeytui.store import Store
 from journeytui.tui import config
 from journeytui.tui.commands import PaneCommands
@@ -25,6 +27,8 @@ from journeytui.tui.themes import (
 )
 
 if TYPE_CHECKING:
+    from textual.screen import Screen
+
     from journeytui.domain.stats import EmailRow
 
 MIN_WIDTH, MIN_HEIGHT = 80, 24
@@ -76,6 +80,16 @@ class JourneyApp(App[int]):
         self.journey_themes: dict[str, Theme] = themes.themes
         for item in themes.themes.values():
             self.register_theme(item)
+        if DEFAULT_THEME in themes.themes:
+            # Only the app's own themes are offered (Textual's ~20 stock themes do
+            # not colour the funnel stages): the palette's theme picker lists
+            # ``available_themes``.  Kept only if the app's own could not be read.
+            from textual.theme import BUILTIN_THEMES
+
+            for name in BUILTIN_THEMES:
+                if name not in themes.themes:
+                    self.unregister_theme(name)
+        self.export_policy = ExportPolicy.from_env(self.db_path)
         wanted = theme or str(self.settings.get("theme") or DEFAULT_THEME)
         if wanted not in self.available_themes:
             if theme is None:
@@ -158,6 +172,79 @@ class JourneyApp(App[int]):
     def switch_theme(self, name: str) -> None:
         self.theme = name
         self.notify(f"Theme: {name}", markup=False)
+
+    # -- the command palette's system commands and the files they write -------------
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Textual's stock commands, curated: what this app supports.
+
+        Kept: Quit and the theme picker (which lists the app's own themes only).
+        Dropped: Keys and Maximize (the app's Help, ``?``, lists every key; no pane is
+        built to be maximised) and, in a serve-ssh session, Screenshot: a visitor
+        writes nothing but CSV exports.  Locally Screenshot saves an SVG in the
+        current folder; every screenshot goes through :meth:`save_screenshot`.
+        """
+        yield SystemCommand("Quit", "Quit journeytui (key q)", self.action_quit)
+        yield SystemCommand(
+            "Theme", "Pick one of journeytui's themes (remembered)", self.action_change_theme
+        )
+        if not self.export_policy.confined:
+            yield SystemCommand(
+                "Screenshot", "Save an SVG picture of the screen in the current folder",
+                lambda: self.set_timer(0.1, self.action_screenshot),  # once the palette is gone
+            )
+
+    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        try:
+            saved = self.save_screenshot(filename, path)
+        except (ExportRefused, OSError) as exc:
+            text = str(exc) if isinstance(exc, ExportRefused) else f"Screenshot failed: {exc}"
+            self.notify(text, severity="error", markup=False)
+            return
+        self.notify(f"Screenshot saved: {saved}", markup=False)
+
+    def deliver_screenshot(
+        self, filename: str | None = None, path: str | None = None,
+        time_format: str | None = None,
+    ) -> str | None:
+        # Textual's version writes into the user's Downloads folder; here a
+        # screenshot obeys the same folder rule as a CSV export.
+        return self.save_screenshot(filename, path, time_format)
+
+    def save_screenshot(
+        self, filename: str | None = None, path: str | None = None,
+        time_format: str | None = None,
+    ) -> str:
+        """Save an SVG of the screen.  In a serve-ssh session only as a new file in the
+        session's export folder (a plain name; ``path`` is ignored), within its budget;
+        otherwise :class:`ExportRefused`."""
+        policy = self.export_policy
+        if not policy.confined:
+            return super().save_screenshot(filename, path, time_format)
+        if filename is None and policy.confined_to is not None:
+            n = 1
+            while True:
+                filename = f"screenshot-{n}.svg"
+                candidate = policy.confined_to / filename
+                if not (candidate.exists() or candidate.is_symlink()):
+                    break
+                n += 1
+        target = policy.target(filename or "")
+        policy.write_lines(target, [self.export_screenshot()])
+        return str(target)
+
+    def deliver_text(self, *args: object, **kwargs: object) -> str | None:  # type: ignore[override]
+        if self.export_policy.confined:
+            self.notify("Not in a demo session: files are written only by Export CSV.",
+                        severity="error", markup=False)
+            return None
+        return super().deliver_text(*args, **kwargs)  # type: ignore[arg-type]
+
+    def deliver_binary(self, *args: object, **kwargs: object) -> str | None:  # type: ignore[override]
+        if self.export_policy.confined:
+            self.notify("Not in a demo session: files are written only by Export CSV.",
+                        severity="error", markup=False)
+            return None
+        return super().deliver_binary(*args, **kwargs)  # type: ignore[arg-type]
 
     # -- size ------------------------------------------------------------------------
     def _check_size(self) -> None:

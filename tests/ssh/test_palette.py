@@ -1,0 +1,120 @@
+"""The command palette over SSH: the app's own commands and themes, no file writer.
+
+The attack these guard against: Textual's stock "Screenshot" command wrote an SVG
+into the server user's ``~/Downloads`` on every use (no limit, so a disk filler),
+and the palette offered Textual's ~20 stock themes and commands the app does not
+support.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from journeytui.export_target import EXPORT_DIR_ENV, SSH_ENV, ExportRefused
+from journeytui.store import Store
+from tests.ssh.conftest import connect, open_terminal, wait_until
+
+STOCK_THEMES = ("textual-dark", "dracula", "nord", "gruvbox", "monokai", "tokyo-night")
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("ssh-palette") / "journeys.db"
+    from journeytui.demo import generate
+
+    generate(path, contacts=60, journeys=False)
+    Store.open(path).close()
+    return path
+
+
+def tree(folder: Path) -> set[str]:
+    return {str(p.relative_to(folder)) for p in folder.rglob("*")}
+
+
+async def test_the_palette_over_ssh_has_no_screenshot_and_only_the_apps_themes(
+    make_server, demo_db, tmp_path, monkeypatch
+) -> None:
+    from journeytui.ssh.config import app_command
+
+    home = tmp_path / "operator"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(home)
+    monkeypatch.setenv("JOURNEYTUI_CONFIG_DIR", str(tmp_path / "operator-config"))
+    server = await make_server(db=demo_db, child_command=app_command)
+    conn = await connect(server)
+    term = await open_terminal(conn, 100, 30)
+    await term.wait_for(lambda t: "Emails" in t and "▼" in t, "the Emails rows", timeout=60)
+    (session,) = server.sessions.values()
+
+    async def search(query: str, predicate, what: str) -> str:
+        """Open the palette afresh, type *query*, wait for its results."""
+        term.press("\x10")  # ctrl+p
+        await term.wait_text("Search for commands")
+        term.press(query)
+        return await term.wait_for(lambda t: f"🔎 {query}" in t and predicate(t), what)
+
+    async def close_palette() -> None:
+        term.press("\x1b")
+        await term.wait_for(lambda t: "🔎" not in t, "the palette to close")
+
+    for query in ("screenshot", "maximize", "keys"):
+        text = await search(query, lambda t: "No matches found" in t, f"no match for {query}")
+        assert "Screenshot" not in text and "Maximize" not in text
+        await close_palette()
+
+    # Textual's theme picker lists the app's themes only
+    text = await search(
+        "Theme", lambda t: "Go to Emails" not in t and "Pick one of journeytui's" in t,
+        "the search for Theme",
+    )
+    assert text.index("Pick one of journeytui's themes") < text.index("Theme: journey-")
+    term.press("\r")
+    text = await term.wait_text("Search for themes")
+    text = await term.wait_text("journey-light")
+    assert not any(name in text for name in STOCK_THEMES), text
+    await close_palette()
+
+    term.press("\x03")
+    await term.wait_closed()
+    conn.close()
+    await wait_until(lambda: not server.sessions, "the session to end")
+    # nothing was written in the operator's home (no Downloads/, no SVG)
+    assert tree(home) == set()
+    assert not session.workdir.exists()
+
+
+async def test_a_screenshot_in_a_session_is_a_new_file_in_its_export_folder(
+    tmp_path, demo_db, monkeypatch
+) -> None:
+    """Even called directly (an action, a binding), a screenshot obeys the export rule."""
+    from journeytui.tui.app import make_app
+
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    monkeypatch.setenv(SSH_ENV, "1")
+    monkeypatch.setenv(EXPORT_DIR_ENV, str(exports))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    app = make_app(demo_db, theme="journey-dark", config_dir=tmp_path / "config", blink=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert "Screenshot" not in [c.title for c in app.get_system_commands(app.screen)]
+        first = app.save_screenshot(path=str(tmp_path / "home"))
+        second = app.deliver_screenshot()
+        assert Path(first) == exports / "screenshot-1.svg"
+        assert Path(second or "") == exports / "screenshot-2.svg"
+        assert Path(first).read_text().startswith("<svg")
+        for name in ("../escape.svg", "/tmp/x.svg", "screenshot-1.svg"):
+            with pytest.raises(ExportRefused):
+                app.save_screenshot(name)
+        app.action_screenshot(str(tmp_path / "elsewhere.svg"))  # refused, said, no crash
+        assert app.deliver_text("x.txt") is None  # Textual's other writer: refused
+    assert tree(tmp_path) - {"config", "exports", "exports/screenshot-1.svg",
+                              "exports/screenshot-2.svg"} <= {
+        p for p in tree(tmp_path) if p.startswith("config")
+    }
+    assert not (tmp_path / "home").exists()
+    assert set(app.available_themes) == {"journey-ansi", "journey-dark", "journey-light"}
