@@ -15,7 +15,7 @@ from textual.strip import Strip
 
 from journeytui.tui.text import clean
 from journeytui.tui.widgets.condition_draft import Node, Path, flatten, key_of, node_label
-from journeytui.tui.widgets.funnel_view import cursor_style
+from journeytui.tui.widgets.cursor import cursor_style
 
 
 class ConditionTree(ScrollView, can_focus=True):
@@ -95,10 +95,14 @@ class ConditionTree(ScrollView, can_focus=True):
         if index >= len(self._lines):
             return Strip.blank(width, base)
         style = base
+        cursor = None
         if index == self.cursor and self.paths:
-            style = base + cursor_style(self, "tree--cursor")
+            cursor = cursor_style(self, "tree--cursor")
+            style = base + cursor
         segments = [
-            Segment(seg.text, style + seg.style if seg.style else style)
+            # on the cursor row the cursor's colours win over the part's own
+            Segment(seg.text, (base + seg.style + cursor if cursor else style + seg.style)
+                    if seg.style else style)
             for seg in self._lines[index].render(self.app.console) if seg.text != "\n"
         ]
         return Strip(segments).crop_extend(0, width, style)
