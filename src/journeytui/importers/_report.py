@@ -7,11 +7,11 @@ escape sequences to a terminal.
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
 from journeytui.store import Store
+from journeytui.textsafe import safe_text
 
 #: How many locations are kept per skip reason (the count is always exact).
 LOCATIONS_KEPT = 5
@@ -21,17 +21,9 @@ ERRORS_LISTED = 20
 
 
 def printable(value: object, limit: int = 80) -> str:
-    """*value* as one line of safe text: control characters escaped, long text cut."""
-    text = value if isinstance(value, str) else repr(value)
-    out: list[str] = []
-    for ch in text:
-        if unicodedata.category(ch)[0] == "C":  # Cc, Cf, Cs, Co, Cn
-            code = ord(ch)
-            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
-        else:
-            out.append(ch)
-    s = "".join(out)
-    return s if len(s) <= limit else s[: limit - 1] + "…"
+    """*value* as one line of safe text (:func:`journeytui.textsafe.safe_text`): control
+    and format characters escaped, long text cut.  A non-string is shown as its repr."""
+    return safe_text(value if isinstance(value, str) else repr(value), limit)
 
 
 @dataclass

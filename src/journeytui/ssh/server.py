@@ -18,8 +18,9 @@ from journeytui.errors import UserError
 from journeytui.ssh.config import ServerConfig
 from journeytui.ssh.hostkey import load_or_create_host_key
 from journeytui.ssh.limits import RateLimiter, Seats
-from journeytui.ssh.session import AppSession, clean_text
+from journeytui.ssh.session import AppSession
 from journeytui.ssh.storecopy import check_source, remove_stale_copies
+from journeytui.textsafe import safe_text
 
 log = logging.getLogger("journeytui.ssh")
 
@@ -77,7 +78,7 @@ class _Connection(asyncssh.SSHServer):
         log.info(
             "ssh login from %s user=%s refused: wrong password",
             self.peer,
-            clean_text(username, 40),
+            safe_text(username, 40),
         )
         await asyncio.sleep(FAILED_LOGIN_DELAY)
         if self.failures >= MAX_PASSWORD_TRIES and self.conn is not None:

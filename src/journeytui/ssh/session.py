@@ -25,6 +25,7 @@ from journeytui.ssh.storecopy import (
     remove_session_dir,
     seed_config,
 )
+from journeytui.textsafe import safe_text
 
 if TYPE_CHECKING:
     from journeytui.ssh.server import DemoServer
@@ -74,12 +75,6 @@ _ENV_DROP = {
 }
 _TERM_OK = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,63}")
 _INPUT_HIGH_WATER = 1 << 16
-
-
-def clean_text(value: object, limit: int = 80) -> str:
-    """*value* as one printable line (for logs): no control characters, bounded."""
-    text = "".join(ch if ch.isprintable() else "?" for ch in str(value))
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def say_duration(seconds: float) -> str:
@@ -291,7 +286,7 @@ class AppSession(asyncssh.SSHServerSession[bytes]):
         except asyncio.CancelledError:
             self.finish("shutdown")
         except Exception as exc:  # noqa: BLE001 - any failure ends this session only
-            error = clean_text(f"{type(exc).__name__}: {exc}", 300)
+            error = safe_text(f"{type(exc).__name__}: {exc}", 300)
             self.finish("error")
             log.error("ssh session %d from %s: cannot start: %s", self.id, self.peer, error)
         finally:
@@ -371,8 +366,8 @@ class AppSession(asyncssh.SSHServerSession[bytes]):
             "ssh session %d from %s user=%s term=%s size=%s duration=%.1fs ended=%s%s",
             self.id,
             self.peer,
-            clean_text(self.user, 40),
-            clean_text(self.term_type or "-", 40),
+            safe_text(self.user, 40),
+            safe_text(self.term_type or "-", 40),
             size,
             duration,
             self.reason or "unknown",

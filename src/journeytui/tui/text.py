@@ -1,9 +1,10 @@
 """Text from data (names, subjects, URLs) shown safely in the TUI.
 
 Data is never markup: it goes into ``rich.text.Text`` / ``Content`` objects, never
-into a markup string.  Control characters (ESC, BEL, …) are made visible as ``\\xNN``
-by :func:`journeytui.textsafe.safe_text`, so a value can neither start a terminal
-escape sequence nor move the cursor.
+into a markup string.  Control and format characters (ESC, BEL, bidi overrides,
+zero-width characters, …) are made visible by :func:`journeytui.textsafe.safe_text`,
+the one cleaner of the whole app (``clean`` *is* that function), so a value can
+neither start a terminal escape sequence, move the cursor nor reorder what is shown.
 """
 
 from __future__ import annotations
@@ -12,10 +13,7 @@ from rich.text import Text
 
 from journeytui.textsafe import safe_text
 
-
-def clean(value: object) -> str:
-    """*value* as one line with every control character made visible."""
-    return safe_text(value)
+clean = safe_text  # one line, every control and format character made visible
 
 
 def plain(value: object, style: str = "") -> Text:

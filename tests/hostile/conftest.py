@@ -1,0 +1,89 @@
+"""The hostile-input suite: every entry point (import files, stores, terminal text,
+config files, CLI arguments, SSH) fed what an attacker or bad luck would feed it.
+
+Each case asserts what the user sees (one clear line naming what and where, exit
+status 2 for the CLI, never a traceback) and that nothing was lost (the store is
+byte-for-byte unchanged where it must be).  The CLI runs as a real subprocess.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from journeytui.store import Recorder, Store
+
+T0 = 1_767_261_600  # 2026-01-01 10:00 UTC
+TIMEOUT = 120  # seconds a CLI run may take before the test fails (never a timing check)
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+
+    def refused(self, *words: str) -> str:
+        """Assert a clear refusal: exit 2, one 'journeytui: …' message, no traceback."""
+        assert self.code == 2, (self.code, self.out, self.err)
+        assert "Traceback" not in self.err and "unexpected error" not in self.err, self.err
+        assert self.err.startswith("journeytui: "), self.err
+        for word in words:
+            assert word in self.err, (word, self.err)
+        return self.err
+
+
+def run_cli(
+    *args: str, env: Mapping[str, str] | None = None, cwd: Path | None = None,
+    stdin: bytes | None = None, preexec_fn=None,  # type: ignore[no-untyped-def]
+) -> Run:
+    """``python -m journeytui ARGS`` in a subprocess (the real entry point)."""
+    full_env = {**os.environ, "PYTHONIOENCODING": "utf-8", **(env or {})}
+    full_env.pop("JOURNEYTUI_DEBUG", None)
+    proc = subprocess.run(
+        [sys.executable, "-m", "journeytui", *args],
+        input=stdin, capture_output=True, env=full_env, cwd=cwd, timeout=TIMEOUT,
+        preexec_fn=preexec_fn,
+    )
+    return Run(proc.returncode, proc.stdout.decode("utf-8", "replace"),
+               proc.stderr.decode("utf-8", "replace"))
+
+
+def digest(*paths: Path) -> str:
+    """One digest of the bytes of *paths* (a missing file counts as absent)."""
+    h = hashlib.sha256()
+    for p in paths:
+        h.update(p.name.encode() + b"\0")
+        h.update(p.read_bytes() if p.exists() else b"<absent>")
+    return h.hexdigest()
+
+
+@pytest.fixture
+def small_db(tmp_path: Path) -> Path:
+    """A small valid store with one email, two contacts, sends and a click."""
+    path = tmp_path / "journeys.db"
+    store = Store.create(path, token_key=b"h" * 16)
+    with store.transaction():
+        rec = Recorder(store)
+        news = rec.ensure_list("News")
+        email = rec.ensure_email("Teaser", subject="Hello", list_id=news, status="sent",
+                                 send_at=T0)
+        ann = rec.contact("ann@example.com", first_name="Ann", last_name="Lee",
+                          consent=True, at=T0 - 100)
+        ben = rec.contact("ben@example.com", first_name="Ben", last_name="Ode", at=T0 - 100)
+        for c in (ann, ben):
+            assert c is not None
+            rec.send(email, c, T0)
+        assert ann is not None
+        rec.click(email, ann, "https://x.example/pricing", T0 + 100)
+    # checkpoint: the file alone is the store (no -wal), so its bytes say it all
+    store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.close()
+    return path
