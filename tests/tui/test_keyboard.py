@@ -109,20 +109,22 @@ async def test_contact_search_with_a_typo(demo_db: Path, app_factory, settle) ->
         assert app.main.query_one(CardView).card.address == address  # type: ignore[union-attr]
 
 
-async def test_sort_and_reverse_put_drafts_last(demo_db: Path, app_factory, settle) -> None:
+async def test_sort_and_reverse_keep_sent_first_and_drafts_last(demo_db: Path, app_factory, settle) -> None:
     app = app_factory(demo_db)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         pane = app.main.query_one(EmailsPane)
         while pane.sort_index != 3:  # Sent
             await pilot.press("s")
-        sent = [r.stats.sent if r.stats else None for r in pane.shown]
-        figures = [s for s in sent if s is not None]
-        assert figures == sorted(figures, reverse=True)
-        assert sent[len(figures):] == [None] * (len(sent) - len(figures))  # drafts last
-        assert len(figures) < len(sent)
+        # sent emails by Sent, descending; then the scheduled ones; drafts last
+        groups = [r.status for r in pane.shown]
+        assert groups == sorted(groups, key=["sent", "scheduled", "draft"].index)
+        sent = [r.stats.sent for r in pane.shown if r.status == "sent" and r.stats]
+        assert len(sent) > 1 and sent == sorted(sent, reverse=True)
+        assert [r.stats for r in pane.shown if r.status == "draft"] == [None] * groups.count(
+            "draft") and groups.count("draft") > 0
         await pilot.press("r")
-        sent = [r.stats.sent for r in pane.shown if r.stats]
+        sent = [r.stats.sent for r in pane.shown if r.status == "sent" and r.stats]
         assert sent == sorted(sent)
         assert pane.shown[-1].stats is None
         table = pane.query_one(DataTable)

@@ -26,6 +26,12 @@ from journeytui.tui.widgets.email_detail import EmailDetail
 from journeytui.tui.widgets.filter_input import FilterInput
 
 STATUS_SHORT = {"draft": "draft", "scheduled": "sched", "sent": "sent"}
+# Below this many columns Deliv. and Opened make room (delivery problems still show
+# as ⚠, and the open rate stays): every other figure fits in 80 columns, uncut.
+WIDE = 100
+NAME_MIN = 16
+# Sent emails first, then the scheduled ones, then drafts, whatever the sort.
+STATUS_GROUP = {"sent": 0, "scheduled": 1, "draft": 2}
 
 
 @dataclass(frozen=True)
@@ -36,6 +42,8 @@ class EmailColumn:
     sort_value: Callable[[EmailRow], object]  # None sorts last (drafts)
     text: Callable[[EmailRow], str]
     numeric: bool = True
+    # shown only when the table is at least this wide (the least needed go first)
+    min_width: int = 0
 
 
 def _stat(fn: Callable[[EmailStats], int | float | None]) -> Callable[[EmailRow], object]:
@@ -58,8 +66,9 @@ COLUMNS: list[EmailColumn] = [
                 lambda r: fmt.when(r.send_at)[:10], False),
     EmailColumn("sent", "Sent", 6, _stat(lambda s: s.sent), _num(lambda s: s.sent)),
     EmailColumn("delivered", "Deliv.", 6, _stat(lambda s: s.delivered),
-                _num(lambda s: s.delivered)),
-    EmailColumn("opened", "Opened", 6, _stat(lambda s: s.opened), _num(lambda s: s.opened)),
+                _num(lambda s: s.delivered), min_width=WIDE),
+    EmailColumn("opened", "Opened", 6, _stat(lambda s: s.opened), _num(lambda s: s.opened),
+                min_width=WIDE),
     EmailColumn("clicked", "Clicked", 7, _stat(lambda s: s.clicked), _num(lambda s: s.clicked)),
     EmailColumn("open_rate", "Open %", 7, _stat(lambda s: s.open_rate),
                 _pct(lambda s: s.open_rate)),
@@ -82,11 +91,29 @@ def cell(text: str, column: EmailColumn) -> Text:
 
 
 def sort_rows(rows: Sequence[EmailRow], column: EmailColumn, reverse: bool) -> list[EmailRow]:
-    """Rows ordered by *column*; rows without a value (drafts) always come last."""
-    have = [r for r in rows if column.sort_value(r) is not None]
-    missing = [r for r in rows if column.sort_value(r) is None]
-    have.sort(key=lambda r: (column.sort_value(r), r.id), reverse=reverse)  # type: ignore[arg-type,return-value]
-    return have + missing
+    """Rows ordered by *column* within their group — sent emails, then scheduled ones,
+    then drafts — so the latest *sent* email heads the default view; rows without a
+    value for the column come last in their group."""
+    out: list[EmailRow] = []
+    for group in sorted(set(STATUS_GROUP.values()) | {3}):
+        members = [r for r in rows if STATUS_GROUP.get(r.status, 3) == group]
+        have = [r for r in members if column.sort_value(r) is not None]
+        missing = [r for r in members if column.sort_value(r) is None]
+        have.sort(key=lambda r: (column.sort_value(r), r.id), reverse=reverse)  # type: ignore[arg-type,return-value]
+        out += have + missing
+    return out
+
+
+def visible_columns(width: int) -> list[EmailColumn]:
+    """The columns shown in a table *width* cells wide."""
+    return [c for c in COLUMNS if width >= c.min_width]
+
+
+def name_width(width: int) -> int:
+    """The Name column's width: whatever the other shown columns leave (each column is
+    one cell wider than its content; one cell for the scrollbar)."""
+    others = sum(c.width + 1 for c in visible_columns(width) if c.key != "name")
+    return max(NAME_MIN, width - 1 - others - 1)
 
 
 class EmailTable(DataTable[str | Text]):
@@ -131,6 +158,8 @@ class EmailsPane(Pane):
         self.sort_index = 2  # send time
         self.sort_reverse = True  # newest first
         self.loaded = False
+        self.columns: list[EmailColumn] = list(COLUMNS)  # those shown at this width
+        self._layout_for: tuple[int, int] | None = None
 
     def compose(self) -> ComposeResult:
         yield FilterInput("filter emails by name…", id="emails-filter")
@@ -148,10 +177,27 @@ class EmailsPane(Pane):
         return self.query_one("#emails-table", DataTable)
 
     def on_mount(self) -> None:
-        table = self.table
-        for column in COLUMNS:
-            table.add_column(column.title, width=column.width + 1, key=column.key)
+        self._lay_out(self.size.width or 80)
         self.load()
+
+    def on_resize(self) -> None:
+        if self._lay_out(self.size.width) and self.loaded:
+            self._refill()
+
+    def _lay_out(self, width: int) -> bool:
+        """(Re)make the table's columns for *width*; False when nothing changes."""
+        shown = visible_columns(width)
+        layout = (len(shown), name_width(width))
+        if layout == self._layout_for:
+            return False
+        self._layout_for = layout
+        self.columns = shown
+        table = self.table
+        table.clear(columns=True)
+        for column in shown:
+            size = layout[1] if column.key == "name" else column.width
+            table.add_column(column.title, width=size + 1, key=column.key)
+        return True
 
     def focus_target(self) -> Widget | None:
         return self.table
@@ -199,11 +245,11 @@ class EmailsPane(Pane):
         column = COLUMNS[self.sort_index]
         self.shown = sort_rows(rows, column, self.sort_reverse)
         table.clear()
-        for i, col in enumerate(COLUMNS):
-            arrow = ("▼" if self.sort_reverse else "▲") if i == self.sort_index else ""
+        for col in self.columns:
+            arrow = ("▼" if self.sort_reverse else "▲") if col is column else ""
             table.columns[col.key].label = cell(col.title + arrow, col)  # type: ignore[index]
         for row in self.shown:
-            cells = [cell(col.text(row), col) for col in COLUMNS]
+            cells = [cell(col.text(row), col) for col in self.columns]
             table.add_row(*cells, key=str(row.id))
         table.refresh()
         target = 0
@@ -259,7 +305,11 @@ class EmailsPane(Pane):
         self.japp.main.open_activities(row.id)
 
     def action_cycle_sort(self) -> None:
-        self.sort_index = (self.sort_index + 1) % len(COLUMNS)
+        """The next column shown (a column hidden at this width is skipped)."""
+        for _ in COLUMNS:
+            self.sort_index = (self.sort_index + 1) % len(COLUMNS)
+            if COLUMNS[self.sort_index] in self.columns:
+                break
         self.sort_reverse = COLUMNS[self.sort_index].numeric
         self._refill()
         self._announce_sort()

@@ -1,0 +1,62 @@
+"""The Emails pane at 80 and 120 columns: the figures that matter are never cut, the
+name takes the room that is left, and the latest *sent* email comes first."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from journeytui.tui.panes.emails import COLUMNS, EmailsPane
+
+
+def q(db: Path, sql: str) -> list[tuple]:
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
+
+
+async def test_at_80_columns_every_key_figure_shows_and_sent_emails_come_first(
+    demo_db: Path, app_factory, settle
+) -> None:
+    app = app_factory(demo_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        emails = app.main.query_one(EmailsPane)
+        titles = [c.title for c in emails.columns]
+        # Deliv. and Opened make room; every other figure is there, uncut
+        assert titles == ["Name", "Stat.", "Send date", "Sent", "Clicked", "Open %",
+                          "Click %", "Unsub", "Spam", "!"]
+        assert sum(c.width for c in emails.table.columns.values()) <= 80 - 1
+        # newest sent email first; scheduled after all sent ones; drafts last
+        (latest_sent,) = q(demo_db, "SELECT name FROM emails WHERE status = 'sent'"
+                                    " ORDER BY send_at DESC, id DESC LIMIT 1")[0]
+        assert emails.selected is not None and emails.selected.name == latest_sent
+        statuses = [r.status for r in emails.shown]
+        n_sent, n_sched = statuses.count("sent"), statuses.count("scheduled")
+        assert n_sent and n_sched
+        assert statuses == ["sent"] * n_sent + ["scheduled"] * n_sched + ["draft"] * (
+            len(statuses) - n_sent - n_sched)
+        # sorting never cycles onto a column that is not shown
+        seen = set()
+        for _ in range(len(titles)):
+            await pilot.press("s")
+            seen.add(COLUMNS[emails.sort_index].title)
+        assert seen == set(titles)
+
+
+async def test_at_120_columns_names_are_whole_and_every_column_shows(
+    demo_db: Path, app_factory, settle
+) -> None:
+    app = app_factory(demo_db)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        emails = app.main.query_one(EmailsPane)
+        assert "Deliv." in [c.title for c in emails.columns]
+        longest = max(len(r.name) for r in emails.rows)
+        name_column = emails.table.columns["name"]  # type: ignore[index]
+        assert name_column.width - 1 >= longest  # not cut: "Newsletter — June" ≠ "— July"
+        await pilot.resize_terminal(80, 24)
+        await settle(pilot)
+        assert "Deliv." not in [c.title for c in emails.columns]
