@@ -49,7 +49,7 @@ def run_cli(
     full_env.pop("JOURNEYTUI_DEBUG", None)
     proc = subprocess.run(
         [sys.executable, "-m", "journeytui", *args],
-        input=stdin, capture_output=True, env=full_env, cwd=cwd, timeout=TIMEOUT,
+        input=stdin, capture_output=True, env=full_env, cwd=cwd, timeout=TIMEOUT, check=False,
         preexec_fn=preexec_fn,
     )
     return Run(proc.returncode, proc.stdout.decode("utf-8", "replace"),
@@ -87,3 +87,44 @@ def small_db(tmp_path: Path) -> Path:
     store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     store.close()
     return path
+
+
+def contacts_csv(path: Path, rows: int) -> Path:
+    """A valid contacts CSV of *rows* new contacts (big enough to need many pages)."""
+    lines = ["email,first_name,last_name,tracking_consent,lists"]
+    lines += [f"user{i}@example.com,First{i},Last{i},yes,News" for i in range(rows)]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+_MOUNT_NS: bool | None = None
+
+
+def mount_namespace_available() -> bool:
+    """Whether this process may make a private mount namespace and mount a tmpfs in it
+    (root with CAP_SYS_ADMIN, as in CI).  Mounts there vanish with the process."""
+    global _MOUNT_NS
+    if _MOUNT_NS is None:
+        import shutil
+        import tempfile
+
+        if shutil.which("unshare") is None:
+            _MOUNT_NS = False
+        else:
+            with tempfile.TemporaryDirectory() as d:
+                probe = subprocess.run(
+                    ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                     f"mount -t tmpfs -o size=64k tmpfs {d} && mount -o remount,ro {d}"],
+                    capture_output=True, timeout=30, check=False,
+                )
+                _MOUNT_NS = probe.returncode == 0
+    return _MOUNT_NS
+
+
+def in_mount_namespace(script: str, cwd: Path) -> subprocess.CompletedProcess[bytes]:
+    """Run the shell *script* in a private mount namespace (``set -e``)."""
+    return subprocess.run(
+        ["unshare", "--mount", "--propagation", "private", "sh", "-ec", script],
+        capture_output=True, timeout=TIMEOUT, cwd=cwd, check=False,
+        env={**os.environ, "PYTHONIOENCODING": "utf-8"},
+    )

@@ -72,7 +72,7 @@ def test_importer_messages_and_ssh_log_use_the_same_cleaner() -> None:
 
     assert printable(SPOOF) == safe_text(SPOOF) == SHOWN
     assert printable(b"\x1b") == "b'\\x1b'"  # a non-string is shown as its repr
-    from journeytui.ssh import session, server
+    from journeytui.ssh import server, session
 
     assert not hasattr(session, "clean_text")  # the old, different cleaner is gone
     assert server.safe_text is safe_text

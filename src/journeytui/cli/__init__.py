@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 from journeytui.errors import UserError
 from journeytui.store import DEFAULT_DB
+from journeytui.store.db import explain_failure
 
 # Modules that register commands, in help order.  A module that is not there is
 # skipped, so a feature can be added without touching this file again.
@@ -78,6 +79,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # never a traceback for a user
         if os.environ.get("JOURNEYTUI_DEBUG"):
             raise
+        known = explain_failure(exc, db_path(args))
+        if known is not None:
+            print(f"journeytui: {known}", file=sys.stderr)
+            return 2
         print(
             f"journeytui: unexpected error: {type(exc).__name__}: {exc}\n"
             "(set JOURNEYTUI_DEBUG=1 to see the traceback)",

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import secrets
+import shutil
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -19,6 +21,60 @@ DEFAULT_DB = "journeys.db"
 
 class StoreError(UserError):
     """A problem with the store file that the user can act on (never a traceback)."""
+
+
+_SQLITE_IOERR, _SQLITE_FULL = 10, 13
+_FULL_ERRNOS = {errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)}
+
+
+def _why_full(path: Path, full: bool) -> str:
+    """Why a write failed: no space left, a file-size limit, or a failing disk."""
+    try:
+        free: int | None = shutil.disk_usage(path.resolve().parent).free
+    except OSError:
+        free = None
+    try:
+        import resource
+
+        soft = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+        limited = soft != resource.RLIM_INFINITY
+    except (ImportError, OSError, ValueError):
+        soft, limited = 0, False
+    if free is not None and free < 1024 * 1024:
+        return f"disk full ({free // 1024:,} kB free in {path.resolve().parent})"
+    if limited:
+        return f"disk full: this process may write files of at most {soft:,} bytes (ulimit -f)"
+    if full:
+        return "disk full"
+    return "disk I/O error: the disk may be full or failing"
+
+
+def write_failure(path: Path, exc: BaseException) -> StoreError | None:
+    """A clear :class:`StoreError` for a write that failed for want of space (or a
+    file-size limit, or an I/O error), or ``None`` when *exc* is something else."""
+    if isinstance(exc, OSError) and exc.errno in _FULL_ERRNOS:
+        full = True
+    elif isinstance(exc, sqlite3.Error):
+        code = (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF
+        if code not in (_SQLITE_FULL, _SQLITE_IOERR):
+            return None
+        full = code == _SQLITE_FULL
+    else:
+        return None
+    return StoreError(
+        f"{path}: cannot write, {_why_full(Path(path), full)}; nothing was changed. "
+        "Free some space (or raise the limit) and run it again."
+    )
+
+
+def explain_failure(exc: BaseException, store: str | os.PathLike[str]) -> StoreError | None:
+    """What a user should read for an error that escaped a command, or ``None`` for
+    an unexpected one: a full disk (store or any other file being written), …"""
+    if isinstance(exc, OSError) and exc.errno in _FULL_ERRNOS:
+        return write_failure(Path(exc.filename or store), exc)
+    if isinstance(exc, sqlite3.Error):
+        return write_failure(Path(store), exc)
+    return None
 
 
 class Store:
@@ -164,8 +220,11 @@ class Store:
                 )
             c.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             c.execute("COMMIT")
-        except BaseException:
-            c.execute("ROLLBACK")
+        except BaseException as exc:
+            self._rollback()
+            failure = write_failure(self.path, exc)
+            if failure is not None:
+                raise failure from None
             raise
 
     # -- transactions ----------------------------------------------------------------
@@ -184,14 +243,29 @@ class Store:
             raise StoreError(f"{self.path}: cannot write ({exc}); nothing was changed") from None
         try:
             yield c
-        except BaseException:
-            c.execute("ROLLBACK")
+        except BaseException as exc:
+            self._rollback()
+            failure = write_failure(self.path, exc)
+            if failure is not None:
+                raise failure from None
             raise
         try:
             c.execute("COMMIT")
-        except sqlite3.OperationalError as exc:
-            c.execute("ROLLBACK")
-            raise StoreError(f"{self.path}: cannot write ({exc}); nothing was changed") from None
+        except sqlite3.Error as exc:
+            self._rollback()
+            failure = write_failure(self.path, exc)
+            raise failure or StoreError(
+                f"{self.path}: cannot write ({exc}); nothing was changed"
+            ) from None
+
+    def _rollback(self) -> None:
+        """Roll back what is open.  SQLite may have rolled back already (a full disk,
+        an I/O error): a second ROLLBACK would then hide the real error."""
+        if self.conn.in_transaction:
+            try:
+                self.conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
 
     # -- small helpers ---------------------------------------------------------------
     def meta(self, key: str) -> str | None:
