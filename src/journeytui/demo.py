@@ -303,6 +303,8 @@ Event = tuple[int, str, int, int, Any]  # (at, kind, email index or -1, contact 
 # Send statuses in a SendBatch
 DELIVERED, BOUNCED_HARD, BOUNCED_SOFT, DROPPED = range(4)
 SEND_STATUS = ("delivered", "bounced_hard", "bounced_soft", "dropped")
+# sends.proofs the Recorder writes for each (processed; + bounce; + dropped)
+SEND_PROOFS = (1, 9, 9, 17)
 
 
 @dataclass
@@ -1006,15 +1008,16 @@ class _BulkSink:
                 sent_at[c_] = t_
             s = self.stats[st.email_id]
             codes = x.statuses
-            s[S_SENT] += len(codes)
+            s[S_SENT] += len(codes) - codes.count(DROPPED)  # a drop is not a send
             s[S_HARD] += codes.count(BOUNCED_HARD)
             s[S_SOFT] += codes.count(BOUNCED_SOFT)
             s[S_DROPPED] += codes.count(DROPPED)
             eid = st.email_id
             self.c.executemany(
-                "INSERT INTO sends(email_id, contact_id, status, at) VALUES (?, ?, ?, ?)",
+                "INSERT INTO sends(email_id, contact_id, status, at, proofs)"
+                " VALUES (?, ?, ?, ?, ?)",
                 (
-                    (eid, c_ + 1, SEND_STATUS[code], t_)
+                    (eid, c_ + 1, SEND_STATUS[code], t_, SEND_PROOFS[code])
                     for c_, t_, code in zip(x.contacts, x.times, codes, strict=True)
                 ),
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 from collections.abc import Iterator
@@ -14,6 +15,10 @@ from journeytui.store import Store
 
 T0 = 1_767_600_000  # 2026-01-05 08:00 UTC
 DATA = Path(__file__).parent / "data"
+
+
+def _digest(*parts: object) -> str:
+    return hashlib.blake2b(repr(parts).encode(), digest_size=6).hexdigest()
 
 
 class Kit:
@@ -44,7 +49,8 @@ class Kit:
             "smtp-id": f"<msg{n}@ismtpd-1>",
             "event": event,
             "sg_event_id": f"evt-{n:06d}",
-            "sg_message_id": f"msg{n}.filter0001.1.0",
+            # one message per email and recipient, as SendGrid sends a campaign
+            "sg_message_id": f"m{_digest(campaign, email)}.filter0001.1.0",
         }
         if campaign is not None:
             out["marketing_campaign_name"] = campaign

@@ -82,7 +82,8 @@ def test_unknown_campaign_id_creates_an_email_named_by_it(known: Any) -> None:
     ("category", "expected"),
     [
         ("Teaser", "Teaser"),
-        (["Teaser", "Autumn"], "Teaser"),
+        (["Teaser", "Autumn"], "Teaser / Autumn"),  # tags: all of them name the email
+        (["Teaser"], "Teaser"),
         (["", "Autumn"], "Autumn"),
         ("  Teaser  ", "Teaser"),
         ([], "Fallback"),
@@ -90,7 +91,7 @@ def test_unknown_campaign_id_creates_an_email_named_by_it(known: Any) -> None:
         (None, "Fallback"),
     ],
 )
-def test_first_category_then_default(known: Any, category: Any, expected: str) -> None:
+def test_category_rule_then_default(known: Any, category: Any, expected: str) -> None:
     fields = {} if category is None else {"category": category}
     assert _import_one(known, default="Fallback", **fields) == expected
 

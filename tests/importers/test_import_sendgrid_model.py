@@ -82,7 +82,7 @@ def _model(events: list[dict[str, Any]]) -> tuple[dict[str, int], dict[str, tupl
     clicks = [(e["email"], e["url"]) for e in events if e["event"] == "click"]
     unsubs = set(who("unsubscribe")) | set(who("group_unsubscribe"))
     stats = {
-        "sent": len(who("processed")) + len(who("dropped")),
+        "sent": len(who("processed")),  # a dropped message is not a send
         "bounced_hard": len(who("bounce", type="bounce")),
         "bounced_soft": len(who("bounce", type="blocked")),
         "dropped": len(who("dropped")),

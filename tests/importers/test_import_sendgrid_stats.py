@@ -54,7 +54,7 @@ def _scenario(kit: Any) -> list[dict[str, Any]]:
 
 
 EXPECTED = {
-    "sent": 5,  # 4 processed + 1 dropped
+    "sent": 4,  # ann, bob, cara, dan: eve's message was dropped, never sent
     "bounced_hard": 1,  # cara
     "bounced_soft": 1,  # dan (blocked)
     "dropped": 1,  # eve
@@ -91,11 +91,12 @@ def test_each_event_type_lands_in_the_right_statistic(kit: Any, form: str, order
     assert kit.stats() == EXPECTED
     assert kit.links() == EXPECTED_LINKS
     assert report.records == len(events)
-    assert report.ignored == {"delivered": 1, "deferred": 1}
+    assert report.ignored == {}
     assert report.skipped == {}
     added = {k: v for k, v in report.added.items() if v}
     assert added == {
-        "sent": 5, "dropped": 1, "bounced_hard": 1, "bounced_soft": 1, "opens": 3,
+        "sent": 4, "processed": 4, "delivered": 1, "deferred": 1,
+        "dropped": 1, "bounced_hard": 1, "bounced_soft": 1, "opens": 3,
         "machine_opens": 1, "clicks": 4, "bot_clicks": 1, "anonymous": 3,
         "unsubscribes_all": 1, "unsubscribes_list": 1, "spam_reports": 1,
         "new_contacts": 3, "new_emails": 1, "new_lists": 1,
@@ -108,6 +109,19 @@ def test_each_event_type_lands_in_the_right_statistic(kit: Any, form: str, order
         "ann@example.com": "delivered", "bob@example.com": "delivered",
         "cara@example.com": "bounced_hard", "dan@example.com": "bounced_soft",
         "eve@example.com": "dropped",
+    }
+    # why: the provider's words, kept on the send
+    why = {r[0]: r[1:] for r in kit.all(
+        "SELECT c.email, s.reason, s.bounce_class, s.smtp_status, s.delivered_at, s.proofs"
+        " FROM sends s JOIN contacts c ON c.id = s.contact_id"
+    )}
+    t = kit.T0
+    assert why == {
+        "ann@example.com": (None, None, None, t + 2, 1 | 2),
+        "bob@example.com": (None, None, None, None, 1),
+        "cara@example.com": ("550 unknown user", "Invalid Address", None, None, 1 | 8),
+        "dan@example.com": ("421 blocked", "Reputation", None, None, 1 | 4 | 8),
+        "eve@example.com": ("Bounced Address", None, "5.0.0", None, 16),
     }
 
 
@@ -247,16 +261,25 @@ def test_group_unsubscribe_acts_on_the_list_of_its_group(kit: Any) -> None:
     ) == "subscribed"
 
 
-def test_unsubscribe_acts_even_without_an_email(kit: Any) -> None:
+def test_unsubscribe_and_spam_report_act_even_without_an_email(kit: Any) -> None:
     report = import_sendgrid(kit.store, [kit.ndjson([
         kit.ev("unsubscribe", "ann@example.com", kit.T0, campaign=None),
-        kit.ev("spamreport", "ann@example.com", kit.T0, campaign=None),
+        kit.ev("spamreport", "ann@example.com", kit.T0 + 5, campaign=None),
+        kit.ev("open", "ann@example.com", kit.T0 + 9, campaign=None),
     ])])
-    assert kit.one("SELECT unsubscribed_all, unsubscribed_all_at FROM contacts") == (1, kit.T0)
+    assert kit.one(
+        "SELECT unsubscribed_all, unsubscribed_all_at, spam_reported_at FROM contacts"
+    ) == (1, kit.T0, kit.T0 + 5)
+    assert kit.all("SELECT kind, email_id, at FROM subscription_changes ORDER BY at") == [
+        ("unsubscribe", None, kit.T0), ("spam", None, kit.T0 + 5)
+    ]
     assert kit.one("SELECT count(*) FROM emails") == 0
     assert report.added["unsubscribes_all"] == 1
+    assert report.added["spam_reports"] == 1
+    assert report.added["no_email"] == 2
+    # an open must belong to an email: skipped
     assert list(report.skipped) == [NO_EMAIL]
-    assert report.skipped[NO_EMAIL].locations == [f"{kit.tmp}/events.ndjson:2"]
+    assert report.skipped[NO_EMAIL].locations == [f"{kit.tmp}/events.ndjson:3"]
 
 
 def test_importing_the_same_file_twice_changes_nothing(kit: Any) -> None:
@@ -268,7 +291,7 @@ def test_importing_the_same_file_twice_changes_nothing(kit: Any) -> None:
     assert kit.dump() == before
     assert kit.stats() == EXPECTED
     assert not any(report.added.values())
-    assert report.skipped[DUPLICATE].count == len(_scenario(kit)) - 2  # not delivered/deferred
+    assert report.skipped[DUPLICATE].count == len(_scenario(kit))
 
 
 def test_duplicates_inside_one_file_and_across_files(kit: Any) -> None:

@@ -59,8 +59,9 @@ def _describe(s: EmailStats) -> str:
         + (f", list {safe_text(s.list_name)}" if s.list_name else ""),
         f"  Sent          {s.sent:>8,}",
         (f"  Delivered     {s.delivered:>8,}  delivery rate {fmt_rate(s.delivery_rate)} of sent"
-        f"  (bounced {s.bounced:,}: hard {s.bounced_hard:,}, soft {s.bounced_soft:,},"
-        f" dropped {s.dropped:,})"),
+        f"  (bounced {s.bounced:,}: hard {s.bounced_hard:,}, soft {s.bounced_soft:,})"),
+        (f"  Not sent      {s.dropped:>8,}  dropped by the provider (suppressed or refused"
+         " addresses; not in Sent)"),
         (f"  Opened        {s.opened:>8,}  open rate {fmt_rate(s.open_rate)} of delivered"
         f"  ({s.opens_total:,} opens; {s.machine_opens:,} machine opens left out)"),
         (f"  Clicked       {s.clicked:>8,}  click rate {fmt_rate(s.click_rate)} of delivered,"

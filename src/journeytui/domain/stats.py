@@ -1,5 +1,10 @@
 """Per-email statistics (PRODUCT.md §3), read from the counters the recorder keeps.
 
+Sent counts delivered and bounced sends; a dropped message (the provider refused to
+send it, e.g. to a suppressed address) is not a send and is counted apart in
+``dropped``, so the delivery rate and its warning reflect this email's deliverability,
+not the list's suppressions.  Delivered = sent − bounced (hard + soft).
+
 Every rate names its denominator: delivery rate = delivered / sent; open, click,
 unsubscribe and spam rates = count / delivered; click-to-open = unique clickers /
 unique openers.  A rate whose denominator is 0 is ``None``.  Machine opens are left
@@ -15,6 +20,7 @@ Warnings (PRODUCT.md §3 "worth a glance"):
 
 from __future__ import annotations
 
+import re
 import statistics
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -27,6 +33,8 @@ DELIVERY_WARN_BELOW = 0.95
 SPAM_WARN_COUNT = 3
 UNSUB_WARN_FACTOR = 3.0
 UNSUB_WARN_MIN = 0.01
+
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 
 def rate(count: int, denominator: int) -> float | None:
@@ -68,7 +76,8 @@ class EmailStats:
 
     @property
     def bounced(self) -> int:
-        return self.bounced_hard + self.bounced_soft + self.dropped
+        """Hard + soft bounces.  Drops are apart: a dropped message was never sent."""
+        return self.bounced_hard + self.bounced_soft
 
     @property
     def delivered(self) -> int:
@@ -161,18 +170,58 @@ def _row_to_stats(row: tuple[Any, ...]) -> EmailStats:
     return EmailStats(*row[:6], *figures)
 
 
+def link_key(url: str) -> str:
+    """What makes two URLs one link: scheme, host case and a trailing slash ignored."""
+    u = url.strip()
+    m = _SCHEME.match(u)
+    if m:
+        u = u[m.end():]
+    cut = len(u)
+    for sep in ("/", "?", "#"):
+        i = u.find(sep)
+        if 0 <= i < cut:
+            cut = i
+    host, rest = u[:cut].lower(), u[cut:]
+    tail = ""
+    for sep in ("#", "?"):
+        i = rest.find(sep)
+        if i >= 0:
+            rest, tail = rest[:i], rest[i:] + tail
+    return host + rest.rstrip("/") + tail
+
+
 def _attach_links(store: Store, by_id: dict[int, EmailStats]) -> None:
+    """Per-link rows; URLs that are one link (:func:`link_key`) are one row, shown in
+    their most frequent form (most clicks, bot clicks included), unique clickers
+    counted once across the forms."""
     if not by_id:
         return
     rows = store.conn.execute(
-        "SELECT k.email_id, k.url, ls.clicked, ls.clicks_total, ls.bot_clicks"
-        " FROM links k JOIN link_stats ls ON ls.link_id = k.id"
-        " ORDER BY k.email_id, ls.clicked DESC, ls.clicks_total DESC, k.url"
+        "SELECT k.email_id, k.id, k.url, ls.clicked, ls.clicks_total, ls.bot_clicks"
+        " FROM links k JOIN link_stats ls ON ls.link_id = k.id ORDER BY k.email_id, k.url"
     )
-    for email_id, url, clicked, total, bots in rows:
-        target = by_id.get(email_id)
-        if target is not None:
-            target.links.append(LinkStats(url, clicked, total, bots))
+    groups: dict[tuple[int, str], list[tuple[int, str, int, int, int]]] = {}
+    for email_id, link_id, url, clicked, total, bots in rows:
+        if email_id in by_id:
+            groups.setdefault((email_id, link_key(url)), []).append(
+                (link_id, url, clicked, total, bots)
+            )
+    for (email_id, _), forms in groups.items():
+        if len(forms) == 1:
+            _, url, clicked, total, bots = forms[0]
+        else:
+            url = min(forms, key=lambda f: (-(f[3] + f[4]), -f[3], f[1]))[1]
+            total = sum(f[3] for f in forms)
+            bots = sum(f[4] for f in forms)
+            ids = [f[0] for f in forms]
+            clicked = store.conn.execute(
+                "SELECT count(DISTINCT token) FROM link_recipients WHERE clicks > 0"
+                f" AND link_id IN ({', '.join('?' * len(ids))})",
+                ids,
+            ).fetchone()[0]
+        by_id[email_id].links.append(LinkStats(url, clicked, total, bots))
+    for target in by_id.values():
+        target.links.sort(key=lambda k: (-k.clicked, -k.clicks_total, k.url))
 
 
 def _attach_warnings(items: list[EmailStats]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from pathlib import Path
 
 from journeytui.errors import UserError
@@ -19,8 +20,25 @@ def is_address(value: str) -> bool:
     return bool(_ADDRESS.match(value.strip()))
 
 
+#: The path that means standard input.
+STDIN = "-"
+STDIN_NAME = "<stdin>"
+
+
 def read_text(path: str | os.PathLike[str], what: str) -> str:
-    """The whole file as text (UTF-8, BOM dropped), or a UserError naming the file."""
+    """The whole file as text (UTF-8, BOM dropped), or a UserError naming the file.
+
+    ``-`` reads standard input (named ``<stdin>`` in messages)."""
+    if str(path) == STDIN:
+        data = sys.stdin.buffer.read()
+        try:
+            return data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            line = data.count(b"\n", 0, exc.start) + 1
+            raise UserError(
+                f"{STDIN_NAME}: line {line}: not UTF-8 text (byte {exc.start}); send UTF-8. "
+                "Nothing was imported."
+            ) from None
     p = Path(path)
     if p.is_dir():
         raise UserError(f"{p}: is a directory, not {what}; nothing was imported")

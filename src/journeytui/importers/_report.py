@@ -52,6 +52,9 @@ class ImportReport:
     skipped: dict[str, Skipped] = field(default_factory=dict)
     ignored: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    dry_run: bool = False
+    #: what a dry run would change (see :func:`dry_run_preview`); None otherwise
+    preview: dict[str, Any] | None = None
 
     def add(self, kind: str, n: int = 1) -> None:
         self.added[kind] = self.added.get(kind, 0) + n
@@ -84,6 +87,8 @@ class ImportReport:
             "skipped_total": self.skipped_total,
             "ignored": dict(self.ignored),
             "notes": list(self.notes),
+            "dry_run": self.dry_run,
+            **({"would_change": self.preview} if self.preview is not None else {}),
         }
 
     def lines(self, labels: dict[str, str] | None = None, unit: str = "events") -> list[str]:
@@ -99,6 +104,8 @@ class ImportReport:
         def units(n: int) -> str:
             return f"{n} {unit[:-1] if n == 1 and unit.endswith('s') else unit}"
 
+        if self.dry_run:
+            out.append("DRY RUN: nothing was changed; this is what the import would do.")
         out.append(f"Read {units(self.records)} from {files}.")
         out.extend(self.notes)
         nonzero = [(k, v) for k, v in self.added.items() if v]
@@ -122,6 +129,8 @@ class ImportReport:
                 out.append(f"  {reason}: {s.count}, at {where}")
         else:
             out.append("Skipped: nothing.")
+        if self.preview is not None:
+            out.extend(preview_lines(self.preview))
         return out
 
 
@@ -135,3 +144,92 @@ def advance_journeys(store: Store, report: ImportReport) -> None:
             f"journey {printable(r.journey, 80)!s} {how}: {r.moves:,} new move"
             f"{'' if r.moves == 1 else 's'}"
         )
+
+
+# -- dry runs ---------------------------------------------------------------------------
+_FIGURES = (
+    "sent", "delivered", "bounced_hard", "bounced_soft", "dropped", "opened", "opens_total",
+    "machine_opens", "clicked", "clicks_total", "bot_clicks", "unsubscribed", "spam_reports",
+)
+
+
+def snapshot(store: Store) -> dict[str, Any]:
+    """What a dry run compares: every email's figures, the counts of contacts and
+    emails, and how many contacts stand in each journey stage."""
+    c = store.conn
+    emails: dict[str, dict[str, int]] = {}
+    for row in c.execute(
+        "SELECT e.name, s.sent, s.bounced_hard, s.bounced_soft, s.dropped, s.opened,"
+        " s.opens_total, s.machine_opens, s.clicked, s.clicks_total, s.bot_clicks,"
+        " s.unsubscribed, s.spam_reports FROM emails e JOIN email_stats s ON s.email_id = e.id"
+    ):
+        name, sent, hard, soft, *rest = row
+        emails[name] = dict(
+            zip(_FIGURES, (sent, sent - hard - soft, hard, soft, *rest), strict=True)
+        )
+    stages: dict[str, int] = {}
+    for journey, stage, n in c.execute(
+        "SELECT j.name, p.stage, count(*) FROM journey_positions p"
+        " JOIN journeys j ON j.id = p.journey_id WHERE p.stage IS NOT NULL"
+        " GROUP BY j.name, p.stage"
+    ):
+        stages[f"{journey} / {stage}"] = n
+    moves = c.execute("SELECT count(*) FROM journey_moves WHERE provisional = 0").fetchone()[0]
+    return {
+        "emails": emails,
+        "contacts": store.count("contacts"),
+        "email_count": store.count("emails"),
+        "stages": stages,
+        "moves": moves,
+    }
+
+
+def dry_run_preview(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """What changed from *before* to *after* (both from :func:`snapshot`)."""
+    emails = []
+    for name, figs in after["emails"].items():
+        old = before["emails"].get(name)
+        changed = {
+            k: [0 if old is None else old[k], v]
+            for k, v in figs.items()
+            if old is None or old[k] != v
+        }
+        if changed:
+            emails.append({"email": name, "new": old is None, "figures": changed})
+    stages = {
+        key: [before["stages"].get(key, 0), after["stages"].get(key, 0)]
+        for key in sorted(set(before["stages"]) | set(after["stages"]))
+        if before["stages"].get(key, 0) != after["stages"].get(key, 0)
+    }
+    return {
+        "new_contacts": after["contacts"] - before["contacts"],
+        "new_emails": after["email_count"] - before["email_count"],
+        "emails": emails,
+        "journey_stages": stages,
+        "journey_moves": after["moves"] - before["moves"],
+    }
+
+
+def preview_lines(preview: dict[str, Any]) -> list[str]:
+    """A dry run's preview as text lines (plain text, never markup)."""
+    out = [
+        f"Would add {preview['new_contacts']:,} contacts and {preview['new_emails']:,} emails.",
+    ]
+    if preview["emails"]:
+        out.append("Figures per email (before → after):")
+        for item in preview["emails"]:
+            parts = ", ".join(f"{k} {a:,} → {b:,}" for k, (a, b) in item["figures"].items())
+            new = " (new)" if item["new"] else ""
+            out.append(f"  {printable(item['email'], 60)}{new}: {parts}")
+    else:
+        out.append("Figures per email: no change.")
+    if preview["journey_stages"]:
+        out.append(
+            f"Journeys ({preview['journey_moves']:,} new moves), contacts per stage "
+            "(before → after):"
+        )
+        for key, (a, b) in preview["journey_stages"].items():
+            out.append(f"  {printable(key, 80)}: {a:,} → {b:,}")
+    else:
+        out.append("Journeys: no contact would change stage.")
+    return out

@@ -5,14 +5,14 @@ several arrays one after the other, as a log of webhook POST bodies one per line
 one JSON event object per line (NDJSON, blank lines allowed).  The first character that
 is not white space decides: ``[`` is an array, ``{`` is one event per line (a file
 holding a single event object, even spread over several lines, is read as that one
-event).
+event).  ``-`` reads standard input.
 
 What fails the whole import (nothing is written, the store stays exactly as it was):
 
 * a file that cannot be read or is not UTF-8 (an empty file, or ``[]``, holds no
   events and is only noted in the report);
 * a file that is not JSON where it must be: the array is not valid JSON, or a line of
-  an NDJSON file is not valid JSON;
+  an NDJSON file is not valid JSON, or JSON nested too deeply to read;
 * a top level that is neither an array nor an object, an array element or a line that
   is not a JSON object (``[1, 2]``, a line holding ``"text"``), or a single object that
   is not an event (no ``event`` field).
@@ -23,37 +23,48 @@ what was expected.
 What skips one event (the rest are imported; the report counts each reason and lists
 the first few locations as ``FILE:LINE`` or ``FILE:LINE [index N]``):
 
-* a missing or wrong ``event``, ``timestamp`` (integer unix seconds; a value that looks
-  like milliseconds is refused), or ``email`` (must look like an address);
+* a missing or wrong ``event``, ``timestamp`` (unix seconds, as a number or a string
+  of digits; a value that looks like milliseconds is refused), or ``email``;
+* a timestamp more than a day after the import runs (it would move the journeys'
+  evaluation clock into the future);
 * a ``click`` without ``url``, a ``group_unsubscribe``/``group_resubscribe`` without an
-  integer ``asm_group_id``, a ``bounce`` whose ``type`` is not ``bounce``/``blocked``;
-* an unknown event type;
-* an event that belongs to no email (see below) — except unsubscribes, which always
-  act on the contact (PRODUCT.md §2) and are applied without an email;
-* an ``sg_event_id`` already imported (so importing a file twice changes nothing).
-  An event without ``sg_event_id`` is deduplicated by a hash of its whole content.
+  integer ``asm_group_id``, an ``asm_group_id`` outside SQLite's 64-bit integers, a
+  ``bounce`` whose ``type`` is not ``bounce``/``blocked``;
+* an unknown event type (``account_status_change`` is not about an email: "ignored");
+* an event that belongs to no email (see below) — except unsubscribes and spam
+  reports, which always act on the contact (PRODUCT.md §2);
+* an event already imported: the same ``sg_event_id`` *and* event type (so importing
+  a file twice changes nothing; documentation examples that reuse one placeholder id
+  for every event type still import).  Without ``sg_event_id`` an event is
+  deduplicated by a hash of its whole content.
 
-``delivered`` and ``deferred`` are read and deliberately not counted ("ignored").
+Which email an event belongs to, first match wins: ``singlesend_name``/``_id`` (a
+Single Send); ``mc_auto_name``/``_id`` (an Automation; with ``mc_auto_step_id`` one
+email per step, named ``AUTOMATION · step STEP_ID``); ``marketing_campaign_name`` /
+``_id`` (legacy campaigns; an A/B test's versions stay one email); the *message join*:
+another event of the same message (``sg_message_id`` up to its first ``.``) that one of
+these named, in this import or an earlier one; the category rule: a category string,
+or a list of one, names the email; a list of several names the email by all of them
+joined with `` / `` in the given order (so ``["newsletter","week-1"]`` and
+``["newsletter","week-2"]`` stay two emails); the message join to a category;
+else ``--email NAME``.  An email not yet in the store is created with status ``sent``
+and ``send_at`` = its earliest imported event.
 
-Which email an event belongs to: ``marketing_campaign_name`` (an email of that name;
-if there is none but an email has the event's ``marketing_campaign_id``, that one — a
-campaign renamed at SendGrid); else ``marketing_campaign_id`` (the email with that
-``campaign_id``, else an email named by the id); else the first ``category`` (a string
-or the first of a list); else the ``--email NAME`` given.  An email not yet in the store
-is created with status ``sent``, ``send_at`` = its earliest imported event, and (when
-its events carry ``asm_group_id``) the list of that unsubscribe group.  An email that
-is still a draft or scheduled is marked sent with that time (it has statistics now),
-and the report says so; a sent email without a send time gets that time too.  An email
-found by name learns the event's ``marketing_campaign_id`` if it has none yet.
+A send is a message: ``processed``, ``delivered``, ``deferred``, ``bounce`` and
+``dropped`` each prove one; all events of one message (per recipient) are one send,
+whatever order they arrive in, in one import or several.  Its status is the strongest
+outcome on record (dropped > bounced hard > bounced soft > delivered); a drop is not
+a send (counted apart).  An open or click of a recipient with no send of that email on
+record proves a delivered send (the report counts these), and so does an unsubscribe
+or spam report through an email: so no rate exceeds 100 %.  Bounce reason,
+classification and status, and the drop reason, are stored on the send.
 
-Mapping: ``processed`` → a send; ``dropped`` → a dropped send (counts as sent and as
-bounced); ``bounce`` with type ``bounce`` → hard bounce, ``blocked`` → soft bounce (a
-bounce with no type is hard); ``open`` (``sg_machine_open: true`` → a machine open);
-``click`` on ``url``; ``unsubscribe`` → from all; ``group_unsubscribe`` → from the list
-of its ``asm_group_id``; ``group_resubscribe`` → subscribed to that list again;
-``spamreport`` → spam report.  An address not yet known becomes a contact without
-tracking consent.  Events are applied in (timestamp, file order) so a bounce follows
-its ``processed`` even when the file lists it first.  All writes go through
+Mapping: ``bounce`` with type ``bounce`` (or none) → hard bounce, ``blocked`` → soft;
+``open`` (``sg_machine_open: true`` → a machine open); ``click`` on ``url``;
+``unsubscribe`` → from all; ``group_unsubscribe`` → from the list of its
+``asm_group_id``; ``group_resubscribe`` → back on that list; ``spamreport`` → spam
+report.  An address not yet known becomes a contact without tracking consent.  Events
+are applied in (timestamp, file order).  All writes go through
 :class:`journeytui.store.Recorder`, which applies the consent rule.
 """
 
@@ -63,41 +74,48 @@ import hashlib
 import json
 import os
 import re
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from journeytui.errors import UserError
-from journeytui.importers._common import is_address, read_text
-from journeytui.importers._report import ImportReport, advance_journeys, printable
+from journeytui.importers._common import STDIN, STDIN_NAME, is_address, read_text
+from journeytui.importers._report import (
+    ImportReport,
+    advance_journeys,
+    dry_run_preview,
+    printable,
+    snapshot,
+)
 from journeytui.store import ContactRef, Recorder, Store
+from journeytui.store.recorder import SendDetail
 
 __all__ = ["LABELS", "import_sendgrid", "read_events"]
 
 # Timestamps above this are taken for milliseconds (year 5138 in seconds).
 _MAX_SECONDS = 100_000_000_000
+#: Events dated more than this after the import runs are skipped.
+FUTURE_HORIZON_S = 86_400
+_INT64 = 2**63
 
-IGNORED = frozenset({"delivered", "deferred"})
-HANDLED = frozenset(
-    {
-        "processed",
-        "dropped",
-        "bounce",
-        "open",
-        "click",
-        "unsubscribe",
-        "group_unsubscribe",
-        "group_resubscribe",
-        "spamreport",
-    }
+MESSAGE_KINDS = frozenset({"processed", "delivered", "deferred", "bounce", "dropped"})
+HANDLED = MESSAGE_KINDS | frozenset(
+    {"open", "click", "unsubscribe", "group_unsubscribe", "group_resubscribe", "spamreport"}
 )
+#: Events that are not about an email: read and deliberately left out.
+NOT_ABOUT_AN_EMAIL = frozenset({"account_status_change"})
 # Events that act on the contact even when no email can be found for them.
-_NO_EMAIL_OK = frozenset({"unsubscribe", "group_unsubscribe", "group_resubscribe"})
+_NO_EMAIL_OK = frozenset({"unsubscribe", "group_unsubscribe", "group_resubscribe", "spamreport"})
 
 #: Labels for the text report, in the order the kinds are added.
 LABELS = {
-    "sent": "sent",
-    "dropped": "dropped (counted in sent and bounced)",
+    "sent": "sends (messages new to the store)",
+    "processed": "processed",
+    "inferred": "sends inferred from an open, click, unsubscribe or spam report",
+    "delivered": "deliveries",
+    "deferred": "deferrals",
+    "dropped": "dropped (not sent: counted apart from Sent)",
     "bounced_hard": "bounced (hard)",
     "bounced_soft": "bounced (soft)",
     "opens": "opens",
@@ -109,16 +127,20 @@ LABELS = {
     "unsubscribes_list": "unsubscribes from a list",
     "resubscribes": "resubscribes to a list",
     "spam_reports": "spam reports",
+    "no_email": "unsubscribes/spam reports acting on the contact only (no email found)",
     "new_contacts": "new contacts (without tracking consent)",
     "new_emails": "new emails",
     "new_lists": "new lists",
 }
 
 NO_EMAIL = (
-    "no email (no marketing_campaign_name, marketing_campaign_id or category; give --email NAME)"
+    "no email (no singlesend, mc_auto or marketing_campaign name or id, no known "
+    "sg_message_id, no category; give --email NAME)"
 )
-DUPLICATE = "duplicate sg_event_id (already imported)"
-IGNORE = "ignored"  # _check's answer for delivered/deferred
+DUPLICATE = "duplicate sg_event_id and event type (already imported)"
+FUTURE = "dated more than a day after this import (a clock error?); not imported"
+_TOO_DEEP = "JSON nested too deeply to be a SendGrid event"
+_IGNORE_PREFIX = "ignored: "
 
 _NAMES_LISTED = 10
 
@@ -127,7 +149,8 @@ _WS = re.compile(r"[ \t\n\r]*")
 # A location: (file name, line, array index or None); formatted only when needed.
 Loc = tuple[str, int, int | None]
 # Which email: ("name", name, campaign_id) | ("cid", campaign_id) | ("named", name)
-EmailKey = tuple[str, ...]
+#              | ("id", email_id)  (found through a message of an earlier import)
+EmailKey = tuple[Any, ...]
 
 
 def _where(loc: Loc) -> str:
@@ -160,7 +183,7 @@ def read_events(path: str | os.PathLike[str]) -> Iterator[tuple[dict[str, Any], 
     Raises :class:`UserError` (naming file, line and what was expected) for a file that
     is structurally not an event payload; see the module docstring.
     """
-    name = str(path)
+    name = STDIN_NAME if str(path) == STDIN else str(path)
     text = read_text(path, "a SendGrid event file")
     start = _WS.match(text, 0)
     pos = start.end() if start else 0
@@ -205,6 +228,8 @@ def _read_array(text: str, pos: int, name: str) -> Iterator[tuple[dict[str, Any]
                         f"not valid JSON ({exc.msg}, column {exc.colno}, in array element "
                         f"index {index})",
                     ) from None
+                except RecursionError:
+                    raise _fail(name, line, _TOO_DEEP + f" (array element index {index})") from None
                 if not isinstance(obj, dict):
                     raise _fail(
                         name,
@@ -238,8 +263,8 @@ def _read_lines(text: str, name: str) -> Iterator[tuple[dict[str, Any], Loc]]:
     # A single event object spread over several lines is one event, not NDJSON.
     try:
         whole = json.loads(text)
-    except json.JSONDecodeError:
-        whole = None
+    except (json.JSONDecodeError, RecursionError):
+        whole = None  # read line by line below, which names the line
     if isinstance(whole, dict):
         if "event" not in whole:
             raise _fail(
@@ -271,6 +296,8 @@ def _read_lines(text: str, name: str) -> Iterator[tuple[dict[str, Any], Loc]]:
                 f"not valid JSON ({exc.msg}, column {exc.colno}); each line must hold one "
                 "JSON event object",
             ) from None
+        except RecursionError:
+            raise _fail(name, number, _TOO_DEEP) from None
         if not isinstance(obj, dict):
             raise _fail(name, number, f"{_type_name(obj)}, not an event object")
         yield obj, (name, number, None)
@@ -279,6 +306,8 @@ def _read_lines(text: str, name: str) -> Iterator[tuple[dict[str, Any], Loc]]:
 # -- checking one event -----------------------------------------------------------------
 def _timestamp(value: Any) -> int | str:
     """The time in seconds, or the reason it is refused."""
+    if isinstance(value, str) and value.strip().isdigit() and value.strip().isascii():
+        value = int(value.strip())
     if isinstance(value, bool) or not isinstance(value, int | float):
         return "field 'timestamp' is not a number (unix seconds)"
     if isinstance(value, float):
@@ -295,10 +324,10 @@ def _timestamp(value: Any) -> int | str:
 def _group_id(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
-    if isinstance(value, int):
+    if isinstance(value, str) and value.strip().isdigit() and value.strip().isascii():
+        value = int(value.strip())
+    if isinstance(value, int) and -_INT64 <= value < _INT64:
         return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
     return None
 
 
@@ -312,35 +341,49 @@ class _Event(NamedTuple):
     order: int
     kind: str
     address: str
-    key: EmailKey | None
+    key: EmailKey | None  # named by the event itself (singlesend, automation, campaign)
+    cat: EmailKey | None  # the category rule's answer
+    msg: str | None  # sg_message_id up to its first '.'
     event_id: str
     url: str | None  # click
     flag: bool  # open: machine open; bounce: hard
     group: int | None  # asm_group_id
+    detail: SendDetail | None  # bounce, dropped, deferred
     loc: Loc
 
 
-def _check(ev: dict[str, Any]) -> tuple[str, int, str] | str:
-    """(kind, timestamp, address) of an event worth applying, or the reason to skip it."""
+def _check(ev: dict[str, Any], latest: int) -> tuple[str, int, str] | str:
+    """(kind, timestamp, address) of an event worth applying, or the reason to skip it.
+
+    A reason starting with ``ignored: `` is an event left out by design."""
     kind = ev.get("event")
     if kind is None:
         return "missing field 'event'"
     if not isinstance(kind, str):
         return "field 'event' is not a string"
+    kind = kind.strip().lower()
     if kind not in HANDLED:
-        if kind in IGNORED:
-            return IGNORE
-        return f"unknown event type '{printable(kind, 40)}'"
+        if kind in NOT_ABOUT_AN_EMAIL:
+            return f"{_IGNORE_PREFIX}{kind} (not about an email)"
+        return f"unknown event type '{printable(ev['event'], 40)}'"
     if "timestamp" not in ev:
         return "missing field 'timestamp'"
     ts = _timestamp(ev["timestamp"])
     if isinstance(ts, str):
         return ts
+    if ts > latest:
+        return FUTURE
     address = ev.get("email")
     if address is None or address == "":
         return "missing field 'email'"
     if not isinstance(address, str) or not is_address(address):
         return "field 'email' is not an email address"
+    group = ev.get("asm_group_id")
+    if group is not None and _group_id(group) is None:
+        if isinstance(group, int) and not isinstance(group, bool):
+            return "field 'asm_group_id' is out of range (not a 64-bit integer)"
+        if kind in ("group_unsubscribe", "group_resubscribe"):
+            return f"field 'asm_group_id' is not an integer ({kind})"
     if kind == "click":
         url = ev.get("url")
         if url is None or url == "":
@@ -348,10 +391,8 @@ def _check(ev: dict[str, Any]) -> tuple[str, int, str] | str:
         if not isinstance(url, str):
             return "field 'url' is not a string (click)"
     elif kind in ("group_unsubscribe", "group_resubscribe"):
-        if ev.get("asm_group_id") is None:
+        if group is None:
             return f"missing field 'asm_group_id' ({kind})"
-        if _group_id(ev["asm_group_id"]) is None:
-            return f"field 'asm_group_id' is not an integer ({kind})"
     elif kind == "bounce":
         btype = ev.get("type", "bounce")
         if btype not in ("bounce", "blocked", None):
@@ -359,14 +400,20 @@ def _check(ev: dict[str, Any]) -> tuple[str, int, str] | str:
     return kind, ts, address.strip().lower()
 
 
-def _event_id(ev: dict[str, Any]) -> str:
+def _event_id(ev: dict[str, Any], kind: str) -> str:
+    """The deduplication key: the provider's event id with the event type."""
     eid = ev.get("sg_event_id")
-    if isinstance(eid, str) and eid:
-        return eid
     if isinstance(eid, int) and not isinstance(eid, bool):
-        return str(eid)
+        eid = str(eid)
+    if isinstance(eid, str) and eid:
+        return f"{eid}\x1f{kind}"
     canonical = json.dumps(ev, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _legacy_id(event_id: str) -> str | None:
+    """The key an older journeytui kept for *event_id* (the bare sg_event_id)."""
+    return event_id.split("\x1f", 1)[0] if "\x1f" in event_id else None
 
 
 def _text(value: Any) -> str | None:
@@ -378,22 +425,67 @@ def _text(value: Any) -> str | None:
     return None
 
 
-def _email_key(ev: dict[str, Any], default_email: str | None) -> EmailKey | None:
+def _message(ev: dict[str, Any]) -> str | None:
+    """The message an event is about: ``sg_message_id`` up to its first ``.``."""
+    mid = ev.get("sg_message_id")
+    if not isinstance(mid, str):
+        return None
+    head = mid.strip().split(".", 1)[0].strip()
+    return head or None
+
+
+def _own_key(ev: dict[str, Any]) -> EmailKey | None:
+    """The email the event names itself (Single Send, Automation, legacy campaign)."""
+    name, sid = _text(ev.get("singlesend_name")), _text(ev.get("singlesend_id"))
+    if name:
+        return ("name", name, sid or "")
+    if sid:
+        return ("cid", sid)
+    name, aid = _text(ev.get("mc_auto_name")), _text(ev.get("mc_auto_id"))
+    step = _text(ev.get("mc_auto_step_id"))
+    if name or aid:
+        base = name or aid
+        if step:  # one email per automation step
+            return ("name", f"{base} · step {step}", f"{aid or base}:{step}")
+        return ("name", base, aid or "") if name else ("cid", aid)
     name = _text(ev.get("marketing_campaign_name"))
     cid = _text(ev.get("marketing_campaign_id"))
     if name:
         return ("name", name, cid or "")
     if cid:
         return ("cid", cid)
+    return None
+
+
+def _category_key(ev: dict[str, Any]) -> EmailKey | None:
+    """A category string (or a list of one) names the email; a list of several names
+    it by all of them, joined, so tag-style categories keep emails apart."""
     category = ev.get("category")
     if isinstance(category, list):
-        category = next((c for c in category if _text(c)), None)
+        tags = [t for t in (_text(c) for c in category) if t]
+        if not tags:
+            return None
+        return ("named", " / ".join(tags))
     cat = _text(category)
-    if cat:
-        return ("named", cat)
-    if default_email:
-        return ("named", default_email)
-    return None
+    return ("named", cat) if cat else None
+
+
+def _detail(ev: dict[str, Any], kind: str) -> SendDetail | None:
+    if kind == "deferred":
+        reason = _text(ev.get("response")) or _text(ev.get("reason"))
+        return SendDetail(printable(reason, 500)) if reason else None
+    if kind not in ("bounce", "dropped"):
+        return None
+    reason, cls, status = (
+        _text(ev.get("reason")), _text(ev.get("bounce_classification")), _text(ev.get("status"))
+    )
+    if not (reason or cls or status):
+        return None
+    return SendDetail(
+        printable(reason, 500) if reason else None,
+        printable(cls, 100) if cls else None,
+        printable(status, 40) if status else None,
+    )
 
 
 # -- applying -----------------------------------------------------------------------------
@@ -408,6 +500,8 @@ class _Importer:
         self.email_has_list: set[int] = set()
         self.contacts: dict[str, ContactRef] = {}
         self.groups: dict[int, int] = {}
+        self.remembered: set[str] = set()
+        self.legacy_seen = store.meta("seen_events_legacy") is not None
 
     def _find(self, column: str, value: str) -> tuple[int, str, str] | None:
         """(id, status, name) of the email whose *column* is *value*."""
@@ -421,6 +515,9 @@ class _Importer:
         if email_id is not None:
             return email_id
         kind = key[0]
+        if kind == "id":
+            self.emails[key] = int(key[1])
+            return int(key[1])
         found: tuple[int, str, str] | None
         if kind == "name":
             name, cid = key[1], key[2] or None
@@ -473,86 +570,93 @@ class _Importer:
             ref = self.contacts[addr] = self.rec.contact(addr, consent=False, at=at)
         return ref  # type: ignore[return-value]
 
+    def seen(self, event_id: str) -> bool:
+        if self.rec.seen(event_id):
+            return True
+        legacy = _legacy_id(event_id) if self.legacy_seen else None
+        if legacy is None:
+            return False
+        found = self.c.execute("SELECT 1 FROM seen_events WHERE event_id = ?", (legacy,))
+        return found.fetchone() is not None
+
     def apply(self, ev: _Event, email_id: int | None) -> None:
         report, rec = self.report, self.rec
-        kind, at, group = ev.kind, ev.ts, ev.group
+        kind, at, group, msg = ev.kind, ev.ts, ev.group, ev.msg
         contact = self.contact(ev.address, at)
-        if (
-            email_id is not None
-            and group is not None
-            and email_id in self.created_emails
-            and email_id not in self.email_has_list
-        ):
-            self.email_has_list.add(email_id)
-            self.rec.fill_list(email_id, self.list_for_group(group))
-        if kind == "processed":
+        if email_id is not None:
+            if msg is not None and msg not in self.remembered:
+                self.remembered.add(msg)
+                rec.remember_message(msg, email_id)
+            if (
+                group is not None
+                and email_id in self.created_emails
+                and email_id not in self.email_has_list
+            ):
+                self.email_has_list.add(email_id)
+                rec.fill_list(email_id, self.list_for_group(group))
+        if kind in MESSAGE_KINDS:
             assert email_id is not None
-            rec.send(email_id, contact, at)
-            report.add("sent")
-        elif kind == "dropped":
-            assert email_id is not None
-            rec.send(email_id, contact, at, dropped=True)
-            report.add("sent")
-            report.add("dropped")
-        elif kind == "bounce":
-            assert email_id is not None
-            hard = ev.flag
-            if not rec.bounce(email_id, contact, at, hard=hard):
-                report.add("sent")  # the bounce proves a send that was not on record
-            report.add("bounced_hard" if hard else "bounced_soft")
+            _, created = rec.message_event(
+                email_id, contact, kind, at, message_id=msg, hard=ev.flag, detail=ev.detail
+            )
+            if created and kind != "dropped":
+                report.add("sent")
+            if kind == "bounce":
+                report.add("bounced_hard" if ev.flag else "bounced_soft")
+            else:
+                report.add(kind)
         elif kind == "open":
             assert email_id is not None
+            if rec.infer_send(email_id, contact, at, msg):
+                report.add("inferred")
             rec.open(email_id, contact, at, machine=ev.flag)
             report.add("machine_opens" if ev.flag else "opens")
             if not contact.consent:
                 report.add("anonymous")
         elif kind == "click":
             assert email_id is not None and ev.url is not None
+            if rec.infer_send(email_id, contact, at, msg):
+                report.add("inferred")
             bot = rec.click(email_id, contact, ev.url, at)
             report.add("bot_clicks" if bot else "clicks")
             if not contact.consent:
                 report.add("anonymous")
-        elif kind == "unsubscribe":
-            rec.unsubscribe(contact, at, email_id=email_id)
-            report.add("unsubscribes_all")
-        elif kind == "group_unsubscribe":
-            assert group is not None
-            list_id = self.list_for_group(group)
-            rec.unsubscribe(contact, at, email_id=email_id, list_id=list_id)
-            report.add("unsubscribes_list")
-        elif kind == "group_resubscribe":
-            assert group is not None
-            list_id = self.list_for_group(group)
-            rec.resubscribe(contact, list_id, at, email_id=email_id)
-            report.add("resubscribes")
-        elif kind == "spamreport":
-            assert email_id is not None
-            rec.spam_report(email_id, contact, at)
-            report.add("spam_reports")
-        else:  # pragma: no cover - _check lets only HANDLED kinds through
-            raise AssertionError(kind)
+        else:
+            if email_id is None:
+                report.add("no_email")
+            elif kind != "group_resubscribe" and rec.infer_send(email_id, contact, at, msg):
+                # unsubscribing or reporting spam through an email proves it arrived too
+                report.add("inferred")
+            if kind == "unsubscribe":
+                rec.unsubscribe(contact, at, email_id=email_id)
+                report.add("unsubscribes_all")
+            elif kind == "group_unsubscribe":
+                assert group is not None
+                list_id = self.list_for_group(group)
+                rec.unsubscribe(contact, at, email_id=email_id, list_id=list_id)
+                report.add("unsubscribes_list")
+            elif kind == "group_resubscribe":
+                assert group is not None
+                list_id = self.list_for_group(group)
+                rec.resubscribe(contact, list_id, at, email_id=email_id)
+                report.add("resubscribes")
+            elif kind == "spamreport":
+                rec.spam_report(email_id, contact, at)
+                report.add("spam_reports")
+            else:  # pragma: no cover - _check lets only HANDLED kinds through
+                raise AssertionError(kind)
 
 
-def import_sendgrid(
-    store: Store,
+class _DryRun(Exception):
+    """Raised inside the transaction of a dry run, so that it rolls back."""
+
+
+def _read_all(
     paths: Sequence[str | os.PathLike[str]],
-    default_email: str | None = None,
-) -> ImportReport:
-    """Import SendGrid Event Webhook files into *store* in one transaction.
-
-    Every file is read and checked before anything is written; a structurally
-    malformed file raises :class:`UserError` and the store is left as it was.
-    """
-    if not paths:
-        raise UserError("no files to import; name one or more SendGrid event files")
-    if default_email is not None:
-        default_email = default_email.strip()
-        if not default_email:
-            raise UserError("--email: the email name is empty")
-    report = ImportReport(source="sendgrid", files=[str(Path(p)) for p in paths])
-    for kind in LABELS:
-        report.added[kind] = 0
-
+    default_email: str | None,
+    report: ImportReport,
+    latest: int,
+) -> list[_Event]:
     pending: list[_Event] = []
     keys: dict[EmailKey, EmailKey] = {}  # one tuple per distinct key, not one per event
     order = 0
@@ -561,17 +665,25 @@ def import_sendgrid(
         for ev, loc in read_events(path):
             report.records += 1
             order += 1
-            checked = _check(ev)
+            checked = _check(ev, latest)
             if isinstance(checked, str):
-                if checked is IGNORE:
-                    report.ignore(ev["event"])
+                if checked.startswith(_IGNORE_PREFIX):
+                    report.ignore(checked[len(_IGNORE_PREFIX):])
                 else:
                     report.skip(checked, _where(loc))
                 continue
             kind, ts, address = checked
-            key = _email_key(ev, default_email)
+            try:
+                event_id = _event_id(ev, kind)
+            except (RecursionError, ValueError):
+                report.skip(_TOO_DEEP, _where(loc))
+                continue
+            key = _own_key(ev)
             if key is not None:
                 key = keys.setdefault(key, key)
+            cat = _category_key(ev)
+            if cat is not None:
+                cat = keys.setdefault(cat, cat)
             url = ev["url"] if kind == "click" else None
             if kind == "open":
                 flag = ev.get("sg_machine_open") is True
@@ -579,24 +691,108 @@ def import_sendgrid(
                 flag = kind == "bounce" and ev.get("type") != "blocked"
             group = _group_id(ev.get("asm_group_id"))
             pending.append(
-                _Event(ts, order, kind, address, key, _event_id(ev), url, flag, group, loc)
+                _Event(ts, order, kind, address, key, cat, _message(ev), event_id, url, flag,
+                       group, _detail(ev, kind), loc)
             )
         if report.records == records_before:
-            report.notes.append(f"{printable(str(path), 200)}: no events in this file.")
+            shown = STDIN_NAME if str(path) == STDIN else str(path)
+            report.notes.append(f"{printable(shown, 200)}: no events in this file.")
     pending.sort()
+    return pending
 
-    with store.transaction():
-        contacts_before = store.count("contacts")
-        imp = _Importer(store, report)
-        for event in pending:
-            if event.key is None and event.kind not in _NO_EMAIL_OK:
-                report.skip(NO_EMAIL, _where(event.loc))
-                continue
-            if imp.rec.seen(event.event_id):
-                report.skip(DUPLICATE, _where(event.loc))
-                continue
-            email_id = imp.email(event.key, event.ts) if event.key is not None else None
-            imp.apply(event, email_id)
-        report.add("new_contacts", store.count("contacts") - contacts_before)
-        advance_journeys(store, report)
+
+def _known_messages(store: Store, messages: set[str]) -> dict[str, int]:
+    """Message id -> email id of the *messages* an earlier import recorded."""
+    out: dict[str, int] = {}
+    items = list(messages)
+    for i in range(0, len(items), 500):
+        chunk = items[i : i + 500]
+        rows = store.conn.execute(
+            "SELECT message_id, email_id FROM messages WHERE message_id IN"
+            f" ({', '.join('?' * len(chunk))})",
+            chunk,
+        )
+        out.update((m, int(e)) for m, e in rows)
+    return out
+
+
+def _attribute(
+    pending: list[_Event], known: dict[str, int], default: EmailKey | None
+) -> Iterator[tuple[_Event, EmailKey | None]]:
+    """Each event with the email it belongs to (see the module docstring's order)."""
+    named: dict[str, EmailKey] = {}  # message -> the first email one of its events named
+    tagged: dict[str, EmailKey] = {}  # message -> the first category rule's answer
+    for ev in pending:
+        if ev.msg is not None:
+            if ev.key is not None:
+                named.setdefault(ev.msg, ev.key)
+            elif ev.cat is not None:
+                tagged.setdefault(ev.msg, ev.cat)
+    for ev in pending:
+        key = ev.key
+        if key is None and ev.msg is not None:
+            key = named.get(ev.msg)
+            if key is None and ev.msg in known:
+                key = ("id", known[ev.msg])
+            if key is None:
+                key = tagged.get(ev.msg)
+        if key is None:
+            key = ev.cat or default
+        yield ev, key
+
+
+def import_sendgrid(
+    store: Store,
+    paths: Sequence[str | os.PathLike[str]],
+    default_email: str | None = None,
+    *,
+    now: int | None = None,
+    dry_run: bool = False,
+) -> ImportReport:
+    """Import SendGrid Event Webhook files into *store* in one transaction.
+
+    Every file is read and checked before anything is written; a structurally
+    malformed file raises :class:`UserError` and the store is left as it was.
+    *now* (default: the clock) is when the import runs: events dated more than a day
+    after it are skipped.  With *dry_run* everything is computed in the transaction and
+    rolled back; the report's ``preview`` says what would have changed.
+    """
+    if not paths:
+        raise UserError("no files to import; name one or more SendGrid event files")
+    if default_email is not None:
+        default_email = default_email.strip()
+        if not default_email:
+            raise UserError("--email: the email name is empty")
+    shown = [STDIN_NAME if str(p) == STDIN else str(Path(p)) for p in paths]
+    report = ImportReport(source="sendgrid", files=shown, dry_run=dry_run)
+    for kind in LABELS:
+        report.added[kind] = 0
+    latest = (int(time.time()) if now is None else now) + FUTURE_HORIZON_S
+    pending = _read_all(paths, default_email, report, latest)
+    default = ("named", default_email) if default_email else None
+
+    try:
+        with store.transaction():
+            before = snapshot(store) if dry_run else None
+            contacts_before = store.count("contacts")
+            imp = _Importer(store, report)
+            messages = {ev.msg for ev in pending if ev.msg is not None}
+            known = _known_messages(store, messages)
+            imp.rec.new_messages = messages - known.keys()
+            for event, key in _attribute(pending, known, default):
+                if key is None and event.kind not in _NO_EMAIL_OK:
+                    report.skip(NO_EMAIL, _where(event.loc))
+                    continue
+                if imp.seen(event.event_id):
+                    report.skip(DUPLICATE, _where(event.loc))
+                    continue
+                email_id = imp.email(key, event.ts) if key is not None else None
+                imp.apply(event, email_id)
+            report.add("new_contacts", store.count("contacts") - contacts_before)
+            advance_journeys(store, report)
+            if before is not None:
+                report.preview = dry_run_preview(before, snapshot(store))
+                raise _DryRun
+    except _DryRun:
+        pass
     return report

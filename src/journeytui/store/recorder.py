@@ -6,7 +6,8 @@ Call its methods inside ``store.transaction()``; importers and the demo generato
 both use it, so the numbers they produce mean the same thing.
 
 Suspected bot clicks (counted apart from ``clicked`` / ``clicks_total``): a click
-less than ``BOT_AFTER_DELIVERY_S`` seconds after the email reached that recipient,
+less than ``BOT_AFTER_DELIVERY_S`` seconds after the email reached that recipient
+(the provider's delivery time where known, else the send time),
 or less than ``BOT_BURST_S`` seconds after the same recipient's previous click on
 the same email.
 """
@@ -16,11 +17,41 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 from dataclasses import dataclass
+from typing import Any
 
 from journeytui.store.db import Store
 
 BOT_AFTER_DELIVERY_S = 10
 BOT_BURST_S = 2
+
+# What is on record about a send (sends.proofs, a bit set).
+PROCESSED, DELIVERED, DEFERRED, BOUNCE, DROPPED, INFERRED = 1, 2, 4, 8, 16, 32
+PROOF_OF = {
+    "processed": PROCESSED, "delivered": DELIVERED, "deferred": DEFERRED,
+    "bounce": BOUNCE, "dropped": DROPPED,
+}
+_OUTCOMES = BOUNCE | DROPPED
+# The strongest outcome decides a send's status, whatever order events arrive in.
+_RANK = {"delivered": 0, "bounced_soft": 1, "bounced_hard": 2, "dropped": 3}
+# The email_stats counters a send of each status counts in (a drop is not a send).
+_COUNTED_IN: dict[str, tuple[str, ...]] = {
+    "delivered": ("sent",),
+    "bounced_soft": ("sent", "bounced_soft"),
+    "bounced_hard": ("sent", "bounced_hard"),
+    "dropped": ("dropped",),
+}
+
+
+@dataclass(frozen=True)
+class SendDetail:
+    """Why a send bounced, was dropped or deferred, as the provider said it."""
+
+    reason: str | None = None
+    classification: str | None = None
+    status: str | None = None
+
+
+_NO_DETAIL = SendDetail()
 
 
 def recipient_token(key: bytes, email_id: int, address: str) -> str:
@@ -43,6 +74,12 @@ class Recorder:
         self.store = store
         self.c: sqlite3.Connection = store.conn
         self.key = store.token_key
+        # (message id, contact id) -> [send id, email id, status, at, delivered_at, proofs]
+        self._messages: dict[tuple[str, int], list[Any]] = {}
+        #: message ids the caller knows are not in the store yet (no lookup needed)
+        self.new_messages: set[str] = set()
+        #: (email id, contact id) with a send on record
+        self.sent_to: set[tuple[int, int]] = set()
 
     # -- reference data --------------------------------------------------------------
     def contact(
@@ -165,20 +202,57 @@ class Recorder:
         )
 
     # -- sending ---------------------------------------------------------------------
+    # A send is a message (PRODUCT.md §3).  Its row collects every provider event about
+    # it (``proofs``), whatever order they arrive in; its status is the strongest
+    # outcome on record (dropped > bounced hard > bounced soft > delivered), its ``at``
+    # the earliest event, ``delivered_at`` the earliest delivery.  email_stats follows
+    # every change of status: a delivered or bounced send counts in ``sent``, a dropped
+    # one only in ``dropped`` (the provider refused to send it).
     def _stats(self, email_id: int) -> None:
         self.c.execute("INSERT OR IGNORE INTO email_stats(email_id) VALUES (?)", (email_id,))
 
-    def send(self, email_id: int, contact: ContactRef, at: int, *, dropped: bool = False) -> None:
-        """One send of *email_id* to *contact* (each send counts)."""
+    def _recount(self, email_id: int, old: str | None, new: str) -> None:
+        if old == new:
+            return
+        delta: dict[str, int] = {}
+        for status, sign in ((old, -1), (new, 1)):
+            for column in _COUNTED_IN.get(status, ()):  # type: ignore[arg-type]
+                delta[column] = delta.get(column, 0) + sign
+        sets = ", ".join(f"{col} = {col} + ?" for col, d in delta.items() if d)
+        if sets:
+            self.c.execute(
+                f"UPDATE email_stats SET {sets} WHERE email_id = ?",
+                (*(d for d in delta.values() if d), email_id),
+            )
+
+    def _new_send(
+        self,
+        email_id: int,
+        contact: ContactRef,
+        status: str,
+        at: int,
+        proofs: int,
+        *,
+        message_id: str | None = None,
+        delivered_at: int | None = None,
+        detail: SendDetail | None = None,
+    ) -> int:
         self._stats(email_id)
-        status = "dropped" if dropped else "delivered"
-        self.c.execute(
-            "INSERT INTO sends(email_id, contact_id, status, at) VALUES (?, ?, ?, ?)",
-            (email_id, contact.id, status, at),
+        d = detail or _NO_DETAIL
+        cur = self.c.execute(
+            "INSERT INTO sends(email_id, contact_id, status, at, message_id, delivered_at,"
+            " proofs, reason, bounce_class, smtp_status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (email_id, contact.id, status, at, message_id, delivered_at, proofs, d.reason,
+             d.classification, d.status),
         )
-        extra = ", dropped = dropped + 1" if dropped else ""
-        self.c.execute(
-            f"UPDATE email_stats SET sent = sent + 1{extra} WHERE email_id = ?", (email_id,)
+        self._recount(email_id, None, status)
+        return int(cur.lastrowid or 0)
+
+    def send(self, email_id: int, contact: ContactRef, at: int, *, dropped: bool = False) -> int:
+        """One send of *email_id* to *contact* (each call is a new message)."""
+        status = "dropped" if dropped else "delivered"
+        return self._new_send(
+            email_id, contact, status, at, PROCESSED | (DROPPED if dropped else 0)
         )
 
     def bounce(self, email_id: int, contact: ContactRef, at: int, *, hard: bool) -> bool:
@@ -188,30 +262,161 @@ class Recorder:
         a send of its own (a bounce proves the attempt), so Delivered never goes below
         zero.
         """
-        self._stats(email_id)
-        status = "bounced_hard" if hard else "bounced_soft"
-        row = self.c.execute(
-            "SELECT id FROM sends WHERE email_id = ? AND contact_id = ? AND status = 'delivered'"
+        _, created = self.message_event(
+            email_id, contact, "bounce", at, hard=hard
+        )
+        return not created
+
+    def _find_send(
+        self, email_id: int, contact: ContactRef, proof: int, message_id: str | None
+    ) -> list[Any] | None:
+        """[id, email_id, status, at, delivered_at, proofs] of the send *proof* is about."""
+        if message_id is not None:
+            key = (message_id, contact.id)
+            row = self._messages.get(key)
+            if row is not None:
+                return row
+            if message_id not in self.new_messages:
+                found = self.c.execute(
+                    "SELECT id, email_id, status, at, delivered_at, proofs FROM sends"
+                    " WHERE message_id = ? AND contact_id = ?",
+                    (message_id, contact.id),
+                ).fetchone()
+                if found is not None:
+                    row = self._messages[key] = list(found)
+                    return row
+            # a send inferred from an open or click that named no message is this one
+            found = self.c.execute(
+                "SELECT id, email_id, status, at, delivered_at, proofs FROM sends"
+                " WHERE email_id = ? AND contact_id = ? AND message_id IS NULL AND proofs = ?"
+                " ORDER BY at, id LIMIT 1",
+                (email_id, contact.id, INFERRED),
+            ).fetchone()
+            if found is None:
+                return None
+            self.c.execute("UPDATE sends SET message_id = ? WHERE id = ?", (message_id, found[0]))
+            row = self._messages[key] = list(found)
+            return row
+        # No message id: the recipient's latest send of this email that has no such
+        # event on record yet (a deferral joins any), else a new send.
+        found = self.c.execute(
+            "SELECT id, email_id, status, at, delivered_at, proofs FROM sends"
+            " WHERE email_id = ? AND contact_id = ? AND message_id IS NULL"
             " ORDER BY at DESC, id DESC LIMIT 1",
             (email_id, contact.id),
         ).fetchone()
-        column = "bounced_hard" if hard else "bounced_soft"
-        if row:
-            self.c.execute("UPDATE sends SET status = ? WHERE id = ?", (status, row[0]))
-            self.c.execute(
-                f"UPDATE email_stats SET {column} = {column} + 1 WHERE email_id = ?", (email_id,)
+        if found is None:
+            return None
+        if proof != DEFERRED and found[5] & (proof | _OUTCOMES if proof in (BOUNCE, DROPPED)
+                                             else proof):
+            return None
+        return list(found)
+
+    def message_event(
+        self,
+        email_id: int,
+        contact: ContactRef,
+        kind: str,
+        at: int,
+        *,
+        message_id: str | None = None,
+        hard: bool = True,
+        detail: SendDetail | None = None,
+    ) -> tuple[int, bool]:
+        """Record a provider event that proves a message (processed, delivered,
+        deferred, bounce, dropped).  Returns (send id, True if the send is new)."""
+        proof = PROOF_OF[kind]
+        if kind == "bounce":
+            status = "bounced_hard" if hard else "bounced_soft"
+        elif kind == "dropped":
+            status = "dropped"
+        else:
+            status = "delivered"
+        delivered_at = at if kind == "delivered" else None
+        row = self._find_send(email_id, contact, proof, message_id)
+        if row is None:
+            send_id = self._new_send(
+                email_id, contact, status, at, proof, message_id=message_id,
+                delivered_at=delivered_at, detail=detail,
             )
+            if message_id is not None:
+                self._messages[(message_id, contact.id)] = [
+                    send_id, email_id, status, at, delivered_at, proof
+                ]
+            self.sent_to.add((email_id, contact.id))
+            return send_id, True
+        send_id, send_email, old_status, old_at, old_delivered, old_proofs = row
+        new_status = status if _RANK[status] > _RANK[old_status] else old_status
+        new_at = min(old_at, at)
+        if old_proofs == INFERRED:  # the inferred time was an open's or click's
+            new_at = at
+        new_delivered = old_delivered
+        if delivered_at is not None:
+            new_delivered = delivered_at if old_delivered is None else min(old_delivered,
+                                                                          delivered_at)
+        new_proofs = old_proofs | proof
+        sets: list[str] = []
+        params: list[Any] = []
+        for column, old, new in (
+            ("status", old_status, new_status), ("at", old_at, new_at),
+            ("delivered_at", old_delivered, new_delivered), ("proofs", old_proofs, new_proofs),
+        ):
+            if old != new:
+                sets.append(f"{column} = ?")
+                params.append(new)
+        d = detail
+        if d is not None and (d.reason or d.classification or d.status) and (
+            new_status != old_status or kind == "deferred"
+        ):
+            # the reason of the outcome that decides the status (a deferral's only
+            # while nothing else is said)
+            if kind == "deferred":
+                sets.append("reason = coalesce(reason, ?)")
+                params.append(d.reason)
+            else:
+                sets.append("reason = ?, bounce_class = ?, smtp_status = ?")
+                params.extend((d.reason, d.classification, d.status))
+        if sets:
+            self.c.execute(f"UPDATE sends SET {', '.join(sets)} WHERE id = ?", (*params, send_id))
+        self._recount(send_email, old_status, new_status)
+        row[2:6] = [new_status, new_at, new_delivered, new_proofs]
+        return send_id, False
+
+    def has_send(self, email_id: int, contact: ContactRef) -> bool:
+        """True when a send of *email_id* to *contact* is on record."""
+        key = (email_id, contact.id)
+        if key in self.sent_to:
             return True
-        self.c.execute(
-            "INSERT INTO sends(email_id, contact_id, status, at) VALUES (?, ?, ?, ?)",
-            (email_id, contact.id, status, at),
+        found = self.c.execute(
+            "SELECT 1 FROM sends WHERE email_id = ? AND contact_id = ? LIMIT 1", key
+        ).fetchone()
+        if found:
+            self.sent_to.add(key)
+        return found is not None
+
+    def infer_send(
+        self, email_id: int, contact: ContactRef, at: int, message_id: str | None = None
+    ) -> bool:
+        """An open or click proves a delivered send when none is on record (PRODUCT.md
+        §3): record one, so no rate exceeds 100 %.  Returns True when it did."""
+        if self.has_send(email_id, contact):
+            return False
+        send_id = self._new_send(
+            email_id, contact, "delivered", at, INFERRED, message_id=message_id
         )
+        if message_id is not None:
+            self._messages[(message_id, contact.id)] = [
+                send_id, email_id, "delivered", at, None, INFERRED
+            ]
+        self.sent_to.add((email_id, contact.id))
+        return True
+
+    def remember_message(self, message_id: str, email_id: int) -> None:
+        """Which email *message_id* belongs to (the first answer stays)."""
         self.c.execute(
-            f"UPDATE email_stats SET sent = sent + 1, {column} = {column} + 1"
-            " WHERE email_id = ?",
-            (email_id,),
+            "INSERT OR IGNORE INTO messages(message_id, email_id) VALUES (?, ?)",
+            (message_id, email_id),
         )
-        return False
 
     # -- engagement ------------------------------------------------------------------
     def _engagement(self, email_id: int, token: str) -> tuple[int, int, int | None, int, int]:
@@ -267,9 +472,13 @@ class Recorder:
     def _is_bot(self, email_id: int, contact: ContactRef, at: int, last_click: int | None) -> bool:
         if last_click is not None and 0 <= at - last_click < BOT_BURST_S:
             return True
+        # measured from delivery where the provider said when (else from the send);
+        # a send inferred from an open or click says nothing about when it arrived
         row = self.c.execute(
-            "SELECT max(at) FROM sends WHERE email_id = ? AND contact_id = ? AND at <= ?",
-            (email_id, contact.id, at),
+            "SELECT max(coalesce(delivered_at, at)) FROM sends"
+            " WHERE email_id = ? AND contact_id = ? AND proofs != ?"
+            " AND coalesce(delivered_at, at) <= ?",
+            (email_id, contact.id, INFERRED, at),
         ).fetchone()
         return row[0] is not None and at - row[0] < BOT_AFTER_DELIVERY_S
 
@@ -395,25 +604,27 @@ class Recorder:
                 (contact.id, email_id, list_id, "all" if list_id is None else None, at),
             )
 
-    def spam_report(self, email_id: int, contact: ContactRef, at: int) -> None:
-        """A spam report: counted on the email, and the contact is suppressed from now on."""
-        self._stats(email_id)
+    def spam_report(self, email_id: int | None, contact: ContactRef, at: int) -> None:
+        """A spam report: the contact is suppressed from now on (always), and it counts
+        on the email when the email is known."""
         self.c.execute(
             "UPDATE contacts SET spam_reported_at = ? WHERE id = ? AND spam_reported_at IS NULL",
             (at, contact.id),
         )
         self._subscription_change(contact, "spam", at, email_id=email_id)
-        token = recipient_token(self.key, email_id, contact.address)
-        _, _, _, _, spam = self._engagement(email_id, token)
-        if not spam:
-            self.c.execute(
-                "UPDATE recipient_engagement SET spam = 1 WHERE email_id = ? AND token = ?",
-                (email_id, token),
-            )
-            self.c.execute(
-                "UPDATE email_stats SET spam_reports = spam_reports + 1 WHERE email_id = ?",
-                (email_id,),
-            )
+        if email_id is not None:
+            self._stats(email_id)
+            token = recipient_token(self.key, email_id, contact.address)
+            _, _, _, _, spam = self._engagement(email_id, token)
+            if not spam:
+                self.c.execute(
+                    "UPDATE recipient_engagement SET spam = 1 WHERE email_id = ? AND token = ?",
+                    (email_id, token),
+                )
+                self.c.execute(
+                    "UPDATE email_stats SET spam_reports = spam_reports + 1 WHERE email_id = ?",
+                    (email_id,),
+                )
         if contact.consent:
             self.c.execute(
                 "INSERT INTO activities(contact_id, kind, email_id, at) VALUES (?, 'spam', ?, ?)",

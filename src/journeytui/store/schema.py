@@ -311,6 +311,47 @@ MIGRATIONS: list[str] = [
                            AND a.kind = 'spam')
     ) ORDER BY at, o;
     """,
+    # --- version 4 -------------------------------------------------------------
+    # A send is a *message* (PRODUCT.md §3): every provider event about one message
+    # (SendGrid's sg_message_id up to its first '.', per recipient) lands on one row.
+    # proofs: bit set of what is on record about it — 1 processed, 2 delivered,
+    # 4 deferred, 8 bounce, 16 dropped, 32 inferred from an open or click (no
+    # provider event about the message itself).  delivered_at: the provider's
+    # delivery time (bot clicks are measured from it).  reason / bounce_class /
+    # smtp_status: why it bounced or was dropped (or deferred), as the provider said.
+    # A drop is not a send (the provider refused to send it): email_stats.sent counts
+    # delivered and bounced sends only, and older stores are corrected to that.
+    # messages: which email each message belongs to, so a later import's events that
+    # carry only the message id find their email.
+    # The journey indexes let `forget` delete a contact without scanning the journey
+    # tables (journey_positions and journey_moves by contact, journey_moves by the
+    # activity it points at, which ON DELETE SET NULL looks up per deleted activity).
+    """
+    ALTER TABLE sends ADD COLUMN message_id TEXT;
+    ALTER TABLE sends ADD COLUMN delivered_at INTEGER;
+    ALTER TABLE sends ADD COLUMN proofs INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE sends ADD COLUMN reason TEXT;
+    ALTER TABLE sends ADD COLUMN bounce_class TEXT;
+    ALTER TABLE sends ADD COLUMN smtp_status TEXT;
+    UPDATE sends SET proofs = CASE status WHEN 'delivered' THEN 1 WHEN 'dropped' THEN 17
+                                          ELSE 9 END;
+    CREATE INDEX sends_message ON sends(message_id, contact_id) WHERE message_id IS NOT NULL;
+
+    CREATE TABLE messages (
+        message_id TEXT PRIMARY KEY,
+        email_id   INTEGER NOT NULL REFERENCES emails(id) ON DELETE CASCADE
+    ) WITHOUT ROWID;
+
+    UPDATE email_stats SET sent = sent - dropped;
+
+    CREATE INDEX journey_positions_contact ON journey_positions(contact_id);
+    CREATE INDEX journey_moves_by_contact ON journey_moves(contact_id);
+    CREATE INDEX journey_moves_activity ON journey_moves(activity_id)
+        WHERE activity_id IS NOT NULL;
+
+    INSERT INTO meta(key, value)
+    SELECT 'seen_events_legacy', '1' WHERE EXISTS (SELECT 1 FROM seen_events);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
