@@ -243,7 +243,7 @@ async def test_help_lists_the_pane_keys(demo_db: Path, app_factory, settle) -> N
         assert isinstance(app.screen, HelpScreen)
         sections = dict(help_rows(app.screen.pane))
         own = {ident for _, _, ident in sections["Emails pane"]}
-        assert {"emails.sort", "emails.reverse", "emails.filter", "emails.down"} <= own
+        assert {"emails.sort", "emails.reverse", "emails.filter", "list.down"} <= own
         everywhere = {ident for _, _, ident in sections["Everywhere"]}
         assert {"pane.contacts", "help", "export", "back", "app.quit"} <= everywhere
         await pilot.press("escape")

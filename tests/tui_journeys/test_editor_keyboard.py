@@ -144,14 +144,14 @@ async def test_build_the_four_seed_transitions_by_keyboard(
 
         # 3. Unsubscribed from all: any stage → At-risk.
         await new_transition(pilot, settle, None, "At-risk", "1")
-        await press(pilot, settle, "a", "k")
+        await press(pilot, settle, "a", "K")
         kinds = [ident for ident, _ in app.screen.choices]  # type: ignore[attr-defined]
         await press(pilot, settle, *(["down"] * kinds.index("unsubscribed")), "enter")
         assert pane.condition == {"unsubscribed": {}}
 
         # 4. No click in the last 3 campaigns: any stage → At-risk.
         await new_transition(pilot, settle, None, "At-risk", "2")
-        await press(pilot, settle, "a", "k")
+        await press(pilot, settle, "a", "K")
         await press(pilot, settle, *(["down"] * kinds.index("no_click_in_last")), "enter")
         await fields_then_back(pilot, settle, ["3"])
         assert pane.condition == {"no_click_in_last": {"campaigns": 3}}

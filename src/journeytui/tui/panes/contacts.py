@@ -133,10 +133,13 @@ class CardView(Widget):
 
 
 class SearchInput(Input):
-    """The search field; ↓ moves to the matches."""
+    """The search field; ↓ moves to the matches; Esc clears it, then leaves it (to the
+    matches, where the pane's keys work again) — it never switches panes."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("down", "to_matches", "To the matches", show=False, id="contacts.to-matches"),
+        Binding("escape", "clear_or_leave", "Clear, then leave", show=False,
+                id="contacts.search-leave"),
     ]
 
     def on_mount(self) -> None:
@@ -144,6 +147,15 @@ class SearchInput(Input):
 
     def action_to_matches(self) -> None:
         self.screen.query_one("#contacts-matches").focus()
+
+    def action_clear_or_leave(self) -> None:
+        if self.value:
+            self.value = ""
+            return
+        pane = self.parent
+        target = (pane.timeline_table if isinstance(pane, ContactsPane)
+                  and pane.contact_id is not None else None)
+        (target or self.screen.query_one("#contacts-matches")).focus()
 
 
 class ContactsPane(Pane):

@@ -120,10 +120,11 @@ class EmailTable(DataTable[str | Text]):
     """The emails list (tens of rows: the built-in DataTable is fine), with j/k too."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("j", "cursor_down", "Next email", show=False, id="emails.down"),
-        Binding("k", "cursor_up", "Previous email", show=False, id="emails.up"),
-        Binding("g", "scroll_top", "First email", show=False, id="emails.first"),
-        Binding("G", "scroll_bottom", "Last email", show=False, id="emails.last"),
+        # the same ids as every other list, so one keymap line rebinds them all
+        Binding("down,j", "cursor_down", "Next email", show=False, id="list.down"),
+        Binding("up,k", "cursor_up", "Previous email", show=False, id="list.up"),
+        Binding("home,g", "scroll_top", "First email", show=False, id="list.first"),
+        Binding("end,G", "scroll_bottom", "Last email", show=False, id="list.last"),
     ]
 
 

@@ -79,8 +79,8 @@ def help_rows(pane: Pane) -> list[tuple[str, list[tuple[str, str, str]]]]:
 class HelpScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q,question_mark,f1", "dismiss", "Close help", id="help.close"),
-        Binding("down,j", "scroll(1)", "Scroll down", show=False, id="help.down"),
-        Binding("up,k", "scroll(-1)", "Scroll up", show=False, id="help.up"),
+        Binding("down,j", "scroll(1)", "Scroll down", show=False, id="list.down"),
+        Binding("up,k", "scroll(-1)", "Scroll up", show=False, id="list.up"),
     ]
 
     def __init__(self, pane: Pane) -> None:

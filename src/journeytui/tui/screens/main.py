@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import sys
 from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
@@ -225,7 +226,7 @@ class MainScreen(Screen[None]):
         from journeytui.tui.screens.export import ExportDialog
         from journeytui.tui.screens.help import HelpScreen
 
-        known: set[str] = set()
+        known = declared_binding_ids()
         for node in [self.app, self, *self.query("*")]:
             for bindings in node._bindings.key_to_bindings.values():
                 known.update(b.id for b in bindings if b.id)
@@ -392,6 +393,22 @@ class MainScreen(Screen[None]):
             )
         finally:
             app.call_from_thread(app.status_end, "export")
+
+
+def declared_binding_ids() -> set[str]:
+    """Every binding id that a class of the app declares, mounted or not (a list in a
+    pane that was never opened still has its keys: ``list.down`` is known from the
+    start)."""
+    ids: set[str] = set()
+    for name, module in list(sys.modules.items()):
+        if not name.startswith("journeytui.tui") or module is None:
+            continue
+        for value in vars(module).values():
+            if isinstance(value, type) and value.__module__ == name:
+                for binding in getattr(value, "BINDINGS", ()):
+                    if isinstance(binding, Binding) and binding.id:
+                        ids.add(binding.id)
+    return ids
 
 
 def write_csv(app: JourneyApp, job: ExportJob, path: Path, policy: ExportPolicy) -> int:

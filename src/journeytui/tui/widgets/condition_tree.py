@@ -20,8 +20,8 @@ from journeytui.tui.widgets.cursor import cursor_style
 
 class ConditionTree(ScrollView, can_focus=True):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("down", "cursor(1)", "Next part", show=False, id="tree.down"),
-        Binding("up", "cursor(-1)", "Previous part", show=False, id="tree.up"),
+        Binding("down,j", "cursor(1)", "Next part", show=False, id="list.down"),
+        Binding("up,k", "cursor(-1)", "Previous part", show=False, id="list.up"),
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {

@@ -1,0 +1,61 @@
+"""Keys that do what they say: one id per concept in every list, Esc in a text field
+never switches panes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import DataTable
+
+from journeytui.tui.panes.contacts import ContactsPane, SearchInput
+from journeytui.tui.panes.emails import EmailsPane
+from journeytui.tui.widgets.paged_table import PagedTable
+
+
+async def test_the_readme_keymap_example_is_accepted_and_works_in_every_list(
+    demo_db: Path, app_factory, config_dir: Path, settle
+) -> None:
+    (config_dir / "keymap.toml").write_text('"list.down" = "down,j,ctrl+n"\n')
+    app = app_factory(demo_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        messages = [n.message for n in app._notifications]
+        assert not any("keymap.toml" in m for m in messages), messages
+        emails = app.main.query_one(EmailsPane)
+        assert isinstance(app.focused, DataTable)
+        first = emails.table.cursor_row
+        await pilot.press("ctrl+n", "ctrl+n")
+        assert emails.table.cursor_row == first + 2
+        # the same id moves the contacts' matches (a PagedTable) too
+        await pilot.press("3")
+        await settle(pilot)
+        contacts = app.main.query_one(ContactsPane)
+        await pilot.press(*"smith")
+        await settle(pilot)
+        assert len(contacts.matches) >= 2
+        await pilot.press("down")  # into the matches
+        assert app.focused is contacts.matches_table
+        await pilot.press("ctrl+n")
+        assert contacts.matches_table.cursor_row == 1
+
+
+async def test_escape_in_the_search_field_clears_then_leaves_it_in_the_same_pane(
+    demo_db: Path, app_factory, settle
+) -> None:
+    app = app_factory(demo_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("3")
+        await settle(pilot)
+        contacts = app.main.query_one(ContactsPane)
+        assert isinstance(app.focused, SearchInput)
+        await pilot.press(*"grace")
+        await settle(pilot)
+        await pilot.press("escape")  # clears the field
+        assert app.main.current == "contacts"
+        assert contacts.search_field.value == "" and app.focused is contacts.search_field
+        await pilot.press("escape")  # leaves it, for the list: the pane keys work again
+        assert app.main.current == "contacts"
+        assert isinstance(app.focused, PagedTable)
+        await pilot.press("slash")
+        assert app.focused is contacts.search_field
