@@ -1,4 +1,4 @@
-"""`journeytui import sendgrid FILE… [--email NAME]` and `journeytui import contacts FILE.csv`.
+"""`journeytui import sendgrid FILE… [--email NAME] [--dry-run]` and `journeytui import contacts FILE.csv`.
 
 Each import is one transaction.  A store that does not exist yet is created (and the
 output says so); if the import then fails, the new file is removed again, so a failed
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -37,12 +38,22 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         description="Import SendGrid Event Webhook payloads: a JSON array of events, or "
         "one JSON event per line. Events already imported (same sg_event_id) are skipped, "
         "so importing a file twice changes nothing. An event belongs to the email named "
-        "by marketing_campaign_name, else marketing_campaign_id, else its first "
-        "category, else --email NAME.",
+        "by singlesend_name/_id, else mc_auto_name/_id (one email per automation step), "
+        "else marketing_campaign_name/_id, else the email of another event of the same "
+        "message (sg_message_id), else its category (several categories name the email "
+        "together), else --email NAME. See the README, section Imports.",
     )
-    sg.add_argument("files", nargs="+", metavar="FILE", help="event files to import")
+    sg.add_argument(
+        "files", nargs="+", metavar="FILE", help="event files to import ('-': standard input)"
+    )
     sg.add_argument(
         "--email", metavar="NAME", help="the email for events that name no campaign or category"
+    )
+    sg.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="show what the import would change (figures per email before → after, new "
+        "contacts and emails, journey stages, skipped events) and change nothing",
     )
     sg.add_argument("--json", action="store_true", help="print the report as JSON")
     sg.set_defaults(func=run_sendgrid)
@@ -63,6 +74,16 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 def _run(args: argparse.Namespace, run: _Run, labels: dict[str, str], unit: str) -> int:
     path = Path(db_path(args))
+    if getattr(args, "dry_run", False) and not path.exists():
+        # nothing to compare with: run against an empty store that is thrown away
+        with (
+            tempfile.TemporaryDirectory(prefix="journeytui-dry-run-") as tmp,
+            Store.create(Path(tmp) / "dry-run.db") as store,
+        ):
+            report = run(store, args)
+        report.notes.insert(0, f"No store at {printable(str(path), 200)} yet: compared with "
+                            "an empty one.")
+        return _print(args, report, labels, unit, path, created=False)
     created = not path.exists()
     store = Store.create(path) if created else Store.open(path)
     try:
@@ -78,9 +99,24 @@ def _run(args: argparse.Namespace, run: _Run, labels: dict[str, str], unit: str)
     store.close()
     if created:
         report.notes.insert(0, f"Created a new store {printable(str(path), 200)}.")
+    return _print(args, report, labels, unit, path, created=created)
+
+
+def _print(
+    args: argparse.Namespace,
+    report: ImportReport,
+    labels: dict[str, str],
+    unit: str,
+    path: Path,
+    *,
+    created: bool,
+) -> int:
     if args.json:
         data = {"db": str(path), "created_store": created, **report.to_dict()}
         print(json.dumps(data, indent=2, ensure_ascii=False))
+    elif report.dry_run:
+        print("\n".join(report.lines(labels, unit=unit)))
+        print(f"Store: {printable(str(path), 200)} (dry run: rolled back, nothing changed).")
     else:
         print("\n".join(report.lines(labels, unit=unit)))
         print(f"Store: {printable(str(path), 200)} (one transaction, committed).")
@@ -91,7 +127,7 @@ def run_sendgrid(args: argparse.Namespace) -> int:
     from journeytui.importers.sendgrid import LABELS, import_sendgrid
 
     def run(store: Store, a: argparse.Namespace) -> ImportReport:
-        return import_sendgrid(store, a.files, default_email=a.email)
+        return import_sendgrid(store, a.files, default_email=a.email, dry_run=a.dry_run)
 
     return _run(args, run, LABELS, "events")
 
