@@ -126,3 +126,14 @@ def test_a_version_1_store_is_migrated_forward(tmp_path: Path) -> None:
     assert s.conn.execute("SELECT email, spam_reported_at FROM contacts").fetchall() == [
         ("old@example.com", None)]
     s.close()
+
+
+@pytest.mark.parametrize("readonly", [False, True])
+def test_an_empty_file_is_named_as_such_and_left_alone(tmp_path: Path, readonly: bool) -> None:
+    p = tmp_path / "empty.db"
+    p.write_bytes(b"")
+    with pytest.raises(StoreError, match=r"empty\.db: an empty file \(0 bytes\), not a "
+                                         r"journeytui store; nothing was changed"):
+        Store.open(p, readonly=readonly)
+    assert p.read_bytes() == b""
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["empty.db"]  # no -wal, no -shm

@@ -118,6 +118,11 @@ class Store:
             )
         if not exists and readonly:
             raise StoreError(f"{p}: no such store")
+        if exists and _empty_file(p):
+            raise StoreError(
+                f"{p}: an empty file (0 bytes), not a journeytui store; nothing was changed. "
+                "Give the path of your store, or remove the file to start a new one."
+            )
         writable = exists and os.access(p, os.W_OK) and os.access(p.parent or Path("."), os.W_OK)
         if exists and not readonly and not writable:
             readonly = True  # a read-only file still opens for reading
@@ -300,6 +305,17 @@ class Store:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _empty_file(path: Path) -> bool:
+    """A 0-byte file with no write-ahead log holding pages: nothing SQLite wrote."""
+    try:
+        if path.stat().st_size != 0:
+            return False
+        wal = Path(str(path) + "-wal")
+        return not wal.exists() or wal.stat().st_size == 0
+    except OSError:
+        return False
 
 
 def _split_sql(script: str) -> list[str]:
