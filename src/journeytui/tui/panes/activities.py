@@ -23,7 +23,7 @@ from journeytui.domain.activities import (
 from journeytui.domain.stats import EmailStats, email_stats
 from journeytui.store import Store
 from journeytui.tui import fmt
-from journeytui.tui.panes.base import ExportJob, PaletteCommand, Pane
+from journeytui.tui.panes.base import ExportJob, PaletteCommand, Pane, set_panel_title
 from journeytui.tui.text import clean
 from journeytui.tui.widgets.filter_input import FilterInput
 from journeytui.tui.widgets.paged_table import Column, FuncSource, PagedTable, Row
@@ -89,7 +89,7 @@ class ActivitiesPane(Pane):
         yield Static("", id="activities-title", markup=False)
         yield Static("", id="activities-gap", markup=False)
         yield FilterInput("filter by link (part of the URL)…", id="activities-filter")
-        yield PagedTable(COLUMNS, id="activities-table",
+        yield PagedTable(COLUMNS, id="activities-table", classes="panel",
                          empty_text="Select an email in the Emails pane (key 1), then Enter.")
         yield Static("", id="activities-current", markup=False)
 
@@ -144,8 +144,9 @@ class ActivitiesPane(Pane):
         title.append(clean(self.email_name), style="bold")
         count = self.table.row_count
         if count is not None:
-            what = "contact activities" if not self.url_filter else "clicks on matching links"
-            title.append(f" · {count:,} {what} shown")
+            what = ("Contact activities" if not self.url_filter
+                    else f"Clicks on links containing “{self.url_filter[:30]}”")
+            set_panel_title(self.table, f"{what} ({count:,})")
         self.query_one("#activities-title", Static).update(title)
         gap = self.query_one("#activities-gap", Static)
         if self.stats is None:

@@ -15,10 +15,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.containers import Vertical
+from textual.markup import escape
 from textual.widget import Widget
 from textual.worker import Worker
 
 from journeytui.store import Store
+from journeytui.textsafe import safe_text
 
 if TYPE_CHECKING:
     from journeytui.tui.app import JourneyApp
@@ -40,6 +42,26 @@ class ExportJob:
     stem: str  # default file name stem, e.g. "emails"
     headers: Sequence[str]
     rows: Callable[[Store], Iterable[Sequence[object]]]
+
+
+def set_panel_title(widget: Widget, label: str) -> None:
+    """Give a panel (a widget with the ``panel`` class) its title, e.g. "Emails (30)".
+
+    The title sits in the panel's top border; the focused panel's title starts with
+    ``▸`` (and its border takes the accent colour), so the focus shows without colour.
+    *label* is plain text, shown literally (never read as markup, control characters
+    made visible), so it may quote what the user typed.
+    """
+    widget._panel_label = label  # type: ignore[attr-defined]
+    _draw_panel_title(widget)
+
+
+def _draw_panel_title(widget: Widget) -> None:
+    label = getattr(widget, "_panel_label", "")
+    if not label:
+        return
+    text = escape(safe_text(label))
+    widget.border_title = f"▸ {text}" if widget.has_focus else f"  {text}"
 
 
 class Pane(Vertical):
@@ -77,6 +99,14 @@ class Pane(Vertical):
     def focus_target(self) -> Widget | None:
         """The widget to focus when the pane is shown."""
         return None
+
+    def on_descendant_focus(self, event: object) -> None:
+        for panel in self.query(".panel"):
+            _draw_panel_title(panel)
+
+    def on_descendant_blur(self, event: object) -> None:
+        for panel in self.query(".panel"):
+            _draw_panel_title(panel)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         self.japp.worker_changed(event)  # a failed query is reported, not left "loading"

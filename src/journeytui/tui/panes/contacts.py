@@ -30,10 +30,11 @@ from journeytui.errors import UserError
 from journeytui.store import Store
 from journeytui.tui import fmt
 from journeytui.tui.adapters import JourneyStage, contact_journeys
-from journeytui.tui.panes.base import ExportJob, PaletteCommand, Pane
+from journeytui.tui.panes.base import ExportJob, PaletteCommand, Pane, set_panel_title
 from journeytui.tui.text import clean
 from journeytui.tui.widgets.paged_table import Column, FuncSource, ListSource, PagedTable, Row
 
+SEARCH_LIMIT = 50  # matches listed for one query
 MATCH_COLUMNS = [Column("Name", 24), Column("Address", None, min_width=20)]
 TIMELINE_COLUMNS = [
     Column("Time (UTC)", 16),
@@ -125,11 +126,7 @@ class CardView(Widget):
             journeys.append(f"{clean(j.journey)}: ▸ {clean(j.stage)}")
             if j.since is not None:
                 journeys.append(f" since {fmt.when(j.since)}", style=muted)
-        history = Text(style=label)
-        history.append("History, newest first")
-        if self.activities is not None:
-            history.append(f" ({fmt.plural(self.activities, 'activity')})", style=muted)
-        return Group(head, consent, lists, journeys, history)
+        return Group(head, consent, lists, journeys)
 
 
 class SearchInput(Input):
@@ -198,10 +195,10 @@ class ContactsPane(Pane):
     def compose(self) -> ComposeResult:
         yield SearchInput(placeholder="search contacts: part of a name or address…",
                           id="contacts-search", compact=True)
-        yield PagedTable(MATCH_COLUMNS, id="contacts-matches",
+        yield PagedTable(MATCH_COLUMNS, id="contacts-matches", classes="panel",
                          empty_text="No search yet.")
         yield CardView(id="contact-card")
-        yield PagedTable(TIMELINE_COLUMNS, id="contacts-timeline",
+        yield PagedTable(TIMELINE_COLUMNS, id="contacts-timeline", classes="panel",
                          empty_text="No contact selected.")
         yield Static("", id="timeline-current", markup=False)
 
@@ -232,6 +229,7 @@ class ContactsPane(Pane):
         if not self.query_text:
             self.matches = []
             self.matches_table.set_source(ListSource([]), empty_text="No search yet.")
+            set_panel_title(self.matches_table, "Matches")
             self.japp.status_end("contact-search")
             return
         self.japp.status_begin("contact-search", f"Searching contacts for “{self.query_text}”…")
@@ -241,7 +239,7 @@ class ContactsPane(Pane):
     def _search(self, query: str) -> None:
         started = time.perf_counter()
         with self.japp.pool.store() as store:
-            matches = search_contacts(store, query, limit=50)
+            matches = search_contacts(store, query, limit=SEARCH_LIMIT)
         if not get_current_worker().is_cancelled:
             self.post_message(self.SearchDone(query, matches, time.perf_counter() - started))
 
@@ -251,6 +249,9 @@ class ContactsPane(Pane):
         self.japp.status_end("contact-search")
         self.last_search_seconds = message.seconds
         self.matches = message.matches
+        n = len(message.matches)
+        set_panel_title(self.matches_table, f"Matches ({n}{'+' if n >= SEARCH_LIMIT else ''})"
+                        f" for “{message.query[:30]}”")
         rows = [Row(i, (m.name or "(no name)", m.address), payload=m)
                 for i, m in enumerate(message.matches)]
         self.matches_table.set_source(
@@ -297,11 +298,17 @@ class ContactsPane(Pane):
                 if email_id is not None:
                     self.japp.main.open_email(email_id)
 
+    def on_mount(self) -> None:
+        set_panel_title(self.matches_table, "Matches")
+        set_panel_title(self.timeline_table, "History, newest first")
+
     def on_paged_table_counted(self, event: PagedTable.Counted) -> None:
         if event.table is self.timeline_table:
             card = self.query_one(CardView)
             card.activities = event.count
             card.refresh(layout=True)
+            set_panel_title(self.timeline_table,
+                            f"History, newest first ({fmt.plural(event.count, 'activity')})")
 
     def on_paged_table_page_loaded(self, event: PagedTable.PageLoaded) -> None:
         if event.table is self.timeline_table and event.page == 0:

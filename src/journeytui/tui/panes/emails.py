@@ -20,7 +20,7 @@ from textual.widgets import DataTable
 from journeytui.domain.stats import EmailRow, EmailStats, list_emails
 from journeytui.store import Store
 from journeytui.tui import fmt
-from journeytui.tui.panes.base import ExportJob, PaletteCommand, Pane
+from journeytui.tui.panes.base import ExportJob, PaletteCommand, Pane, set_panel_title
 from journeytui.tui.text import clean
 from journeytui.tui.widgets.email_detail import EmailDetail
 from journeytui.tui.widgets.filter_input import FilterInput
@@ -167,7 +167,8 @@ class EmailsPane(Pane):
         # No cell padding: each column is one cell wider than its content and the
         # text is set in it with a leading space, so 9 columns fit in 80 cells.
         table: DataTable[str | Text] = EmailTable(
-            id="emails-table", cursor_type="row", zebra_stripes=True, cell_padding=0
+            id="emails-table", cursor_type="row", zebra_stripes=True, cell_padding=0,
+            classes="panel",
         )
         yield table
         with VerticalScroll(id="email-detail-scroll", can_focus=True):
@@ -179,6 +180,7 @@ class EmailsPane(Pane):
 
     def on_mount(self) -> None:
         self._lay_out(self.size.width or 80)
+        set_panel_title(self.table, "Emails")
         self.load()
 
     def on_resize(self) -> None:
@@ -245,6 +247,9 @@ class EmailsPane(Pane):
         rows = [r for r in self.rows if needle in r.name.lower()] if needle else list(self.rows)
         column = COLUMNS[self.sort_index]
         self.shown = sort_rows(rows, column, self.sort_reverse)
+        total = len(self.rows)
+        set_panel_title(table, f"Emails ({len(self.shown)} of {total} match “{needle[:30]}”)"
+                        if needle else f"Emails ({total})")
         table.clear()
         for col in self.columns:
             arrow = ("▼" if self.sort_reverse else "▲") if col is column else ""
