@@ -102,8 +102,8 @@ class EmailDetail(Widget):
         figures.add_row(
             "", "",
             Text(
-                f"bounced {s.bounced:,}: {s.bounced_hard:,} hard, {s.bounced_soft:,} soft, "
-                f"{s.dropped:,} dropped",
+                f"bounced {s.bounced:,}: {s.bounced_hard:,} hard, {s.bounced_soft:,} soft"
+                + (f"; {s.dropped:,} dropped by the provider, not sent" if s.dropped else ""),
                 style=muted,
             ),
         )
@@ -121,6 +121,15 @@ class EmailDetail(Widget):
                 rate_of(s.click_to_open, s.opened, "openers")
             ),
         )
+        if s.clicks_total:
+            # the consent gap, where the click figures are: the two parts add up
+            named = s.clicks_total - s.anonymous_clicks
+            figures.add_row(
+                "", "",
+                Text(f"= {named:,} by contacts with tracking consent (listed in "
+                     f"Activities) + {s.anonymous_clicks:,} anonymous (no consent)",
+                     style=muted),
+            )
         figures.add_row("Bot clicks", fmt.num(s.bot_clicks),
                         Text("suspected, counted apart (not in Clicked)", style=muted))
         figures.add_row("Unsubscribed", fmt.num(s.unsubscribed),
