@@ -137,3 +137,26 @@ def test_an_empty_file_is_named_as_such_and_left_alone(tmp_path: Path, readonly:
         Store.open(p, readonly=readonly)
     assert p.read_bytes() == b""
     assert sorted(x.name for x in tmp_path.iterdir()) == ["empty.db"]  # no -wal, no -shm
+
+
+def test_a_writer_runs_a_quick_check_and_never_writes_into_a_damaged_store(
+    tmp_path: Path,
+) -> None:
+    p = tmp_path / "damaged.db"
+    s = Store.create(p)
+    with s.transaction() as c:
+        c.execute("INSERT INTO lists(name) VALUES ('News')")
+    s.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    page = s.conn.execute("PRAGMA page_size").fetchone()[0]
+    root = s.conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'lists'").fetchone()[0]
+    s.close()
+    with p.open("r+b") as handle:
+        handle.seek((root - 1) * page)
+        handle.write(b"\xa5" * page)
+    before = p.read_bytes()
+    store = Store.open(p)
+    with pytest.raises(StoreError, match=r"the store is damaged .*\.recover"), \
+            store.transaction() as c:
+        c.execute("INSERT INTO meta(key, value) VALUES ('x', 'y')")
+    store.close()
+    assert p.read_bytes() == before

@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Self
+from typing import ClassVar, Self
 
 from journeytui.errors import UserError
 from journeytui.store.schema import APP_ID, MIGRATIONS, SCHEMA_VERSION
@@ -23,7 +23,7 @@ class StoreError(UserError):
     """A problem with the store file that the user can act on (never a traceback)."""
 
 
-_SQLITE_IOERR, _SQLITE_FULL = 10, 13
+_SQLITE_IOERR, _SQLITE_CORRUPT, _SQLITE_FULL, _SQLITE_NOTADB = 10, 11, 13, 26
 _FULL_ERRNOS = {errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)}
 
 
@@ -55,7 +55,7 @@ def write_failure(path: Path, exc: BaseException) -> StoreError | None:
     if isinstance(exc, OSError) and exc.errno in _FULL_ERRNOS:
         full = True
     elif isinstance(exc, sqlite3.Error):
-        code = (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF
+        code = _code(exc)
         if code not in (_SQLITE_FULL, _SQLITE_IOERR):
             return None
         full = code == _SQLITE_FULL
@@ -67,12 +67,28 @@ def write_failure(path: Path, exc: BaseException) -> StoreError | None:
     )
 
 
+def _code(exc: sqlite3.Error) -> int:
+    return (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF
+
+
+def damaged(path: Path, detail: str) -> StoreError:
+    """The store's pages are damaged: say so, and how to recover."""
+    return StoreError(
+        f"{path}: the store is damaged ({detail}); nothing was changed. Restore it from "
+        f"a backup, or recover what can be read into a new file with "
+        f"`sqlite3 {path} .recover | sqlite3 recovered.db` and use that."
+    )
+
+
 def explain_failure(exc: BaseException, store: str | os.PathLike[str]) -> StoreError | None:
     """What a user should read for an error that escaped a command, or ``None`` for
-    an unexpected one: a full disk (store or any other file being written), …"""
+    an unexpected one: a full disk (store or any other file being written), a damaged
+    store, …"""
     if isinstance(exc, OSError) and exc.errno in _FULL_ERRNOS:
         return write_failure(Path(exc.filename or store), exc)
     if isinstance(exc, sqlite3.Error):
+        if _code(exc) in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
+            return damaged(Path(store), str(exc))
         return write_failure(Path(store), exc)
     return None
 
@@ -151,6 +167,8 @@ class Store:
             raise
         except sqlite3.DatabaseError as exc:
             conn.close()
+            if _code(exc) == _SQLITE_CORRUPT:
+                raise damaged(p, str(exc)) from None
             raise StoreError(f"{p}: not a journeytui store ({exc}); nothing was changed") from None
         return store
 
@@ -247,6 +265,11 @@ class Store:
         except sqlite3.OperationalError as exc:
             raise StoreError(f"{self.path}: cannot write ({exc}); nothing was changed") from None
         try:
+            self._check_before_writing()
+        except BaseException:
+            self._rollback()
+            raise
+        try:
             yield c
         except BaseException as exc:
             self._rollback()
@@ -262,6 +285,29 @@ class Store:
             raise failure or StoreError(
                 f"{self.path}: cannot write ({exc}); nothing was changed"
             ) from None
+
+    # Files (device, inode, size, mtime) a quick check found sound in this process: the check is
+    # O(size) (about 10 ms a MB), so a process pays it once per store, at its first write.
+    _checked: ClassVar[set[tuple[int, int, int, int]]] = set()
+
+    def _check_before_writing(self) -> None:
+        """Refuse to write into a damaged store (``PRAGMA quick_check``), once per file
+        and process; writing into damaged pages can spread the damage."""
+        try:
+            st = os.stat(self.path)
+            key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+        except OSError:
+            return
+        if key in Store._checked:
+            return
+        try:
+            rows = self.conn.execute("PRAGMA quick_check(3)").fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise damaged(self.path, str(exc)) from None
+        problems = [str(r[0]) for r in rows if r[0] != "ok"]
+        if problems:
+            raise damaged(self.path, "; ".join(problems))
+        Store._checked.add(key)
 
     def _rollback(self) -> None:
         """Roll back what is open.  SQLite may have rolled back already (a full disk,

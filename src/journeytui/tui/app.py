@@ -14,7 +14,9 @@ from textual.theme import Theme
 from textual.worker import Worker, WorkerState
 
 from journeytui.export_target import ExportPolicy, ExportRefused
+from journeytui.errors import UserError
 from journeytui.store import Store
+from journeytui.store.db import explain_failure
 from journeytui.tui import config
 from journeytui.tui.commands import PaneCommands
 from journeytui.tui.db import StorePool
@@ -283,8 +285,15 @@ class JourneyApp(App[int]):
         if event.state != WorkerState.ERROR:
             return
         error = event.worker.error
+        known = explain_failure(error, self.db_path) if error is not None else None
+        if isinstance(error, UserError):
+            said = str(error)
+        elif known is not None:  # a damaged store, a full disk, …: what to do
+            said = str(known)
+        else:
+            said = f"{type(error).__name__}: {error}"
         self.notify(
-            f"Could not load ({event.worker.group}): {type(error).__name__}: {error}",
+            f"Could not load ({event.worker.group}): {said}",
             severity="error", timeout=10, markup=False,
         )
         try:

@@ -10,12 +10,14 @@ own caches (e.g. the contact search index), so they survive between queries.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from journeytui.store import Store
+from journeytui.store.db import explain_failure
 
 
 class StorePool:
@@ -39,6 +41,12 @@ class StorePool:
             store = self._open()
         try:
             yield store
+        except sqlite3.Error as exc:
+            # a damaged store, a full disk: the words of the CLI, not SQLite's alone
+            known = explain_failure(exc, self.path)
+            if known is None:
+                raise
+            raise known from exc
         finally:
             with self._lock:
                 if self._closed or len(self._idle) >= self._max_idle:
