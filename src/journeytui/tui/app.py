@@ -13,8 +13,8 @@ from textual.css.query import NoMatches
 from textual.theme import Theme
 from textual.worker import Worker, WorkerState
 
-from journeytui.export_target import ExportPolicy, ExportRefused
 from journeytui.errors import UserError
+from journeytui.export_target import ExportPolicy, ExportRefused
 from journeytui.store import Store
 from journeytui.store.db import explain_failure
 from journeytui.tui import config
