@@ -59,3 +59,20 @@ async def test_escape_in_the_search_field_clears_then_leaves_it_in_the_same_pane
         assert isinstance(app.focused, PagedTable)
         await pilot.press("slash")
         assert app.focused is contacts.search_field
+
+
+async def test_help_and_the_palette_always_show_in_the_key_bar_at_80_columns(
+    demo_db: Path, app_factory, settle
+) -> None:
+    from journeytui.tui.widgets.key_bar import KeyBar
+
+    app = app_factory(demo_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        for pane in "12345":
+            await pilot.press(pane)
+            await settle(pilot)
+            bar = app.main.query_one(KeyBar)
+            text = str(bar.render())
+            assert len(text) <= 80
+            assert text.rstrip().endswith("? Help  ^p palette"), (pane, text)

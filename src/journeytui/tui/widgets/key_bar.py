@@ -45,11 +45,15 @@ class KeyBar(Widget):
             self.refresh()
 
     def render(self) -> RenderResult:
+        """The focused pane's keys, then ``? Help`` and the palette key, which always
+        show: when the line is too narrow, whole keys drop from the end of the pane's
+        keys (and ``…`` says so), never help or the palette."""
         key_style = self.get_component_rich_style("key-bar--key", partial=True)
         off_style = self.get_component_rich_style("key-bar--disabled", partial=True)
-        line = Text(no_wrap=True, overflow="ellipsis", end="")
         seen: set[str] = set()
         palette = None
+        entries: list[Text] = []
+        pinned: list[Text] = []
         active = self.screen.active_bindings
         for key, (_node, binding, enabled, _tooltip) in active.items():
             if key == self.app.COMMAND_PALETTE_BINDING:
@@ -58,15 +62,31 @@ class KeyBar(Widget):
             if not binding.show or binding.action in seen:
                 continue
             seen.add(binding.action)
-            line.append(f" {self.app.get_key_display(binding)} ", key_style)
-            line.append(binding.description + " ", "" if enabled else off_style)
-        if palette is not None and self.app.ENABLE_COMMAND_PALETTE:
-            tail = Text.assemble(
-                (f" {self.app.get_key_display(palette)} ", key_style), "palette "
+            entry = Text.assemble(
+                (f" {self.app.get_key_display(binding)} ", key_style),
+                (binding.description + " ", "" if enabled else off_style),
             )
-            room = self.size.width - tail.cell_len
-            if line.cell_len > room:
-                line.truncate(max(0, room), overflow="ellipsis")
-            line.append(" " * max(0, room - line.cell_len))
-            line.append_text(tail)
+            (pinned if binding.id in PINNED else entries).append(entry)
+        tail = Text(no_wrap=True, end="")
+        for entry in pinned:
+            tail.append_text(entry)
+        if palette is not None and self.app.ENABLE_COMMAND_PALETTE:
+            tail.append_text(Text.assemble(
+                (f" {self.app.get_key_display(palette)} ", key_style), "palette "
+            ))
+        room = self.size.width - tail.cell_len
+        line = Text(no_wrap=True, overflow="ellipsis", end="")
+        for i, entry in enumerate(entries):
+            last = i == len(entries) - 1
+            if line.cell_len + entry.cell_len > room - (0 if last else 2):
+                line.append(" …")
+                break
+            line.append_text(entry)
+        line.truncate(max(0, room), overflow="ellipsis")
+        line.append(" " * max(0, room - line.cell_len))
+        line.append_text(tail)
         return line
+
+
+#: Binding ids whose key always shows (at the right, beside the palette key).
+PINNED = frozenset({"help"})
