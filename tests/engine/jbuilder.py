@@ -90,6 +90,21 @@ class Builder:
                 self.r.spam_report(self.emails[str(args[0])], c, at)
             elif action == "confirm":
                 self.r.confirm(c, self.lists[str(args[0])], at)
+            elif action == "resub":
+                self.r.resubscribe(c, self.lists[str(args[0])], at)
+            elif action == "bounce":  # the latest delivered send of the email bounces
+                self.r.bounce(self.emails[str(args[0])], c, at, hard=bool(kw.get("hard", True)))
+            elif action == "earlier":
+                # An earlier event of a message already on record arrives late (a
+                # provider's "processed" after its "delivered"): the send's time moves
+                # back.  The recorder does this in place, like a bounce.
+                self.store.conn.execute(
+                    "UPDATE sends SET at = at - ? WHERE id = (SELECT max(id) FROM sends"
+                    " WHERE contact_id = ? AND email_id = ?)",
+                    (int(str(args[1])), c.id, self.emails[str(args[0])]),
+                )
+            elif action == "consent":
+                self.contacts[who] = self.r.set_consent(c, bool(args[0]), at)
             else:  # pragma: no cover
                 raise ValueError(action)
 

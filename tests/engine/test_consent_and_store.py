@@ -59,17 +59,21 @@ def test_revoked_consent_keeps_earlier_activity_only(store: Store, b: Builder) -
     assert stage(r, ann.id) == "A"
 
 
-def test_unsubscribe_without_consent_counts_at_evaluation_time(store: Store, b: Builder) -> None:
+def test_unsubscribe_without_consent_moves_at_its_own_time(store: Store, b: Builder) -> None:
     ann = b.contact("ann")
     b("open", "ann", T0, SPRING)
     with store.transaction():
         b.contacts["ann"] = b.r.set_consent(ann, False, T0 + 50)
-    b("unsub_all", "ann", T0 + 100)  # acts on the contact; no activity row
+    b("unsub_all", "ann", T0 + 100, SPRING)  # acts on the contact; no activity row
     r = run(store, two_stage({"unsubscribed": {}}), now=T0 + DAY)
     assert stage(r, ann.id) == "B"
-    assert r.moves[-1][8] == 1  # provisional: from the subscription state at "now"
-    before = run(store, two_stage({"unsubscribed": {}}), now=T0 + 60)
-    assert stage(before, ann.id) == "A"
+    # A move at the unsubscribe's time, not provisional, naming no activity and no
+    # email (without consent the store does not keep which email it came through).
+    assert r.moves[-1][1:] == (0, 1, 1, T0 + 100, None, None, None, 0)
+    assert r.positions[ann.id] == (1, T0 + 100)
+    # Later evaluation times do not move it ("since" stays).
+    assert run(store, two_stage({"unsubscribed": {}}), now=T0 + 9 * DAY).positions[ann.id] == (
+        1, T0 + 100)
 
 
 def _jfile(tmp_path: Path, raw: dict) -> Path:

@@ -137,3 +137,164 @@ def test_no_click_reading_says_received() -> None:
 
     assert render(parse_condition({"no_click_in_last": {"campaigns": 3}})) == (
         "no click in the last 3 campaigns received")
+
+
+# -- item 1: unsubscribe conditions read the subscription state at each moment --------
+N1, N2, N3, N4 = (f"Newsletter — {m} 2026" for m in ("January", "February", "March", "April"))
+UNSUB_JOURNEY = {
+    "name": "U",
+    "stages": [{"name": "A"}, {"name": "B"}, {"name": "Gone", "exit": True}],
+    "transitions": [
+        {"from": None, "to": "Gone", "priority": 1,
+         "when": {"unsubscribed": {"list": "Newsletter"}}},
+        {"from": "Gone", "to": "A", "when": {"not": {"unsubscribed": {"list": "Newsletter"}}}},
+        {"from": "A", "to": "B", "when": {"clicked": {}}},
+    ],
+}
+BLOG = "https://www.example.com/blog/one"
+
+
+def test_a_resubscribe_ends_unsubscribed(store: Store, b: Builder) -> None:
+    from conftest import moves_of
+
+    ann, bob = b.contact("ann"), b.contact("bob")
+    # ann: in A, unsubscribes from Newsletter (→ Gone), resubscribes (→ A), clicks (→ B).
+    b("open", "ann", T0, N1)
+    b("unsub", "ann", T0 + 100, "Newsletter")
+    b("resub", "ann", T0 + 200, "Newsletter")
+    b("click", "ann", T0 + 300, N1, BLOG)
+    # bob unsubscribes and resubscribes before his first open: he enters A and stays
+    # subscribed, then his click takes him to B.
+    b("unsub", "bob", T0 + 100, "Newsletter")
+    b("resub", "bob", T0 + 200, "Newsletter")
+    b("open", "bob", T0 + 300, N1)
+    b("click", "bob", T0 + 400, N1, BLOG)
+    r = run(store, UNSUB_JOURNEY, now=T0 + DAY)
+    assert moves_of(r, ann.id) == [(None, "A", T0, False), ("A", "Gone", T0 + 100, False),
+                                   ("Gone", "A", T0 + 200, False), ("A", "B", T0 + 300, False)]
+    assert moves_of(r, bob.id) == [(None, "A", T0 + 300, False), ("A", "B", T0 + 400, False)]
+
+
+def test_unsubscribed_from_all_beats_a_resubscribe_to_one_list(store: Store, b: Builder) -> None:
+    from conftest import moves_of
+
+    ann = b.contact("ann")
+    b("open", "ann", T0, N1)
+    b("unsub_all", "ann", T0 + 100)
+    b("resub", "ann", T0 + 200, "Newsletter")
+    b("click", "ann", T0 + 300, N1, BLOG)
+    r = run(store, UNSUB_JOURNEY, now=T0 + DAY)
+    assert moves_of(r, ann.id) == [(None, "A", T0, False), ("A", "Gone", T0 + 100, False)]
+
+
+def test_a_change_without_consent_moves_at_its_time_and_stays_there(
+    store: Store, b: Builder
+) -> None:
+    from journeytui.domain.engine import advance, evaluate
+
+    ann = b.contact("ann")
+    b("open", "ann", T0, N1)
+    save_journey(store, parse_journey(UNSUB_JOURNEY))
+    b("consent", "ann", T0 + 50, False)
+    b("unsub", "ann", T0 + 100, "Newsletter")  # no activity: consent was revoked
+    b("send", "ann", T0 + 2 * DAY, N2)  # later imports: the evaluation time moves on
+    assert not advance(store, "U").full
+    pos = "SELECT stage, since FROM journey_positions WHERE contact_id = ?"
+    assert store.conn.execute(pos, (ann.id,)).fetchone() == ("Gone", T0 + 100)
+    b("send", "ann", T0 + 9 * DAY, N3)
+    advance(store, "U")
+    assert store.conn.execute(pos, (ann.id,)).fetchone() == ("Gone", T0 + 100)
+    move = ("SELECT from_stage, to_stage, at, activity_id, email_id, provisional"
+            " FROM journey_moves WHERE contact_id = ? AND to_stage = 'Gone'")
+    assert store.conn.execute(move, (ann.id,)).fetchall() == [("A", "Gone", T0 + 100, None,
+                                                                None, 0)]
+    # A resubscribe without consent brings ann back at its own time.
+    b("resub", "ann", T0 + 10 * DAY, "Newsletter")
+    advance(store, "U")
+    assert store.conn.execute(pos, (ann.id,)).fetchone() == ("A", T0 + 10 * DAY)
+    incremental = store.conn.execute(
+        "SELECT from_stage, to_stage, at, provisional FROM journey_moves ORDER BY id").fetchall()
+    evaluate(store, "U")
+    assert store.conn.execute(
+        "SELECT from_stage, to_stage, at, provisional FROM journey_moves ORDER BY id"
+    ).fetchall() == incremental == [(None, "A", T0, 0), ("A", "Gone", T0 + 100, 0),
+                                    ("Gone", "A", T0 + 10 * DAY, 0)]
+
+
+def test_a_spam_report_without_consent_moves_at_its_time(store: Store, b: Builder) -> None:
+    from conftest import moves_of
+
+    ann = b.contact("ann")
+    b("open", "ann", T0, N1)
+    b("consent", "ann", T0 + 50, False)
+    b("spam", "ann", T0 + 100, N1)
+    j = two_stage({"reported_spam": {}})
+    r = run(store, j, now=T0 + DAY)
+    assert moves_of(r, ann.id) == [(None, "A", T0, False), ("A", "B", T0 + 100, False)]
+    # Which email it was is not kept without consent: "reported 'X' as spam" is false.
+    r = run(store, two_stage({"reported_spam": {"email": N1}}), now=T0 + DAY)
+    assert stage(r, ann.id) == "A"
+
+
+def test_a_consented_unsubscribe_is_an_activity_that_can_enter(store: Store, b: Builder) -> None:
+    ann, bob = b.contact("ann"), b.contact("bob")
+    b("open", "bob", T0, N1)  # bob has an activity, so his changes are read
+    b("consent", "bob", T0 + 10, False)
+    b("unsub", "ann", T0 + 100, "Newsletter")
+    b("unsub", "bob", T0 + 100, "Newsletter")
+    j = two_stage({"clicked": {}}, entry={"unsubscribed": {"list": "Newsletter"}})
+    r = run(store, j, now=T0 + DAY)
+    first = next(m for m in r.moves if m[0] == ann.id)
+    assert first[1:6] == (-1, 0, 0, T0 + 100, store.conn.execute(
+        "SELECT id FROM activities WHERE contact_id = ? AND kind = 'unsubscribe'",
+        (ann.id,)).fetchone()[0])
+    # Without consent the change is no activity: bob does not enter at it.
+    assert stage(r, bob.id) is None
+
+
+# -- item 6: the cascade tries every transition, whatever the event's kind ------------
+def test_after_a_cut_cascade_the_next_event_tries_every_transition(
+    store: Store, b: Builder
+) -> None:
+    from conftest import moves_of
+
+    ann = b.contact("ann")
+    b("open", "ann", T0, N1)  # enters A
+    b("click", "ann", T0 + 100, N1, BLOG)  # A → B; B → A holds (opened) but is cut
+    b("form", "ann", T0 + 200, "Whitepaper download")  # B → A now; A → B is cut
+    j = {
+        "name": "Loop", "stages": [{"name": "A"}, {"name": "B"}],
+        "transitions": [
+            {"from": "A", "to": "B", "when": {"clicked": {}}},
+            {"from": "B", "to": "A", "when": {"opened": {}}},
+        ],
+    }
+    r = run(store, j, now=T0 + DAY)
+    assert moves_of(r, ann.id) == [
+        (None, "A", T0, False), ("A", "B", T0 + 100, False), ("B", "A", T0 + 200, False),
+        ("A", "B", T0 + DAY, True),  # the check at evaluation time: a new check point
+    ]
+    assert stage(r, ann.id) == "B"
+
+
+# -- item 7: a bounced or dropped send is not a campaign received ----------------------
+def test_no_click_counts_only_delivered_sends(store: Store, b: Builder) -> None:
+    from conftest import moves_of
+
+    ann, bob = b.contact("ann"), b.contact("bob")
+    for who in ("ann", "bob"):
+        b("send", who, T0, N1)
+        b("open", who, T0 + 100, N1)  # entry
+        b("send", who, T0 + 10 * DAY, N2)
+        with store.transaction():
+            b.r.send(b.emails[N3], b.contacts[who], T0 + 20 * DAY, dropped=True)
+        b("send", who, T0 + 30 * DAY, N4)
+    b("bounce", "ann", T0 + 10 * DAY + 60, N2)  # ann did not receive N2 either
+    now = T0 + 40 * DAY
+    r = run(store, two_stage({"no_click_in_last": {"campaigns": 2}}), now=now)
+    # bob received N1, N2, N4: at the N4 send, N1 and N2 had their chance unclicked.
+    bob_move = next(m for m in r.moves if m[0] == bob.id and m[2] == 1)
+    assert (bob_move[4], bob_move[7], bob_move[8]) == (T0 + 30 * DAY, b.emails[N4], 0)
+    # ann received N1 and N4 only: at the N4 send only one campaign had its chance;
+    # at evaluation time N1 and N4 are unclicked.
+    assert moves_of(r, ann.id) == [(None, "A", T0 + 100, False), ("A", "B", now, True)]

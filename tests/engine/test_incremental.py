@@ -34,9 +34,28 @@ SINCE_JOURNEY = {
     ],
 }
 
+# Cycles (A → B → A), a way back from an exit when a resubscribe ends "unsubscribed",
+# and transitions the event's kind says nothing about.
+CYCLE_JOURNEY = {
+    "name": "Cycle",
+    "stages": [{"name": "A"}, {"name": "B"}, {"name": "C"}, {"name": "Gone", "exit": True}],
+    "transitions": [
+        {"from": None, "to": "Gone", "priority": 1,
+         "when": {"unsubscribed": {"list": "Newsletter"}}},
+        {"from": "Gone", "to": "A", "when": {"not": {"unsubscribed": {"list": "Newsletter"}}}},
+        {"from": "A", "to": "B", "when": {"clicked": {}}},
+        {"from": "B", "to": "A", "when": {"opened": {}}},
+        {"from": "B", "to": "C", "priority": 0, "when": {"visited": {"url": "pricing"}}},
+        {"from": "C", "to": "A", "when": {"any": [
+            {"clicks_at_least": {"count": 2, "within_days": 5}},
+            {"no_click_in_last": {"campaigns": 2}}, {"reported_spam": {}}]}},
+    ],
+}
+
 event = st.tuples(
     st.sampled_from(["send"] * 6 + ["open"] * 4 + ["click"] * 4 + [
-        "form", "visit", "visit", "unsub_all", "unsub", "spam", "confirm"]),
+        "form", "visit", "visit", "unsub_all", "unsub", "unsub", "resub", "resub", "spam",
+        "confirm", "bounce", "earlier", "consent"]),
     st.sampled_from(PEOPLE),
     st.integers(0, len(EMAILS) - 1),
     st.integers(0, 5),  # link / form / page choice
@@ -67,6 +86,14 @@ def _apply(b: Builder, ev: tuple[str, str, int, int, int], at: int) -> None:
         b("spam", who, at, email)
     elif kind == "confirm":
         b("confirm", who, at, ["Newsletter", "Webinars"][k % 2])
+    elif kind == "resub":
+        b("resub", who, at, ["Newsletter", "Webinars"][k % 2])
+    elif kind == "bounce":  # (arriving in a later import than the send: changed in place)
+        b("bounce", who, at, email, hard=k % 2 == 0)
+    elif kind == "earlier":  # a deferred message: its earlier event arrives later
+        b("earlier", who, at, email, 3600 * (k + 1))
+    elif kind == "consent" and who != "dan":  # revoked, then given again, …
+        b("consent", who, at, k % 2 == 1)
 
 
 def _results(store: Store, name: str) -> dict[str, Any]:
@@ -88,7 +115,7 @@ def _results(store: Store, name: str) -> dict[str, Any]:
             "SELECT stage, email_id, clicks, moved FROM journey_click_stats"
             " WHERE journey_id = ? AND clicks != 0", (jid,)).fetchall()),
         "progress": c.execute(
-            "SELECT activity_hwm, send_hwm, evaluated_at FROM journey_progress"
+            "SELECT activity_hwm, send_hwm, evaluated_at, engine FROM journey_progress"
             " WHERE journey_id = ?", (jid,)).fetchone(),
     }
 
@@ -126,7 +153,8 @@ def test_incremental_equals_full_replay(
                     if idx < len(batch) and k + shift < len(batches):
                         batches[k + shift].append(batch.pop(idx))
                         break
-            journeys = [demo_journeys()[0], parse_journey(SINCE_JOURNEY)]
+            journeys = [demo_journeys()[0], parse_journey(SINCE_JOURNEY),
+                        parse_journey(CYCLE_JOURNEY)]
             for j in journeys:
                 save_journey(store, j)  # evaluates (on whatever the store holds)
             replayed = 0

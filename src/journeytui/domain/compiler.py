@@ -1,15 +1,26 @@
 """Compiling a journey once into plain closures over a per-contact state list.
 
 The engine's hot loop sees only tuples and lists: an event row is
-``(contact_id, at, src, id, kind, email_id, link_id, list_id, value)`` with
-``src`` 0 for a send (kind ``"send"``) and 1 for a contact activity.
+``(contact_id, at, src, id, kind, email_id, link_id, list_id, value)`` with ``src``
 
-A contact's state is a list: ``[stage, since, last_at, last_src, last_id, slot…]``
-where stage is the stage index (-1: not entered), since the time the current stage
-was entered, ``last_*`` the key of the last event processed (for incremental
-advances) and one slot per distinct leaf:
+* 0 for a delivered send (kind ``"send"``);
+* 1 for a contact activity (open, click, confirm, form, visit);
+* 2 for a subscription change (kind ``"unsubscribe"``, ``"resubscribe"`` or
+  ``"spam"``; ``list_id`` None = all lists), with or without consent; its ``value``
+  is the id of the contact activity that recorded it (consented contacts), else None.
+
+A contact's state is a list: ``[stage, since, last_at, last_src, last_id, cut,
+sends, clicks, slot…]`` where stage is the stage index (-1: not entered), since the
+time the current stage was entered, ``last_*`` the key of the last event processed
+(for incremental advances), ``cut`` whether the last cascade stopped at a stage
+already visited (then every transition is tried at the next event), ``sends``
+``[n, Σ id, Σ at]`` of the delivered sends processed (so an advance notices a send
+whose status or time changed since), ``clicks`` this contact's share of the
+per-stage click counters ``[[stage, email, clicks, moved], …]`` (so a replay can take
+it back), and one slot per distinct leaf:
 
 * most leaves: the time of the latest matching event (or None);
+* ``unsubscribed``: the time of the unsubscribe in force (None once resubscribed);
 * ``clicks_at_least``: the times of the latest K clicks;
 * ``no_click_in_last``: ``[[[email_id, clicked], …], verdict]``: the last N
   distinct campaigns received, and the verdict taken at the last send.
@@ -22,7 +33,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from journeytui.domain.conditions import (
@@ -35,20 +46,11 @@ from journeytui.domain.conditions import (
 from journeytui.domain.journey_model import Journey
 
 DAY = 86_400
-STAGE, SINCE, LAST_AT, LAST_SRC, LAST_ID, BASE = 0, 1, 2, 3, 4, 5
+STAGE, SINCE, LAST_AT, LAST_SRC, LAST_ID, CUT, SENDS, CLICKS, BASE = range(9)
 
 Row = tuple[Any, ...]
 Pred = Callable[[list[Any], int, bool], bool]
 Updater = Callable[[list[Any], Row], None]
-
-
-@dataclass
-class FinalContext:
-    """Current subscription state, consulted by the check at evaluation time."""
-
-    unsub_all: dict[int, int] = field(default_factory=dict)  # contact -> at
-    unsub_lists: dict[int, dict[int, int]] = field(default_factory=dict)  # contact -> list -> at
-    contact: int = 0
 
 
 @dataclass
@@ -63,11 +65,11 @@ class Compiled:
     out: list[list[tuple[Pred, int, int, frozenset[str] | None]]]
     # per stage and event kind: the transitions worth trying at such an event
     by_kind: list[dict[str, tuple[tuple[Pred, int, int], ...]]]
-    final: FinalContext
     slot_init: list[Callable[[], Any]]
 
     def new_state(self) -> list[Any]:
-        return [-1, None, None, None, None] + [f() for f in self.slot_init]
+        return [-1, None, None, None, None, False, [0, 0, 0], []] + [
+            f() for f in self.slot_init]
 
 
 class _Ctx:
@@ -139,9 +141,8 @@ def _latest(i: int, within: int | None, since_stage: bool = False) -> Pred:
 
 
 class _Builder:
-    def __init__(self, ctx: _Ctx, final: FinalContext) -> None:
+    def __init__(self, ctx: _Ctx) -> None:
         self.ctx = ctx
-        self.final = final
         self.slots: dict[Any, tuple[int, Pred]] = {}
         self.updaters: dict[str, list[Updater]] = {}
         self.slot_init: list[Callable[[], Any]] = []
@@ -246,26 +247,34 @@ class _Builder:
             return self._no_click(s.campaigns)
         raise AssertionError(key)  # pragma: no cover
 
+    def _unsub_state(self, lst: int | None) -> int:
+        """The slot holding when the contact unsubscribed from *lst* (None: from all
+        lists), or None while subscribed: an unsubscribe sets it, a resubscribe to the
+        same list (or to all) clears it."""
+        fact = ("unsub", lst)
+        if fact in self.facts:
+            return self.facts[fact]
+        i = self.facts[fact] = self._slot(lambda: None)
+
+        def unsub(st: list[Any], row: Row) -> None:
+            if row[7] == lst:
+                st[i] = row[1]
+
+        def resub(st: list[Any], row: Row) -> None:
+            if row[7] == lst:
+                st[i] = None
+
+        self._on("unsubscribe", unsub)
+        self._on("resubscribe", resub)
+        return i
+
     def _unsubscribed(self, lst: int | None) -> tuple[int, Pred]:
-        match = (lambda row: row[7] is None) if lst is None else (
-            lambda row: row[7] is None or row[7] == lst)
-        i = self._latest_leaf("unsubscribe", match, ("unsubscribed", lst))
-        fc = self.final
-
-        def pred(st: list[Any], t: int, fin: bool) -> bool:
-            if st[i] is not None:
-                return True
-            if not fin:
-                return False
-            at = fc.unsub_all.get(fc.contact)
-            if at is not None and at <= t:
-                return True
-            if lst is not None:
-                at = fc.unsub_lists.get(fc.contact, {}).get(lst)
-                return at is not None and at <= t
-            return False
-
-        return i, pred
+        # Unsubscribed from all beats every list (a resubscribe to one list leaves it).
+        a = self._unsub_state(None)
+        if lst is None:
+            return a, lambda st, t, fin: st[a] is not None
+        i = self._unsub_state(lst)
+        return i, lambda st, t, fin: st[a] is not None or st[i] is not None
 
     def _clicks_at_least(self, k: int, days: int, since_stage: bool) -> tuple[int, Pred]:
         i = self._slot(list)
@@ -336,7 +345,7 @@ LEAF_KINDS = {
     "confirmed": {"confirm"},
     "submitted_form": {"form"},
     "visited": {"visit"},
-    "unsubscribed": {"unsubscribe"},
+    "unsubscribed": {"unsubscribe", "resubscribe"},
     "clicks_at_least": {"click"},
     "no_click_in_last": {"send", "click"},
 }
@@ -345,8 +354,11 @@ LEAF_KINDS = {
 def relevant_kinds(node: Any) -> frozenset[str] | None:
     """Event kinds at which *node* can turn true; None = it can at any event.
 
-    Without ``not``, every leaf only turns true at an event of its own kind (time only
-    makes ``within_days`` facts false), so a transition need not be tried at others.
+    Without ``not``, a leaf's slot changes only at events of its kinds, and between
+    them time only makes a fact false (``within_days``, a K-clicks window) and
+    ``since_stage`` changes only with a move.  So a condition that was false after
+    the last event cannot be true at an event of another kind: the engine skips it
+    there (the same result as trying it), unless the last cascade was cut.
     """
     if has_not(node):
         return None
@@ -356,7 +368,11 @@ def relevant_kinds(node: Any) -> frozenset[str] | None:
     return frozenset(kinds)
 
 
-EVENT_KINDS = ("send", "open", "click", "unsubscribe", "spam", "confirm", "form", "visit")
+EVENT_KINDS = ("send", "open", "click", "unsubscribe", "resubscribe", "spam", "confirm",
+               "form", "visit")
+# Kinds of events that are not (always) contact activities: they change a contact's
+# state without being a point at which the contact can enter the journey.
+NOT_ALWAYS_ACTIVITY = frozenset({"send", "unsubscribe", "resubscribe", "spam"})
 
 
 def _by_kind(
@@ -372,8 +388,7 @@ def _by_kind(
 
 def compile_journey(j: Journey, conn: sqlite3.Connection) -> Compiled:
     ctx = _Ctx(conn)
-    final = FinalContext()
-    b = _Builder(ctx, final)
+    b = _Builder(ctx)
     names = j.stage_names
     index = {n: k for k, n in enumerate(names)}
     entry = b.compile(j.entry)
@@ -391,6 +406,11 @@ def compile_journey(j: Journey, conn: sqlite3.Connection) -> Compiled:
         for f in froms:
             if f != to:
                 out[f].append((compiled_when[k], to, k + 1, kinds))
+    # The entry is tried at activities only; when a non-activity event (a send, a
+    # subscription change without consent) can turn it true, try it at every activity.
+    entry_kinds = relevant_kinds(j.entry)
+    if entry_kinds is not None and entry_kinds & NOT_ALWAYS_ACTIVITY:
+        entry_kinds = None
     return Compiled(
         journey=j,
         stage_names=names,
@@ -398,8 +418,7 @@ def compile_journey(j: Journey, conn: sqlite3.Connection) -> Compiled:
         updaters={k: tuple(v) for k, v in b.updaters.items()},
         by_kind=[_by_kind(ts) for ts in out],
         entry=entry,
-        entry_kinds=relevant_kinds(j.entry),
+        entry_kinds=entry_kinds,
         out=out,
-        final=final,
         slot_init=b.slot_init,
     )

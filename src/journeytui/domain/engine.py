@@ -61,9 +61,12 @@ from operator import itemgetter
 from typing import Any
 
 from journeytui.domain.compiler import (
+    CLICKS,
+    CUT,
     LAST_AT,
     LAST_ID,
     LAST_SRC,
+    SENDS,
     SINCE,
     STAGE,
     Compiled,
@@ -74,63 +77,88 @@ from journeytui.store import Store
 
 # The layout of the stored per-contact states (journeytui.domain.compiler).  Change it
 # whenever that layout changes: stores evaluated with another one are replayed fully.
-STATE_FORMAT = "1"
+STATE_FORMAT = "2"
 
 # move: (contact, from_stage, to_stage, transition, at, activity_id, send_id, email_id,
 #        provisional)  — stage indexes, from_stage -1 = entry, transition 0 = entry
 Move = tuple[int, int, int, int, int, int | None, int | None, int | None, int]
+# High-water marks: the largest activities.id, sends.id and subscription_changes.id read.
+Hwm = tuple[int, int, int]
+# (n, Σ id, Σ at) of the delivered sends up to a high-water mark.
+Digest = tuple[int, int, int]
 
-_ACT_COLS = "contact_id, at, 1, id, kind, email_id, link_id, list_id, value"
-_SEND_COLS = "contact_id, at, 0, id, 'send', email_id, NULL, NULL, NULL"
-_ACT_WHERE = "machine = 0 AND bot = 0"
-_SEND_WHERE = "contact_id IN (SELECT contact_id FROM activities)"
+# The event rows (journeytui.domain.compiler): contact activities without machine
+# opens and suspected bot clicks (unsubscribes and spam reports come as subscription
+# changes instead, with the activity's id when there is one); delivered sends and
+# subscription changes of contacts with activities.
+_ACT = ("SELECT contact_id, at, 1, id, kind, email_id, link_id, list_id, value"
+        " FROM activities WHERE machine = 0 AND bot = 0"
+        " AND kind NOT IN ('unsubscribe', 'spam')")
+_SEND = ("SELECT contact_id, at, 0, id, 'send', email_id, NULL, NULL, NULL"
+         " FROM sends WHERE status = 'delivered'")
+_CHANGE = ("SELECT s.contact_id, s.at, 2, s.id, s.kind, s.email_id, NULL, s.list_id,"
+           " (SELECT min(a.id) FROM activities a WHERE a.contact_id = s.contact_id"
+           " AND a.at = s.at AND a.kind = s.kind AND a.list_id IS s.list_id"
+           " AND a.email_id IS s.email_id)"
+           " FROM subscription_changes s WHERE 1")
+_HAS_ACTIVITY = "contact_id IN (SELECT contact_id FROM activities)"
+_ORDER = " ORDER BY 1, 2, 4, 3"
 
 EVENTS_SQL = (
-    f"SELECT {_ACT_COLS} FROM activities WHERE {_ACT_WHERE} AND id <= :ahwm"
-    f" UNION ALL SELECT {_SEND_COLS} FROM sends WHERE {_SEND_WHERE} AND id <= :shwm"
-    " ORDER BY 1, 2, 4, 3"
+    f"{_ACT} AND id <= :ahwm"
+    f" UNION ALL {_SEND} AND {_HAS_ACTIVITY} AND id <= :shwm"
+    f" UNION ALL {_CHANGE} AND s.{_HAS_ACTIVITY} AND s.id <= :chwm" + _ORDER
 )
 NEW_EVENTS_SQL = (
-    f"SELECT {_ACT_COLS} FROM activities WHERE {_ACT_WHERE}"
-    " AND id > :a0 AND id <= :ahwm"
-    f" UNION ALL SELECT {_SEND_COLS} FROM sends WHERE {_SEND_WHERE}"
-    " AND id > :s0 AND id <= :shwm"
-    " ORDER BY 1, 2, 4, 3"
+    f"{_ACT} AND id > :a0 AND id <= :ahwm"
+    f" UNION ALL {_SEND} AND {_HAS_ACTIVITY} AND id > :s0 AND id <= :shwm"
+    f" UNION ALL {_CHANGE} AND s.{_HAS_ACTIVITY} AND s.id > :c0 AND s.id <= :chwm" + _ORDER
 )
 CONTACT_EVENTS_SQL = (
-    f"SELECT {_ACT_COLS} FROM activities WHERE {_ACT_WHERE}"
-    " AND contact_id = :c AND id <= :ahwm"
-    f" UNION ALL SELECT {_SEND_COLS} FROM sends WHERE contact_id = :c AND id <= :shwm"
-    " ORDER BY 1, 2, 4, 3"
+    f"{_ACT} AND contact_id = :c AND id <= :ahwm"
+    f" UNION ALL {_SEND} AND contact_id = :c AND id <= :shwm"
+    f" UNION ALL {_CHANGE} AND s.contact_id = :c AND s.id <= :chwm" + _ORDER
 )
+
+
+def hwm_params(hwm: Hwm) -> dict[str, int]:
+    return {"ahwm": hwm[0], "shwm": hwm[1], "chwm": hwm[2]}
 
 
 def default_now(conn: sqlite3.Connection) -> int:
-    """The evaluation time by default: the latest activity or send in the store."""
+    """The evaluation time by default: the latest activity, send or subscription change."""
     row = conn.execute(
         "SELECT max(coalesce((SELECT max(at) FROM activities), 0),"
-        " coalesce((SELECT max(at) FROM sends), 0))"
+        " coalesce((SELECT max(at) FROM sends), 0),"
+        " coalesce((SELECT max(at) FROM subscription_changes), 0))"
     ).fetchone()
     return int(row[0] or 0)
 
 
-def high_water(conn: sqlite3.Connection) -> tuple[int, int]:
+def high_water(conn: sqlite3.Connection) -> Hwm:
     a = conn.execute("SELECT coalesce(max(id), 0) FROM activities").fetchone()[0]
     s = conn.execute("SELECT coalesce(max(id), 0) FROM sends").fetchone()[0]
-    return int(a), int(s)
+    c = conn.execute("SELECT coalesce(max(id), 0) FROM subscription_changes").fetchone()[0]
+    return int(a), int(s), int(c)
 
 
-def load_final_context(c: Compiled, conn: sqlite3.Connection) -> None:
-    fc = c.final
-    fc.unsub_all = dict(conn.execute(
-        "SELECT id, coalesce(unsubscribed_all_at, 0) FROM contacts WHERE unsubscribed_all = 1"
-    ).fetchall())
-    lists: dict[int, dict[int, int]] = {}
-    for cid, lid, at in conn.execute(
-        "SELECT contact_id, list_id, changed_at FROM subscriptions WHERE status = 'unsubscribed'"
-    ):
-        lists.setdefault(cid, {})[lid] = at
-    fc.unsub_lists = lists
+def send_digest(conn: sqlite3.Connection, lo: int, hi: int) -> Digest:
+    """(n, Σ id, Σ at) of the delivered sends with lo < id <= hi."""
+    row = conn.execute(
+        "SELECT count(*), coalesce(sum(id), 0), coalesce(sum(at), 0) FROM sends"
+        " WHERE status = 'delivered' AND id > ? AND id <= ?", (lo, hi)
+    ).fetchone()
+    return int(row[0]), int(row[1]), int(row[2])
+
+
+def _ids(row: tuple[Any, ...]) -> tuple[int | None, int | None, int | None]:
+    """(activity_id, send_id, email_id) of the event that triggers a move."""
+    src = row[2]
+    if src == 1:
+        return row[3], None, row[5]
+    if src == 0:
+        return None, row[3], row[5]
+    return row[8], None, row[5]
 
 
 # -- the replay ------------------------------------------------------------------------
@@ -169,37 +197,56 @@ class Runner:
         clicks = self.out.clicks
         chain = self._chain
         nothing: tuple[Any, ...] = ()
+        sends = st[SENDS]
         row = None
         for row in rows:
             kind = row[4]
             t = row[1]
+            src = row[2]
             for upd in updaters.get(kind, nothing):
                 upd(st, row)
+            if src == 0:
+                sends[0] += 1
+                sends[1] += row[3]
+                sends[2] += t
             stage = st[STAGE]
             if stage < 0:
-                if kind == "send" or (entry_kinds is not None and kind not in entry_kinds):
+                # Only a contact activity enters (never a send, nor a subscription
+                # change recorded without consent).
+                if src == 0 or (src == 2 and row[8] is None) or (
+                        entry_kinds is not None and kind not in entry_kinds):
                     continue
                 if not entry(st, t, False):
                     continue
                 stage = st[STAGE] = 0
                 st[SINCE] = t
-                moves.append((cid, -1, 0, 0, t, row[3], None, row[5], 0))
+                moves.append((cid, -1, 0, 0, t, *_ids(row), 0))
                 n0 = len(moves)
                 chain(cid, st, t, row, 0, None)
             else:
                 n0 = len(moves)
-                for pred, to, num in by_kind[stage].get(kind, nothing):
-                    if pred(st, t, False):
-                        chain(cid, st, t, row, to, num)
-                        break
+                if st[CUT]:  # a transition may hold since the last cut: try them all
+                    chain(cid, st, t, row, stage, None)
+                else:
+                    for pred, to, num in by_kind[stage].get(kind, nothing):
+                        if pred(st, t, False):
+                            chain(cid, st, t, row, to, num)
+                            break
             if kind == "click" and row[5] is not None:
                 key = (stage, row[5])
+                moved = int(len(moves) > n0)
                 counts = clicks.get(key)
                 if counts is None:
                     counts = clicks[key] = [0, 0]
                 counts[0] += 1
-                if len(moves) > n0:
-                    counts[1] += 1
+                counts[1] += moved
+                for mine in st[CLICKS]:
+                    if mine[0] == stage and mine[1] == row[5]:
+                        mine[2] += 1
+                        mine[3] += moved
+                        break
+                else:
+                    st[CLICKS].append([stage, row[5], 1, moved])
         if row is not None:
             st[LAST_AT] = row[1]
             st[LAST_SRC] = row[2]
@@ -210,39 +257,43 @@ class Runner:
         num: int | None,
     ) -> None:
         """Move to *to* by transition *num* (None: already there), then keep trying the
-        new stage's transitions at the same check point, never revisiting a stage."""
+        current stage's transitions at the same check point, in priority order, until
+        none holds or the next would re-enter a stage visited at this check point
+        (then ``cut`` is remembered, so that the next event tries them all)."""
         out = self.c.out
         moves = self.out.moves
         final = row is None
+        if final:
+            tail: tuple[Any, ...] = (None, None, None, 1)
+        else:
+            tail = (*_ids(row), 0)  # type: ignore[arg-type]
         stage = st[STAGE]
         visited = {stage}
         while True:
             if num is not None:
-                if row is None:
-                    moves.append((cid, stage, to, num, t, None, None, None, 1))
-                elif row[2] == 1:
-                    moves.append((cid, stage, to, num, t, row[3], None, row[5], 0))
-                else:
-                    moves.append((cid, stage, to, num, t, None, row[3], row[5], 0))
+                moves.append((cid, stage, to, num, t, *tail))
                 visited.add(to)
                 st[STAGE] = stage = to
                 st[SINCE] = t
             num = None
+            cut = False
             for pred, nxt, n, _ in out[stage]:
-                if nxt not in visited and pred(st, t, final):
+                if nxt in visited:
+                    cut = True
+                elif pred(st, t, final):
                     to, num = nxt, n
                     break
             if num is None:
+                st[CUT] = cut
                 return
 
     def finish(self, cid: int, st: list[Any]) -> None:
         """The check at evaluation time (provisional moves); remembers the position."""
-        stage, since = st[STAGE], st[SINCE]
+        stage, since, cut = st[STAGE], st[SINCE], st[CUT]
         if stage >= 0 and self.c.out[stage]:
-            self.c.final.contact = cid
             self._chain(cid, st, self.now, None, stage, None)
         self.out.positions[cid] = (st[STAGE], st[SINCE])
-        st[STAGE], st[SINCE] = stage, since
+        st[STAGE], st[SINCE], st[CUT] = stage, since, cut
         if self.keep_states:
             self.out.states[cid] = st
 
@@ -259,12 +310,12 @@ _cache: dict[str, Any] = {}
 _cache_lock = threading.Lock()
 
 
-def _events(conn: sqlite3.Connection, ahwm: int, shwm: int) -> Iterable[tuple[Any, ...]]:
-    params = {"ahwm": ahwm, "shwm": shwm}
-    if ahwm + shwm > CACHE_MAX_ROWS:
+def _events(conn: sqlite3.Connection, hwm: Hwm) -> Iterable[tuple[Any, ...]]:
+    params = hwm_params(hwm)
+    if sum(hwm) > CACHE_MAX_ROWS:
         return conn.execute(EVENTS_SQL, params)
     key = (id(conn), conn.execute("PRAGMA data_version").fetchone()[0], conn.total_changes,
-           ahwm, shwm)
+           hwm)
     with _cache_lock:  # the TUI's worker threads share this cache
         if _cache.get("key") != key or _cache.get("conn") is not conn:
             rows = conn.execute(EVENTS_SQL, params).fetchall()
@@ -278,18 +329,18 @@ def replay(
     j: Journey,
     *,
     now: int | None = None,
-    hwm: tuple[int, int] | None = None,
+    hwm: Hwm | None = None,
     keep_states: bool = True,
 ) -> Replay:
     """Full replay of *j* over the store, in memory (nothing is written)."""
     c = compile_journey(j, conn)
     if now is None:
         now = default_now(conn)
-    ahwm, shwm = hwm if hwm is not None else high_water(conn)
-    load_final_context(c, conn)
+    if hwm is None:
+        hwm = high_water(conn)
     runner = Runner(c, now, keep_states=keep_states)
     new_state = c.new_state
-    for cid, rows in _by_contact(_events(conn, ahwm, shwm)):
+    for cid, rows in _by_contact(_events(conn, hwm)):
         st = new_state()
         runner.feed(cid, st, rows)
         runner.finish(cid, st)
@@ -366,12 +417,30 @@ def _evaluate_full(
         ],
     )
     _write_clicks(conn, jid, c, r.clicks)
-    _set_progress(conn, jid, version, hwm, now)
+    _set_progress(conn, jid, version, hwm, now, send_digest(conn, 0, hwm[1]))
     return r
 
 
+# journey_progress.engine: "STATE_FORMAT chwm n Σid Σat" — the state format, the
+# high-water mark of subscription_changes.id and the digest of the delivered sends up
+# to send_hwm (the table has no columns of their own for them).
+def _engine_text(hwm: Hwm, digest: Digest) -> str:
+    return " ".join(str(v) for v in (STATE_FORMAT, hwm[2], *digest))
+
+
+def _parse_engine(text: str) -> tuple[int, Digest] | None:
+    parts = text.split()
+    if len(parts) != 5 or parts[0] != STATE_FORMAT:
+        return None
+    try:
+        n = [int(p) for p in parts[1:]]
+    except ValueError:
+        return None
+    return n[0], (n[1], n[2], n[3])
+
+
 def _set_progress(
-    conn: sqlite3.Connection, jid: int, version: int, hwm: tuple[int, int], now: int
+    conn: sqlite3.Connection, jid: int, version: int, hwm: Hwm, now: int, digest: Digest
 ) -> None:
     conn.execute(
         "INSERT INTO journey_progress(journey_id, version, activity_hwm, send_hwm, evaluated_at,"
@@ -379,7 +448,7 @@ def _set_progress(
         " version = excluded.version, activity_hwm = excluded.activity_hwm,"
         " send_hwm = excluded.send_hwm, evaluated_at = excluded.evaluated_at,"
         " engine = excluded.engine",
-        (jid, version, hwm[0], hwm[1], now, STATE_FORMAT),
+        (jid, version, hwm[0], hwm[1], now, _engine_text(hwm, digest)),
     )
 
 
@@ -400,54 +469,74 @@ def advance(store: Store, name: str, *, now: int | None = None) -> AdvanceReport
             "SELECT version, activity_hwm, send_hwm, engine FROM journey_progress"
             " WHERE journey_id = ?", (jid,),
         ).fetchone()
-        if prog is None or prog[0] != version or prog[3] != STATE_FORMAT:
+        engine = _parse_engine(prog[3]) if prog is not None else None
+        if prog is None or prog[0] != version or engine is None:
             r = _evaluate_full(conn, jid, version, j, now)
             return AdvanceReport(j.name, True, len(r.positions), len(r.positions), len(r.moves))
-        return _advance(conn, jid, version, j, (prog[1], prog[2]), now)
+        return _advance(conn, jid, version, j, (prog[1], prog[2], engine[0]), engine[1], now)
+
+
+def _changed_sends(
+    conn: sqlite3.Connection, upto: int, states: dict[int, list[Any]]
+) -> set[int]:
+    """Contacts whose delivered sends up to *upto* are not what their state processed
+    (a send bounced, was dropped or got another time since)."""
+    now = {
+        cid: (n, sid, sat)
+        for cid, n, sid, sat in conn.execute(
+            "SELECT contact_id, count(*), sum(id), sum(at) FROM sends"
+            " WHERE status = 'delivered' AND id <= ? AND contact_id IS NOT NULL"
+            " GROUP BY contact_id", (upto,)
+        )
+    }
+    return {cid for cid, st in states.items() if tuple(st[SENDS]) != now.get(cid, (0, 0, 0))}
 
 
 def _advance(
-    conn: sqlite3.Connection, jid: int, version: int, j: Journey, old: tuple[int, int],
+    conn: sqlite3.Connection, jid: int, version: int, j: Journey, old: Hwm, old_digest: Digest,
     now: int | None,
 ) -> AdvanceReport:
     hwm = high_water(conn)
     if now is None:
         now = default_now(conn)
     c = compile_journey(j, conn)
-    load_final_context(c, conn)
     names = c.stage_names
     conn.execute("DELETE FROM journey_moves WHERE journey_id = ? AND provisional = 1", (jid,))
     runner = Runner(c, now, keep_states=False)
     new_rows = conn.execute(
-        NEW_EVENTS_SQL, {"a0": old[0], "ahwm": hwm[0], "s0": old[1], "shwm": hwm[1]}
+        NEW_EVENTS_SQL, {"a0": old[0], "s0": old[1], "c0": old[2], **hwm_params(hwm)}
     ).fetchall()
-    stored: dict[int, tuple[str | None, int | None, str]] = {
-        cid: (stage, since, state)
-        for cid, stage, since, state in conn.execute(
-            "SELECT contact_id, stage, since, state FROM journey_positions WHERE journey_id = ?",
-            (jid,),
-        )
-    }
+    stored: dict[int, tuple[str | None, int | None]] = {}
+    states: dict[int, list[Any]] = {}
+    for cid, stage, since, state in conn.execute(
+        "SELECT contact_id, stage, since, state FROM journey_positions WHERE journey_id = ?",
+        (jid,),
+    ):
+        stored[cid] = (stage, since)
+        states[cid] = json.loads(state)
+    # Sends already processed whose status or time changed since: replay their contacts.
+    digest = send_digest(conn, 0, old[1])
+    changed = _changed_sends(conn, old[1], states) if digest != old_digest else set()
+    groups = {cid: list(group) for cid, group in _by_contact(new_rows)}
+    for cid in changed:
+        groups.setdefault(cid, [])
     touched: dict[int, list[Any]] = {}
     replayed = 0
-    old_params = {"ahwm": old[0], "shwm": old[1]}
-    new_params = {"ahwm": hwm[0], "shwm": hwm[1]}
-    for cid, group in _by_contact(new_rows):
-        rows = list(group)
-        prev = stored.get(cid)
-        st = json.loads(prev[2]) if prev is not None else None
-        if st is not None and (rows[0][1], rows[0][3], rows[0][2]) > (
+    new_params = hwm_params(hwm)
+    for cid in sorted(groups):
+        rows = groups[cid]
+        st = states.get(cid)
+        if st is not None and cid not in changed and (rows[0][1], rows[0][3], rows[0][2]) > (
             st[LAST_AT], st[LAST_ID], st[LAST_SRC]
         ):
             runner.feed(cid, st, rows)
         else:
-            # Late events, or a contact new to the journey: replay it from the start.
+            # Late events, changed sends, or a contact new to the journey: replay it
+            # from the start (taking back its share of the click counters).
             replayed += 1
             if st is not None:
-                undo = Runner(c, now, keep_states=False)
-                undo.feed(cid, c.new_state(),
-                          conn.execute(CONTACT_EVENTS_SQL, {"c": cid, **old_params}))
-                _write_clicks(conn, jid, c, undo.out.clicks, sign=-1)
+                _write_clicks(conn, jid, c, {(s, e): [n, m] for s, e, n, m in st[CLICKS]},
+                              sign=-1)
                 conn.execute(
                     "DELETE FROM journey_moves WHERE journey_id = ? AND contact_id = ?",
                     (jid, cid),
@@ -456,9 +545,9 @@ def _advance(
             runner.feed(cid, st, conn.execute(CONTACT_EVENTS_SQL, {"c": cid, **new_params}))
         touched[cid] = st
     # The check at the new evaluation time, for every contact.
-    for cid, (_, _, state) in stored.items():
+    for cid, st in states.items():
         if cid not in touched:
-            runner.finish(cid, json.loads(state))
+            runner.finish(cid, st)
     for cid, st in touched.items():
         runner.finish(cid, st)
     r = runner.out
@@ -484,7 +573,9 @@ def _advance(
         "UPDATE journey_positions SET stage = ?, since = ? WHERE journey_id = ? AND contact_id = ?",
         update,
     )
-    _set_progress(conn, jid, version, hwm, now)
+    grown = send_digest(conn, old[1], hwm[1])
+    _set_progress(conn, jid, version, hwm, now,
+                  (digest[0] + grown[0], digest[1] + grown[1], digest[2] + grown[2]))
     return AdvanceReport(j.name, False, len(touched), replayed, len(r.moves))
 
 
