@@ -128,3 +128,84 @@ def in_mount_namespace(script: str, cwd: Path) -> subprocess.CompletedProcess[by
         capture_output=True, timeout=TIMEOUT, cwd=cwd, check=False,
         env={**os.environ, "PYTHONIOENCODING": "utf-8"},
     )
+
+
+def chattr_available(folder: Path) -> bool:
+    """Whether ``chattr +i`` works on *folder*'s filesystem (root on ext4, say)."""
+    import shutil
+
+    if shutil.which("chattr") is None or os.geteuid() != 0:
+        return False
+    probe = folder / "chattr-probe"
+    probe.mkdir()
+    try:
+        ok = subprocess.run(["chattr", "+i", str(probe)], capture_output=True,
+                            check=False).returncode == 0
+        subprocess.run(["chattr", "-i", str(probe)], capture_output=True, check=False)
+        return ok
+    finally:
+        probe.rmdir()
+
+
+class ReadOnlyFolder:
+    """Makes a folder read-only for this process in a way root cannot write through
+    either: ``chattr +i`` as root (an immutable folder), mode 0555 otherwise."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.how = "chmod"
+        if os.geteuid() == 0:
+            if not chattr_available(folder.parent):
+                pytest.skip("root without chattr +i here: no way to make a folder read-only "
+                            "for root (the read-only mount test covers it where possible)")
+            self.how = "chattr"
+
+    def __enter__(self) -> Path:
+        if self.how == "chattr":
+            subprocess.run(["chattr", "+i", str(self.folder)], check=True)
+        else:
+            self.folder.chmod(0o555)
+        return self.folder
+
+    def __exit__(self, *exc: object) -> None:
+        if self.how == "chattr":
+            subprocess.run(["chattr", "-i", str(self.folder)], check=True)
+        else:
+            self.folder.chmod(0o755)
+
+
+def run_many_in_readonly_mount(db: Path, runs: list[list[str]], tmp_path: Path) -> list[Run]:
+    """Copy *db* into a tmpfs mounted read-only (in a private mount namespace) and run
+    the CLI with each argument list there (``DB`` stands for the store's path)."""
+    import json
+    import shlex
+
+    mnt = tmp_path / "ro-mount"
+    mnt.mkdir()
+    results = tmp_path / "ro-results.json"
+    driver = tmp_path / "ro-driver.py"
+    driver.write_text(
+        "import json, subprocess, sys\n"
+        f"runs = {json.dumps(runs)}\n"
+        f"db = {json.dumps(str(mnt / db.name))}\n"
+        "out = []\n"
+        "for argv in runs:\n"
+        "    argv = [db if a == 'DB' else a for a in argv]\n"
+        "    p = subprocess.run([sys.executable, '-m', 'journeytui', *argv],\n"
+        "                       capture_output=True, timeout=120)\n"
+        "    out.append([p.returncode, p.stdout.decode('utf-8', 'replace'),\n"
+        "                p.stderr.decode('utf-8', 'replace')])\n"
+        f"open({json.dumps(str(results))}, 'w').write(json.dumps(out))\n"
+    )
+    q = shlex.quote
+    script = (
+        f"mount -t tmpfs -o size=8m tmpfs {q(str(mnt))}\n"
+        f"cp {q(str(db))} {q(str(mnt))}/\n"
+        f"mount -o remount,ro {q(str(mnt))}\n"
+        f"{q(sys.executable)} {q(str(driver))}\n"
+        f"ls -A {q(str(mnt))} > {q(str(tmp_path))}/ro-listing.txt\n"
+        f"cp {q(str(mnt))}/{q(db.name)} {q(str(tmp_path))}/ro-after.db\n"
+    )
+    done = in_mount_namespace(script, tmp_path)
+    assert done.returncode == 0, done.stderr
+    return [Run(*r) for r in json.loads(results.read_text())]

@@ -8,7 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.hostile.conftest import contacts_csv, run_cli
+from tests.hostile.conftest import (
+    contacts_csv,
+    mount_namespace_available,
+    run_cli,
+    run_many_in_readonly_mount,
+)
 
 READERS = [["stats"], ["contact", "ann"], ["activities", "Teaser"], ["journey", "list"]]
 
@@ -70,3 +75,81 @@ async def test_the_app_on_a_damaged_store_says_so(small_db: Path, app_factory, s
         await settle(pilot)
         said = [n.message for n in app._notifications]
         assert any("the store is damaged" in m and ".recover" in m for m in said), said
+
+
+# -- a valid store in a read-only folder or filesystem ----------------------------------
+READ_RUNS = [["--db", "DB", "stats"], ["--db", "DB", "contact", "ann@example.com"],
+             ["--db", "DB", "journey", "list"], ["--db", "DB", "activities", "Teaser"]]
+WRITE_RUNS = [["--db", "DB", "import", "contacts", "IN.csv"],
+              ["--db", "DB", "forget", "ann@example.com"]]
+
+
+def check_readonly_runs(reads: list, writes: list, expected: list) -> None:  # type: ignore[type-arg]
+    for got, want in zip(reads, expected, strict=True):
+        assert got.code == 0, got.err
+        assert got.out == want.out and "Traceback" not in got.err
+    for got in writes:
+        got.refused("cannot write", "read-only", "nothing was changed")
+
+
+def test_a_store_in_a_read_only_folder_reads_and_refuses_writes(
+    small_db: Path, tmp_path: Path
+) -> None:
+    from tests.hostile.conftest import ReadOnlyFolder
+
+    csv_file = contacts_csv(tmp_path / "IN.csv", 3)
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    db = folder / "journeys.db"
+    db.write_bytes(small_db.read_bytes())
+    expected = [run_cli(*[str(small_db) if a == "DB" else a for a in argv]) for argv in READ_RUNS]
+    runs = [[str(db) if a == "DB" else str(csv_file) if a == "IN.csv" else a for a in argv]
+            for argv in READ_RUNS + WRITE_RUNS]
+    with ReadOnlyFolder(folder):
+        results = [run_cli(*argv) for argv in runs]
+    reads, writes = results[: len(READ_RUNS)], results[len(READ_RUNS):]
+    check_readonly_runs(reads, writes, expected)
+    assert "the folder" in writes[0].err and str(folder) in writes[0].err
+    assert sorted(p.name for p in folder.iterdir()) == ["journeys.db"]  # no -wal, no -shm
+    assert db.read_bytes() == small_db.read_bytes()
+
+
+@pytest.mark.skipif(not mount_namespace_available(),
+                    reason="needs root with CAP_SYS_ADMIN for a private tmpfs (CI has it)")
+def test_a_store_on_a_read_only_filesystem_reads_and_refuses_writes(
+    small_db: Path, tmp_path: Path
+) -> None:
+    csv_file = contacts_csv(tmp_path / "IN.csv", 3)
+    expected = [run_cli(*[str(small_db) if a == "DB" else a for a in argv]) for argv in READ_RUNS]
+    runs = [[str(csv_file) if a == "IN.csv" else a for a in argv] for argv in READ_RUNS + WRITE_RUNS]
+    results = run_many_in_readonly_mount(small_db, runs, tmp_path)
+    reads, writes = results[: len(READ_RUNS)], results[len(READ_RUNS):]
+    check_readonly_runs(reads, writes, expected)
+    assert "mounted read-only" in writes[0].err
+    assert (tmp_path / "ro-listing.txt").read_text().split() == ["journeys.db"]
+    assert (tmp_path / "ro-after.db").read_bytes() == small_db.read_bytes()
+
+
+async def test_the_app_on_a_store_in_a_read_only_folder_works_read_only(
+    small_db: Path, tmp_path: Path, app_factory, settle
+) -> None:
+    from tests.hostile.conftest import ReadOnlyFolder
+    from tests.tui.test_text_safety import screen_text
+
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    db = folder / "journeys.db"
+    db.write_bytes(small_db.read_bytes())
+    with ReadOnlyFolder(folder):
+        app = app_factory(db)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot)
+            assert app.readonly
+            text = screen_text(app)
+            assert "(read-only)" in text and "Teaser" in text
+            said = [n.message for n in app._notifications]
+            assert any("open read-only" in m and "the folder" in m for m in said), said
+            await pilot.press("3", *"ann")
+            await settle(pilot)
+            assert "Ann Lee" in screen_text(app)
+        assert sorted(p.name for p in folder.iterdir()) == ["journeys.db"]

@@ -104,6 +104,8 @@ class Store:
         self.conn = conn
         self.path = path
         self.readonly = readonly
+        # why a store asked for read-write is read-only (None: asked for read-only)
+        self.readonly_reason: str | None = None
         self._token_key: bytes | None = None
 
     # -- opening ---------------------------------------------------------------------
@@ -139,18 +141,20 @@ class Store:
                 f"{p}: an empty file (0 bytes), not a journeytui store; nothing was changed. "
                 "Give the path of your store, or remove the file to start a new one."
             )
-        writable = exists and os.access(p, os.W_OK) and os.access(p.parent or Path("."), os.W_OK)
+        folder = p.parent if str(p.parent) else Path(".")
+        why_readonly = _why_readonly(p, folder, exists)
+        writable = exists and why_readonly is None
+        if not exists and why_readonly is not None:
+            raise StoreError(f"{p}: cannot create the store: {why_readonly}")
         if exists and not readonly and not writable:
             readonly = True  # a read-only file still opens for reading
         try:
-            # A read-only *file* needs mode=ro.  A writable file opened for reading gets
-            # an ordinary connection with query_only on: SQLite then removes the -wal
-            # and -shm files when it closes, which a mode=ro connection cannot do.
+            # A read-only *file* needs mode=ro (or immutable=1, see _connect_readonly).
+            # A writable file opened for reading gets an ordinary connection with
+            # query_only on: SQLite then removes the -wal and -shm files when it
+            # closes, which a mode=ro connection cannot do.
             if readonly and not writable:
-                uri = f"file:{p.resolve()}?mode=ro"
-                conn = sqlite3.connect(
-                    uri, uri=True, check_same_thread=check_same_thread, isolation_level=None
-                )
+                conn = _connect_readonly(p, check_same_thread)
             else:
                 conn = sqlite3.connect(
                     p, check_same_thread=check_same_thread, isolation_level=None
@@ -160,6 +164,7 @@ class Store:
         if readonly and writable:
             conn.execute("PRAGMA query_only = ON")
         store = cls(conn, p, readonly=readonly)
+        store.readonly_reason = why_readonly if readonly else None
         try:
             store._prepare(new=not exists)
         except StoreError:
@@ -216,8 +221,11 @@ class Store:
         c.execute("PRAGMA busy_timeout = 5000")
         if self.readonly:
             if version < SCHEMA_VERSION:
+                why = self.readonly_reason or "it was opened read-only"
                 raise StoreError(
-                    f"{self.path}: read-only and needs an upgrade to schema {SCHEMA_VERSION}"
+                    f"{self.path}: written by an older journeytui (schema {version}); it needs "
+                    f"an upgrade to schema {SCHEMA_VERSION}, which writes to it, but {why}. "
+                    "Nothing was changed."
                 )
             return
         c.execute("PRAGMA journal_mode = WAL")
@@ -255,6 +263,11 @@ class Store:
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """All-or-nothing write: commits on success, rolls back on any exception."""
         if self.readonly:
+            if self.readonly_reason:
+                raise StoreError(
+                    f"{self.path}: cannot write, {self.readonly_reason}; nothing was changed. "
+                    "Copy the store (with its -wal file, if any) to a folder you can write in."
+                )
             raise StoreError(f"{self.path}: the store is read-only; nothing was changed")
         c = self.conn
         if c.in_transaction:  # nested: join the outer transaction
@@ -351,6 +364,58 @@ class Store:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _why_readonly(path: Path, folder: Path, exists: bool) -> str | None:
+    """Why SQLite could not write *path* (and its -wal/-shm beside it), or None.
+
+    ``os.access`` answers for the process's user and for a read-only mount alike (root
+    may write through permission bits, never on a read-only filesystem).
+    """
+    try:
+        if os.statvfs(folder).f_flag & os.ST_RDONLY:
+            return f"the filesystem of {folder} is mounted read-only"
+    except OSError:
+        pass
+    if not os.access(folder, os.W_OK):
+        return (f"the folder {folder} is read-only (SQLite needs to create the store's "
+                "-wal and -shm files beside it)")
+    if exists and not os.access(path, os.W_OK):
+        return "the file is read-only"
+    return None
+
+
+_SQLITE_CANTOPEN, _SQLITE_READONLY = 14, 8
+
+
+def _connect_readonly(path: Path, check_same_thread: bool) -> sqlite3.Connection:
+    """A connection that only reads *path*, even where nothing can be created beside it.
+
+    ``mode=ro`` still needs the ``-shm`` file of a store in WAL mode; when it cannot be
+    made (a read-only folder or filesystem) the file is opened ``immutable=1``: SQLite
+    then reads it without locks or shared memory, which is right for a file nobody
+    can write.  A ``-wal`` holding writes not merged yet cannot be read that way: that
+    is said rather than showing the store without them.
+    """
+    resolved = path.resolve()
+    conn = sqlite3.connect(f"file:{resolved}?mode=ro", uri=True,
+                           check_same_thread=check_same_thread, isolation_level=None)
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return conn
+    except sqlite3.OperationalError as exc:
+        conn.close()
+        if _code(exc) not in (_SQLITE_CANTOPEN, _SQLITE_READONLY):
+            raise
+    wal = Path(str(path) + "-wal")
+    if wal.exists() and wal.stat().st_size > 0:
+        raise StoreError(
+            f"{path}: cannot be read here: its {wal.name} holds writes not yet merged into "
+            "the store, and SQLite cannot open it in this read-only folder. Copy the store "
+            f"and {wal.name} to a folder you can write in."
+        )
+    return sqlite3.connect(f"file:{resolved}?immutable=1", uri=True,
+                           check_same_thread=check_same_thread, isolation_level=None)
 
 
 def _empty_file(path: Path) -> bool:

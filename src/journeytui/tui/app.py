@@ -331,8 +331,19 @@ def make_app(
     readonly: bool = False,
     blink: bool = True,
 ) -> JourneyApp:
-    """The app on the store at *db_path* (checked first: a bad store raises StoreError)."""
-    Store.open(db_path, readonly=readonly).close()
-    return JourneyApp(
+    """The app on the store at *db_path* (checked first: a bad store raises StoreError).
+
+    A store nobody can write here (a read-only folder or filesystem) opens read-only:
+    the app shows it, says why at start, and saves nothing."""
+    probe = Store.open(db_path, readonly=readonly)
+    why = probe.readonly_reason
+    readonly = readonly or probe.readonly
+    probe.close()
+    app = JourneyApp(
         db_path, theme=theme, config_dir=config_dir, readonly=readonly, blink=blink
     )
+    if why:
+        app.startup_problems.append(
+            f"{Path(db_path).name} is open read-only: {why}. Nothing can be saved."
+        )
+    return app
