@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import sqlite3
 from pathlib import Path
 
@@ -57,3 +58,42 @@ async def test_titles_count_what_the_lists_hold_and_mark_the_focus(
             f"  Matches ({len(contacts.matches)}) for “\\[b]smith”")
         await pilot.press("down")
         assert title(contacts.matches_table).startswith("▸ Matches (")
+
+
+async def test_the_card_shows_how_the_contact_got_to_its_stage(
+    demo_db: Path, app_factory, settle
+) -> None:
+    from journeytui.tui.panes.contacts import CardView
+
+    conn = sqlite3.connect(demo_db)
+    try:
+        # a contact now in an exit stage, with two moves before it
+        contact_id, journey = conn.execute(
+            "SELECT m.contact_id, j.name FROM journey_moves m JOIN journeys j"
+            " ON j.id = m.journey_id JOIN journey_positions p ON p.journey_id = m.journey_id"
+            " AND p.contact_id = m.contact_id WHERE p.stage IN ('At-risk', 'Dormant')"
+            " GROUP BY m.contact_id, m.journey_id HAVING count(*) = 3 LIMIT 1"
+        ).fetchone()
+        moves = conn.execute(
+            "SELECT m.to_stage, substr(datetime(m.at, 'unixepoch'), 1, 10), e.name"
+            " FROM journey_moves m JOIN journeys j ON j.id = m.journey_id"
+            " LEFT JOIN emails e ON e.id = m.email_id"
+            " WHERE m.contact_id = ? AND j.name = ? ORDER BY m.at, m.id",
+            (contact_id, journey),
+        ).fetchall()
+    finally:
+        conn.close()
+    app = app_factory(demo_db)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.main.open_contact(contact_id)
+        await settle(pilot)
+        from rich.console import Console
+
+        console = Console(width=1000, record=True, file=io.StringIO())
+        console.print(app.main.query_one(CardView).render())
+        text = console.export_text()
+        (s1, d1, e1), (s2, d2, e2), (s3, _d3, _e3) = moves
+        expected = (f"{journey}: {s1} ({d1}" + (f", {e1}" if e1 else "") + f") → {s2} ({d2}"
+                    + (f", {e2}" if e2 else "") + f") → ▸ {s3} (exit stage) since")
+        assert expected in text, text

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from rich.console import Group, RenderableType
+from rich.style import Style
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -26,15 +28,16 @@ from journeytui.domain.contacts import (
     search_contacts,
     timeline,
 )
+from journeytui.domain.journeys import ContactMove, ContactStage, contact_moves, contact_stages
 from journeytui.errors import UserError
 from journeytui.store import Store
 from journeytui.tui import fmt
-from journeytui.tui.adapters import JourneyStage, contact_journeys
 from journeytui.tui.panes.base import ExportJob, PaletteCommand, Pane, set_panel_title
 from journeytui.tui.text import clean
 from journeytui.tui.widgets.paged_table import Column, FuncSource, ListSource, PagedTable, Row
 
 SEARCH_LIMIT = 50  # matches listed for one query
+SHOWN_MOVES = 2  # moves before the current stage shown on the card, per journey
 MATCH_COLUMNS = [Column("Name", 24), Column("Address", None, min_width=20)]
 TIMELINE_COLUMNS = [
     Column("Time (UTC)", 16),
@@ -57,6 +60,46 @@ def timeline_row(r: TimelineRow) -> Row:
                payload=r, dim=r.bot or r.machine)
 
 
+@dataclass(frozen=True)
+class JourneyPath:
+    """Where the contact is in one journey, and how it got there (moves, oldest first)."""
+
+    stage: ContactStage
+    moves: tuple[ContactMove, ...]
+
+
+def journey_paths(store: Store, contact_id: int) -> list[JourneyPath]:
+    moves = contact_moves(store, contact_id)
+    return [
+        JourneyPath(st, tuple(m for m in moves if m.journey == st.journey))
+        for st in contact_stages(store, contact_id)
+    ]
+
+
+def journey_line(j: JourneyPath, label: Style | str, muted: Style | str) -> Text:
+    """``Lead nurturing: Browsing (03-02, Spring teaser) → ▸ Interested since …``: each
+    move with its date and the email that triggered it; an exit stage says so."""
+    line = Text(overflow="fold")
+    line.append(f"{clean(j.stage.journey)}: ", style=label)
+    before = list(j.moves[:-1] if j.moves and j.moves[-1].to_stage == j.stage.stage
+                  else j.moves)
+    if len(before) > SHOWN_MOVES:
+        line.append(f"… {len(before) - SHOWN_MOVES} earlier → ", style=muted)
+        before = before[-SHOWN_MOVES:]
+    for m in before:
+        line.append(clean(m.to_stage))
+        line.append(f" ({fmt.when(m.at)[:10]}" + (f", {clean(m.email)}" if m.email else "")
+                    + ") → ", style=muted)
+    line.append(f"▸ {clean(j.stage.stage)}", style="bold")
+    if j.stage.exit:
+        line.append(" (exit stage)")
+    if j.stage.since is not None:
+        last = j.moves[-1] if j.moves else None
+        via = f", {clean(last.email)}" if last is not None and last.email else ""
+        line.append(f" since {fmt.when(j.stage.since)}{via}", style=muted)
+    return line
+
+
 class CardView(Widget):
     """The contact card: consent, subscriptions, journeys."""
 
@@ -68,11 +111,11 @@ class CardView(Widget):
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.card: ContactCard | None = None
-        self.journeys: list[JourneyStage] = []
+        self.journeys: list[JourneyPath] = []
         self.activities: int | None = None
         self.hint = "Type part of a name or address above; ↓ moves to the matches."
 
-    def show(self, card: ContactCard | None, journeys: list[JourneyStage], hint: str = "") -> None:
+    def show(self, card: ContactCard | None, journeys: list[JourneyPath], hint: str = "") -> None:
         self.card = card
         self.journeys = journeys
         self.activities = None
@@ -115,18 +158,15 @@ class CardView(Widget):
             if i:
                 lists.append(" · ")
             lists.append(f"{clean(sub.list_name)}: {sub.status} ({fmt.when(sub.changed_at)})")
-        journeys = Text(overflow="fold")
-        journeys.append("Journeys ", style=label)
-        entered = [j for j in self.journeys if j.stage]
-        if not entered:
+        lines: list[RenderableType] = [head, consent, lists]
+        if not self.journeys:
+            journeys = Text(overflow="fold")
+            journeys.append("Journeys ", style=label)
             journeys.append("in no journey yet", style=muted)
-        for i, j in enumerate(entered):
-            if i:
-                journeys.append(" · ")
-            journeys.append(f"{clean(j.journey)}: ▸ {clean(j.stage)}")
-            if j.since is not None:
-                journeys.append(f" since {fmt.when(j.since)}", style=muted)
-        return Group(head, consent, lists, journeys)
+            lines.append(journeys)
+        for j in self.journeys:
+            lines.append(journey_line(j, label, muted))
+        return Group(*lines)
 
 
 class SearchInput(Input):
@@ -176,7 +216,7 @@ class ContactsPane(Pane):
 
     class CardLoaded(Message):
         def __init__(
-            self, contact_id: int, card: ContactCard | None, journeys: list[JourneyStage],
+            self, contact_id: int, card: ContactCard | None, journeys: list[JourneyPath],
             error: str = "",
         ) -> None:
             super().__init__()
@@ -340,7 +380,7 @@ class ContactsPane(Pane):
         try:
             with self.japp.pool.store() as store:
                 card = contact_card(store, contact_id)
-                journeys = contact_journeys(store, contact_id)
+                journeys = journey_paths(store, contact_id)
         except UserError as exc:
             self.post_message(self.CardLoaded(contact_id, None, [], str(exc)))
             return
