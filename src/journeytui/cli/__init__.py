@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from journeytui.errors import UserError
 from journeytui.store import DEFAULT_DB
-from journeytui.store.db import explain_failure
+from journeytui.store.db import explain_failure, set_wait_notice
 
 # Modules that register commands, in help order.  A module that is not there is
 # skipped, so a feature can be added without touching this file again.
@@ -59,9 +59,19 @@ def db_path(args: argparse.Namespace) -> str:
     return getattr(args, "db", None) or DEFAULT_DB
 
 
+def _say_waiting(store: object, waiting: bool) -> None:
+    if waiting:
+        from journeytui.store.db import WRITE_WAIT
+
+        path = getattr(store, "path", "the store")
+        print(f"journeytui: waiting for another program writing to {path} to finish "
+              f"(up to {WRITE_WAIT:.0f} s)…", file=sys.stderr, flush=True)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    set_wait_notice(_say_waiting)
     try:
         if args.command is None:
             from journeytui.cli.app_cmd import run_app

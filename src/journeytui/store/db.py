@@ -8,7 +8,7 @@ import secrets
 import shutil
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import ClassVar, Self
@@ -23,7 +23,24 @@ class StoreError(UserError):
     """A problem with the store file that the user can act on (never a traceback)."""
 
 
-_SQLITE_IOERR, _SQLITE_CORRUPT, _SQLITE_FULL, _SQLITE_NOTADB = 10, 11, 13, 26
+_SQLITE_BUSY, _SQLITE_IOERR, _SQLITE_CORRUPT, _SQLITE_FULL, _SQLITE_NOTADB = 5, 10, 11, 13, 26
+
+#: How long a writer waits its turn while another program writes (seconds), and after
+#: how long it says that it is waiting (see :func:`set_wait_notice`).
+WRITE_WAIT = 60.0
+NOTICE_AFTER = 3.0
+
+WaitNotice = Callable[["Store", bool], None]
+_wait_notice: WaitNotice | None = None
+
+
+def set_wait_notice(notice: WaitNotice | None) -> None:
+    """Who hears that a writer is waiting for another: called ``(store, True)`` once the
+    wait passes :data:`NOTICE_AFTER` seconds and ``(store, False)`` when it ends.  The CLI
+    prints a line on stderr; the app puts it in its status line (per store:
+    ``store.on_wait``)."""
+    global _wait_notice
+    _wait_notice = notice
 _FULL_ERRNOS = {errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)}
 
 
@@ -106,6 +123,7 @@ class Store:
         self.readonly = readonly
         # why a store asked for read-write is read-only (None: asked for read-only)
         self.readonly_reason: str | None = None
+        self.on_wait: WaitNotice | None = None  # else the process-wide notice
         self._token_key: bytes | None = None
 
     # -- opening ---------------------------------------------------------------------
@@ -218,7 +236,7 @@ class Store:
                 f"knows up to {SCHEMA_VERSION}); upgrade journeytui. Nothing was changed."
             )
         c.execute("PRAGMA foreign_keys = ON")
-        c.execute("PRAGMA busy_timeout = 5000")
+        c.execute(f"PRAGMA busy_timeout = {int(NOTICE_AFTER * 1000)}")
         if self.readonly:
             if version < SCHEMA_VERSION:
                 why = self.readonly_reason or "it was opened read-only"
@@ -235,8 +253,8 @@ class Store:
 
     def _migrate(self, version: int) -> None:
         c = self.conn
+        self._begin()
         try:
-            c.execute("BEGIN IMMEDIATE")
             for i in range(version, SCHEMA_VERSION):
                 for stmt in _split_sql(MIGRATIONS[i]):
                     c.execute(stmt)
@@ -273,10 +291,7 @@ class Store:
         if c.in_transaction:  # nested: join the outer transaction
             yield c
             return
-        try:
-            c.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            raise StoreError(f"{self.path}: cannot write ({exc}); nothing was changed") from None
+        self._begin()
         try:
             self._check_before_writing()
         except BaseException:
@@ -321,6 +336,34 @@ class Store:
         if problems:
             raise damaged(self.path, "; ".join(problems))
         Store._checked.add(key)
+
+    def _begin(self) -> None:
+        """``BEGIN IMMEDIATE``, waiting up to :data:`WRITE_WAIT` s for another writer
+        (saying so after :data:`NOTICE_AFTER` s) instead of failing."""
+        c = self.conn
+        try:
+            c.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as exc:
+            if _code(exc) != _SQLITE_BUSY:
+                raise StoreError(f"{self.path}: cannot write ({exc}); nothing was changed") from None
+        notice = self.on_wait or _wait_notice
+        if notice is not None:
+            notice(self, True)
+        try:
+            c.execute(f"PRAGMA busy_timeout = {int((WRITE_WAIT - NOTICE_AFTER) * 1000)}")
+            c.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if _code(exc) == _SQLITE_BUSY:
+                raise StoreError(
+                    f"{self.path}: another program kept writing to the store for more than "
+                    f"{WRITE_WAIT:.0f} s; nothing was changed. Try again once it has finished."
+                ) from None
+            raise StoreError(f"{self.path}: cannot write ({exc}); nothing was changed") from None
+        finally:
+            c.execute(f"PRAGMA busy_timeout = {int(NOTICE_AFTER * 1000)}")
+            if notice is not None:
+                notice(self, False)
 
     def _rollback(self) -> None:
         """Roll back what is open.  SQLite may have rolled back already (a full disk,

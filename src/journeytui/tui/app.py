@@ -68,7 +68,7 @@ class JourneyApp(App[int]):
         super().__init__()
         self.blink = blink  # text cursors blink (off in tests, for stable snapshots)
         self.db_path = Path(db_path)
-        self.pool = StorePool(self.db_path, readonly=readonly)
+        self.pool = StorePool(self.db_path, readonly=readonly, on_wait=self._writer_waiting)
         self.readonly = readonly
         self.selection = Selection()
         self.emails: list[EmailRow] = []  # the Emails pane's last load (palette, lookups)
@@ -272,6 +272,25 @@ class JourneyApp(App[int]):
             self.main.status.end(tag)
         except (LookupError, NoMatches):
             pass
+
+    def _writer_waiting(self, store: Store, waiting: bool) -> None:
+        """A save waits its turn behind another program's write: the status line and a
+        notification say so (called from the worker's thread)."""
+        from journeytui.store.db import WRITE_WAIT
+
+        def show() -> None:
+            if waiting:
+                text = (f"Waiting for another program writing to {store.path.name} "
+                        f"(up to {WRITE_WAIT:.0f} s)…")
+                self.status_begin("writer-wait", text)
+                self.notify(text, severity="warning", markup=False)
+            else:
+                self.status_end("writer-wait")
+
+        try:
+            self.call_from_thread(show)
+        except RuntimeError:  # on the event loop's own thread
+            show()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         self.worker_changed(event)

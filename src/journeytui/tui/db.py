@@ -17,12 +17,16 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from journeytui.store import Store
-from journeytui.store.db import explain_failure
+from journeytui.store.db import WaitNotice, explain_failure
 
 
 class StorePool:
-    def __init__(self, path: str | Path, *, readonly: bool = False, max_idle: int = 4) -> None:
+    def __init__(
+        self, path: str | Path, *, readonly: bool = False, max_idle: int = 4,
+        on_wait: WaitNotice | None = None,
+    ) -> None:
         self.path = Path(path)
+        self.on_wait = on_wait  # told when a write waits for another program's
         self.readonly = readonly
         self._idle: list[Store] = []
         self._lock = threading.Lock()
@@ -30,7 +34,9 @@ class StorePool:
         self._closed = False
 
     def _open(self) -> Store:
-        return Store.open(self.path, readonly=self.readonly, check_same_thread=False)
+        store = Store.open(self.path, readonly=self.readonly, check_same_thread=False)
+        store.on_wait = self.on_wait
+        return store
 
     @contextmanager
     def store(self) -> Iterator[Store]:
