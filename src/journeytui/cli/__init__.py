@@ -25,6 +25,7 @@ COMMAND_MODULES = [
     "journeytui.cli.stats_cmd",
     "journeytui.cli.journey_cmd",
     "journeytui.cli.ssh_cmd",
+    "journeytui.cli.webhook_cmd",
 ]
 
 
