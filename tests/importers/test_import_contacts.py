@@ -271,3 +271,25 @@ def test_any_names_and_lists_round_trip_through_csv(rows: list[Any]) -> None:
             ]
         finally:
             store.close()
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "shown"),
+    [
+        ("ann@example.com,An\x00n,Lee,yes,News\n", "first_name", "a NUL character (\\x00)"),
+        ("ann@example.com,Ann,Lee,yes,Ne\x00ws\n", "lists", "a NUL character (\\x00)"),
+        ("ann@example.com,Ann,\x1b[2JLee,yes,News\n", "last_name", "a control character (\\x1b)"),
+        ("ann@exa\x00mple.com,Ann,Lee,yes,News\n", "email", "a NUL character (\\x00)"),
+    ],
+    ids=["nul-in-name", "nul-in-lists", "esc-in-name", "nul-in-email"],
+)
+def test_nul_or_control_characters_in_a_cell_are_refused_with_line_and_field(
+    kit: Any, body: str, field: str, shown: str
+) -> None:
+    path = _csv(kit, "ben@example.com,Ben,Ode,no,\n" + body)
+    with pytest.raises(UserError) as info:
+        import_contacts(kit.store, path)
+    message = str(info.value)
+    assert f"line 3: field '{field}' holds {shown}" in message
+    assert "nothing was imported" in message and "\x00" not in message
+    assert kit.store.count("contacts") == 0

@@ -29,6 +29,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +38,7 @@ from journeytui.errors import UserError
 from journeytui.importers._common import is_address, read_text
 from journeytui.importers._report import ERRORS_LISTED, ImportReport, printable
 from journeytui.store import Recorder, Store
+from journeytui.textsafe import escape_char
 
 __all__ = ["COLUMNS", "LABELS", "import_contacts", "parse_consent"]
 
@@ -57,6 +59,11 @@ LABELS = {
 }
 
 NOT_RESUBSCRIBED = "list kept unsubscribed (the contact unsubscribed from it before)"
+
+
+# NUL and the other control characters but tab and line breaks (which a quoted cell
+# may hold): never part of a name, an address or a list name.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def parse_consent(value: str) -> bool | None:
@@ -149,6 +156,17 @@ def read_rows(path: str | os.PathLike[str]) -> list[_Row]:
             def cell(col: str, cells: list[str] = cells) -> str | None:
                 i = columns.get(col)
                 return None if i is None else cells[i].strip()
+
+            controls = [
+                (col, m.group(0)) for col, i in columns.items()
+                if (m := _CONTROL.search(cells[i])) is not None
+            ]
+            if controls:
+                for col, ch in controls:
+                    what = "a NUL character" if ch == "\x00" else "a control character"
+                    bad(line, f"field '{col}' holds {what} ({escape_char(ch)}); "
+                        "remove it (a binary or damaged file?)")
+                continue
 
             address = cell("email") or ""
             ok = True
