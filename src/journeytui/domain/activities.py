@@ -53,13 +53,57 @@ class EmailActivity:
         }
 
 
-def _where(email_id: int, url_contains: str | None) -> tuple[str, list[Any]]:
+#: How many of the best name/address matches a contact filter considers.
+WHO_MATCHES = 2000
+
+
+@dataclass(frozen=True)
+class ActivityFilter:
+    """Which of an email's activities to list: clicks on links containing *url*; those
+    of contacts matching *who* (part of a name or address, typo-tolerant — the contact
+    search's best :data:`WHO_MATCHES` matches); clicks only."""
+
+    url: str | None = None
+    who: str | None = None
+    clicks_only: bool = False
+
+    def describe(self) -> str:
+        parts = []
+        if self.url:
+            parts.append(f"clicks on links containing “{self.url}”")
+        elif self.clicks_only:
+            parts.append("clicks")
+        if self.who:
+            parts.append(f"by contacts matching “{self.who}”")
+        return " ".join(parts)
+
+
+def _where(
+    store: Store, email_id: int, url_contains: str | None, flt: ActivityFilter | None = None
+) -> tuple[str, list[Any]]:
     sql = "a.email_id = ?"
     params: list[Any] = [email_id]
-    if url_contains:
+    url = url_contains or (flt.url if flt else None)
+    if url:
         sql += " AND a.kind = 'click' AND instr(lower(a.value), lower(?)) > 0"
-        params.append(url_contains)
+        params.append(url)
+    elif flt is not None and flt.clicks_only:
+        sql += " AND a.kind = 'click'"
+    if flt is not None and flt.who:
+        from journeytui.domain.contacts import search_contacts
+
+        ids = [m.id for m in search_contacts(store, flt.who, limit=WHO_MATCHES)]
+        sql += f" AND a.contact_id IN ({','.join('?' * len(ids)) or 'NULL'})"
+        params.extend(ids)
     return sql, params
+
+
+_ACTIVITY_SELECT = (
+    "SELECT a.id, a.contact_id, trim(c.first_name || ' ' || c.last_name), c.email,"
+    f" a.kind, a.at, {VALUE_SQL}, a.bot, a.machine"
+    " FROM activities a JOIN contacts c ON c.id = a.contact_id"
+    " LEFT JOIN lists l ON l.id = a.list_id"
+)
 
 
 def email_activities(
@@ -69,30 +113,48 @@ def email_activities(
     url_contains: str | None = None,
     after: Key | None = None,
     limit: int | None = 200,
+    flt: ActivityFilter | None = None,
 ) -> list[EmailActivity]:
     """Activities of *email_id*, newest first, starting after keyset *after*."""
-    where, params = _where(email_id, url_contains)
+    where, params = _where(store, email_id, url_contains, flt)
     if after is not None:
         where += " AND (a.at, a.id) < (?, ?)"
         params.extend(after)
-    sql = (
-        "SELECT a.id, a.contact_id, trim(c.first_name || ' ' || c.last_name), c.email,"
-        f" a.kind, a.at, {VALUE_SQL}, a.bot, a.machine"
-        " FROM activities a JOIN contacts c ON c.id = a.contact_id"
-        " LEFT JOIN lists l ON l.id = a.list_id"
-        f" WHERE {where} ORDER BY a.at DESC, a.id DESC"
-    )
+    sql = f"{_ACTIVITY_SELECT} WHERE {where} ORDER BY a.at DESC, a.id DESC"
     if limit is not None:
         sql += " LIMIT ?"
         params.append(limit)
-    return [
-        EmailActivity(r[0], r[1], r[2], r[3], r[4], r[5], r[6], bool(r[7]), bool(r[8]))
-        for r in store.conn.execute(sql, params)
-    ]
+    return [_activity(r) for r in store.conn.execute(sql, params)]
 
 
-def count_email_activities(store: Store, email_id: int, url_contains: str | None = None) -> int:
-    where, params = _where(email_id, url_contains)
+def email_activities_before(
+    store: Store,
+    email_id: int,
+    *,
+    before: Key | None,
+    limit: int,
+    flt: ActivityFilter | None = None,
+) -> list[EmailActivity]:
+    """The *limit* activities just before keyset *before* in the newest-first order
+    (the oldest ones when *before* is None), in that order: the list read backwards."""
+    where, params = _where(store, email_id, None, flt)
+    if before is not None:
+        where += " AND (a.at, a.id) > (?, ?)"
+        params.extend(before)
+    sql = f"{_ACTIVITY_SELECT} WHERE {where} ORDER BY a.at ASC, a.id ASC LIMIT ?"
+    params.append(limit)
+    return [_activity(r) for r in store.conn.execute(sql, params)][::-1]
+
+
+def _activity(r: Any) -> EmailActivity:
+    return EmailActivity(r[0], r[1], r[2], r[3], r[4], r[5], r[6], bool(r[7]), bool(r[8]))
+
+
+def count_email_activities(
+    store: Store, email_id: int, url_contains: str | None = None,
+    flt: ActivityFilter | None = None,
+) -> int:
+    where, params = _where(store, email_id, url_contains, flt)
     return int(
         store.conn.execute(f"SELECT count(*) FROM activities a WHERE {where}", params).fetchone()[0]
     )

@@ -62,6 +62,12 @@ class PaneCommands(Provider):
                 PaletteCommand(f"Email: {email.name}", f"{email.status} · open its statistics",
                                partial(main.open_email, email.id))
             )
+            if email.status != "draft":
+                commands.append(
+                    PaletteCommand(f"Who clicked in {email.name}",
+                                   "the contacts who clicked (c then filters by name)",
+                                   partial(main.open_clicks, email.id))
+                )
         commands.extend(main.pane.palette_commands())
         return commands
 

@@ -15,10 +15,12 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from journeytui.domain.activities import (
+    ActivityFilter,
     EmailActivity,
     anonymous_line,
     count_email_activities,
     email_activities,
+    email_activities_before,
 )
 from journeytui.domain.stats import EmailStats, email_stats
 from journeytui.store import Store
@@ -66,6 +68,8 @@ class ActivitiesPane(Pane):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "filter", "Filter by link", key_display="/", id="activities.filter"),
+        Binding("c", "filter_who", "By contact", id="activities.filter-contact"),
+        Binding("K", "clicks_only", "Clicks only", id="activities.clicks-only"),
         Binding("l", "next_link", "Next link", id="activities.next-link"),
         Binding("e", "show_email", "Email", id="activities.email"),
     ]
@@ -83,12 +87,21 @@ class ActivitiesPane(Pane):
         self.stats: EmailStats | None = None
         self.email_name = ""
         self.url_filter = ""
+        self.who_filter = ""
+        self.clicks_only = False
         self._link_index = -1
+
+    @property
+    def activity_filter(self) -> ActivityFilter:
+        return ActivityFilter(url=self.url_filter or None, who=self.who_filter or None,
+                              clicks_only=self.clicks_only)
 
     def compose(self) -> ComposeResult:
         yield Static("", id="activities-title", markup=False)
         yield Static("", id="activities-gap", markup=False)
         yield FilterInput("filter by link (part of the URL)…", id="activities-filter")
+        yield FilterInput("filter by contact (part of a name or address)…",
+                          id="activities-who")
         yield PagedTable(COLUMNS, id="activities-table", classes="panel",
                          empty_text="Select an email in the Emails pane (key 1), then Enter.")
         yield Static("", id="activities-current", markup=False)
@@ -110,13 +123,15 @@ class ActivitiesPane(Pane):
         self.email_id = email_id
         self.stats = None
         self.url_filter = ""
+        self.who_filter = ""
+        self.clicks_only = False
         self._link_index = -1
-        field = self.query_one(FilterInput)
-        if field.is_open:
-            with field.prevent(FilterInput.Changed):
-                field.value = ""
-            field.remove_class("-open")
-            field.can_focus = False
+        for field in self.query(FilterInput):
+            if field.is_open:
+                with field.prevent(FilterInput.Changed):
+                    field.value = ""
+                field.remove_class("-open")
+                field.can_focus = False
         self.query_one("#activities-title", Static).update(Text("Loading…"))
         self.query_one("#activities-gap", Static).update("")
         self.query_one("#activities-current", Static).update("")
@@ -144,8 +159,8 @@ class ActivitiesPane(Pane):
         title.append(clean(self.email_name), style="bold")
         count = self.table.row_count
         if count is not None:
-            what = ("Contact activities" if not self.url_filter
-                    else f"Clicks on links containing “{self.url_filter[:30]}”")
+            what = self.activity_filter.describe()
+            what = what[:1].upper() + what[1:] if what else "Contact activities"
             set_panel_title(self.table, f"{what} ({count:,})")
         self.query_one("#activities-title", Static).update(title)
         gap = self.query_one("#activities-gap", Static)
@@ -158,22 +173,24 @@ class ActivitiesPane(Pane):
         email_id = self.email_id
         if email_id is None:
             return
-        url = self.url_filter or None
+        flt = self.activity_filter
 
         def count(store: Store) -> int:
-            return count_email_activities(store, email_id, url)
+            return count_email_activities(store, email_id, flt=flt)
 
         def page(store: Store, after: Any, limit: int) -> list[Row]:
-            return [
-                activity_row(a)
-                for a in email_activities(store, email_id, url_contains=url, after=after,
-                                          limit=limit)
-            ]
+            return [activity_row(a) for a in email_activities(store, email_id, after=after,
+                                                              limit=limit, flt=flt)]
+
+        def before(store: Store, key: Any, limit: int) -> list[Row]:
+            return [activity_row(a) for a in email_activities_before(
+                store, email_id, before=key, limit=limit, flt=flt)]
 
         self.japp.status_begin("activities", "Loading activities…")
-        self.table.set_source(FuncSource(count, page), empty_text=(
+        what = flt.describe()
+        self.table.set_source(FuncSource(count, page, before), empty_text=(
+            f"No {what}." if what else
             "No contact activity for this email (only consented contacts are listed)."
-            if not url else "No clicks on a link containing that text."
         ))
 
     def on_paged_table_counted(self, event: PagedTable.Counted) -> None:
@@ -200,11 +217,28 @@ class ActivitiesPane(Pane):
         self.japp.main.open_contact(activity.contact_id)
 
     def action_filter(self) -> None:
-        self.query_one(FilterInput).open()
+        self.query_one("#activities-filter", FilterInput).open()
+
+    def action_filter_who(self) -> None:
+        self.query_one("#activities-who", FilterInput).open()
+
+    def action_clicks_only(self) -> None:
+        self.clicks_only = not self.clicks_only
+        self._reload_rows()
+        self._show_title()
+
+    def show_clicks(self, email_id: int) -> None:
+        """The clicks of *email_id* only (the palette's "who clicked in …")."""
+        self.show_email(email_id)
+        self.clicks_only = True
+        self._reload_rows()
 
     def on_input_changed(self, event: FilterInput.Changed) -> None:
         event.stop()
-        self.url_filter = event.value.strip()
+        if event.input.id == "activities-who":
+            self.who_filter = event.value.strip()
+        else:
+            self.url_filter = event.value.strip()
         self._reload_rows()
         self._show_title()
 
@@ -223,7 +257,7 @@ class ActivitiesPane(Pane):
             self.notify("This email has no tracked links.", markup=False)
             return
         self._link_index += 1
-        field = self.query_one(FilterInput)
+        field = self.query_one("#activities-filter", FilterInput)
         if self._link_index >= len(links):
             self._link_index = -1
             field.action_close()
@@ -237,13 +271,17 @@ class ActivitiesPane(Pane):
 
     # -- shell hooks -----------------------------------------------------------------
     def palette_commands(self) -> list[PaletteCommand]:
-        commands = [PaletteCommand("Filter activities by link", "Activities pane (key /)",
-                                   self.action_filter)]
+        commands = [
+            PaletteCommand("Filter activities by link", "Activities pane (key /)",
+                           self.action_filter),
+            PaletteCommand("Filter activities by contact", "Activities pane (key c)",
+                           self.action_filter_who),
+        ]
         for link in self.stats.links if self.stats else []:
             url = link.url
 
             def choose(url: str = url) -> None:
-                self.query_one(FilterInput).reveal(url)
+                self.query_one("#activities-filter", FilterInput).reveal(url)
 
             commands.append(PaletteCommand(f"Only clicks on {url}", "Activities pane", choose))
         return commands
@@ -252,13 +290,12 @@ class ActivitiesPane(Pane):
         email_id = self.email_id
         if email_id is None:
             return None
-        url = self.url_filter or None
+        flt = self.activity_filter
 
         def produce(store: Store) -> Iterable[Sequence[object]]:
             after = None
             while True:
-                chunk = email_activities(store, email_id, url_contains=url, after=after,
-                                         limit=5000)
+                chunk = email_activities(store, email_id, after=after, limit=5000, flt=flt)
                 for a in chunk:
                     yield [fmt.when(a.at), a.activity, a.contact, a.address, a.value or "",
                            int(a.bot), int(a.machine)]
@@ -278,4 +315,5 @@ class ActivitiesPane(Pane):
             ("↑ ↓ j k", "move in the list"),
             ("PgUp PgDn g G", "page, first, last"),
             ("Enter", "open the contact of the highlighted row"),
+            ("/ c K", "filter by link / by contact (typos are fine) / clicks only"),
         ]

@@ -329,6 +329,12 @@ class MainScreen(Screen[None]):
         self.japp.selection.email_id = email_id
         self.show_pane("activities")  # on_pane_shown loads the selected email
 
+    def open_clicks(self, email_id: int) -> None:
+        """Show who clicked in *email_id* (its activities, clicks only)."""
+        self.japp.selection.email_id = email_id
+        self.when_ready("activities", lambda pane: pane.show_clicks(email_id))  # type: ignore[attr-defined]
+        self.show_pane("activities")
+
     def open_contact(self, contact_id: int) -> None:
         """Show the card and history of *contact_id*."""
         self.japp.selection.contact_id = contact_id

@@ -133,7 +133,7 @@ class _Plan:
     last: int
     key: Any  # after (forwards) or before (backwards) this key; None: from an end
     backwards: bool
-    first_limit: int = PAGE_SIZE
+    first_limit: int | None = None  # None: a whole page
 
 
 class PagedTable(ScrollView, can_focus=True):
@@ -354,7 +354,8 @@ class PagedTable(ScrollView, can_focus=True):
             with pool.store() as store:
                 if count:
                     self.post_message(self.Counted(self, generation, source.count(store)))
-                page, key, limit = plan.first, plan.key, plan.first_limit
+                page, key = plan.first, plan.key
+                limit = plan.first_limit or PAGE_SIZE
                 while True:
                     if generation != self._generation:
                         return
