@@ -82,3 +82,43 @@ def test_user_theme_replaces_a_builtin(tmp_path: Path) -> None:
     theme = load_themes(BUILTIN_DIR, tmp_path).themes["journey-dark"]
     assert theme.primary == "#ff0000"
     assert theme.variables["stage-exit"] == "#00ff00"
+
+
+UNDEFINED = 'name = "bad"\n[colors]\nprimary = "#123456"\n[variables]\n"block-cursor-background" = "$nope"\n'
+LOOP = 'name = "loop"\n[colors]\nprimary = "#123456"\n[variables]\n"a" = "$b"\n"b" = "$a"\n'
+GOOD_REF = (
+    'name = "good-ref"\n[colors]\nprimary = "#123456"\n[variables]\n'
+    '"block-cursor-background" = "$accent"\n"footer-key-foreground" = "$stage-2"\n'
+)
+
+
+def test_a_theme_referring_to_an_undefined_variable_is_named_and_skipped(tmp_path: Path) -> None:
+    (tmp_path / "bad.toml").write_text(UNDEFINED)
+    (tmp_path / "loop.toml").write_text(LOOP)
+    (tmp_path / "good-ref.toml").write_text(GOOD_REF)
+    result = load_themes(BUILTIN_DIR, tmp_path)
+    assert "good-ref" in result.themes  # $accent (Textual's) and $stage-2 (the app's) exist
+    assert "bad" not in result.themes and "loop" not in result.themes
+    bad = next(e for e in result.errors if "bad.toml" in e)
+    assert "variables.block-cursor-background" in bad and "'$nope'" in bad
+    assert any("loop.toml" in e and "refers back" in e for e in result.errors)
+
+
+async def test_the_app_starts_names_the_bad_theme_and_survives_picking_the_others(
+    demo_db: Path, app_factory, config_dir: Path, settle
+) -> None:
+    themes = config_dir / "themes"
+    themes.mkdir()
+    (themes / "bad.toml").write_text(UNDEFINED)
+    (themes / "good-ref.toml").write_text(GOOD_REF)
+    app = app_factory(demo_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        said = [n.message for n in app._notifications]
+        assert any("Theme skipped" in m and "bad.toml" in m and "$nope" in m for m in said)
+        assert "bad" not in app.available_themes
+        for name in sorted(app.available_themes):
+            app.switch_theme(name)
+            await pilot.pause()
+        assert app.is_running and app.theme == sorted(app.available_themes)[-1]
+        assert app.get_css_variables()["block-cursor-background"]

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from textual.color import Color, ColorParseError
 
 from journeytui.tui.themes import STAGE_SLOTS
+
+if TYPE_CHECKING:
+    from textual.theme import Theme
 
 
 def _check_colour(value: str) -> str:
@@ -81,6 +85,44 @@ def _describe(exc: ValidationError) -> str:
         where = ".".join(str(p) for p in err["loc"]) or "file"
         parts.append(f"{where}: {err['msg']}")
     return "; ".join(parts)
+
+
+def resolve_references(theme: Theme, path: Path, extra: Mapping[str, str] = {}) -> None:
+    """Replace each ``$name`` in the theme's variables by the colour it names.
+
+    Textual (8.2.8) puts a variable's value into its CSS as written, so a ``$name``
+    there fails to parse the moment the theme is picked — and ends the app.  Here a
+    reference may name a colour Textual derives from the theme (``$primary``,
+    ``$surface``, …), another variable of the theme, or one of the app's own
+    (*extra*, e.g. ``$stage-2``); it is resolved now.  An unknown name, a loop, or
+    a name whose value is not a colour raises ValueError naming file and variable.
+    """
+    derived = {**extra, **theme.to_color_system().generate()}
+    resolved: dict[str, str] = {}
+    for name, value in theme.variables.items():
+        seen = {name}
+        while isinstance(value, str) and value.startswith("$"):
+            ref = value[1:].strip()
+            if ref in seen:
+                raise ValueError(f"{path}: variables.{name}: '${ref}' refers back to itself")
+            seen.add(ref)
+            if ref in theme.variables:
+                value = theme.variables[ref]
+            elif ref in derived:
+                value = derived[ref]
+            else:
+                raise ValueError(
+                    f"{path}: variables.{name}: '${ref}' is not a variable of Textual or "
+                    "journeytui (a colour, or $primary, $surface, … )"
+                )
+        try:
+            _check_colour(str(value))
+        except ValueError:
+            raise ValueError(
+                f"{path}: variables.{name}: {theme.variables[name]!r} is {value!r}, not a colour"
+            ) from None
+        resolved[name] = str(value)
+    theme.variables.update(resolved)
 
 
 def validate_theme(data: dict[str, Any], path: Path) -> dict[str, Any]:

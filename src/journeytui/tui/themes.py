@@ -101,9 +101,11 @@ def load_theme_file(path: Path, *, trusted: bool = False) -> Theme:
     data = read_theme_data(path)
     if trusted:
         return build_theme(data)
-    from journeytui.tui.theme_model import validate_theme
+    from journeytui.tui.theme_model import resolve_references, validate_theme
 
-    return build_theme(validate_theme(data, path))
+    theme = build_theme(validate_theme(data, path))
+    resolve_references(theme, path, APP_VARIABLE_DEFAULTS)
+    return theme
 
 
 def load_themes(builtin_dir: Path, *user_dirs: Path) -> ThemeSet:
