@@ -85,3 +85,59 @@ async def test_end_of_a_long_activity_list_is_one_keyset_read(
         # the first page and the last one only: nothing in between was read
         last = (total - 1) // 20
         assert pane.table.cached_page_numbers == [0, last]
+
+
+def test_history_filter_reads_words_and_dates() -> None:
+    from journeytui.domain.contacts import TimelineFilter
+
+    f = TimelineFilter.parse("Spring 2026-03")
+    assert f.words == ("spring",)
+    assert (f.since, f.until) == (1_772_323_200, 1_775_001_600)  # March 2026, UTC
+    f = TimelineFilter.parse("2026-02-28 2026-03-01")
+    assert (f.since, f.until) == (1_772_236_800, 1_772_409_600)  # two whole days
+    assert TimelineFilter.parse("2026-13").words == ("2026-13",)  # not a date: a word
+    assert not TimelineFilter.parse("   ")
+
+
+async def test_a_contacts_history_filters_by_email_and_date(
+    demo_db: Path, app_factory, settle
+) -> None:
+    from journeytui.tui.panes.contacts import ContactsPane
+
+    conn = sqlite3.connect(demo_db)
+    try:
+        contact_id, email_name, month = conn.execute(
+            "SELECT a.contact_id, e.name, strftime('%Y-%m', a.at, 'unixepoch')"
+            " FROM activities a JOIN emails e ON e.id = a.email_id"
+            " GROUP BY a.contact_id ORDER BY count(*) DESC LIMIT 1"
+        ).fetchone()
+        word = email_name.split()[0].lower()
+        expected = conn.execute(
+            "SELECT count(*) FROM activities a LEFT JOIN emails e ON e.id = a.email_id"
+            " LEFT JOIN lists l ON l.id = a.list_id WHERE a.contact_id = ?"
+            " AND strftime('%Y-%m', a.at, 'unixepoch') = ?"
+            " AND (instr(lower(coalesce(e.name, '')), ?) > 0"
+            "  OR instr(lower(coalesce(CASE WHEN a.kind IN ('unsubscribe', 'confirm')"
+            "   AND a.list_id IS NOT NULL THEN l.name ELSE a.value END, '')), ?) > 0)",
+            (contact_id, month, word, word),
+        ).fetchone()[0]
+        total = conn.execute("SELECT count(*) FROM activities WHERE contact_id = ?",
+                             (contact_id,)).fetchone()[0]
+    finally:
+        conn.close()
+    assert 0 < expected < total
+    app = app_factory(demo_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.main.open_contact(contact_id)
+        await settle(pilot)
+        pane = app.main.query_one(ContactsPane)
+        assert pane.timeline_table.row_count == total
+        pane.timeline_table.focus()
+        await pilot.press("f", *f"{word} {month}")
+        await settle(pilot)
+        assert pane.timeline_table.row_count == expected
+        assert f"({expected} " in str(pane.timeline_table.border_title)
+        await pilot.press("escape")  # clears the filter, back to the whole history
+        await settle(pilot)
+        assert pane.timeline_table.row_count == total

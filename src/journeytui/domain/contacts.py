@@ -288,23 +288,108 @@ def contact_card(store: Store, contact_id: int) -> ContactCard:
     return card
 
 
+@dataclass(frozen=True)
+class TimelineFilter:
+    """Which of a contact's activities to list: *words* each found in the email's name or
+    the value (link, form, page, list), and a time range [*since*, *until*)."""
+
+    words: tuple[str, ...] = ()
+    since: int | None = None
+    until: int | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> TimelineFilter:
+        """``spring 2026-03``: words, and dates as ``YYYY``, ``YYYY-MM`` or
+        ``YYYY-MM-DD`` (that year, month or day; two dates: from the first to the end
+        of the second)."""
+        words: list[str] = []
+        spans: list[tuple[int, int]] = []
+        for token in text.split():
+            span = _date_span(token)
+            if span is None:
+                words.append(token.lower())
+            else:
+                spans.append(span)
+        since = min(a for a, _ in spans) if spans else None
+        until = max(b for _, b in spans) if spans else None
+        return cls(tuple(words), since, until)
+
+    def __bool__(self) -> bool:
+        return bool(self.words) or self.since is not None or self.until is not None
+
+    def sql(self) -> tuple[str, list[Any]]:
+        where, params = "", []
+        for word in self.words:
+            where += (" AND (instr(lower(coalesce(e.name, '')), ?) > 0"
+                      f" OR instr(lower(coalesce({_TIMELINE_VALUE}, '')), ?) > 0)")
+            params += [word, word]
+        if self.since is not None:
+            where += " AND a.at >= ?"
+            params.append(self.since)
+        if self.until is not None:
+            where += " AND a.at < ?"
+            params.append(self.until)
+        return where, params
+
+
+def _date_span(token: str) -> tuple[int, int] | None:
+    """The [start, end) epoch seconds of a year, month or day written ISO-style."""
+    import calendar
+    import re
+
+    m = re.fullmatch(r"(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?", token)
+    if not m:
+        return None
+    year, month, day = int(m[1]), m[2], m[3]
+    try:
+        if month is None:
+            start = calendar.timegm((year, 1, 1, 0, 0, 0))
+            end = calendar.timegm((year + 1, 1, 1, 0, 0, 0))
+        elif day is None:
+            mo = int(month)
+            if not 1 <= mo <= 12:
+                return None
+            start = calendar.timegm((year, mo, 1, 0, 0, 0))
+            end = calendar.timegm((year + (mo == 12), mo % 12 + 1, 1, 0, 0, 0))
+        else:
+            mo, d = int(month), int(day)
+            if not 1 <= mo <= 12 or not 1 <= d <= calendar.monthrange(year, mo)[1]:
+                return None
+            start = calendar.timegm((year, mo, d, 0, 0, 0))
+            end = start + 86400
+    except (ValueError, OverflowError):
+        return None
+    return start, end
+
+
+_TIMELINE_VALUE = (
+    "CASE WHEN a.kind = 'unsubscribe' AND a.list_id IS NOT NULL THEN l.name"
+    " WHEN a.kind = 'confirm' THEN l.name ELSE a.value END"
+)
+_TIMELINE_FROM = (
+    " FROM activities a LEFT JOIN emails e ON e.id = a.email_id"
+    " LEFT JOIN lists l ON l.id = a.list_id"
+)
+
+
 def timeline(
-    store: Store, contact_id: int, *, before: Key | None = None, limit: int | None = 200
+    store: Store, contact_id: int, *, before: Key | None = None, limit: int | None = 200,
+    flt: TimelineFilter | None = None,
 ) -> list[TimelineRow]:
-    """The contact's activities with their emails and links, newest first (keyset paged)."""
+    """The contact's activities with their emails and links, newest first (keyset paged:
+    the rows after *before* in that order)."""
     where = "a.contact_id = ?"
     params: list[Any] = [contact_id]
+    if flt:
+        extra, more = flt.sql()
+        where += extra
+        params += more
     if before is not None:
         where += " AND (a.at, a.id) < (?, ?)"
         params.extend(before)
     sql = (
-        "SELECT a.id, a.at, e.name, a.kind,"
-        " CASE WHEN a.kind = 'unsubscribe' AND a.list_id IS NOT NULL THEN l.name"
-        "      WHEN a.kind = 'confirm' THEN l.name ELSE a.value END,"
-        " a.bot, a.machine"
-        " FROM activities a LEFT JOIN emails e ON e.id = a.email_id"
-        " LEFT JOIN lists l ON l.id = a.list_id"
-        f" WHERE {where} ORDER BY a.at DESC, a.id DESC"
+        f"SELECT a.id, a.at, e.name, a.kind, {_TIMELINE_VALUE}, a.bot, a.machine"
+        f"{_TIMELINE_FROM} WHERE {where} ORDER BY a.at DESC, a.id DESC"
     )
     if limit is not None:
         sql += " LIMIT ?"
@@ -315,11 +400,39 @@ def timeline(
     ]
 
 
-def count_timeline(store: Store, contact_id: int) -> int:
+def timeline_older_first(
+    store: Store, contact_id: int, *, after: Key | None, limit: int,
+    flt: TimelineFilter | None = None,
+) -> list[TimelineRow]:
+    """The *limit* rows just after keyset *after* read from the oldest end (the oldest
+    rows when *after* is None), returned newest first: the timeline read backwards."""
+    where = "a.contact_id = ?"
+    params: list[Any] = [contact_id]
+    if flt:
+        extra, more = flt.sql()
+        where += extra
+        params += more
+    if after is not None:
+        where += " AND (a.at, a.id) > (?, ?)"
+        params.extend(after)
+    sql = (
+        f"SELECT a.id, a.at, e.name, a.kind, {_TIMELINE_VALUE}, a.bot, a.machine"
+        f"{_TIMELINE_FROM} WHERE {where} ORDER BY a.at ASC, a.id ASC LIMIT ?"
+    )
+    params.append(limit)
+    rows = [TimelineRow(r[0], r[1], r[2], r[3], r[4], bool(r[5]), bool(r[6]))
+            for r in store.conn.execute(sql, params)]
+    return rows[::-1]
+
+
+def count_timeline(store: Store, contact_id: int, flt: TimelineFilter | None = None) -> int:
+    where, params = "a.contact_id = ?", [contact_id]
+    if flt:
+        extra, more = flt.sql()
+        where += extra
+        params += more
     return int(
-        store.conn.execute(
-            "SELECT count(*) FROM activities WHERE contact_id = ?", (contact_id,)
-        ).fetchone()[0]
+        store.conn.execute(f"SELECT count(*){_TIMELINE_FROM} WHERE {where}", params).fetchone()[0]
     )
 
 

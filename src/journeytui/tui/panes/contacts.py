@@ -22,11 +22,13 @@ from textual.worker import get_current_worker
 from journeytui.domain.contacts import (
     ContactCard,
     ContactMatch,
+    TimelineFilter,
     TimelineRow,
     contact_card,
     count_timeline,
     search_contacts,
     timeline,
+    timeline_older_first,
 )
 from journeytui.domain.journeys import ContactMove, ContactStage, contact_moves, contact_stages
 from journeytui.errors import UserError
@@ -34,6 +36,7 @@ from journeytui.store import Store
 from journeytui.tui import fmt
 from journeytui.tui.panes.base import ExportJob, PaletteCommand, Pane, set_panel_title
 from journeytui.tui.text import clean
+from journeytui.tui.widgets.filter_input import FilterInput
 from journeytui.tui.widgets.paged_table import Column, FuncSource, ListSource, PagedTable, Row
 
 SEARCH_LIMIT = 50  # matches listed for one query
@@ -204,6 +207,7 @@ class ContactsPane(Pane):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "search", "Search", key_display="/", id="contacts.search"),
         Binding("h", "focus_history", "History", id="contacts.history"),
+        Binding("f", "filter_history", "Filter history", id="contacts.filter-history"),
         Binding("m", "focus_matches", "Matches", id="contacts.matches"),
     ]
 
@@ -231,6 +235,7 @@ class ContactsPane(Pane):
         self.query_text = ""
         self.last_search_seconds: float | None = None
         self.matches: list[ContactMatch] = []
+        self.history_filter = TimelineFilter()
 
     def compose(self) -> ComposeResult:
         yield SearchInput(placeholder="search contacts: part of a name or address…",
@@ -238,6 +243,8 @@ class ContactsPane(Pane):
         yield PagedTable(MATCH_COLUMNS, id="contacts-matches", classes="panel",
                          empty_text="No search yet.")
         yield CardView(id="contact-card")
+        yield FilterInput("filter the history: words of an email or link, dates like"
+                          " 2026-03 …", id="history-filter")
         yield PagedTable(TIMELINE_COLUMNS, id="contacts-timeline", classes="panel",
                          empty_text="No contact selected.")
         yield Static("", id="timeline-current", markup=False)
@@ -262,6 +269,10 @@ class ContactsPane(Pane):
     # -- search ----------------------------------------------------------------------
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
+        if event.input.id == "history-filter":
+            self.history_filter = TimelineFilter.parse(event.value)
+            self._load_history()
+            return
         self.search(event.value)
 
     def search(self, text: str) -> None:
@@ -306,7 +317,8 @@ class ContactsPane(Pane):
 
     def on_descendant_focus(self, event: Any) -> None:
         # Reading a history: the matches fold away to give it the room (m brings them back).
-        self.set_class(event.widget is self.timeline_table, "-reading")
+        self.set_class(event.widget is self.timeline_table
+                       or event.widget.id == "history-filter", "-reading")
 
     # -- card ------------------------------------------------------------------------
     def on_paged_table_highlighted(self, event: PagedTable.Highlighted) -> None:
@@ -347,8 +359,10 @@ class ContactsPane(Pane):
             card = self.query_one(CardView)
             card.activities = event.count
             card.refresh(layout=True)
+            shown = fmt.plural(event.count, 'activity')
             set_panel_title(self.timeline_table,
-                            f"History, newest first ({fmt.plural(event.count, 'activity')})")
+                            f"History, newest first ({shown} matching the filter)"
+                            if self.history_filter else f"History, newest first ({shown})")
 
     def on_paged_table_page_loaded(self, event: PagedTable.PageLoaded) -> None:
         if event.table is self.timeline_table and event.page == 0:
@@ -362,18 +376,48 @@ class ContactsPane(Pane):
         self.japp.status_begin("contact-card", "Loading contact…")
         self.query_one("#timeline-current", Static).update("")
         self._load_card(contact_id)
+        self.history_filter = TimelineFilter()
+        field = self.query_one("#history-filter", FilterInput)
+        if field.is_open:
+            with field.prevent(FilterInput.Changed):
+                field.value = ""
+            field.remove_class("-open")
+            field.can_focus = False
+        self._load_history()
+
+    def _load_history(self) -> None:
+        contact_id, flt = self.contact_id, self.history_filter
+        if contact_id is None:
+            return
 
         def count(store: Store) -> int:
-            return count_timeline(store, contact_id)
+            return count_timeline(store, contact_id, flt)
 
         def page(store: Store, after: Any, limit: int) -> list[Row]:
             return [timeline_row(r) for r in timeline(store, contact_id, before=after,
-                                                      limit=limit)]
+                                                      limit=limit, flt=flt)]
+
+        def before(store: Store, key: Any, limit: int) -> list[Row]:
+            return [timeline_row(r) for r in timeline_older_first(
+                store, contact_id, after=key, limit=limit, flt=flt)]
 
         self.timeline_table.set_source(
-            FuncSource(count, page),
-            empty_text="No activity recorded (activities exist only with tracking consent).",
+            FuncSource(count, page, before),
+            empty_text=("No activity matches the filter." if flt else
+                        "No activity recorded (activities exist only with tracking consent)."),
         )
+
+    def action_filter_history(self) -> None:
+        if self.contact_id is not None:
+            self.query_one("#history-filter", FilterInput).open()
+
+    def on_filter_input_closed(self, event: FilterInput.Closed) -> None:
+        event.stop()
+        self.timeline_table.focus()
+
+    def on_filter_input_done(self, event: FilterInput.Done) -> None:
+        event.stop()
+        self.timeline_table.focus()
 
     @work(thread=True, exclusive=True, group="contact-card", exit_on_error=False)
     def _load_card(self, contact_id: int) -> None:

@@ -393,7 +393,10 @@ class PagedTable(ScrollView, can_focus=True):
         return sorted(self._pages)
 
     def on_paged_table_counted(self, message: Counted) -> None:
-        if message.table is not self or message.generation != self._generation:
+        if message.table is not self:
+            return
+        if message.generation != self._generation:
+            message.stop()  # a count for rows no longer shown: the pane never hears of it
             return
         self.row_count = message.count
         self._update_virtual_size()
@@ -402,7 +405,10 @@ class PagedTable(ScrollView, can_focus=True):
             self._loading = False
 
     def on_paged_table_page_loaded(self, message: PageLoaded) -> None:
-        if message.table is not self or message.generation != self._generation:
+        if message.table is not self:
+            return
+        if message.generation != self._generation:
+            message.stop()
             return
         self._pages[message.page] = message.rows
         self._evict()
