@@ -1,0 +1,703 @@
+"""Insights: the product does the reading of a journey (issue 16, part 1).
+
+Four patterns, per journey, each a list of findings with its numbers, a one-sentence
+reading, the counts it rests on and a way to list the contacts behind it:
+
+* **stall after a message** (``stall``) — for each sent email E and main-line stage k
+  (not the goal): of the contacts who were in k when E was sent (its send time, after
+  any move at that second) and were delivered E, the share still not moved on D days
+  later (their stay in k had not ended with a move to a later main-line stage), against
+  the same share for the contacts in k at that time who were not sent E (the stage's
+  baseline, same stage, same period).  Ranked by the difference.  Only emails sent at
+  least D days before the evaluation time (otherwise "D days later" is not known yet).
+* **clicks without progress** (``clicks``) — per email, link and stage k: contacts who
+  clicked the link while in k (the stage before the click's own moves) and had not
+  moved on D days later.  The link is the post-click page to review.  Suspected bot
+  clicks are left out (the engine ignores them too); clicks less than D days before the
+  evaluation time are not judged yet.
+* **unsubscribe spikes** (``unsubscribes``) — per list the journey's contacts were sent
+  emails of: each sent email's unsubscribe rate (unsubscribed / delivered, the email
+  statistics) against the median of the other sent emails of that list; flagged by the
+  Emails pane's warning rule (at least 1 % and more than 3 × that median) and at least
+  ``MIN_EVENTS`` unsubscribes.
+* **dormant re-engaging** (``dormant``) — per exit stage X and email E: of the contacts
+  who were in X when E was sent and were delivered it, those who clicked E before
+  leaving X (the click that brings them back counts), and how many of them came back to
+  the main line within D days of the click.
+
+How sure: nothing is shown when a share rests on fewer than ``MIN_COUNT`` contacts
+(stall: both groups; clicks: the clickers; unsubscribes: the delivered; dormant: the
+recipients in X), nor a dormant finding with fewer than ``MIN_EVENTS`` re-engaged
+contacts.  How many were left out is said.
+
+Everything is read from the stored journey results (``journey_moves``), the send log,
+the contact activities and the email statistics.  This module never imports textual.
+"""
+
+from __future__ import annotations
+
+import bisect
+import csv
+import io
+import json
+import re
+import statistics
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from journeytui.domain.funnel import DAY, DEFAULT_STALL_DAYS
+from journeytui.domain.journey_model import Journey
+from journeytui.domain.stats import UNSUB_WARN_FACTOR, UNSUB_WARN_MIN, email_stats
+from journeytui.errors import UserError
+from journeytui.store import Store
+from journeytui.textsafe import csv_cell, safe_text
+from journeytui.timefmt import iso_time
+
+DEFAULT_DAYS = DEFAULT_STALL_DAYS  # D: the funnel's stall threshold (30 days)
+MIN_COUNT = 20  # smallest group a share is computed over
+MIN_EVENTS = 5  # fewest re-engaged contacts / unsubscribes a finding is about
+STALL_FLAG = 0.10  # a stall finding is flagged from +10 points over the baseline
+CLICK_FLAG = 0.5  # a click finding is flagged when half or more did not move on
+KINDS = ("stall", "clicks", "unsubscribes", "dormant")
+_INF = 1 << 62
+
+
+def _pct(v: float | None) -> str:
+    return "—" if v is None else f"{v * 100:.0f} %"
+
+
+def _share(a: int, b: int) -> float | None:
+    return round(a / b, 4) if b else None
+
+
+def _q(name: str) -> str:
+    return f"“{safe_text(name)}”"
+
+
+# -- findings ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class StallFinding:
+    id: str
+    email: str
+    stage: str
+    sent_at: int
+    sent: int  # delivered E while in the stage (at E's send time)
+    stalled: int  # … of them not moved on D days later
+    baseline: int  # in the stage then, not sent E
+    baseline_stalled: int
+    days: int
+    kind: str = "stall"
+
+    @property
+    def share(self) -> float | None:
+        return _share(self.stalled, self.sent)
+
+    @property
+    def baseline_share(self) -> float | None:
+        return _share(self.baseline_stalled, self.baseline)
+
+    @property
+    def difference(self) -> float:
+        return round((self.share or 0.0) - (self.baseline_share or 0.0), 4)
+
+    @property
+    def flagged(self) -> bool:
+        return self.difference >= STALL_FLAG
+
+    @property
+    def reading(self) -> str:
+        pts = self.difference * 100
+        return (f"{_pct(self.share)} of the {self.sent:,} contacts in {safe_text(self.stage)} "
+                f"sent {_q(self.email)} had not moved on {self.days} days later, against "
+                f"{_pct(self.baseline_share)} of the {self.baseline:,} in "
+                f"{safe_text(self.stage)} not sent it ({pts:+.0f} points)".replace("-", "−")
+                + (": look at its content and tone." if self.flagged else "."))
+
+    @property
+    def contacts(self) -> int:
+        return self.stalled
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "kind": self.kind, "email": self.email, "stage": self.stage,
+            "sent_at": iso_time(self.sent_at), "days": self.days,
+            "sent": self.sent, "stalled": self.stalled, "share": self.share,
+            "baseline": self.baseline, "baseline_stalled": self.baseline_stalled,
+            "baseline_share": self.baseline_share, "difference": self.difference,
+            "flagged": self.flagged, "reading": self.reading,
+        }
+
+
+@dataclass(frozen=True)
+class ClickFinding:
+    id: str
+    email: str
+    url: str
+    stage: str
+    clickers: int  # contacts who clicked the link while in the stage
+    not_moved: int  # … and had not moved on D days later
+    days: int
+    kind: str = "clicks"
+
+    @property
+    def share(self) -> float | None:
+        return _share(self.not_moved, self.clickers)
+
+    @property
+    def flagged(self) -> bool:
+        return (self.share or 0.0) >= CLICK_FLAG
+
+    @property
+    def reading(self) -> str:
+        return (f"{self.not_moved:,} of the {self.clickers:,} contacts in "
+                f"{safe_text(self.stage)} who clicked {safe_text(self.url)} in "
+                f"{_q(self.email)} had not moved on {self.days} days later "
+                f"({_pct(self.share)})"
+                + (": review that page." if self.flagged else "."))
+
+    @property
+    def contacts(self) -> int:
+        return self.not_moved
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "kind": self.kind, "email": self.email, "url": self.url,
+            "stage": self.stage, "days": self.days, "clickers": self.clickers,
+            "not_moved": self.not_moved, "share": self.share, "flagged": self.flagged,
+            "reading": self.reading,
+        }
+
+
+@dataclass(frozen=True)
+class UnsubFinding:
+    id: str
+    email: str
+    list: str
+    sent_at: int | None
+    delivered: int
+    unsubscribed: int
+    list_median: float  # median unsubscribe rate of the list's other emails
+    others: int  # how many other emails that median is over
+    listed: int  # unsubscribers with tracking consent (the contacts that can be listed)
+    kind: str = "unsubscribes"
+
+    @property
+    def rate(self) -> float | None:
+        return _share(self.unsubscribed, self.delivered)
+
+    @property
+    def times_median(self) -> float | None:
+        r = self.rate
+        return None if r is None or not self.list_median else round(r / self.list_median, 1)
+
+    @property
+    def flagged(self) -> bool:
+        r = self.rate or 0.0
+        return (r >= UNSUB_WARN_MIN and r > UNSUB_WARN_FACTOR * self.list_median
+                and self.unsubscribed >= MIN_EVENTS)
+
+    @property
+    def reading(self) -> str:
+        times = self.times_median
+        vs = (f"{times:.1f} × the median" if times is not None else "against a median")
+        return (f"{_q(self.email)}: {self.unsubscribed:,} of {self.delivered:,} delivered "
+                f"unsubscribed ({(self.rate or 0) * 100:.1f} %), {vs} of "
+                f"{self.list_median * 100:.1f} % for the {safe_text(self.list)} list's other "
+                f"{self.others} emails"
+                + ("; rethink its targeting or frequency." if self.flagged else "."))
+
+    @property
+    def contacts(self) -> int:
+        return self.listed
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "kind": self.kind, "email": self.email, "list": self.list,
+            "sent_at": iso_time(self.sent_at), "delivered": self.delivered,
+            "unsubscribed": self.unsubscribed, "rate": self.rate,
+            "list_median": round(self.list_median, 4), "other_emails": self.others,
+            "times_median": self.times_median, "flagged": self.flagged,
+            "contacts_with_consent": self.listed, "reading": self.reading,
+        }
+
+
+@dataclass(frozen=True)
+class DormantFinding:
+    id: str
+    email: str
+    stage: str  # the exit stage
+    sent_at: int
+    recipients: int  # in the exit stage when the email was sent, delivered it
+    reengaged: int  # … who clicked it before leaving the stage
+    back: int  # … of whom came back to the main line within D days of the click
+    days: int
+    kind: str = "dormant"
+
+    @property
+    def share(self) -> float | None:
+        return _share(self.reengaged, self.recipients)
+
+    @property
+    def flagged(self) -> bool:
+        return True
+
+    @property
+    def reading(self) -> str:
+        return (f"{self.reengaged:,} of the {self.recipients:,} contacts in "
+                f"{safe_text(self.stage)} when {_q(self.email)} was sent clicked it "
+                f"({_pct(self.share)}); {self.back:,} of them came back to the main line "
+                f"within {self.days} days.")
+
+    @property
+    def contacts(self) -> int:
+        return self.reengaged
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "kind": self.kind, "email": self.email, "stage": self.stage,
+            "sent_at": iso_time(self.sent_at), "days": self.days,
+            "recipients": self.recipients, "reengaged": self.reengaged,
+            "share": self.share, "back": self.back, "flagged": True,
+            "reading": self.reading,
+        }
+
+
+Finding = StallFinding | ClickFinding | UnsubFinding | DormantFinding
+
+
+@dataclass
+class Insights:
+    journey: str
+    evaluated_at: int
+    days: int
+    stall: list[StallFinding] = field(default_factory=list)
+    clicks: list[ClickFinding] = field(default_factory=list)
+    unsubscribes: list[UnsubFinding] = field(default_factory=list)
+    dormant: list[DormantFinding] = field(default_factory=list)
+    # per kind: how many candidates were left out for resting on too few contacts
+    left_out: dict[str, int] = field(default_factory=dict)
+
+    def all(self) -> list[Finding]:
+        return [*self.stall, *self.clicks, *self.unsubscribes, *self.dormant]
+
+    def find(self, finding_id: str) -> Finding | None:
+        return next((f for f in self.all() if f.id == finding_id), None)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "journey": self.journey,
+            "evaluated_at": iso_time(self.evaluated_at),
+            "days": self.days,
+            "min_count": MIN_COUNT,
+            "min_events": MIN_EVENTS,
+            "stall": [f.to_json() for f in self.stall],
+            "clicks": [f.to_json() for f in self.clicks],
+            "unsubscribes": [f.to_json() for f in self.unsubscribes],
+            "dormant": [f.to_json() for f in self.dormant],
+            "left_out": {k: self.left_out.get(k, 0) for k in KINDS},
+        }
+
+
+# -- reading the store ------------------------------------------------------------------
+@dataclass
+class _Ctx:
+    journey: Journey
+    jid: int
+    now: int
+    days: int
+    level: dict[int, int]  # main-line stage index -> level (0 = first)
+    stall_stages: list[int]  # main-line stages but the goal
+    exit_stages: list[int]
+    emails: list[tuple[int, str, int, int | None]]  # (id, name, send_at, list_id), by time
+    stage_names: list[str]
+
+
+def _context(store: Store, name: str, days: int) -> _Ctx:
+    from journeytui.domain.journeys import get_journey
+
+    if days < 1:
+        raise UserError(f"--days {days}: must be at least 1")
+    j, _ = get_journey(store, name)
+    conn = store.conn
+    jid, = conn.execute("SELECT id FROM journeys WHERE name = ?", (name,)).fetchone()
+    prog = conn.execute("SELECT evaluated_at FROM journey_progress WHERE journey_id = ?",
+                        (jid,)).fetchone()
+    if prog is None:
+        raise UserError(
+            f"journey '{safe_text(name)}' has not been evaluated yet; run "
+            f"`journeytui evaluate \"{safe_text(name)}\"`")
+    main = [i for i, s in enumerate(j.stages) if not s.exit]
+    emails = [(int(i), n, int(t), lst) for i, n, t, lst in conn.execute(
+        "SELECT id, name, send_at, list_id FROM emails WHERE status = 'sent'"
+        " AND send_at IS NOT NULL ORDER BY send_at, id")]
+    return _Ctx(j, int(jid), int(prog[0]), days, {idx: k for k, idx in enumerate(main)},
+                main[:-1], [i for i, s in enumerate(j.stages) if s.exit], emails,
+                j.stage_names)
+
+
+def _id_sets(rows: Iterable[tuple[int, str]]) -> dict[int, set[int]]:
+    return {int(e): set(json.loads(ids)) for e, ids in rows}
+
+
+@dataclass
+class _Want:
+    """The one finding whose contacts are wanted: (time, contact) pairs collected."""
+
+    kind: str
+    email: int
+    stage: int = -1
+    link: int = -1
+    found: list[tuple[int, int]] = field(default_factory=list)
+
+
+_ID = re.compile(r"^(stall|click|dormant)-E(\d+)(?:-L(\d+))?-S(\d+)$|^unsub-E(\d+)$")
+
+
+def parse_finding_id(finding_id: str) -> _Want:
+    m = _ID.match(finding_id.strip())
+    if m is None:
+        raise UserError(
+            f"finding '{safe_text(finding_id)}': not a finding id; ids look like "
+            "stall-E12-S0, click-E12-L40-S1, unsub-E27 or dormant-E27-S4 "
+            "(`journeytui insights JOURNEY` lists them)")
+    if m.group(5):
+        return _Want("unsubscribes", int(m.group(5)))
+    kind = {"stall": "stall", "click": "clicks", "dormant": "dormant"}[m.group(1)]
+    if (kind == "clicks") != (m.group(3) is not None):
+        raise UserError(f"finding '{safe_text(finding_id)}': not a finding id")
+    return _Want(kind, int(m.group(2)), int(m.group(4)),
+                 int(m.group(3)) if m.group(3) else -1)
+
+
+def _analyse(store: Store, ctx: _Ctx, want: _Want | None = None) -> Insights:
+    conn = store.conn
+    j, now, days = ctx.journey, ctx.now, ctx.days
+    span = days * DAY
+    index = {n: i for i, n in enumerate(ctx.stage_names)}
+    level = ctx.level
+    stall_set = set(ctx.stall_stages)
+    exit_set = set(ctx.exit_stages)
+    n_stages = len(ctx.stage_names)
+
+    # Who was sent what: every send (the baseline leaves them out) and delivered sends.
+    sent_any = _id_sets(conn.execute(
+        "SELECT email_id, json_group_array(contact_id) FROM sends INDEXED BY sends_email"
+        " WHERE contact_id IS NOT NULL GROUP BY email_id"))
+    # Contacts with a send of E on record but none delivered (bounced or dropped).
+    undelivered: dict[int, set[int]] = {}
+    twice: list[tuple[int, int]] = []
+    for e, c, n in conn.execute(
+        "SELECT s.email_id, s.contact_id, (SELECT count(*) FROM sends d INDEXED BY"
+        " sends_email WHERE d.email_id = s.email_id AND d.contact_id = s.contact_id)"
+        " FROM sends s WHERE s.status != 'delivered' AND s.contact_id IS NOT NULL"
+    ):
+        if n == 1:
+            undelivered.setdefault(e, set()).add(c)
+        else:
+            twice.append((e, c))
+    for e, c in twice:
+        if conn.execute("SELECT 1 FROM sends WHERE email_id = ? AND contact_id = ?"
+                        " AND status = 'delivered'", (e, c)).fetchone() is None:
+            undelivered.setdefault(e, set()).add(c)
+    delivered = {e: (ids - undelivered[e] if e in undelivered else ids)
+                 for e, ids in sent_any.items()}
+    email_at = {e: t for e, _n, t, _l in ctx.emails}
+    emails = [e for e in ctx.emails]
+    times = [t for _e, _n, t, _l in emails]
+
+    # Stays: one per move (the stage entered, when); the sweep below walks moves,
+    # clicks and the emails' send times in time order.
+    stay_stage: list[int] = []
+    stay_start: list[int] = []
+    stay_fwd: list[int] = []  # time the stay ended by a move to a later main-line stage
+    stay_back: list[int] = []  # time the stay ended by a move to a main-line stage
+    fwd_moves: list[tuple[int, int, int, int]] = []  # (contact, stage, stay start, at)
+    cur: dict[int, int] = {}
+    members: list[set[int]] = [set() for _ in range(n_stages)]
+    # per (email, stage): (in the stage and delivered, in the stage and not sent)
+    exposure: dict[tuple[int, int], tuple[int, int]] = {}
+    recipients: dict[tuple[int, int], int] = {}
+    click_by: dict[tuple[int, int, int], dict[int, tuple[int, int]]] = {}
+    dorm_by: dict[tuple[int, int], dict[int, tuple[int, int]]] = {}
+    want_exposed: dict[int, int] = {}
+
+    moves = conn.execute(
+        "SELECT contact_id, to_stage, at FROM journey_moves WHERE journey_id = ?"
+        " ORDER BY at, provisional, id", (ctx.jid,)).fetchall()
+    clicks = conn.execute(
+        "SELECT contact_id, email_id, link_id, at FROM activities"
+        " WHERE kind = 'click' AND bot = 0 AND email_id IS NOT NULL AND link_id IS NOT NULL"
+        " ORDER BY at, id").fetchall()
+
+    def checkpoint(e: int, t: int) -> None:
+        got = delivered.get(e, set())
+        if t + span <= now:
+            anyone = sent_any.get(e, set())
+            for k in ctx.stall_stages:
+                m = members[k]
+                inside = m & got
+                exposure[(e, k)] = (len(inside), len(m - anyone))
+                if want is not None and want.kind == "stall" and want.email == e \
+                        and want.stage == k:
+                    want_exposed.update((c, stay_start[cur[c]]) for c in inside)
+        for x in ctx.exit_stages:
+            recipients[(e, x)] = len(members[x] & got)
+
+    def click(cid: int, e: int, link: int, t: int) -> None:
+        stay = cur.get(cid)
+        if stay is None:
+            return
+        s = stay_stage[stay]
+        if s in stall_set:
+            if t + span <= now:
+                d = click_by.setdefault((e, link, s), {})
+                if cid not in d:
+                    d[cid] = (t, stay)
+        elif s in exit_set:
+            sent = email_at.get(e)
+            if sent is not None and stay_start[stay] <= sent and cid in delivered.get(e, ()):
+                d = dorm_by.setdefault((e, s), {})
+                if cid not in d:
+                    d[cid] = (t, stay)
+
+    ei = ci = 0
+    n_e, n_c = len(emails), len(clicks)
+    next_click = clicks[0][3] if n_c else _INF
+    next_email = emails[0][2] if n_e else _INF
+    level_get = level.get
+    cur_get = cur.get
+    for cid, to_name, at in moves:
+        # Clicks see the stage before moves at their second; send times see after.
+        if next_click <= at:
+            while ci < n_c and clicks[ci][3] <= at:
+                click(*clicks[ci])
+                ci += 1
+            next_click = clicks[ci][3] if ci < n_c else _INF
+        if next_email < at:
+            while ei < n_e and emails[ei][2] < at:
+                checkpoint(emails[ei][0], emails[ei][2])
+                ei += 1
+            next_email = emails[ei][2] if ei < n_e else _INF
+        to = index.get(to_name)
+        if to is None:
+            raise UserError(
+                f"journey '{safe_text(j.name)}': stored results do not match its stages; "
+                f"run `journeytui evaluate \"{safe_text(j.name)}\"`")
+        prev = cur_get(cid)
+        if prev is not None:
+            s0 = stay_stage[prev]
+            members[s0].discard(cid)
+            lt = level_get(to)
+            if lt is not None:
+                stay_back[prev] = at
+                l0 = level_get(s0)
+                if l0 is not None and lt > l0:
+                    stay_fwd[prev] = at
+                    if s0 in stall_set:
+                        fwd_moves.append((cid, s0, stay_start[prev], at))
+        cur[cid] = len(stay_stage)
+        stay_stage.append(to)
+        stay_start.append(at)
+        stay_fwd.append(_INF)
+        stay_back.append(_INF)
+        members[to].add(cid)
+    while ci < n_c:
+        click(*clicks[ci])
+        ci += 1
+    while ei < n_e:
+        checkpoint(emails[ei][0], emails[ei][2])
+        ei += 1
+
+    # Who moved on within D days of each send time: stays in k that contained the send
+    # time t (start <= t < end) and ended forward by t + D.
+    moved_on: dict[tuple[int, int], set[int]] = {}
+    for cid, k, start, end in fwd_moves:
+        lo = bisect.bisect_left(times, max(start, end - span))
+        hi = bisect.bisect_left(times, end)
+        for i in range(lo, hi):
+            e = emails[i][0]
+            if (e, k) in exposure:
+                moved_on.setdefault((e, k), set()).add(cid)
+
+    names = {e: n for e, n, _t, _l in ctx.emails}
+    out = Insights(j.name, now, days)
+    left = dict.fromkeys(KINDS, 0)
+
+    for (e, k), (n_in, n_base) in exposure.items():
+        if n_in == 0:
+            continue
+        got = delivered.get(e, set())
+        anyone = sent_any.get(e, set())
+        mv = moved_on.get((e, k), set())
+        if n_in < MIN_COUNT or n_base < MIN_COUNT:
+            left["stall"] += 1
+            continue
+        moved_in = len(mv & got)
+        moved_base = len(mv - anyone)
+        out.stall.append(StallFinding(
+            f"stall-E{e}-S{k}", names[e], ctx.stage_names[k], email_at[e],
+            n_in, n_in - moved_in, n_base, n_base - moved_base, days))
+        if want is not None and want.kind == "stall" and want.email == e and want.stage == k:
+            want.found = [(t, c) for c, t in want_exposed.items() if c not in mv]
+    out.stall.sort(key=lambda f: (-f.difference, -f.sent, f.id))
+
+    urls = dict(conn.execute("SELECT id, url FROM links").fetchall()) if click_by else {}
+    for (e, link, k), d in click_by.items():
+        not_moved = [(t, c) for c, (t, stay) in d.items() if stay_fwd[stay] > t + span]
+        if len(d) < MIN_COUNT:
+            left["clicks"] += 1
+            continue
+        out.clicks.append(ClickFinding(
+            f"click-E{e}-L{link}-S{k}", names.get(e, f"#{e}"), urls.get(link, "?"),
+            ctx.stage_names[k], len(d), len(not_moved), days))
+        if want is not None and want.kind == "clicks" and (want.email, want.link,
+                                                           want.stage) == (e, link, k):
+            want.found = not_moved
+    out.clicks.sort(key=lambda f: (-(f.share or 0), -f.not_moved, f.id))
+
+    for (e, x), d in dorm_by.items():
+        n_rec = recipients.get((e, x), 0)
+        if n_rec < MIN_COUNT or len(d) < MIN_EVENTS:
+            left["dormant"] += 1
+            continue
+        back = sum(1 for t, stay in d.values() if stay_back[stay] <= t + span)
+        out.dormant.append(DormantFinding(
+            f"dormant-E{e}-S{x}", names.get(e, f"#{e}"), ctx.stage_names[x], email_at[e],
+            n_rec, len(d), back, days))
+        if want is not None and want.kind == "dormant" and (want.email, want.stage) == (e, x):
+            want.found = [(t, c) for c, (t, _s) in d.items()]
+    out.dormant.sort(key=lambda f: (-f.reengaged, -(f.share or 0), f.id))
+
+    # Unsubscribe spikes: the lists of the emails the journey's contacts were sent.
+    lists_seen = {lst for e, _n, _t, lst in ctx.emails
+                  if lst is not None and not cur.keys().isdisjoint(delivered.get(e, ()))}
+    _unsubscribes(store, lists_seen, out, left)
+    out.left_out = left
+    return out
+
+
+def _unsubscribes(store: Store, lists_seen: set[int], out: Insights,
+                  left: dict[str, int]) -> None:
+    conn = store.conn
+    list_of = dict(conn.execute("SELECT id, list_id FROM emails").fetchall())
+    list_names = dict(conn.execute("SELECT id, name FROM lists").fetchall())
+    listed = dict(conn.execute(
+        "SELECT email_id, count(DISTINCT contact_id) FROM activities"
+        " WHERE kind = 'unsubscribe' AND email_id IS NOT NULL GROUP BY email_id").fetchall())
+    by_list: dict[int, list[Any]] = {}
+    for s in email_stats(store):
+        lst = list_of.get(s.id)
+        if s.status == "sent" and lst in lists_seen and s.delivered > 0:
+            by_list.setdefault(lst, []).append(s)
+    for lst, items in by_list.items():
+        for s in items:
+            others = [o.unsubscribed / o.delivered for o in items if o.id != s.id]
+            if s.delivered < MIN_COUNT or len(others) < 2:
+                left["unsubscribes"] += 1
+                continue
+            out.unsubscribes.append(UnsubFinding(
+                f"unsub-E{s.id}", s.name, list_names.get(lst, "?"), s.send_at, s.delivered,
+                s.unsubscribed, statistics.median(others), len(others),
+                int(listed.get(s.id, 0))))
+    out.unsubscribes.sort(key=lambda f: (not f.flagged, -(f.times_median or 0),
+                                         -(f.rate or 0), f.id))
+
+
+def insights(store: Store, name: str, *, days: int = DEFAULT_DAYS) -> Insights:
+    """The four patterns of journey *name*, judged over *days* days."""
+    return _analyse(store, _context(store, name, days))
+
+
+# -- the contacts behind a finding ----------------------------------------------------------
+@dataclass(frozen=True)
+class FindingContact:
+    contact_id: int
+    email: str
+    first_name: str
+    last_name: str
+    at: int  # stall: in the stage since; clicks/dormant: the click; unsubscribes: when
+
+    def to_json(self) -> dict[str, Any]:
+        return {"contact_id": self.contact_id, "email": self.email,
+                "first_name": self.first_name, "last_name": self.last_name,
+                "at": iso_time(self.at)}
+
+
+TIME_LABELS = {"stall": "in stage since", "clicks": "clicked at",
+               "unsubscribes": "unsubscribed at", "dormant": "clicked at"}
+
+# The last few member lists computed (finding contacts are paged; recomputing the whole
+# analysis for every page would be wasteful).  Keyed by what the answer depends on.
+_MEMBERS: dict[tuple[Any, ...], list[tuple[int, int]]] = {}
+_MEMBERS_KEEP = 8
+
+
+def _members(store: Store, name: str, finding_id: str, days: int) -> list[tuple[int, int]]:
+    want = parse_finding_id(finding_id)
+    ctx = _context(store, name, days)
+    conn = store.conn
+    key = (str(store.path), ctx.jid, ctx.now, days, finding_id,
+           conn.execute("SELECT version FROM journeys WHERE id = ?", (ctx.jid,)).fetchone()[0],
+           conn.execute("SELECT max(id) FROM activities").fetchone()[0],
+           conn.execute("SELECT max(id) FROM sends").fetchone()[0],
+           conn.execute("SELECT count(*) FROM contacts").fetchone()[0])
+    hit = _MEMBERS.get(key)
+    if hit is not None:
+        return hit
+    if want.kind == "unsubscribes":
+        if conn.execute("SELECT 1 FROM emails WHERE id = ?", (want.email,)).fetchone() is None:
+            raise UserError(f"finding '{safe_text(finding_id)}': no such email")
+        found = sorted((int(t), int(c)) for c, t in conn.execute(
+            "SELECT contact_id, min(at) FROM activities WHERE kind = 'unsubscribe'"
+            " AND email_id = ? GROUP BY contact_id", (want.email,)))
+    else:
+        result = _analyse(store, ctx, want)
+        if result.find(finding_id) is None:
+            raise UserError(
+                f"finding '{safe_text(finding_id)}' is not among the insights of "
+                f"'{safe_text(name)}' over {days} days (`journeytui insights "
+                f"\"{safe_text(name)}\"` lists them)")
+        found = sorted(want.found)
+    if len(_MEMBERS) >= _MEMBERS_KEEP:
+        _MEMBERS.pop(next(iter(_MEMBERS)))
+    _MEMBERS[key] = found
+    return found
+
+
+def count_finding_contacts(store: Store, name: str, finding_id: str, *,
+                           days: int = DEFAULT_DAYS) -> int:
+    return len(_members(store, name, finding_id, days))
+
+
+def finding_contacts(
+    store: Store, name: str, finding_id: str, *, days: int = DEFAULT_DAYS,
+    after: tuple[int, int] | None = None, limit: int | None = 200,
+) -> list[FindingContact]:
+    """The contacts behind a finding, by (time, contact id); keyset-paged: pass the
+    (at, contact_id) of the last row seen as *after*.  *limit* None: all of them."""
+    rows = _members(store, name, finding_id, days)
+    start = 0 if after is None else bisect.bisect_right(rows, (after[0], after[1]))
+    page = rows[start:] if limit is None else rows[start:start + limit]
+    people: dict[int, tuple[str, str, str]] = {}
+    ids = [c for _t, c in page]
+    for i in range(0, len(ids), 500):
+        chunk = ids[i:i + 500]
+        people.update((int(r[0]), (r[1], r[2], r[3])) for r in store.conn.execute(
+            "SELECT id, email, first_name, last_name FROM contacts WHERE id IN ("
+            + ",".join("?" * len(chunk)) + ")", chunk))
+    return [FindingContact(c, *people[c], t) for t, c in page if c in people]
+
+
+def contacts_csv(rows: list[FindingContact], kind: str) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["email", "first_name", "last_name", TIME_LABELS[kind].replace(" ", "_")])
+    for r in rows:
+        w.writerow([csv_cell(r.email), csv_cell(r.first_name), csv_cell(r.last_name),
+                    iso_time(r.at) or ""])
+    return buf.getvalue()
+
+
+def finding_kind(finding_id: str) -> str:
+    return parse_finding_id(finding_id).kind
