@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "journeytui.cli.import_cmd",
     "journeytui.cli.stats_cmd",
     "journeytui.cli.journey_cmd",
+    "journeytui.cli.insights_cmd",
     "journeytui.cli.ssh_cmd",
     "journeytui.cli.webhook_cmd",
 ]

@@ -111,7 +111,7 @@ class StallFinding:
         return (f"{_pct(self.share)} of the {self.sent:,} contacts in {safe_text(self.stage)} "
                 f"sent {_q(self.email)} had not moved on {self.days} days later, against "
                 f"{_pct(self.baseline_share)} of the {self.baseline:,} in "
-                f"{safe_text(self.stage)} not sent it ({pts:+.0f} points)".replace("-", "−")
+                f"{safe_text(self.stage)} not sent it ({f'{pts:+.0f}'.replace('-', '−')} points)"
                 + (": look at its content and tone." if self.flagged else "."))
 
     @property
