@@ -30,6 +30,7 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Static
 
+from journeytui.domain.journey_diff import version_changes
 from journeytui.domain.journey_model import (
     JourneyError,
     check_against_store,
@@ -39,6 +40,7 @@ from journeytui.domain.journeys import (
     ConflictError,
     JourneyInfo,
     get_journey,
+    get_version,
     list_journeys,
     list_versions,
     restore_version,
@@ -917,10 +919,10 @@ class ConditionsPane(Pane):
 
         self.app.push_screen(PickDialog(
             f"Not saved: {error}",
-            [("reload", "Reload their version (your draft is discarded)"),
+            [("cancel", "Keep editing (nothing saved, your draft stays)"),
              ("copy", "Save your draft as a copy (a new journey)"),
-             ("cancel", "Keep editing (nothing saved)")],
-            "copy"), chosen)
+             ("reload", "Reload their version (your draft is discarded)")],
+            "cancel"), chosen)
 
     # -- versions --------------------------------------------------------------------
     def action_versions(self) -> None:
@@ -933,7 +935,13 @@ class ConditionsPane(Pane):
     def _load_versions(self, name: str) -> None:
         try:
             with self.japp.pool.store() as store:
-                versions = [(v.version, v.saved_at, v.stages) for v in list_versions(store, name)]
+                infos = list_versions(store, name)
+                definitions = [get_version(store, name, v.version) for v in infos]
+            versions = []
+            for i, v in enumerate(infos):
+                changes = (version_changes(definitions[i - 1], definitions[i]) if i
+                           else ["first version"])
+                versions.append((v.version, v.saved_at, changes or ["no change"]))
         except WORKER_ERRORS as exc:
             self.post_message(self.VersionsLoaded(name, [], str(exc)))
             return
@@ -948,8 +956,8 @@ class ConditionsPane(Pane):
         name = message.journey_name
         choices = [
             (str(v), (f"version {v}{' (current)' if v == self.version else ''} · saved "
-                     f"{fmt.when(at)} · {', '.join(stages)}"))
-            for v, at, stages in reversed(message.versions)
+                     f"{fmt.when(at)} · {'; '.join(changes)}"))
+            for v, at, changes in reversed(message.versions)
         ]
 
         def chosen(value: str | None) -> None:

@@ -47,8 +47,7 @@ class PickDialog(ModalScreen[str | None]):
         with Vertical(id="pick-dialog"):
             yield Label(Text(clean(self.title_text), style="bold"))
             yield OptionList(
-                *(Option(Text(clean(label)), id=str(i)) for i, (_, label) in
-                  enumerate(self.choices)),
+                *(Option(self._prompt(i, False), id=str(i)) for i in range(len(self.choices))),
                 id="pick-options",
             )
             yield Label(Text(self.hint), classes="hint")
@@ -63,6 +62,17 @@ class PickDialog(ModalScreen[str | None]):
             if self.choices:
                 options.highlighted = 0
         options.focus()
+
+    def _prompt(self, index: int, here: bool) -> Text:
+        """An option's line; the highlighted one starts with ▸ (not colour alone)."""
+        return Text(("▸ " if here else "  ") + clean(self.choices[index][1]))
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        options = event.option_list
+        for i in range(len(self.choices)):
+            here = i == event.option_index
+            if options.get_option_at_index(i).prompt.plain.startswith("▸") != here:  # type: ignore[union-attr]
+                options.replace_option_prompt_at_index(i, self._prompt(i, here))
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()

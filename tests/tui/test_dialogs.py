@@ -1,0 +1,111 @@
+"""Pickers mark the highlighted choice with a symbol; the conflict dialog's Enter is the
+safe choice; the version picker says what changed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.app import App
+from textual.widgets import OptionList
+
+from journeytui.domain.journey_diff import version_changes
+from journeytui.domain.journey_model import Journey
+from journeytui.domain.journeys import get_journey, save_journey
+from journeytui.store import Store
+from journeytui.tui.panes.conditions import ConditionsPane
+from journeytui.tui.screens.journey_pick import PickDialog
+
+
+def lines(dialog: PickDialog) -> list[str]:
+    options = dialog.query_one(OptionList)
+    return [options.get_option_at_index(i).prompt.plain  # type: ignore[union-attr]
+            for i in range(options.option_count)]
+
+
+async def test_the_highlighted_choice_is_marked_by_a_symbol() -> None:
+    picked: list[str | None] = []
+
+    class Host(App[None]):
+        def on_mount(self) -> None:
+            self.push_screen(PickDialog("Pick", [("a", "first"), ("b", "second"),
+                                                 ("c", "third")], "b"), picked.append)
+
+    app = Host()
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        assert lines(app.screen) == ["  first", "▸ second", "  third"]  # type: ignore[arg-type]
+        await pilot.press("down")
+        assert lines(app.screen) == ["  first", "  second", "▸ third"]  # type: ignore[arg-type]
+        await pilot.press("enter")
+    assert picked == ["c"]
+
+
+def journey(**changes: object) -> Journey:
+    base = {
+        "name": "J", "goal": "Buy",
+        "stages": [{"name": "A"}, {"name": "B"}, {"name": "Gone", "exit": True}],
+        "transitions": [
+            {"from": "A", "to": "B", "when": {"opened": {}}, "priority": 1},
+            {"from": None, "to": "Gone", "when": {"reported_spam": {}}, "priority": 2},
+        ],
+    }
+    base.update(changes)
+    return Journey.model_validate(base)
+
+
+def test_version_changes_say_what_changed() -> None:
+    old = journey()
+    new = journey(
+        stages=[{"name": "A"}, {"name": "B", "exit": True}, {"name": "C"}],
+        transitions=[
+            {"from": "A", "to": "B", "when": {"clicked": {}}, "priority": 5},
+            {"from": "B", "to": "C", "when": {"opened": {}}, "priority": 1},
+        ],
+    )
+    assert version_changes(old, new) == [
+        "+ stage C",
+        "− stage Gone",
+        "stage B now an exit",
+        "+ transition B → C",
+        "− transition any stage → Gone",
+        "transition A → B: condition changed",
+        "transition A → B: priority 1 → 5",
+    ]
+    assert version_changes(old, journey()) == []
+
+
+async def test_enter_in_the_conflict_dialog_keeps_editing_and_saves_nothing(
+    demo_db: Path, app_factory, settle
+) -> None:
+    app = app_factory(demo_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("5")
+        await settle(pilot)
+        pane = app.main.query_one("#conditions", ConditionsPane)
+        assert pane.journey_name is not None
+        name, version = pane.journey_name, pane.version
+        store = Store.open(demo_db)
+        try:  # someone else saves meanwhile
+            j, _ = get_journey(store, name)
+            assert save_journey(store, j.model_copy(update={"goal": "Theirs"}),
+                                expected_version=version) == version + 1
+        finally:
+            store.close()
+        await pilot.press("down", "d")  # an edit of ours
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, PickDialog)
+        assert lines(dialog)[0].startswith("▸ Keep editing")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert not isinstance(app.screen, PickDialog)
+        assert pane.dirty  # our draft is still here
+        store = Store.open(demo_db)
+        try:
+            j, now = get_journey(store, name)
+        finally:
+            store.close()
+        assert now == version + 1 and j.goal == "Theirs"  # theirs, untouched
