@@ -39,6 +39,7 @@ PANES: list[PaneSpec] = [
     PaneSpec("contacts", "Contacts", "3", "journeytui.tui.panes.contacts:ContactsPane"),
     PaneSpec("journeys", "Journeys", "4", "journeytui.tui.panes.journeys:JourneysPane"),
     PaneSpec("conditions", "Conditions", "5", "journeytui.tui.panes.conditions:ConditionsPane"),
+    PaneSpec("insights", "Insights", "6", "journeytui.tui.panes.insights:InsightsPane"),
 ]
 
 
