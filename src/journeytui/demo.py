@@ -1079,7 +1079,7 @@ class _BulkSink:
         elif kind == UNSUB:
             list_id = None if x is None else self.ids.lists[x]
             if list_id is None:
-                self.unsub_all[c] = at
+                self.unsub_all.setdefault(c, at)  # the first one counts (events in time order)
             else:
                 self.subs.append((c + 1, list_id, "unsubscribed", at))
             email_id = None

@@ -98,6 +98,8 @@ def test_category_rule_then_default(known: Any, category: Any, expected: str) ->
 
 def test_no_email_at_all_is_skipped_and_can_be_imported_later(kit: Any) -> None:
     events = [kit.ev("processed", campaign=None), kit.ev("open", campaign=None, at=kit.T0 + 60)]
+    for e in events:
+        del e["sg_message_id"]  # nothing at all to find the email by
     path = kit.ndjson(events)
     before = kit.dump()
     report = import_sendgrid(kit.store, [path])
@@ -107,6 +109,29 @@ def test_no_email_at_all_is_skipped_and_can_be_imported_later(kit: Any) -> None:
     report = import_sendgrid(kit.store, [path], default_email="Launch")
     assert not report.skipped
     assert (kit.stats("Launch")["sent"], kit.stats("Launch")["opens_total"]) == (1, 1)
+
+
+def test_events_of_an_unnamed_message_wait_for_the_import_that_names_it(kit: Any) -> None:
+    t = kit.T0
+    waiting = [kit.ev("open", campaign=None, at=t + 60, sg_message_id="m9.filter1"),
+               kit.ev("bounce", "bob@example.com", campaign=None, at=t + 5, type="blocked",
+                      sg_message_id="m9.filter2")]
+    report = import_sendgrid(kit.store, [kit.ndjson(waiting, "first.ndjson")])
+    assert report.skipped == {}
+    assert report.added["parked"] == 2
+    assert kit.one("SELECT count(*) FROM parked_events") == 2
+    assert kit.one("SELECT count(*) FROM emails") == 0
+    # the same file again: still waiting, once each
+    import_sendgrid(kit.store, [kit.ndjson(waiting, "first.ndjson")])
+    assert kit.one("SELECT count(*) FROM parked_events") == 2
+    naming = [kit.ev("processed", at=t, sg_message_id="m9.filter1"),
+              kit.ev("processed", "bob@example.com", at=t, sg_message_id="m9.filter2")]
+    report = import_sendgrid(kit.store, [kit.ndjson(naming, "second.ndjson")])
+    assert report.added["unparked"] == 2
+    assert kit.one("SELECT count(*) FROM parked_events") == 0
+    s = kit.stats()
+    # ann: sent, opened; bob: sent, blocked (soft bounce)
+    assert (s["sent"], s["bounced_soft"], s["opened"]) == (2, 1, 1)
 
 
 def test_new_email_is_sent_at_its_earliest_event(kit: Any) -> None:

@@ -31,8 +31,11 @@ the first few locations as ``FILE:LINE`` or ``FILE:LINE [index N]``):
   integer ``asm_group_id``, an ``asm_group_id`` outside SQLite's 64-bit integers, a
   ``bounce`` whose ``type`` is not ``bounce``/``blocked``;
 * an unknown event type (``account_status_change`` is not about an email: "ignored");
-* an event that belongs to no email (see below) — except unsubscribes and spam
-  reports, which always act on the contact (PRODUCT.md §2);
+* an event that belongs to no email (see below) and carries no ``sg_message_id`` —
+  except unsubscribes and spam reports, which always act on the contact (PRODUCT.md
+  §2).  One that carries a message id nobody has named yet waits in
+  ``parked_events`` until an import names that message (or gives ``--email``), so
+  events split over several imports in any order give what one import gives;
 * an event already imported: the same ``sg_event_id`` *and* event type (so importing
   a file twice changes nothing; documentation examples that reuse one placeholder id
   for every event type still import).  Without ``sg_event_id`` an event is
@@ -128,6 +131,8 @@ LABELS = {
     "resubscribes": "resubscribes to a list",
     "spam_reports": "spam reports",
     "no_email": "unsubscribes/spam reports acting on the contact only (no email found)",
+    "parked": "waiting for their message's email (kept for a later import)",
+    "unparked": "applied from earlier imports (their message is named now)",
     "new_contacts": "new contacts (without tracking consent)",
     "new_emails": "new emails",
     "new_lists": "new lists",
@@ -570,6 +575,18 @@ class _Importer:
             ref = self.contacts[addr] = self.rec.contact(addr, consent=False, at=at)
         return ref  # type: ignore[return-value]
 
+    def park(self, ev: _Event) -> None:
+        """Keep *ev* until an import names its message's email (see parked_events)."""
+        contact = self.contact(ev.address, ev.ts)
+        d = ev.detail
+        payload = [ev.kind, ev.url, ev.flag, ev.group,
+                   None if d is None else [d.reason, d.classification, d.status], list(ev.loc)]
+        self.c.execute(
+            "INSERT OR REPLACE INTO parked_events(event_id, message_id, contact_id, at, event)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (ev.event_id, ev.msg, contact.id, ev.ts, json.dumps(payload, ensure_ascii=False)),
+        )
+
     def seen(self, event_id: str) -> bool:
         if self.rec.seen(event_id):
             return True
@@ -716,6 +733,36 @@ def _known_messages(store: Store, messages: set[str]) -> dict[str, int]:
     return out
 
 
+def _unpark(store: Store, messages: set[str], skip_ids: set[str]) -> list[_Event]:
+    """The events earlier imports parked for *messages* (taken out of parked_events;
+    those still without an email are parked again).  Events this import holds too
+    (*skip_ids*) are left to this import's copy."""
+    out: list[_Event] = []
+    items = sorted(messages)
+    for i in range(0, len(items), 500):
+        chunk = items[i : i + 500]
+        marks = ", ".join("?" * len(chunk))
+        rows = store.conn.execute(
+            "SELECT p.event_id, p.message_id, c.email, p.at, p.event FROM parked_events p"
+            f" JOIN contacts c ON c.id = p.contact_id WHERE p.message_id IN ({marks})"
+            " ORDER BY p.at, p.event_id",
+            chunk,
+        ).fetchall()
+        if not rows:
+            continue
+        store.conn.execute(f"DELETE FROM parked_events WHERE message_id IN ({marks})", chunk)
+        for event_id, msg, address, at, payload in rows:
+            if event_id in skip_ids:
+                continue
+            kind, url, flag, group, detail, loc = json.loads(payload)
+            out.append(_Event(
+                at, -1 - len(out), kind, address, None, None, msg, event_id, url, bool(flag),
+                group, None if detail is None else SendDetail(*detail),
+                (str(loc[0]), int(loc[1]), loc[2]),
+            ))
+    return out
+
+
 def _attribute(
     pending: list[_Event], known: dict[str, int], default: EmailKey | None
 ) -> Iterator[tuple[_Event, EmailKey | None]]:
@@ -777,17 +824,34 @@ def import_sendgrid(
             contacts_before = store.count("contacts")
             imp = _Importer(store, report)
             messages = {ev.msg for ev in pending if ev.msg is not None}
+            unparked = _unpark(store, messages, {ev.event_id for ev in pending})
+            if unparked:
+                pending = sorted(pending + unparked)
             known = _known_messages(store, messages)
             imp.rec.new_messages = messages - known.keys()
+            waiting = 0
             for event, key in _attribute(pending, known, default):
                 if key is None and event.kind not in _NO_EMAIL_OK:
-                    report.skip(NO_EMAIL, _where(event.loc))
+                    if event.msg is not None:  # a later import may name its message
+                        imp.park(event)
+                        waiting += 1
+                    else:
+                        report.skip(NO_EMAIL, _where(event.loc))
                     continue
+                if event.order < 0:
+                    report.add("unparked")
                 if imp.seen(event.event_id):
                     report.skip(DUPLICATE, _where(event.loc))
                     continue
                 email_id = imp.email(key, event.ts) if key is not None else None
                 imp.apply(event, email_id)
+            if waiting:
+                report.add("parked", waiting)
+                report.notes.append(
+                    f"{waiting:,} event{'s' if waiting != 1 else ''} name no email and "
+                    "belong to messages no import has named yet: kept aside, applied when "
+                    "a later import names the message (or give --email NAME)."
+                )
             report.add("new_contacts", store.count("contacts") - contacts_before)
             advance_journeys(store, report)
             if before is not None:

@@ -78,8 +78,9 @@ class Recorder:
         self._messages: dict[tuple[str, int], list[Any]] = {}
         #: message ids the caller knows are not in the store yet (no lookup needed)
         self.new_messages: set[str] = set()
-        #: (email id, contact id) with a send on record
-        self.sent_to: set[tuple[int, int]] = set()
+        self._maybe_unnamed: bool | None = None
+        #: (email id, contact id) -> what _send_on_record found
+        self.sent_to: dict[tuple[int, int], list[int] | int] = {}
 
     # -- reference data --------------------------------------------------------------
     def contact(
@@ -286,6 +287,8 @@ class Recorder:
                     row = self._messages[key] = list(found)
                     return row
             # a send inferred from an open or click that named no message is this one
+            if not self._unnamed_inferred():
+                return None
             found = self.c.execute(
                 "SELECT id, email_id, status, at, delivered_at, proofs FROM sends"
                 " WHERE email_id = ? AND contact_id = ? AND message_id IS NULL AND proofs = ?"
@@ -311,6 +314,15 @@ class Recorder:
                                              else proof):
             return None
         return list(found)
+
+    def _unnamed_inferred(self) -> bool:
+        """Whether the store may hold a send inferred without a message id."""
+        if self._maybe_unnamed is None:
+            self._maybe_unnamed = self.c.execute(
+                "SELECT EXISTS (SELECT 1 FROM sends WHERE message_id IS NULL AND proofs = ?)",
+                (INFERRED,),
+            ).fetchone()[0] == 1
+        return self._maybe_unnamed
 
     def message_event(
         self,
@@ -343,7 +355,7 @@ class Recorder:
                 self._messages[(message_id, contact.id)] = [
                     send_id, email_id, status, at, delivered_at, proof
                 ]
-            self.sent_to.add((email_id, contact.id))
+            self.sent_to[(email_id, contact.id)] = 0
             return send_id, True
         send_id, send_email, old_status, old_at, old_delivered, old_proofs = row
         new_status = status if _RANK[status] > _RANK[old_status] else old_status
@@ -354,7 +366,9 @@ class Recorder:
         if delivered_at is not None:
             new_delivered = delivered_at if old_delivered is None else min(old_delivered,
                                                                           delivered_at)
-        new_proofs = old_proofs | proof
+        new_proofs = (old_proofs & ~INFERRED) | proof  # told of now: no longer inferred
+        if old_proofs == INFERRED:
+            self.sent_to[(send_email, contact.id)] = 0
         sets: list[str] = []
         params: list[Any] = []
         for column, old, new in (
@@ -382,33 +396,64 @@ class Recorder:
         row[2:6] = [new_status, new_at, new_delivered, new_proofs]
         return send_id, False
 
-    def has_send(self, email_id: int, contact: ContactRef) -> bool:
-        """True when a send of *email_id* to *contact* is on record."""
+    def _send_on_record(self, email_id: int, contact: ContactRef) -> list[int] | int | None:
+        """None: no send of *email_id* to *contact*; [id, at]: only a send inferred from
+        engagement; 0: a send the provider told of."""
         key = (email_id, contact.id)
         if key in self.sent_to:
-            return True
-        found = self.c.execute(
-            "SELECT 1 FROM sends WHERE email_id = ? AND contact_id = ? LIMIT 1", key
-        ).fetchone()
-        if found:
-            self.sent_to.add(key)
-        return found is not None
+            return self.sent_to[key]
+        rows = self.c.execute(
+            "SELECT id, at, proofs FROM sends WHERE email_id = ? AND contact_id = ? LIMIT 2", key
+        ).fetchall()
+        if not rows:
+            return None
+        found: list[int] | int = (
+            [rows[0][0], rows[0][1]] if len(rows) == 1 and rows[0][2] == INFERRED else 0
+        )
+        self.sent_to[key] = found
+        return found
+
+    def has_send(self, email_id: int, contact: ContactRef) -> bool:
+        """True when a send of *email_id* to *contact* is on record."""
+        return self._send_on_record(email_id, contact) is not None
 
     def infer_send(
         self, email_id: int, contact: ContactRef, at: int, message_id: str | None = None
     ) -> bool:
         """An open or click proves a delivered send when none is on record (PRODUCT.md
-        §3): record one, so no rate exceeds 100 %.  Returns True when it did."""
-        if self.has_send(email_id, contact):
-            return False
-        send_id = self._new_send(
-            email_id, contact, "delivered", at, INFERRED, message_id=message_id
-        )
+        §3): record one, so no rate exceeds 100 %.  Returns True when it did.
+
+        With *message_id* "on record" means a send of that message to this recipient
+        (an open of message Y proves Y arrived, even if message X bounced); without, any
+        send of the email to this recipient.  An inferred send is dated by the earliest
+        engagement; the first provider event about its message makes it that message's
+        send and dates it (in whatever order the events arrive)."""
         if message_id is not None:
+            row = self._find_send(email_id, contact, INFERRED, message_id)
+            if row is not None:
+                if row[5] == INFERRED and at < row[3]:
+                    row[3] = at
+                    self.c.execute("UPDATE sends SET at = ? WHERE id = ?", (at, row[0]))
+                return False
+            send_id = self._new_send(
+                email_id, contact, "delivered", at, INFERRED, message_id=message_id
+            )
             self._messages[(message_id, contact.id)] = [
                 send_id, email_id, "delivered", at, None, INFERRED
             ]
-        self.sent_to.add((email_id, contact.id))
+            self.sent_to.pop((email_id, contact.id), None)
+            return True
+        found = self._send_on_record(email_id, contact)
+        if isinstance(found, list):
+            if at < found[1]:
+                found[1] = at
+                self.c.execute("UPDATE sends SET at = ? WHERE id = ?", (at, found[0]))
+            return False
+        if found is not None:
+            return False
+        send_id = self._new_send(email_id, contact, "delivered", at, INFERRED)
+        self.sent_to[(email_id, contact.id)] = [send_id, at]
+        self._maybe_unnamed = True
         return True
 
     def remember_message(self, message_id: str, email_id: int) -> None:
@@ -576,9 +621,12 @@ class Recorder:
     ) -> None:
         """Unsubscribe from *list_id*, or from all when *list_id* is None."""
         if list_id is None:
+            # the first unsubscribe from all counts (in time, whatever order imported)
             self.c.execute(
-                "UPDATE contacts SET unsubscribed_all = 1, unsubscribed_all_at = ? WHERE id = ?",
-                (at, contact.id),
+                "UPDATE contacts SET unsubscribed_all = 1, unsubscribed_all_at ="
+                " CASE WHEN unsubscribed_all = 1 AND unsubscribed_all_at <= ?"
+                " THEN unsubscribed_all_at ELSE ? END WHERE id = ?",
+                (at, at, contact.id),
             )
         else:
             self.subscribe(contact, list_id, "unsubscribed", at)
@@ -608,8 +656,9 @@ class Recorder:
         """A spam report: the contact is suppressed from now on (always), and it counts
         on the email when the email is known."""
         self.c.execute(
-            "UPDATE contacts SET spam_reported_at = ? WHERE id = ? AND spam_reported_at IS NULL",
-            (at, contact.id),
+            "UPDATE contacts SET spam_reported_at = ? WHERE id = ?"
+            " AND (spam_reported_at IS NULL OR spam_reported_at > ?)",
+            (at, contact.id, at),
         )
         self._subscription_change(contact, "spam", at, email_id=email_id)
         if email_id is not None:

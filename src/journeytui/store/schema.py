@@ -352,6 +352,23 @@ MIGRATIONS: list[str] = [
     INSERT INTO meta(key, value)
     SELECT 'seen_events_legacy', '1' WHERE EXISTS (SELECT 1 FROM seen_events);
     """,
+    # --- version 5 -------------------------------------------------------------
+    # Events that carry only a message id (no campaign, no category) whose message no
+    # import has named yet wait here, so a later import that names the message applies
+    # them: two imports in either order give what one import gives.  event holds what
+    # the importer needs (JSON, no address: the contact is contact_id, so forgetting
+    # the contact deletes its waiting events too).
+    """
+    CREATE TABLE parked_events (
+        event_id   TEXT PRIMARY KEY,
+        message_id TEXT NOT NULL,
+        contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+        at         INTEGER NOT NULL,
+        event      TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX parked_events_message ON parked_events(message_id);
+    CREATE INDEX parked_events_contact ON parked_events(contact_id);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
