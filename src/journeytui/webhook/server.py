@@ -62,6 +62,8 @@ class Receiver:
         self.writer = writer
         self.requests = 0
         self.in_flight = 0
+        self.idle = asyncio.Event()
+        self.idle.set()
         self.app = web.Application(client_max_size=config.max_body)
         self.app.router.add_post("/sendgrid", self.sendgrid)
         self.app.router.add_get("/health", self.health)
@@ -75,10 +77,13 @@ class Receiver:
     async def sendgrid(self, request: web.Request) -> web.Response:
         self.requests += 1
         self.in_flight += 1
+        self.idle.clear()
         try:
             return await self._sendgrid(request)
         finally:
             self.in_flight -= 1
+            if not self.in_flight:
+                self.idle.set()
 
     async def _sendgrid(self, request: web.Request) -> web.Response:
         started = time.perf_counter()
@@ -160,6 +165,7 @@ class Server:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.writer: Writer | None = None
+        self.receiver: Receiver | None = None
         self.runner: web.AppRunner | None = None
         self.port: int | None = None
 
@@ -168,7 +174,7 @@ class Server:
 
         lock_wait = self.config.lock_wait if self.config.lock_wait is not None else ingest.LOCK_WAIT_S
         self.writer = await asyncio.to_thread(Writer, self.config.db, lock_wait=lock_wait)
-        receiver = Receiver(self.config, self.writer)
+        self.receiver = receiver = Receiver(self.config, self.writer)
         self.runner = web.AppRunner(receiver.app, access_log=None,
                                     shutdown_timeout=self.config.shutdown_timeout)
         await self.runner.setup()
@@ -188,6 +194,19 @@ class Server:
 
     async def stop(self) -> None:
         if self.runner is not None:
+            # Stop listening, then let every request whose handler has started finish
+            # (a body still arriving too): aiohttp's own shutdown stops reading from
+            # connections at once, which would leave such a request without its body.
+            for site in list(self.runner.sites):
+                await site.stop()
+            if self.receiver is not None:
+                try:
+                    async with asyncio.timeout(self.config.shutdown_timeout):
+                        await self.receiver.idle.wait()
+                except TimeoutError:
+                    log.warning("%d requests still in flight after %g s: stopping anyway "
+                                "(nothing of theirs was acknowledged)",
+                                self.receiver.in_flight, self.config.shutdown_timeout)
             await self.runner.cleanup()
             self.runner = None
         if self.writer is not None:
