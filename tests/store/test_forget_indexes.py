@@ -21,6 +21,7 @@ LOOKUPS = [
     "DELETE FROM subscriptions WHERE contact_id = 1",
     "UPDATE sends SET contact_id = NULL WHERE contact_id = 1",
     "DELETE FROM activities WHERE contact_id = 1",
+    "DELETE FROM parked_events WHERE contact_id = 1",
 ]
 
 
