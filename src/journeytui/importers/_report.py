@@ -192,9 +192,9 @@ def dry_run_preview(before: dict[str, Any], after: dict[str, Any]) -> dict[str, 
         changed = {
             k: [0 if old is None else old[k], v]
             for k, v in figs.items()
-            if old is None or old[k] != v
+            if (v != 0 if old is None else old[k] != v)
         }
-        if changed:
+        if changed or old is None:
             emails.append({"email": name, "new": old is None, "figures": changed})
     stages = {
         key: [before["stages"].get(key, 0), after["stages"].get(key, 0)]
