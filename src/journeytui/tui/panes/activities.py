@@ -90,6 +90,7 @@ class ActivitiesPane(Pane):
         self.who_filter = ""
         self.clicks_only = False
         self._link_index = -1
+        self._keep_row: int | None = None  # the cursor's row, kept over a refresh
 
     @property
     def activity_filter(self) -> ActivityFilter:
@@ -169,6 +170,13 @@ class ActivitiesPane(Pane):
         else:
             gap.update(Text(clean(anonymous_line(self.stats)), style="italic"))
 
+    def on_store_changed(self) -> None:
+        if self.email_id is None:
+            return
+        self._keep_row = self.table.cursor_row
+        self._load_stats(self.email_id)
+        self._reload_rows()
+
     def _reload_rows(self) -> None:
         email_id = self.email_id
         if email_id is None:
@@ -199,6 +207,9 @@ class ActivitiesPane(Pane):
     def on_paged_table_page_loaded(self, event: PagedTable.PageLoaded) -> None:
         if event.page == 0:
             self.japp.status_end("activities")
+            keep, self._keep_row = self._keep_row, None
+            if keep:
+                self.table.move_cursor(keep)
 
     def on_paged_table_highlighted(self, event: PagedTable.Highlighted) -> None:
         event.stop()

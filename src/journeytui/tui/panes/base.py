@@ -100,6 +100,10 @@ class Pane(Vertical):
         """The widget to focus when the pane is shown."""
         return None
 
+    def on_store_changed(self) -> None:
+        """Another connection changed the store: refresh what is shown, keeping the
+        user's place (the shell calls this on every mounted pane)."""
+
     def on_descendant_focus(self, event: object) -> None:
         for panel in self.query(".panel"):
             _draw_panel_title(panel)

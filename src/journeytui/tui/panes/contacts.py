@@ -407,6 +407,11 @@ class ContactsPane(Pane):
                         "No activity recorded (activities exist only with tracking consent)."),
         )
 
+    def on_store_changed(self) -> None:
+        if self.contact_id is not None:
+            self._load_card(self.contact_id)
+            self._load_history()
+
     def action_filter_history(self) -> None:
         if self.contact_id is not None:
             self.query_one("#history-filter", FilterInput).open()

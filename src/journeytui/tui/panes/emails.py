@@ -206,6 +206,10 @@ class EmailsPane(Pane):
         return self.table
 
     # -- loading ---------------------------------------------------------------------
+    def on_store_changed(self) -> None:
+        if self.loaded:
+            self._load()  # quietly: the rows change in place, the cursor stays on its email
+
     def load(self) -> None:
         self.japp.status_begin("emails", "Loading emails…")
         self._load()

@@ -170,6 +170,9 @@ class JourneysPane(Pane):
     def reload(self) -> None:
         self._load_journeys()
 
+    def on_store_changed(self) -> None:
+        self.reload()  # the funnel keeps its cursor on the same stage or transition
+
     @work(thread=True, exclusive=True, group="journeys-list", exit_on_error=False)
     def _load_journeys(self) -> None:
         try:

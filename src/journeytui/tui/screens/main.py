@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import sys
+import time
 from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
@@ -26,6 +27,7 @@ from journeytui.textsafe import csv_cell
 from journeytui.tui import fmt
 from journeytui.tui.panes import PANES, spec
 from journeytui.tui.panes.base import ExportJob, Pane
+from journeytui.tui.store_watch import StoreWatcher
 from journeytui.tui.text import clean
 from journeytui.tui.widgets.key_bar import KeyBar
 
@@ -34,6 +36,7 @@ if TYPE_CHECKING:
 
 
 WHEN_READY_TRIES = 1000
+WATCH_SECONDS = 1.0  # how often the store is asked whether someone else changed it
 
 
 class StatusLine(Static):
@@ -42,6 +45,11 @@ class StatusLine(Static):
     def __init__(self, **kwargs: object) -> None:
         super().__init__("Ready", markup=False, **kwargs)  # type: ignore[arg-type]
         self._active: dict[str, str] = {}
+        self._note = ""  # shown after "Ready", e.g. "updated 12:03:04 UTC: +35 events"
+
+    def note(self, text: str) -> None:
+        self._note = text
+        self._show()
 
     def begin(self, tag: str, text: str) -> None:
         self._active.pop(tag, None)
@@ -65,7 +73,10 @@ class StatusLine(Static):
         return "⏳ " + list(self._active.values())[-1]
 
     def _show(self) -> None:
-        self.update(Text(clean(self.text)))
+        text = self.text
+        if text == "Ready" and self._note:
+            text += " · " + self._note
+        self.update(Text(clean(text)))
 
 
 class TabLine(Static):
@@ -107,6 +118,13 @@ class MainScreen(Screen[None]):
         Binding("x", "export", "Export", id="export"),
     ]
 
+    class StoreChanged(Message):
+        """Another connection committed to the store; *events* arrived with it."""
+
+        def __init__(self, events: int) -> None:
+            super().__init__()
+            self.events = events
+
     class SizeLoaded(Message):
         def __init__(self, text: str) -> None:
             super().__init__()
@@ -119,6 +137,11 @@ class MainScreen(Screen[None]):
         self._rest_requested = False
         self._painted = False
         self._after_paint: list[Callable[[], object]] = []
+        self._watcher: StoreWatcher | None = None
+
+    def on_unmount(self) -> None:
+        if self._watcher is not None:
+            self._watcher.close()
 
     @property
     def japp(self) -> JourneyApp:
@@ -175,6 +198,7 @@ class MainScreen(Screen[None]):
         switcher.current = self.current
         self._focus_pane()
         self._painted = True
+        self.set_interval(WATCH_SECONDS, self._watch_store)
         waiting, self._after_paint = self._after_paint, []
         for callback in waiting:
             callback()
@@ -267,6 +291,29 @@ class MainScreen(Screen[None]):
             self.notify(f"The {pane_id} pane did not load.", severity="error", markup=False)
         else:
             self.set_timer(0.01, partial(self.when_ready, pane_id, action, _tries + 1))
+
+    # -- following the store ---------------------------------------------------------
+    def _watch_store(self) -> None:
+        if not any(w.group == "store-watch" and w.is_running for w in self.workers):
+            self._poll_store()
+
+    @work(thread=True, exclusive=True, group="store-watch", exit_on_error=False)
+    def _poll_store(self) -> None:
+        if self._watcher is None:
+            self._watcher = StoreWatcher(self.japp.db_path)
+        events = self._watcher.poll()
+        if events is not None:
+            self.post_message(self.StoreChanged(events))
+
+    def on_main_screen_store_changed(self, message: StoreChanged) -> None:
+        """Refresh what is on screen (each pane keeps its place) and say so quietly."""
+        self._load_size()
+        switcher = self.query_one(ContentSwitcher)
+        for pane in switcher.query(Pane):
+            pane.on_store_changed()
+        clock = time.strftime("%H:%M:%S", time.gmtime())
+        more = f": +{fmt.plural(message.events, 'event')}" if message.events else ""
+        self.status.note(f"updated {clock} UTC{more}")
 
     # -- header ----------------------------------------------------------------------
     @work(thread=True, exit_on_error=False, group="header")
