@@ -15,10 +15,28 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import tomllib
 from pathlib import Path
 
 CONFIG_ENV = "JOURNEYTUI_CONFIG_DIR"
+
+
+#: A settings, keymap or theme file larger than this is not read (they are a few
+#: hundred bytes; a huge one is a mistake or an attack on start-up).
+MAX_CONFIG_BYTES = 256 * 1024
+
+
+def read_config_bytes(path: Path) -> bytes:
+    """The bytes of a small config file; OSError if unreadable, ValueError if too big
+    or not a regular file (a FIFO would block the start for ever)."""
+    if not stat.S_ISREG(path.stat().st_mode):
+        raise ValueError("not a regular file")
+    with path.open("rb") as handle:
+        data = handle.read(MAX_CONFIG_BYTES + 1)
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ValueError(f"larger than {MAX_CONFIG_BYTES // 1024} kB")
+    return data
 
 
 def config_dir() -> Path:
@@ -33,9 +51,11 @@ def load_settings(directory: Path) -> tuple[dict[str, object], str | None]:
     """The settings and, when the file is broken, a message naming it."""
     path = directory / "settings.json"
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_config_bytes(path).decode("utf-8"))
     except FileNotFoundError:
         return {}, None
+    except RecursionError:
+        return {}, f"{path}: ignored, nested too deeply to be settings"
     except (OSError, ValueError) as exc:
         return {}, f"{path}: ignored, not valid JSON ({exc})"
     if not isinstance(data, dict):
@@ -64,13 +84,15 @@ def load_keymap(directory: Path) -> tuple[dict[str, str], list[str]]:
     """
     path = directory / "keymap.toml"
     try:
-        raw = path.read_bytes()
+        raw = read_config_bytes(path)
     except FileNotFoundError:
         return {}, []
-    except OSError as exc:
-        return {}, [f"{path}: cannot read ({exc})"]
+    except (OSError, ValueError) as exc:
+        return {}, [f"{path}: ignored, cannot read ({exc})"]
     try:
         data = tomllib.loads(raw.decode("utf-8"))
+    except RecursionError:
+        return {}, [f"{path}: ignored, nested too deeply to be a keymap"]
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         return {}, [f"{path}: ignored, not valid TOML ({exc})"]
     table = data.get("keymap", data)

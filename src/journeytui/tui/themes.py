@@ -85,12 +85,16 @@ class ThemeSet:
 
 
 def read_theme_data(path: Path) -> dict[str, Any]:
+    from journeytui.tui.config import read_config_bytes
+
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{path}: cannot read ({exc})") from None
+        return tomllib.loads(read_config_bytes(path).decode("utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ValueError(f"{path}: not valid TOML ({exc})") from None
+    except RecursionError:
+        raise ValueError(f"{path}: nested too deeply to be a theme") from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ValueError(f"{path}: cannot read ({exc})") from None
 
 
 def load_theme_file(path: Path, *, trusted: bool = False) -> Theme:
