@@ -19,7 +19,7 @@ import bisect
 import re
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.utils import default_process
@@ -318,7 +318,7 @@ class TimelineFilter:
         return bool(self.words) or self.since is not None or self.until is not None
 
     def sql(self) -> tuple[str, list[Any]]:
-        where, params = "", []
+        where, params = "", cast(list[Any], [])
         for word in self.words:
             where += (" AND (instr(lower(coalesce(e.name, '')), ?) > 0"
                       f" OR instr(lower(coalesce({_TIMELINE_VALUE}, '')), ?) > 0)")

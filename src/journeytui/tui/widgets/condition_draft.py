@@ -199,9 +199,9 @@ def add(root: Node | None, path: Path, new: Node, *, group_kind: str = "all") ->
         return out, (*group, path[-1] + 1)
     # A lone leaf (or a not): put it in a group with the new part.
     here = copy.deepcopy(node)
-    out = _replace(root, path, {group_kind: [here, copy.deepcopy(new)]})
-    assert out is not None
-    return out, (*path, 1)
+    grouped = _replace(root, path, {group_kind: [here, copy.deepcopy(new)]})
+    assert grouped is not None
+    return grouped, (*path, 1)
 
 
 def add_group(root: Node | None, path: Path, kind: str = "any") -> tuple[Node, Path]:
@@ -321,7 +321,8 @@ class CachedNames(StoreNames):
         self.lists = list(choices.lists)
         self._conn = None  # type: ignore[assignment]
         self._forms = list(choices.forms)
-        self._links = {None: choices.all_links(), **choices.links}
+        self._links: dict[str | None, list[str]] = {None: choices.all_links()}
+        self._links.update(choices.links)
         self._choices = choices
 
     def links(self, email: str | None) -> list[str]:

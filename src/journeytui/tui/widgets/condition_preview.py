@@ -87,11 +87,11 @@ class ConditionPreview(Widget):
             table.add_row(Text(label), Text(left), Text(right), delta)
         parts: list[RenderableType] = [title, table]
         if self.transition is not None:
-            a, b = self._moves(self.saved), self._moves(self.draft)
-            moves = Text(f"t{self.transition} moved {a} → {b}", no_wrap=True,
+            was, now = self._moves(self.saved), self._moves(self.draft)
+            moves = Text(f"t{self.transition} moved {was} → {now}", no_wrap=True,
                          overflow="ellipsis")
-            if a.replace(",", "").isdigit() and b.replace(",", "").isdigit():
-                d = int(b.replace(",", "")) - int(a.replace(",", ""))
+            if was.replace(",", "").isdigit() and now.replace(",", "").isdigit():
+                d = int(now.replace(",", "")) - int(was.replace(",", ""))
                 moves.append(f" ({signed(d)})", style=up if d > 0 else down if d < 0 else muted)
             parts.append(moves)
         return Group(*parts, note)
