@@ -183,37 +183,46 @@ def count_stage_contacts(
 
 def stage_contacts(
     store: Store, jid: int, stage: str, *, before: int | None, sort: str,
-    after: Any | None, limit: int,
+    after: Any | None, limit: int, backwards: bool = False,
 ) -> list[tuple[Any, StageContact]]:
     """One keyset page of the contacts now in *stage* (stalled only: *before*);
-    returns (key, contact) pairs, the key to pass as *after* for the next page."""
+    returns (key, contact) pairs, the key to pass as *after* for the next page.
+
+    *backwards*: the *limit* rows just before key *after* (the last rows when it is
+    None), in the list's order — so the end of a long list is one read.  Ordered by
+    ``since`` and the contact id as they are, so the stage index serves every page
+    (no sort of the whole stage).
+    """
     where = "p.journey_id = ? AND p.stage = ?"
     args: list[Any] = [jid, stage]
     if before is not None:
         where += " AND p.since < ?"
         args.append(before)
     if sort == "name":
-        order_cols, direction = ("lower(c.first_name || ' ' || c.last_name)", "c.id"), "ASC"
+        order_cols, direction = ("lower(c.first_name || ' ' || c.last_name)", "p.contact_id"), "ASC"
     elif sort == "newest":
-        order_cols, direction = ("coalesce(p.since, 0)", "c.id"), "DESC"
+        order_cols, direction = ("p.since", "p.contact_id"), "DESC"
     else:
-        order_cols, direction = ("coalesce(p.since, 0)", "c.id"), "ASC"
+        order_cols, direction = ("p.since", "p.contact_id"), "ASC"
+    if backwards:
+        direction = "DESC" if direction == "ASC" else "ASC"
     if after is not None:
         op = ">" if direction == "ASC" else "<"
         where += f" AND ({order_cols[0]}, {order_cols[1]}) {op} (?, ?)"
         args.extend(after)
     sql = (
-        f"SELECT {order_cols[0]}, c.id, trim(c.first_name || ' ' || c.last_name), c.email,"
-        " p.since"
+        f"SELECT {order_cols[0]}, p.contact_id, trim(c.first_name || ' ' || c.last_name),"
+        " c.email, p.since"
         " FROM journey_positions p JOIN contacts c ON c.id = p.contact_id"
         f" WHERE {where} ORDER BY {order_cols[0]} {direction}, {order_cols[1]} {direction}"
         " LIMIT ?"
     )
     args.append(limit)
-    return [
+    rows = [
         ((k, cid), StageContact(cid, name or "", address or "", since))
         for k, cid, name, address, since in store.conn.execute(sql, args)
     ]
+    return rows[::-1] if backwards else rows
 
 
 def all_stage_contacts(

@@ -327,7 +327,15 @@ class JourneysPane(Pane):
         self.detail.columns = list(STAGE_COLUMNS)
         empty = (f"Nobody has been in {clean(stage)} for more than {self.stall_days} days."
                  if before is not None else f"Nobody is in {clean(stage)} now.")
-        self.detail.set_source(FuncSource(count, page), empty_text=empty)
+        def backwards(store: Store, first: Any, limit: int) -> list[Row]:
+            return [
+                Row(key, (c.name or "(no name)", c.address, fmt.when(c.since),
+                          _days_in(c, now)), payload=c)
+                for key, c in stage_contacts(store, jid, stage, before=before, sort=sort,
+                                             after=first, limit=limit, backwards=True)
+            ]
+
+        self.detail.set_source(FuncSource(count, page, backwards), empty_text=empty)
 
     def on_paged_table_selected(self, event: PagedTable.Selected) -> None:
         event.stop()
