@@ -109,3 +109,36 @@ async def test_enter_in_the_conflict_dialog_keeps_editing_and_saves_nothing(
         finally:
             store.close()
         assert now == version + 1 and j.goal == "Theirs"  # theirs, untouched
+
+
+async def test_e_on_a_stage_opens_the_transition_into_it(
+    demo_db: Path, app_factory, settle
+) -> None:
+    from journeytui.tui.panes.journeys import JourneysPane
+
+    app = app_factory(demo_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("4")
+        await settle(pilot)
+        pane = app.main.query_one(JourneysPane)
+        assert pane.journey is not None and pane.figures is not None
+        # the second main stage, and the transitions that lead into it (from the definition)
+        store = Store.open(demo_db)
+        try:
+            j, _ = get_journey(store, pane.journey)
+        finally:
+            store.close()
+        target = j.stages[1].name
+        into = [i for i, t in enumerate(j.transitions, 1) if t.to == target]
+        assert into
+        funnel = pane.funnel
+        funnel.focus()
+        while (funnel.current_item is None or funnel.current_item.stage is None
+               or funnel.current_item.stage.name != target):
+            await pilot.press("j")
+        await pilot.press("e")
+        await settle(pilot)
+        conditions = app.main.query_one("#conditions", ConditionsPane)
+        assert app.main.current == "conditions"
+        assert conditions.t == into[0] - 1  # the editor's transitions count from 0

@@ -394,13 +394,19 @@ class JourneysPane(Pane):
         self.reload()
 
     def action_edit(self) -> None:
-        """Open the highlighted transition (or the journey) in the Conditions pane."""
+        """Open the highlighted transition — on a stage, the transition into it — (or
+        the journey) in the Conditions pane."""
         if self.journey is None:
             return
         from journeytui.tui.panes.conditions import ConditionsPane
 
         transition = (self.item.transition.number
                       if self.item is not None and self.item.transition is not None else None)
+        if transition is None and self.item is not None and self.item.stage is not None:
+            # a stage: the (first) transition into it — what decides who reaches it
+            into = [t.number for t in (self.figures.transitions if self.figures else [])
+                    if t.target == self.item.stage.name]
+            transition = min(into) if into else None
         pane = self.japp.main.show_pane(ConditionsPane.PANE_ID)
         if isinstance(pane, ConditionsPane):
             pane.open_journey(self.journey, transition=transition)
