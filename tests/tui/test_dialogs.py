@@ -142,3 +142,25 @@ async def test_e_on_a_stage_opens_the_transition_into_it(
         conditions = app.main.query_one("#conditions", ConditionsPane)
         assert app.main.current == "conditions"
         assert conditions.t == into[0] - 1  # the editor's transitions count from 0
+
+
+async def test_a_new_journey_asks_for_its_goal(demo_db: Path, app_factory, settle) -> None:
+    from journeytui.tui.screens.condition_dialogs import TextPrompt
+
+    app = app_factory(demo_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("5")
+        await settle(pilot)
+        pane = app.main.query_one("#conditions", ConditionsPane)
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        assert isinstance(app.screen, TextPrompt)
+        await pilot.press(*"Trial to paid", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, TextPrompt)  # the goal, next
+        await pilot.press(*"Buys a plan", "enter")
+        await settle(pilot)
+        assert pane.draft is not None
+        assert (pane.draft["name"], pane.draft["goal"]) == ("Trial to paid", "Buys a plan")
+        assert pane.dirty

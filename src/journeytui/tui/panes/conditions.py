@@ -804,19 +804,24 @@ class ConditionsPane(Pane):
                 self.notify(f"A journey named '{clean(name)}' exists; o opens it.",
                             severity="error", markup=False)
                 return
-            definition = {"name": name, "goal": "", "stages": [{"name": "Browsing"}],
-                          "entry": {"any": [{"opened": {}}, {"clicked": {}}]},
-                          "transitions": []}
-            self._load_definition(None, definition, 0)
-            self.saved = None  # nothing saved yet: the draft is unsaved
-            self.saved_figures = None
-            self.t = ENTRY
-            self.path = ()
-            self._changed()
-            self.notify("New journey: S edits the stages, N adds a transition, ctrl+s saves.",
-                        markup=False)
+            self.app.push_screen(
+                TextPrompt(f"Goal of {name}: what it leads to (e.g. books a demo)"),
+                lambda goal: self._new_journey(name, (goal or "").strip()))
 
         self.app.push_screen(TextPrompt("Name of the new journey"), named)
+
+    def _new_journey(self, name: str, goal: str) -> None:
+        definition = {"name": name, "goal": goal, "stages": [{"name": "Browsing"}],
+                      "entry": {"any": [{"opened": {}}, {"clicked": {}}]},
+                      "transitions": []}
+        self._load_definition(None, definition, 0)
+        self.saved = None  # nothing saved yet: the draft is unsaved
+        self.saved_figures = None
+        self.t = ENTRY
+        self.path = ()
+        self._changed()
+        self.notify("New journey: S edits the stages (the last main stage is the goal), "
+                    "N adds a transition, ctrl+s saves.", markup=False)
 
     def action_revert(self) -> None:
         if not self.dirty:
