@@ -55,6 +55,14 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         metavar="N",
         help="connections a minute from one address (default %(default)s)",
     )
+    p.add_argument(
+        "--max-startups",
+        type=_positive_int,
+        default=64,
+        metavar="N",
+        help="connections not logged in yet, in all (the oldest is closed to make room; "
+        "from one address at most the --rate-limit burst) (default %(default)s)",
+    )
     p.add_argument("--password", metavar="PW", help="password for any user name")
     p.add_argument(
         "--authorized-keys",
@@ -94,6 +102,7 @@ def run(args: argparse.Namespace) -> int:
         shared=args.shared,
         rate_per_minute=float(args.rate_limit),
         rate_burst=args.rate_limit,
+        max_startups=args.max_startups,
     )
     return run_server(config)
 

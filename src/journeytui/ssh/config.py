@@ -45,6 +45,13 @@ class ServerConfig:
     # `rate_per_minute` connections a minute
     rate_per_minute: float = 10.0
     rate_burst: int = 10
+    # Connections not logged in yet (like OpenSSH's MaxStartups): at most this many in
+    # all, the oldest closed to make room for a new one; from one address at most
+    # `rate_burst`, further ones closed at once.  Each must log in within
+    # `login_timeout` seconds; one refused (rate, seats) is closed after `refusal_grace`.
+    max_startups: int = 64
+    login_timeout: float = 30.0
+    refusal_grace: float = 10.0
     no_color: bool = field(default_factory=lambda: bool(os.environ.get("NO_COLOR")))
     # How long a session's child gets after SIGHUP, then after SIGTERM, before the
     # next signal (SIGTERM, then SIGKILL).
@@ -77,6 +84,8 @@ class ServerConfig:
             raise UserError(
                 f"serve-ssh: --session-ttl {self.session_ttl:g}: must be 0 (no limit) or more"
             )
+        if self.max_startups < 1:
+            raise UserError(f"serve-ssh: --max-startups {self.max_startups}: must be at least 1")
         if self.rate_per_minute <= 0 or self.rate_burst < 1:
             raise UserError("serve-ssh: --rate-limit: must allow at least 1 connection a minute")
 

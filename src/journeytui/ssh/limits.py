@@ -1,9 +1,12 @@
-"""Connection rate limits per address and the count of demo seats."""
+"""Connection rate limits per address, connections not logged in yet, demo seats."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Generic, TypeVar
+
+C = TypeVar("C")
 
 
 class RateLimiter:
@@ -74,3 +77,54 @@ class Seats:
         if self.limit == 1:
             return "journeytui: the one demo seat is taken, try again in a minute"
         return f"journeytui: all {self.limit} demo seats are taken, try again in a minute"
+
+
+class PreAuth(Generic[C]):
+    """Connections that have not logged in yet (OpenSSH's MaxStartups, kept simple).
+
+    At most *per_address* from one address: a further one is refused (:meth:`admit`
+    returns False, the caller closes it at once).  At most *total* in all: a new one
+    makes room by evicting the oldest (handed to *evict*), so a flood from many
+    addresses cannot keep a visitor out; it only keeps itself busy reconnecting.
+    A connection leaves with :meth:`forget` (logged in, or gone).
+    """
+
+    def __init__(
+        self, total: int, per_address: int, *, addr: Callable[[C], str],
+        evict: Callable[[C], None], on_drop: Callable[[C, int], None] | None = None,
+    ) -> None:
+        self.total = total
+        self.per_address = per_address
+        self._addr = addr
+        self._evict = evict
+        self._on_drop = on_drop
+        self.waiting: dict[C, str] = {}  # oldest first
+        self.by_address: dict[str, int] = {}
+        self.dropped = 0
+        self.evicted = 0
+
+    def admit(self, conn: C) -> bool:
+        address = self._addr(conn)
+        if self.by_address.get(address, 0) >= self.per_address:
+            self.dropped += 1
+            if self._on_drop is not None:
+                self._on_drop(conn, self.dropped)
+            return False
+        while len(self.waiting) >= self.total:
+            oldest = next(iter(self.waiting))
+            self.forget(oldest)
+            self.evicted += 1
+            self._evict(oldest)
+        self.waiting[conn] = address
+        self.by_address[address] = self.by_address.get(address, 0) + 1
+        return True
+
+    def forget(self, conn: C) -> None:
+        address = self.waiting.pop(conn, None)
+        if address is None:
+            return
+        left = self.by_address[address] - 1
+        if left:
+            self.by_address[address] = left
+        else:
+            del self.by_address[address]

@@ -17,7 +17,7 @@ import asyncssh
 from journeytui.errors import UserError
 from journeytui.ssh.config import ServerConfig
 from journeytui.ssh.hostkey import load_or_create_host_key
-from journeytui.ssh.limits import RateLimiter, Seats
+from journeytui.ssh.limits import PreAuth, RateLimiter, Seats
 from journeytui.ssh.session import AppSession
 from journeytui.ssh.storecopy import check_source, remove_stale_copies
 from journeytui.textsafe import safe_text
@@ -48,6 +48,10 @@ class _Connection(asyncssh.SSHServer):
         self.addr = str(peer[0])
         self.peer = f"{peer[0]}:{peer[1]}" if ":" not in self.addr else f"[{peer[0]}]:{peer[1]}"
         demo = self.demo
+        if not demo.preauth.admit(self):
+            # closed before a byte is exchanged: a flood costs one accept() each
+            asyncio.get_running_loop().call_soon(conn.abort)
+            return
         # Decided now, told once the connection is encrypted (in begin_auth): a
         # disconnect sent before the key exchange reaches the client as a bare reset.
         if not demo.rate.allow(self.addr):
@@ -60,6 +64,11 @@ class _Connection(asyncssh.SSHServer):
         elif demo.seats.full:
             log.info("ssh connection from %s refused: all seats taken", self.peer)
             self.refusal = demo.seats.message()
+        if self.refusal is not None:  # told at begin_auth; a client that never gets
+            # there (a silent socket) is not kept until the login timeout
+            self._unused = asyncio.get_running_loop().call_later(
+                demo.config.refusal_grace, conn.abort
+            )
 
     def begin_auth(self, username: str) -> bool:
         self.user = username
@@ -88,6 +97,7 @@ class _Connection(asyncssh.SSHServer):
         return False
 
     def auth_completed(self) -> None:
+        self.demo.preauth.forget(self)
         self._close_if_unused_later()
 
     def session_requested(self) -> AppSession:
@@ -116,9 +126,24 @@ class _Connection(asyncssh.SSHServer):
             self.conn.close()
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self.demo.preauth.forget(self)
         if self._unused is not None:
             self._unused.cancel()
             self._unused = None
+
+
+def _evict(old: _Connection) -> None:
+    log.info("ssh connection from %s closed: not logged in, and %d newer connections "
+             "wait to (--max-startups)", old.peer, old.demo.config.max_startups)
+    if old.conn is not None:
+        old.conn.abort()
+
+
+def _log_drop(conn: _Connection, dropped: int) -> None:
+    if dropped == 1 or dropped % 100 == 0:  # one line, not one a connection of a flood
+        log.info("ssh connection from %s dropped: %d connections from %s are not logged "
+                 "in yet (%d dropped so far)", conn.peer, conn.demo.config.rate_burst,
+                 conn.addr, dropped)
 
 
 class DemoServer:
@@ -128,6 +153,10 @@ class DemoServer:
         self.config = config
         self.seats = Seats(config.max_sessions)
         self.rate = RateLimiter(config.rate_per_minute, config.rate_burst)
+        self.preauth: PreAuth[_Connection] = PreAuth(
+            config.max_startups, config.rate_burst,
+            addr=lambda c: c.addr, evict=_evict, on_drop=_log_drop,
+        )
         self.sessions: dict[int, AppSession] = {}
         self.tasks: set[asyncio.Task[None]] = set()
         self.host_key: asyncssh.SSHKey | None = None
@@ -178,7 +207,7 @@ class DemoServer:
                 x11_forwarding=False,
                 keepalive_interval=30,
                 keepalive_count_max=4,
-                login_timeout=60,
+                login_timeout=cfg.login_timeout,
             )
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
