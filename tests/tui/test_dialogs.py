@@ -164,3 +164,20 @@ async def test_a_new_journey_asks_for_its_goal(demo_db: Path, app_factory, settl
         assert pane.draft is not None
         assert (pane.draft["name"], pane.draft["goal"]) == ("Trial to paid", "Buys a plan")
         assert pane.dirty
+
+
+def test_the_preview_summary_says_what_the_edit_changes() -> None:
+    from journeytui.tui.journey_data import FunnelFigures, TransitionRow
+    from journeytui.tui.panes.conditions import preview_summary
+
+    def figures(*moved: int) -> FunnelFigures:
+        f = FunnelFigures("J", 1, None, 30)
+        f.transitions = [TransitionRow(i, "A", "B", m, []) for i, m in enumerate(moved, 1)]
+        return f
+
+    saved, draft = figures(5, 1063), figures(5, 3)
+    assert preview_summary(saved, draft, 2) == "preview: t2 moved 1,063 → 3 (−1,060)"
+    assert preview_summary(saved, figures(5, 1100), 2) == "preview: t2 moved 1,063 → 1,100 (+37)"
+    assert preview_summary(saved, saved, 1) == "preview: t1 moves 5 (unchanged)"
+    assert preview_summary(saved, figures(5, 1063, 8), 3) == "preview: new t3 would move 8"
+    assert preview_summary(None, draft, 2) == ""

@@ -78,6 +78,22 @@ UNDO_LIMIT = 200
 Snapshot = tuple[dict[str, Any], int | None, tuple[int, ...]]
 
 
+def preview_summary(saved: FunnelFigures | None, draft: FunnelFigures | None,
+                    transition: int | None) -> str:
+    """``preview: t3 moved 1,063 → 3 (−1,060)`` — or "" when there is nothing to say."""
+    if saved is None or draft is None or transition is None:
+        return ""
+    was = next((t.moved for t in saved.transitions if t.number == transition), None)
+    now = next((t.moved for t in draft.transitions if t.number == transition), None)
+    if now is None:
+        return ""
+    if was is None:
+        return f"preview: new t{transition} would move {now:,}"
+    if was == now:
+        return f"preview: t{transition} moves {now:,} (unchanged)"
+    return f"preview: t{transition} moved {was:,} → {now:,} ({now - was:+,})".replace("-", "−")
+
+
 class ConditionsPane(Pane):
     PANE_ID = "conditions"
     TITLE = "Conditions"
@@ -523,6 +539,12 @@ class ConditionsPane(Pane):
         note = message.error or "Draft computed (not saved); Δ = draft − saved reached."
         self.query_one(ConditionPreview).show(self.saved_figures, message.figures, note,
                                               self._preview_transition())
+        # say it where the eye is when the preview is off screen or folded: the edited
+        # transition's moves, saved → draft
+        summary = preview_summary(self.saved_figures, message.figures,
+                                  self._preview_transition())
+        if summary:
+            self.japp.main.status.note(summary)
 
     # -- tree and fields -------------------------------------------------------------
     def on_condition_tree_moved(self, event: ConditionTree.Moved) -> None:
