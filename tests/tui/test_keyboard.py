@@ -27,6 +27,23 @@ def current(app) -> str:  # type: ignore[no-untyped-def]
     return app.main.current
 
 
+async def sort_emails_by(pilot, settle, key: str) -> None:  # type: ignore[no-untyped-def]
+    """s opens the column picker; move to the column *key*; Enter sorts by it."""
+    from textual.widgets import OptionList
+
+    from journeytui.tui.screens.journey_pick import PickDialog
+
+    await pilot.press("s")
+    await settle(pilot)
+    dialog = pilot.app.screen
+    assert isinstance(dialog, PickDialog)
+    keys = [k for k, _ in dialog.choices]
+    here = dialog.query_one(OptionList).highlighted or 0
+    there = keys.index(key)
+    await pilot.press(*(["down" if there > here else "up"] * abs(there - here)), "enter")
+    await settle(pilot)
+
+
 async def test_open_email_then_its_activities_then_a_contact(demo_db: Path, app_factory, settle) -> None:
     app = app_factory(demo_db)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -34,8 +51,7 @@ async def test_open_email_then_its_activities_then_a_contact(demo_db: Path, app_
         emails = app.main.query_one(EmailsPane)
         assert isinstance(app.focused, DataTable)
         # The most clicked sent email: sort by Clicked (descending) and take the top row.
-        while emails.sort_index != 6:
-            await pilot.press("s")
+        await sort_emails_by(pilot, settle, "clicked")
         await pilot.press("g")  # the sort keeps the highlighted email; g goes to the top
         await settle(pilot)
         top = emails.selected
@@ -114,8 +130,7 @@ async def test_sort_and_reverse_keep_sent_first_and_drafts_last(demo_db: Path, a
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         pane = app.main.query_one(EmailsPane)
-        while pane.sort_index != 3:  # Sent
-            await pilot.press("s")
+        await sort_emails_by(pilot, settle, "sent")
         # sent emails by Sent, descending; then the scheduled ones; drafts last
         groups = [r.status for r in pane.shown]
         assert groups == sorted(groups, key=["sent", "scheduled", "draft"].index)
@@ -152,9 +167,7 @@ async def test_activities_filter_by_link(demo_db: Path, app_factory, settle) -> 
     app = app_factory(demo_db)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        pane = app.main.query_one(EmailsPane)
-        while pane.sort_index != 6:
-            await pilot.press("s")
+        await sort_emails_by(pilot, settle, "clicked")
         await pilot.press("g", "enter")
         await settle(pilot)
         acts = app.main.query_one(ActivitiesPane)
@@ -260,17 +273,21 @@ async def test_user_keymap_rebinds_a_key(demo_db: Path, app_factory, config_dir:
     app = app_factory(demo_db)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        pane = app.main.query_one(EmailsPane)
-        before = pane.sort_index
+        from journeytui.tui.screens.journey_pick import PickDialog
+
         await pilot.press("s")
-        assert pane.sort_index == before
+        await settle(pilot)
+        assert not isinstance(app.screen, PickDialog)  # s no longer sorts
         await pilot.press("o")
-        assert pane.sort_index == (before + 1) % 12
+        await settle(pilot)
+        assert isinstance(app.screen, PickDialog)  # o opens the column picker
+        await pilot.press("escape")
+        await settle(pilot)
         await pilot.press("question_mark")
         from journeytui.tui.screens.help import help_rows
 
         rows = dict(help_rows(app.screen.pane))["Emails pane"]  # type: ignore[attr-defined]
-        assert ("o", "Sort", "emails.sort") in rows
+        assert ("o", "Sort by…", "emails.sort") in rows
         assert "c Contacts" in str(app.main.query_one("#tabs").render())
         await pilot.press("escape", "c")
         assert current(app) == "contacts"

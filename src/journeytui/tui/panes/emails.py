@@ -136,7 +136,7 @@ class EmailsPane(Pane):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open_activities", "Activities", id="emails.activities"),
-        Binding("s", "cycle_sort", "Sort", id="emails.sort"),
+        Binding("s", "pick_sort", "Sort by…", id="emails.sort"),
         Binding("r", "reverse_sort", "Reverse", id="emails.reverse"),
         Binding("slash", "filter", "Filter", key_display="/", id="emails.filter"),
         Binding("d", "focus_detail", "Detail", id="emails.detail"),
@@ -313,6 +313,22 @@ class EmailsPane(Pane):
         if row is None:
             return
         self.japp.main.open_activities(row.id)
+
+    def action_pick_sort(self) -> None:
+        """Choose the column to sort by (the shown ones), the current one highlighted."""
+        from journeytui.tui.screens.journey_pick import PickDialog
+
+        current = COLUMNS[self.sort_index].key
+
+        def chosen(key: str | None) -> None:
+            if key is not None:
+                self.sort_by(key)
+
+        self.app.push_screen(PickDialog(
+            "Sort the emails by", [(c.key, c.title if c.key != "warnings" else "! warnings")
+                                   for c in self.columns], current,
+            hint="↑↓ choose · Enter sorts (numbers: largest first) · r reverses · Esc"),
+            chosen)
 
     def action_cycle_sort(self) -> None:
         """The next column shown (a column hidden at this width is skipped)."""
