@@ -153,3 +153,37 @@ async def test_the_app_on_a_store_in_a_read_only_folder_works_read_only(
             await settle(pilot)
             assert "Ann Lee" in screen_text(app)
         assert sorted(p.name for p in folder.iterdir()) == ["journeys.db"]
+
+
+@pytest.mark.parametrize("kind", ["char-device", "fifo", "symlink-loop", "dangling-symlink",
+                                  "directory", "foreign-sqlite", "text-file"])
+def test_a_db_path_that_is_no_store_is_named_and_never_blocks(tmp_path: Path, kind: str) -> None:
+    import os
+    import sqlite3
+
+    db = tmp_path / "journeys.db"
+    words = {"char-device": "not a regular file", "fifo": "not a regular file",
+             "symlink-loop": "symbolic link", "dangling-symlink": "symbolic link",
+             "directory": "directory", "foreign-sqlite": "not a journeytui store",
+             "text-file": "not a journeytui store"}[kind]
+    if kind == "char-device":
+        db = Path("/dev/zero")
+    elif kind == "fifo":
+        os.mkfifo(db)
+    elif kind == "symlink-loop":
+        db.symlink_to(db)
+    elif kind == "dangling-symlink":
+        db.symlink_to(tmp_path / "gone.db")
+    elif kind == "directory":
+        db.mkdir()
+    elif kind == "foreign-sqlite":
+        conn = sqlite3.connect(db)
+        conn.execute("CREATE TABLE invoices (id INTEGER)")
+        conn.commit()
+        conn.close()
+    else:
+        db.write_text("name,email\nann,ann@example.com\n" * 200)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    for argv in (["stats"], ["import", "contacts", str(contacts_csv(tmp_path / "c.csv", 2))]):
+        run_cli("--db", str(db), *argv).refused(words)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted({*before, "c.csv"})

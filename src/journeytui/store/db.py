@@ -146,6 +146,8 @@ class Store:
         p = Path(path)
         if p.is_dir():
             raise StoreError(f"{p}: is a directory, not a journeytui store")
+        if p.is_symlink() and not p.exists():
+            raise StoreError(f"{p}: a symbolic link to nothing (or a loop), not a store")
         exists = p.exists()
         if not exists and not create:
             raise StoreError(
@@ -154,6 +156,11 @@ class Store:
             )
         if not exists and readonly:
             raise StoreError(f"{p}: no such store")
+        if exists and not p.is_file():
+            raise StoreError(
+                f"{p}: not a regular file (a device, a FIFO or a socket), not a journeytui "
+                "store; nothing was read or changed"
+            )
         if exists and _empty_file(p):
             raise StoreError(
                 f"{p}: an empty file (0 bytes), not a journeytui store; nothing was changed. "
