@@ -66,3 +66,31 @@ async def test_at_120_columns_names_are_whole_and_every_column_shows(
         await pilot.resize_terminal(80, 24)
         await settle(pilot)
         assert "Deliv." not in [c.title for c in emails.columns]
+
+
+async def test_a_compact_layout_down_to_60_by_20_one_panel_at_a_time(
+    demo_db: Path, app_factory, settle
+) -> None:
+    app = app_factory(demo_db)
+    async with app.run_test(size=(60, 20)) as pilot:
+        await settle(pilot)
+        assert app.has_class("-compact") and not app.has_class("-too-small")
+        emails = app.main.query_one(EmailsPane)
+        assert [c.title for c in emails.columns] == [
+            "Name", "Send date", "Sent", "Clicked", "Click %", "Spam", "!"]
+        assert sum(c.width for c in emails.table.columns.values()) <= 60 - 1
+        detail = app.main.query_one("#email-detail-scroll")
+        assert not detail.display or detail.size.height == 0
+        await pilot.press("d")  # the detail takes the list's place
+        await settle(pilot)
+        assert app.focused is detail and detail.size.height > 10
+        assert not emails.table.display or emails.table.size.height == 0
+        await pilot.press("escape")  # and back to the list, same pane
+        await settle(pilot)
+        assert app.focused is emails.table and app.main.current == "emails"
+        await pilot.resize_terminal(59, 20)
+        await settle(pilot)
+        assert app.has_class("-too-small")
+        await pilot.resize_terminal(80, 24)
+        await settle(pilot)
+        assert not app.has_class("-compact") and not app.has_class("-too-small")

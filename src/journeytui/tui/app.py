@@ -33,7 +33,10 @@ if TYPE_CHECKING:
 
     from journeytui.domain.stats import EmailRow
 
-MIN_WIDTH, MIN_HEIGHT = 80, 24
+# The full layout needs 80×24; down to 60×20 a compact one shows one panel at a time
+# (the class -compact); below that the app says the terminal is too small.
+FULL_WIDTH, FULL_HEIGHT = 80, 24
+MIN_WIDTH, MIN_HEIGHT = 60, 20
 
 
 @dataclass
@@ -252,6 +255,8 @@ class JourneyApp(App[int]):
     def _check_size(self) -> None:
         small = self.size.width < MIN_WIDTH or self.size.height < MIN_HEIGHT
         self.set_class(small, "-too-small")
+        compact = self.size.width < FULL_WIDTH or self.size.height < FULL_HEIGHT
+        self.set_class(compact and not small, "-compact")
 
     # -- shared state ----------------------------------------------------------------
     @property

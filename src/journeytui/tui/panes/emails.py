@@ -29,6 +29,9 @@ STATUS_SHORT = {"draft": "draft", "scheduled": "sched", "sent": "sent"}
 # Below this many columns Deliv. and Opened make room (delivery problems still show
 # as ⚠, and the open rate stays): every other figure fits in 80 columns, uncut.
 WIDE = 100
+# Below 80 (the compact layout, down to 60): Stat., Open % and Unsub go too; the sent
+# figures, clicks, click rate, spam and ⚠ stay (the detail has every figure).
+FULL = 80
 NAME_MIN = 16
 # Sent emails first, then the scheduled ones, then drafts, whatever the sort.
 STATUS_GROUP = {"sent": 0, "scheduled": 1, "draft": 2}
@@ -61,7 +64,7 @@ def _pct(fn: Callable[[EmailStats], float | None]) -> Callable[[EmailRow], str]:
 COLUMNS: list[EmailColumn] = [
     EmailColumn("name", "Name", 16, lambda r: r.name.lower(), lambda r: clean(r.name), False),
     EmailColumn("status", "Stat.", 5, lambda r: r.status,
-                lambda r: STATUS_SHORT.get(r.status, r.status), False),
+                lambda r: STATUS_SHORT.get(r.status, r.status), False, min_width=FULL),
     EmailColumn("send_at", "Send date", 10, lambda r: r.send_at,
                 lambda r: fmt.when(r.send_at)[:10], False),
     EmailColumn("sent", "Sent", 6, _stat(lambda s: s.sent), _num(lambda s: s.sent)),
@@ -71,11 +74,11 @@ COLUMNS: list[EmailColumn] = [
                 min_width=WIDE),
     EmailColumn("clicked", "Clicked", 7, _stat(lambda s: s.clicked), _num(lambda s: s.clicked)),
     EmailColumn("open_rate", "Open %", 7, _stat(lambda s: s.open_rate),
-                _pct(lambda s: s.open_rate)),
+                _pct(lambda s: s.open_rate), min_width=FULL),
     EmailColumn("click_rate", "Click %", 7, _stat(lambda s: s.click_rate),
                 _pct(lambda s: s.click_rate)),
     EmailColumn("unsubscribed", "Unsub", 5, _stat(lambda s: s.unsubscribed),
-                _num(lambda s: s.unsubscribed)),
+                _num(lambda s: s.unsubscribed), min_width=FULL),
     EmailColumn("spam_reports", "Spam", 4, _stat(lambda s: s.spam_reports),
                 _num(lambda s: s.spam_reports)),
     EmailColumn("warnings", "!", 1, _stat(lambda s: len(s.warnings)),
@@ -140,6 +143,7 @@ class EmailsPane(Pane):
         Binding("r", "reverse_sort", "Reverse", id="emails.reverse"),
         Binding("slash", "filter", "Filter", key_display="/", id="emails.filter"),
         Binding("d", "focus_detail", "Detail", id="emails.detail"),
+        Binding("escape", "leave_detail", "Back", show=False, id="emails.leave-detail"),
     ]
 
     class Loaded(Message):
@@ -360,7 +364,20 @@ class EmailsPane(Pane):
         self.query_one(FilterInput).open()
 
     def action_focus_detail(self) -> None:
-        self.query_one("#email-detail-scroll").focus()
+        self.add_class("-detail")  # the compact layout shows the detail in the list's place
+        self.call_after_refresh(self.query_one("#email-detail-scroll").focus)
+
+    def action_leave_detail(self) -> None:
+        """Esc in the detail goes back to the list; in the list it goes back a pane."""
+        if self.has_class("-detail"):
+            self.remove_class("-detail")
+            self.call_after_refresh(self.table.focus)
+        else:
+            self.japp.main.action_back()
+
+    def on_descendant_focus(self, event: object) -> None:
+        detail = self.query_one("#email-detail-scroll")
+        self.set_class(self.screen.focused is detail, "-detail")
 
     def on_input_changed(self, event: FilterInput.Changed) -> None:
         event.stop()

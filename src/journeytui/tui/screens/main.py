@@ -159,7 +159,7 @@ class MainScreen(Screen[None]):
         yield KeyBar(id="keys")
         with Vertical(id="too-small"):
             yield Static(
-                f"Terminal too small: journeytui needs {80}×{24}.\n"
+                "Terminal too small: journeytui needs 60×20 (80×24 for the full layout).\n"
                 "Make the window bigger (q quits).",
                 id="too-small-text",
                 markup=False,

@@ -147,8 +147,8 @@ class ConditionFields(Vertical):
             await self.query_one("#fields-rows", Vertical).remove_children()
             self._hide_matches()
             words = {
-                "all": "A group: all of its parts must hold. k: any ↔ all",
-                "any": "A group: at least one part must hold. k: any ↔ all",
+                "all": "A group: all of its parts must hold. K: any ↔ all",
+                "any": "A group: at least one part must hold. K: any ↔ all",
                 "not": "not: holds when its part does not. n unwraps it",
             }
             label.update(Text(words.get(kind or "", "No part selected."), style="dim"))
