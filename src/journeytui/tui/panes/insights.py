@@ -100,9 +100,9 @@ class InsightsPane(Pane):
 
     DEFAULT_CSS = """
     InsightsPane #insights-head { height: 1; }
-    InsightsPane #insights-findings { height: 3fr; min-height: 5; }
+    InsightsPane #insights-findings { height: 3fr; }
     InsightsPane #insights-reading { height: 3; padding: 0 1; }
-    InsightsPane #insights-contacts { height: 2fr; min-height: 4; }
+    InsightsPane #insights-contacts { height: 2fr; }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
