@@ -1,6 +1,7 @@
 """Journey engine figures (issue 3): full evaluation against the floor, and preview.
 
     .venv/bin/python benchmarks/bench_engine.py [--size 100000] [--repeat 3]
+    .venv/bin/python benchmarks/bench_engine.py --db STORE --size 20000 --no-preview
 
 On the demo store of --size contacts (built once by stores.py), prints medians of:
 
@@ -53,8 +54,15 @@ def median_s(fn: Callable[[], object], repeat: int) -> float:
 def floor(store: Store) -> int:
     n = 0
     hwm = engine.high_water(store.conn)
-    for _ in store.conn.execute(engine.EVENTS_SQL, {"ahwm": hwm[0], "shwm": hwm[1]}):
+    if hasattr(engine, "hwm_params"):
+        params = engine.hwm_params(hwm)
+    else:  # an older engine (activities and sends only), for before/after figures
+        params = {"ahwm": hwm[0], "shwm": hwm[1]}
+    for _ in store.conn.execute(engine.EVENTS_SQL, params):
         n += 1
+    if hasattr(engine, "CHANGES_SQL"):  # subscription changes, read apart
+        for _ in store.conn.execute(engine.CHANGES_SQL, params):
+            n += 1
     return n
 
 
@@ -62,10 +70,15 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--size", type=int, default=100_000)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--db", type=Path, metavar="PATH",
+                    help="an existing store instead of the cached demo store of --size "
+                    "(it is copied; --size then only labels the figures)")
+    ap.add_argument("--no-preview", action="store_true",
+                    help="skip the preview figures on the default demo store")
     args = ap.parse_args()
     lead = demo_journeys()[0]
 
-    src = store_path(args.size)
+    src = args.db if args.db is not None else store_path(args.size)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.db"
         shutil.copy(src, path)
@@ -108,6 +121,10 @@ def main() -> None:
     line("full evaluation (with writes)", "eval", "; target ≤ 3×")
     line("advance, nothing new", "adv")
 
+    if args.no_preview:
+        print(f"load average during the run: {' '.join(f'{x:.1f}' for x in os.getloadavg())}"
+              f" on {os.cpu_count()} CPUs")
+        return
     small = store_path(DEFAULT_CONTACTS)
     store = Store.open(small, readonly=True)
     engine._cache.clear()

@@ -22,8 +22,9 @@ it back), and one slot per distinct leaf:
 * most leaves: the time of the latest matching event (or None);
 * ``unsubscribed``: the time of the unsubscribe in force (None once resubscribed);
 * ``clicks_at_least``: the times of the latest K clicks;
-* ``no_click_in_last``: ``[[[email_id, clicked], …], verdict]``: the last N
-  distinct campaigns received, and the verdict taken at the last send.
+* ``no_click_in_last``: ``[[email_id, …], [clicked, …], verdict]``: the last N
+  distinct campaigns received (oldest first), whether each was clicked, and the
+  verdict taken at the last send.
 
 Each condition becomes ``f(state, t, final) -> bool``.  ``final`` is true for the
 check at evaluation time (no event).
@@ -58,18 +59,27 @@ class Compiled:
     journey: Journey
     stage_names: list[str]
     nslots: int
-    updaters: dict[str, tuple[Updater, ...]]
+    updaters: dict[str, Updater]  # per event kind: what it updates (one call)
     entry: Pred
     entry_kinds: frozenset[str] | None
     # per stage: (pred, to_stage, transition number (1-based), kinds or None = always)
     out: list[list[tuple[Pred, int, int, frozenset[str] | None]]]
     # per stage and event kind: the transitions worth trying at such an event
     by_kind: list[dict[str, tuple[tuple[Pred, int, int], ...]]]
-    slot_init: list[Callable[[], Any]]
+    slot_init: list[Callable[[], Any] | None]  # None: the slot starts as None
+
+    def __post_init__(self) -> None:
+        self._template = [-1, None, None, None, None, False, None, None] + [None] * len(
+            self.slot_init)
+        self._fresh = [(BASE + k, f) for k, f in enumerate(self.slot_init) if f is not None]
 
     def new_state(self) -> list[Any]:
-        return [-1, None, None, None, None, False, [0, 0, 0], []] + [
-            f() for f in self.slot_init]
+        st = self._template.copy()
+        st[SENDS] = [0, 0, 0]
+        st[CLICKS] = []
+        for k, f in self._fresh:
+            st[k] = f()
+        return st
 
 
 class _Ctx:
@@ -145,10 +155,10 @@ class _Builder:
         self.ctx = ctx
         self.slots: dict[Any, tuple[int, Pred]] = {}
         self.updaters: dict[str, list[Updater]] = {}
-        self.slot_init: list[Callable[[], Any]] = []
+        self.slot_init: list[Callable[[], Any] | None] = []
         self.facts: dict[tuple[Any, ...], int] = {}
 
-    def _slot(self, init: Callable[[], Any]) -> int:
+    def _slot(self, init: Callable[[], Any] | None) -> int:
         self.slot_init.append(init)
         return BASE + len(self.slot_init) - 1
 
@@ -162,7 +172,7 @@ class _Builder:
         that differ only in their window)."""
         if fact in self.facts:
             return self.facts[fact]
-        i = self.facts[fact] = self._slot(lambda: None)
+        i = self.facts[fact] = self._slot(None)
         if match is None:
             def upd(st: list[Any], row: Row) -> None:
                 st[i] = row[1]
@@ -254,7 +264,7 @@ class _Builder:
         fact = ("unsub", lst)
         if fact in self.facts:
             return self.facts[fact]
-        i = self.facts[fact] = self._slot(lambda: None)
+        i = self.facts[fact] = self._slot(None)
 
         def unsub(st: list[Any], row: Row) -> None:
             if row[7] == lst:
@@ -293,47 +303,43 @@ class _Builder:
         return i, lambda st, t, fin: len(st[i]) >= k and st[i][0] >= t - w
 
     def _no_click(self, n: int) -> tuple[int, Pred]:
-        i = self._slot(lambda: [[], False])
+        # slot: [emails, clicked, verdict] — the last N distinct campaigns received
+        # (oldest first), whether each was clicked, and the verdict of the last send.
+        i = self._slot(lambda: [[], [], False])
 
         def at_send(st: list[Any], row: Row) -> None:
             # The verdict covers the N campaigns received before this one (they have
             # had their chance); then this campaign joins the window.
-            slot = st[i]
-            win = slot[0]
-            verdict = len(win) >= n
-            if verdict:
-                for entry in win:
-                    if entry[1]:
-                        verdict = False
-                        break
-            slot[1] = verdict
+            emails, clicked, _ = slot = st[i]
+            slot[2] = len(emails) >= n and True not in clicked
             email = row[5]
-            for entry in win:
-                if entry[0] == email:  # sent again: moves to the newest place
-                    win.remove(entry)
-                    win.append(entry)
-                    break
+            if email in emails:  # sent again: moves to the newest place
+                k = emails.index(email)
+                del emails[k]
+                emails.append(email)
+                clicked.append(clicked.pop(k))
             else:
-                win.append([email, False])
-                if len(win) > n:
-                    del win[0]
+                emails.append(email)
+                clicked.append(False)
+                if len(emails) > n:
+                    del emails[0]
+                    del clicked[0]
 
         def on_click(st: list[Any], row: Row) -> None:
-            slot = st[i]
-            slot[1] = False
+            emails, clicked, _ = slot = st[i]
+            slot[2] = False
             email = row[5]
-            for entry in slot[0]:
-                if entry[0] == email:
-                    entry[1] = True
+            if email in emails:
+                clicked[emails.index(email)] = True
 
         self._on("send", at_send)
         self._on("click", on_click)
 
         def pred(st: list[Any], t: int, fin: bool) -> bool:
             if fin:
-                win = st[i][0]
-                return len(win) >= n and not any(c for _, c in win)
-            return bool(st[i][1])
+                emails, clicked, _ = st[i]
+                return len(emails) >= n and True not in clicked
+            return bool(st[i][2])
 
         return i, pred
 
@@ -386,6 +392,18 @@ def _by_kind(
     return out
 
 
+def _one(fs: list[Updater]) -> Updater:
+    if len(fs) == 1:
+        return fs[0]
+    group = tuple(fs)
+
+    def f(st: list[Any], row: Row) -> None:
+        for g in group:
+            g(st, row)
+
+    return f
+
+
 def compile_journey(j: Journey, conn: sqlite3.Connection) -> Compiled:
     ctx = _Ctx(conn)
     b = _Builder(ctx)
@@ -415,7 +433,7 @@ def compile_journey(j: Journey, conn: sqlite3.Connection) -> Compiled:
         journey=j,
         stage_names=names,
         nslots=len(b.slot_init),
-        updaters={k: tuple(v) for k, v in b.updaters.items()},
+        updaters={k: _one(v) for k, v in b.updaters.items()},
         by_kind=[_by_kind(ts) for ts in out],
         entry=entry,
         entry_kinds=entry_kinds,

@@ -93,7 +93,7 @@ Digest = tuple[int, int, int]
 # subscription changes of contacts with activities.
 _ACT = ("SELECT contact_id, at, 1, id, kind, email_id, link_id, list_id, value"
         " FROM activities WHERE machine = 0 AND bot = 0"
-        " AND kind NOT IN ('unsubscribe', 'spam')")
+        " AND kind != 'unsubscribe' AND kind != 'spam'")
 _SEND = ("SELECT contact_id, at, 0, id, 'send', email_id, NULL, NULL, NULL"
          " FROM sends WHERE status = 'delivered'")
 _CHANGE = ("SELECT s.contact_id, s.at, 2, s.id, s.kind, s.email_id, NULL, s.list_id,"
@@ -102,17 +102,23 @@ _CHANGE = ("SELECT s.contact_id, s.at, 2, s.id, s.kind, s.email_id, NULL, s.list
            " AND a.email_id IS s.email_id)"
            " FROM subscription_changes s WHERE 1")
 _HAS_ACTIVITY = "contact_id IN (SELECT contact_id FROM activities)"
+# (few rows: a lookup each is cheaper than the list of every contact with activities)
+_CHANGE_HAS_ACTIVITY = "EXISTS (SELECT 1 FROM activities x WHERE x.contact_id = s.contact_id)"
 _ORDER = " ORDER BY 1, 2, 4, 3"
 
+# A full replay reads the (few) subscription changes apart and merges them per contact:
+# cheaper than a three-way merge of every row in SQL.
 EVENTS_SQL = (
     f"{_ACT} AND id <= :ahwm"
-    f" UNION ALL {_SEND} AND {_HAS_ACTIVITY} AND id <= :shwm"
-    f" UNION ALL {_CHANGE} AND s.{_HAS_ACTIVITY} AND s.id <= :chwm" + _ORDER
+    f" UNION ALL {_SEND} AND {_HAS_ACTIVITY} AND id <= :shwm" + _ORDER
 )
+CHANGES_SQL = f"{_CHANGE} AND {_CHANGE_HAS_ACTIVITY} AND s.id <= :chwm ORDER BY 1, 2, 4"
+_ROW_ORDER = itemgetter(1, 3, 2)  # within a contact: at, id, src (as _ORDER)
 NEW_EVENTS_SQL = (
     f"{_ACT} AND id > :a0 AND id <= :ahwm"
     f" UNION ALL {_SEND} AND {_HAS_ACTIVITY} AND id > :s0 AND id <= :shwm"
-    f" UNION ALL {_CHANGE} AND s.{_HAS_ACTIVITY} AND s.id > :c0 AND s.id <= :chwm" + _ORDER
+    f" UNION ALL {_CHANGE} AND {_CHANGE_HAS_ACTIVITY} AND s.id > :c0 AND s.id <= :chwm"
+    + _ORDER
 )
 CONTACT_EVENTS_SQL = (
     f"{_ACT} AND contact_id = :c AND id <= :ahwm"
@@ -191,29 +197,30 @@ class Runner:
         c = self.c
         updaters = c.updaters
         by_kind = c.by_kind
+        out = c.out
         entry = c.entry
         entry_kinds = c.entry_kinds
         moves = self.out.moves
         clicks = self.out.clicks
         chain = self._chain
         nothing: tuple[Any, ...] = ()
-        sends = st[SENDS]
+        n_sends = sum_ids = sum_at = 0
         row = None
         for row in rows:
             kind = row[4]
             t = row[1]
-            src = row[2]
-            for upd in updaters.get(kind, nothing):
+            upd = updaters.get(kind)
+            if upd is not None:
                 upd(st, row)
-            if src == 0:
-                sends[0] += 1
-                sends[1] += row[3]
-                sends[2] += t
+            if kind == "send":
+                n_sends += 1
+                sum_ids += row[3]
+                sum_at += t
             stage = st[STAGE]
             if stage < 0:
                 # Only a contact activity enters (never a send, nor a subscription
                 # change recorded without consent).
-                if src == 0 or (src == 2 and row[8] is None) or (
+                if kind == "send" or (row[2] == 2 and row[8] is None) or (
                         entry_kinds is not None and kind not in entry_kinds):
                     continue
                 if not entry(st, t, False):
@@ -225,8 +232,14 @@ class Runner:
                 chain(cid, st, t, row, 0, None)
             else:
                 n0 = len(moves)
-                if st[CUT]:  # a transition may hold since the last cut: try them all
-                    chain(cid, st, t, row, stage, None)
+                if st[CUT]:
+                    # A transition may hold since the last cascade was cut: try them
+                    # all (none of them leads back to this stage).
+                    st[CUT] = False
+                    for pred, to, num, _ in out[stage]:
+                        if pred(st, t, False):
+                            chain(cid, st, t, row, to, num)
+                            break
                 else:
                     for pred, to, num in by_kind[stage].get(kind, nothing):
                         if pred(st, t, False):
@@ -251,6 +264,11 @@ class Runner:
             st[LAST_AT] = row[1]
             st[LAST_SRC] = row[2]
             st[LAST_ID] = row[3]
+        if n_sends:
+            sends = st[SENDS]
+            sends[0] += n_sends
+            sends[1] += sum_ids
+            sends[2] += sum_at
 
     def _chain(
         self, cid: int, st: list[Any], t: int, row: tuple[Any, ...] | None, to: int,
@@ -263,15 +281,14 @@ class Runner:
         out = self.c.out
         moves = self.out.moves
         final = row is None
-        if final:
-            tail: tuple[Any, ...] = (None, None, None, 1)
-        else:
-            tail = (*_ids(row), 0)  # type: ignore[arg-type]
         stage = st[STAGE]
         visited = {stage}
         while True:
             if num is not None:
-                moves.append((cid, stage, to, num, t, *tail))
+                if row is None:
+                    moves.append((cid, stage, to, num, t, None, None, None, 1))
+                else:
+                    moves.append((cid, stage, to, num, t, *_ids(row), 0))
                 visited.add(to)
                 st[STAGE] = stage = to
                 st[SINCE] = t
@@ -310,18 +327,48 @@ _cache: dict[str, Any] = {}
 _cache_lock = threading.Lock()
 
 
-def _events(conn: sqlite3.Connection, hwm: Hwm) -> Iterable[tuple[Any, ...]]:
+Changes = dict[int, list[tuple[Any, ...]]]
+
+
+def _read(conn: sqlite3.Connection, hwm: Hwm) -> tuple[Iterable[tuple[Any, ...]], Changes]:
     params = hwm_params(hwm)
+    changes: Changes = {}
+    for row in conn.execute(CHANGES_SQL, params):
+        changes.setdefault(row[0], []).append(row)
+    return conn.execute(EVENTS_SQL, params), changes
+
+
+def _events(conn: sqlite3.Connection, hwm: Hwm) -> tuple[Iterable[tuple[Any, ...]], Changes]:
     if sum(hwm) > CACHE_MAX_ROWS:
-        return conn.execute(EVENTS_SQL, params)
+        return _read(conn, hwm)
     key = (id(conn), conn.execute("PRAGMA data_version").fetchone()[0], conn.total_changes,
            hwm)
     with _cache_lock:  # the TUI's worker threads share this cache
         if _cache.get("key") != key or _cache.get("conn") is not conn:
-            rows = conn.execute(EVENTS_SQL, params).fetchall()
+            rows, changes = _read(conn, hwm)
+            rows = list(rows)
             _cache.clear()
-            _cache.update(key=key, conn=conn, rows=rows)
-        return _cache["rows"]  # type: ignore[no-any-return]
+            _cache.update(key=key, conn=conn, rows=rows, changes=changes)
+        return _cache["rows"], _cache["changes"]
+
+
+def _merged(
+    rows: Iterable[tuple[Any, ...]], changes: Changes
+) -> Iterator[tuple[int, Iterable[tuple[Any, ...]]]]:
+    """Each contact's events in order: *rows* (sorted by contact) with its *changes*."""
+    pending = sorted(changes)
+    k, end = 0, len(pending)
+    for cid, group in _by_contact(rows):
+        while k < end and pending[k] < cid:
+            yield pending[k], changes[pending[k]]
+            k += 1
+        if k < end and pending[k] == cid:
+            k += 1
+            yield cid, sorted([*group, *changes[cid]], key=_ROW_ORDER)
+        else:
+            yield cid, group
+    for cid in pending[k:]:
+        yield cid, changes[cid]
 
 
 def replay(
@@ -340,7 +387,7 @@ def replay(
         hwm = high_water(conn)
     runner = Runner(c, now, keep_states=keep_states)
     new_state = c.new_state
-    for cid, rows in _by_contact(_events(conn, hwm)):
+    for cid, rows in _merged(*_events(conn, hwm)):
         st = new_state()
         runner.feed(cid, st, rows)
         runner.finish(cid, st)
@@ -372,7 +419,7 @@ def _write_moves(conn: sqlite3.Connection, jid: int, c: Compiled, moves: list[Mo
     )
 
 
-_dump_state = json.JSONEncoder(separators=(",", ":")).encode
+_dump_state = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
 
 
 def _write_clicks(
