@@ -1,7 +1,7 @@
 """Import throughput: SendGrid events per second into a fresh store (median of runs).
 
     .venv/bin/python benchmarks/bench_import.py [--events 200000] [--runs 3] [--form ndjson]
-                                                [--contacts 100000]
+                                                [--contacts 100000] [--compare REV]
 
 Writes a synthetic SendGrid Event Webhook file (realistic mix: processed, delivered,
 opens with some machine opens, clicks on a handful of links, bounces, drops,
@@ -14,8 +14,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -39,6 +42,8 @@ def synthetic_events(n_events: int, seed: int = 1) -> list[dict[str, object]]:
     n_recipients = max(1, n_events * 10 // 23)
     seq = 0
 
+    i = 0
+
     def add(event: str, email: str, at: int, campaign: int, **extra: object) -> None:
         nonlocal seq
         seq += 1
@@ -52,7 +57,8 @@ def synthetic_events(n_events: int, seed: int = 1) -> list[dict[str, object]]:
                 "marketing_campaign_id": 1000 + campaign,
                 "marketing_campaign_name": f"Campaign {campaign}",
                 "sg_event_id": f"ev{seq:010d}",
-                "sg_message_id": f"m{seq}.filter0001.1.0",
+                # one message per recipient: every event about it carries its id
+                "sg_message_id": f"msg{i:08d}x.filter0001.{i % 7}.0",
                 **extra,
             }
         )
@@ -117,12 +123,71 @@ def bench_contacts(tmp: Path, n: int, runs: int) -> None:
     print(f"contacts CSV, {n} rows: median {med * 1000:.0f} ms -> {n / med:,.0f} rows/s")
 
 
+_CHILD = """
+import sys, time
+from pathlib import Path
+from journeytui.importers.sendgrid import import_sendgrid
+from journeytui.store import Store
+store = Store.create(Path(sys.argv[2]))
+t, c = time.perf_counter(), time.process_time()
+import_sendgrid(store, [Path(sys.argv[1])])
+print(time.perf_counter() - t, time.process_time() - c, store.count("sends"))
+store.close()
+"""
+
+
+def compare(rev: str, path: Path, tmp: Path, runs: int, n: int) -> None:
+    """Import *path* with the code of git revision *rev* and with this tree, alternately,
+    each run in a fresh process and store; print both medians and the ratio."""
+    root = Path(__file__).resolve().parent.parent
+    old_tree = tmp / "old-tree"
+    subprocess.run(
+        ["git", "-C", str(root), "worktree", "add", "--detach", str(old_tree), rev],
+        check=True, capture_output=True,
+    )
+    try:
+        trees = {"old": old_tree / "src", "new": root / "src"}
+        wall: dict[str, list[float]] = {"old": [], "new": []}
+        cpu: dict[str, list[float]] = {"old": [], "new": []}
+        sends: dict[str, int] = {}
+        for run in range(runs):
+            for name in ("old", "new") if run % 2 == 0 else ("new", "old"):
+                db = tmp / f"{name}{run}.db"
+                out = subprocess.run(
+                    [sys.executable, "-c", _CHILD, str(path), str(db)],
+                    env={**os.environ, "PYTHONPATH": str(trees[name])},
+                    check=True, capture_output=True, text=True, cwd=tmp,
+                ).stdout.split()
+                wall[name].append(float(out[0]))
+                cpu[name].append(float(out[1]))
+                sends[name] = int(out[2])
+                db.unlink()
+        for name in ("old", "new"):
+            w, c = statistics.median(wall[name]), statistics.median(cpu[name])
+            print(f"{name} ({rev if name == 'old' else 'this tree'}): median {w * 1000:6.0f} ms"
+                  f" -> {n / w:,.0f} events/s wall, {n / c:,.0f} events/s CPU"
+                  f" ({sends[name]:,} sends rows)")
+        ratio = statistics.median(wall["old"]) / statistics.median(wall["new"])
+        cratio = statistics.median(cpu["old"]) / statistics.median(cpu["new"])
+        print(f"new/old throughput: {ratio:.2f} × wall, {cratio:.2f} × CPU (target ≥ 0.8)")
+    finally:
+        subprocess.run(
+            ["git", "-C", str(root), "worktree", "remove", "--force", str(old_tree)],
+            check=False, capture_output=True,
+        )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--events", type=int, default=200_000)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--form", choices=["ndjson", "array"], default="ndjson")
     ap.add_argument("--contacts", type=int, default=0, help="also time a contacts CSV of N rows")
+    ap.add_argument(
+        "--compare", metavar="REV",
+        help="also import the same file with the code of git revision REV (a temporary "
+        "worktree), alternating runs in fresh processes, and print both medians",
+    )
     args = ap.parse_args()
     if args.contacts:
         with tempfile.TemporaryDirectory() as tmp:
@@ -163,6 +228,8 @@ def main() -> None:
             f"  CPU time of this process: median {cpu * 1000:.0f} ms -> {n / cpu:,.0f} events/s"
             " (wall time suffers when other work shares the cores)"
         )
+        if args.compare:
+            compare(args.compare, path, Path(tmp), args.runs, n)
         applied = sum(report.added[k] for k in ("sent", "opens", "machine_opens", "clicks"))
         print(
             f"  (last run: {report.added['sent']} sent, {report.added['opens']} opens, "

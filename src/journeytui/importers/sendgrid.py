@@ -146,6 +146,7 @@ DUPLICATE = "duplicate sg_event_id and event type (already imported)"
 FUTURE = "dated more than a day after this import (a clock error?); not imported"
 _TOO_DEEP = "JSON nested too deeply to be a SendGrid event"
 _IGNORE_PREFIX = "ignored: "
+_DETAIL_KINDS = frozenset({"bounce", "dropped", "deferred"})
 
 _NAMES_LISTED = 10
 
@@ -435,19 +436,24 @@ def _message(ev: dict[str, Any]) -> str | None:
     mid = ev.get("sg_message_id")
     if not isinstance(mid, str):
         return None
-    head = mid.strip().split(".", 1)[0].strip()
+    head = mid.split(".", 1)[0].strip()
     return head or None
 
 
 def _own_key(ev: dict[str, Any]) -> EmailKey | None:
     """The email the event names itself (Single Send, Automation, legacy campaign)."""
-    name, sid = _text(ev.get("singlesend_name")), _text(ev.get("singlesend_id"))
-    if name:
-        return ("name", name, sid or "")
-    if sid:
-        return ("cid", sid)
-    name, aid = _text(ev.get("mc_auto_name")), _text(ev.get("mc_auto_id"))
-    step = _text(ev.get("mc_auto_step_id"))
+    get = ev.get
+    name, sid = get("singlesend_name"), get("singlesend_id")
+    if name is not None or sid is not None:
+        name, sid = _text(name), _text(sid)
+        if name:
+            return ("name", name, sid or "")
+        if sid:
+            return ("cid", sid)
+    name, aid = get("mc_auto_name"), get("mc_auto_id")
+    if name is not None or aid is not None:
+        name, aid = _text(name), _text(aid)
+    step = _text(get("mc_auto_step_id")) if name or aid else None
     if name or aid:
         base = name or aid
         if step:  # one email per automation step
@@ -587,14 +593,30 @@ class _Importer:
             (ev.event_id, ev.msg, contact.id, ev.ts, json.dumps(payload, ensure_ascii=False)),
         )
 
+    def prepare_seen(self, pending: list[_Event]) -> None:
+        """Look up, in one go, which events of this import were imported before."""
+        ids = sorted({ev.event_id for ev in pending})
+        self.before = self.rec.already_seen(ids)
+        if self.legacy_seen:  # an older store remembered bare sg_event_ids
+            bare: dict[str, list[str]] = {}
+            for event_id in ids:
+                legacy = _legacy_id(event_id)
+                if legacy is not None:
+                    bare.setdefault(legacy, []).append(event_id)
+            for legacy in self.rec.already_seen(sorted(bare)):
+                self.before.update(bare[legacy])
+        self.now: set[str] = set()
+
     def seen(self, event_id: str) -> bool:
-        if self.rec.seen(event_id):
+        """True if *event_id* was imported before (or earlier in this import)."""
+        if event_id in self.before or event_id in self.now:
             return True
-        legacy = _legacy_id(event_id) if self.legacy_seen else None
-        if legacy is None:
-            return False
-        found = self.c.execute("SELECT 1 FROM seen_events WHERE event_id = ?", (legacy,))
-        return found.fetchone() is not None
+        self.now.add(event_id)
+        return False
+
+    def finish(self) -> None:
+        self.rec.mark_seen(self.now)
+        self.rec.flush_messages()
 
     def apply(self, ev: _Event, email_id: int | None) -> None:
         report, rec = self.report, self.rec
@@ -698,7 +720,7 @@ def _read_all(
             key = _own_key(ev)
             if key is not None:
                 key = keys.setdefault(key, key)
-            cat = _category_key(ev)
+            cat = _category_key(ev) if key is None else None  # only read without a key
             if cat is not None:
                 cat = keys.setdefault(cat, cat)
             url = ev["url"] if kind == "click" else None
@@ -706,10 +728,12 @@ def _read_all(
                 flag = ev.get("sg_machine_open") is True
             else:
                 flag = kind == "bounce" and ev.get("type") != "blocked"
-            group = _group_id(ev.get("asm_group_id"))
+            group = ev.get("asm_group_id")
+            if group is not None:
+                group = _group_id(group)
             pending.append(
                 _Event(ts, order, kind, address, key, cat, _message(ev), event_id, url, flag,
-                       group, _detail(ev, kind), loc)
+                       group, _detail(ev, kind) if kind in _DETAIL_KINDS else None, loc)
             )
         if report.records == records_before:
             shown = STDIN_NAME if str(path) == STDIN else str(path)
@@ -829,6 +853,7 @@ def import_sendgrid(
                 pending = sorted(pending + unparked)
             known = _known_messages(store, messages)
             imp.rec.new_messages = messages - known.keys()
+            imp.prepare_seen(pending)
             waiting = 0
             for event, key in _attribute(pending, known, default):
                 if key is None and event.kind not in _NO_EMAIL_OK:
@@ -852,6 +877,7 @@ def import_sendgrid(
                     "belong to messages no import has named yet: kept aside, applied when "
                     "a later import names the message (or give --email NAME)."
                 )
+            imp.finish()
             report.add("new_contacts", store.count("contacts") - contacts_before)
             advance_journeys(store, report)
             if before is not None:

@@ -42,6 +42,10 @@ _COUNTED_IN: dict[str, tuple[str, ...]] = {
 }
 
 
+# (old status, new status) -> the UPDATE of email_stats it needs ("" = none)
+_RECOUNT: dict[tuple[str | None, str], str] = {}
+
+
 @dataclass(frozen=True)
 class SendDetail:
     """Why a send bounced, was dropped or deferred, as the provider said it."""
@@ -79,6 +83,8 @@ class Recorder:
         #: message ids the caller knows are not in the store yet (no lookup needed)
         self.new_messages: set[str] = set()
         self._maybe_unnamed: bool | None = None
+        self._with_stats: set[int] = set()
+        self._remembered: dict[str, int] = {}
         #: (email id, contact id) -> what _send_on_record found
         self.sent_to: dict[tuple[int, int], list[int] | int] = {}
 
@@ -210,21 +216,25 @@ class Recorder:
     # every change of status: a delivered or bounced send counts in ``sent``, a dropped
     # one only in ``dropped`` (the provider refused to send it).
     def _stats(self, email_id: int) -> None:
-        self.c.execute("INSERT OR IGNORE INTO email_stats(email_id) VALUES (?)", (email_id,))
+        if email_id not in self._with_stats:  # once per email and Recorder
+            self.c.execute("INSERT OR IGNORE INTO email_stats(email_id) VALUES (?)", (email_id,))
+            self._with_stats.add(email_id)
 
     def _recount(self, email_id: int, old: str | None, new: str) -> None:
         if old == new:
             return
-        delta: dict[str, int] = {}
-        for status, sign in ((old, -1), (new, 1)):
-            for column in _COUNTED_IN.get(status, ()):  # type: ignore[arg-type]
-                delta[column] = delta.get(column, 0) + sign
-        sets = ", ".join(f"{col} = {col} + ?" for col, d in delta.items() if d)
-        if sets:
-            self.c.execute(
-                f"UPDATE email_stats SET {sets} WHERE email_id = ?",
-                (*(d for d in delta.values() if d), email_id),
+        sql = _RECOUNT.get((old, new))
+        if sql is None:
+            delta: dict[str, int] = {}
+            for status, sign in ((old, -1), (new, 1)):
+                for column in _COUNTED_IN.get(status, ()):  # type: ignore[arg-type]
+                    delta[column] = delta.get(column, 0) + sign
+            sets = ", ".join(f"{col} = {col} + {d}" for col, d in delta.items() if d)
+            sql = _RECOUNT[(old, new)] = (
+                f"UPDATE email_stats SET {sets} WHERE email_id = ?" if sets else ""
             )
+        if sql:
+            self.c.execute(sql, (email_id,))
 
     def _new_send(
         self,
@@ -358,6 +368,16 @@ class Recorder:
             self.sent_to[(email_id, contact.id)] = 0
             return send_id, True
         send_id, send_email, old_status, old_at, old_delivered, old_proofs = row
+        if (
+            kind == "delivered" and detail is None and old_proofs != INFERRED
+            and old_delivered is None and at >= old_at
+        ):  # the common case: the delivery of a message on record
+            self.c.execute(
+                "UPDATE sends SET delivered_at = ?, proofs = ? WHERE id = ?",
+                (at, old_proofs | proof, send_id),
+            )
+            row[4], row[5] = at, old_proofs | proof
+            return send_id, False
         new_status = status if _RANK[status] > _RANK[old_status] else old_status
         new_at = min(old_at, at)
         if old_proofs == INFERRED:  # the inferred time was an open's or click's
@@ -457,11 +477,18 @@ class Recorder:
         return True
 
     def remember_message(self, message_id: str, email_id: int) -> None:
-        """Which email *message_id* belongs to (the first answer stays)."""
-        self.c.execute(
-            "INSERT OR IGNORE INTO messages(message_id, email_id) VALUES (?, ?)",
-            (message_id, email_id),
-        )
+        """Which email *message_id* belongs to (the first answer stays); written by
+        :meth:`flush_messages` in one go."""
+        self._remembered.setdefault(message_id, email_id)
+
+    def flush_messages(self) -> None:
+        """Write what :meth:`remember_message` collected (call before committing)."""
+        if self._remembered:
+            self.c.executemany(
+                "INSERT OR IGNORE INTO messages(message_id, email_id) VALUES (?, ?)",
+                sorted(self._remembered.items()),
+            )
+            self._remembered.clear()
 
     # -- engagement ------------------------------------------------------------------
     def _engagement(self, email_id: int, token: str) -> tuple[int, int, int | None, int, int]:
@@ -712,6 +739,24 @@ class Recorder:
         return True
 
     # -- deduplication ---------------------------------------------------------------
+    def already_seen(self, event_ids: list[str]) -> set[str]:
+        """Which of *event_ids* were imported before (read in chunks; nothing written)."""
+        out: set[str] = set()
+        for i in range(0, len(event_ids), 500):
+            chunk = event_ids[i : i + 500]
+            out.update(r[0] for r in self.c.execute(
+                "SELECT event_id FROM seen_events WHERE event_id IN"
+                f" ({', '.join('?' * len(chunk))})",
+                chunk,
+            ))
+        return out
+
+    def mark_seen(self, event_ids: set[str]) -> None:
+        """Remember *event_ids* as imported (in key order: appending is fastest)."""
+        self.c.executemany(
+            "INSERT OR IGNORE INTO seen_events(event_id) VALUES (?)", ((e,) for e in sorted(event_ids))
+        )
+
     def seen(self, event_id: str) -> bool:
         """True if *event_id* was imported before; otherwise remembers it."""
         cur = self.c.execute(
