@@ -241,11 +241,12 @@ class JourneysPane(Pane):
             info = next((j for j in self.journeys if j.name == self.journey), None)
             if info is not None:
                 head.append(f" v{info.version}")
-            head.append(" · stalled: over ")
-            head.append(f"{self.stall_days} days", style="bold")
-            head.append(" in a stage (+/-)")
+            # the date first: at 80 columns a cut must not take "as of" away
             if self.figures is not None and self.figures.now is not None:
-                head.append(f" · as of {fmt.when(self.figures.now)}", style="dim")
+                head.append(f" · as of {fmt.when(self.figures.now)}")
+            head.append(" · stalled > ")
+            head.append(f"{self.stall_days} days", style="bold")
+            head.append(" (+/-)")
         self.query_one("#journeys-head", Static).update(head)
 
     # -- the detail list -------------------------------------------------------------
