@@ -230,8 +230,9 @@ class Runner:
                 moves.append((cid, -1, 0, 0, t, *_ids(row), 0))
                 n0 = len(moves)
                 chain(cid, st, t, row, 0, None)
+                moved = int(len(moves) > n0)  # beyond the entry
             else:
-                n0 = len(moves)
+                moved = 0
                 if st[CUT]:
                     # A transition may hold since the last cascade was cut: try them
                     # all (none of them leads back to this stage).
@@ -239,15 +240,16 @@ class Runner:
                     for pred, to, num, _ in out[stage]:
                         if pred(st, t, False):
                             chain(cid, st, t, row, to, num)
+                            moved = 1
                             break
                 else:
                     for pred, to, num in by_kind[stage].get(kind, nothing):
                         if pred(st, t, False):
                             chain(cid, st, t, row, to, num)
+                            moved = 1
                             break
             if kind == "click" and row[5] is not None:
                 key = (stage, row[5])
-                moved = int(len(moves) > n0)
                 counts = clicks.get(key)
                 if counts is None:
                     counts = clicks[key] = [0, 0]
