@@ -82,10 +82,12 @@ def follow(store: Store, fd: int, on_batch: Callable[[Batch], None],
                     except UserError as exc:
                         refused += 1
                         text = str(exc).replace(str(spool), "<stdin>")
-                        batch.error = re.sub(
-                            r"line (\d+)", lambda m, o=offset: f"line {int(m.group(1)) + o}",
-                            text, count=1,
-                        )
+                        shift = offset
+
+                        def renumber(m: re.Match[str]) -> str:
+                            return f"line {int(m.group(1)) + shift}"
+
+                        batch.error = re.sub(r"line (\d+)", renumber, text, count=1)
                     on_batch(batch)
                 offset += len(run_lines)
 
