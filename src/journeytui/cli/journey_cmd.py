@@ -324,7 +324,8 @@ def format_funnel(data: dict[str, Any]) -> str:
 def _emails(items: list[dict[str, Any]], top: int = 3) -> list[str]:
     out = []
     for e in items[:top]:
-        name = safe_text(e["email"]) if e["email"] is not None else "(no email: form, visit or check)"
+        name = (safe_text(e["email"]) if e["email"] is not None
+                else "(no email: form, visit, subscription change or check)")
         out.append(f"      {e['moved']:>7,}  {name}")
     if len(items) > top:
         out.append(f"      … {len(items) - top} more")

@@ -24,8 +24,10 @@ clicks_at_least) to what happened after the contact entered its current stage.
 An ``email`` of null means any email.  URL matching ignores case, the scheme and a
 trailing slash of the URL; "contains" looks for the text anywhere in the URL (a
 trailing slash in the pattern is a path boundary: ``example.com/products/`` does not
-match ``/productsheet``), "exact" wants the whole URL.  ``unsubscribed`` from a list is also true after an unsubscribe from
-all lists.  Machine opens and suspected bot clicks never count.
+match ``/productsheet``), "exact" wants the whole URL.  ``unsubscribed`` reads the
+subscription state at the moment of the check (a resubscribe ends it); from a list,
+it is also true while unsubscribed from all lists.  Machine opens and suspected bot
+clicks never count.
 
 Positions in messages are 1-based: ``any[2]`` is the second part of an ``any`` group.
 """

@@ -1,52 +1,70 @@
 """The journey engine: replays consented contacts' events and records every move.
 
-Rules (PRODUCT.md §4), as built here — copy to the README:
+Rules (PRODUCT.md §4), as built here — the README's "Journeys" section says the same:
 
 * **What it reads.**  Contact activities (``activities``: consented contacts only —
   a click by a contact without tracking consent is never there, so it never moves
-  anyone), minus machine opens and suspected bot clicks; the send log (``sends``)
-  of contacts that have activities, for "no click in the last N campaigns"; and, at
-  evaluation time, the current subscription state (``contacts.unsubscribed_all``,
-  ``subscriptions``).  Every send counts as a campaign received, whatever its
-  delivery status.  A contact with no activity is in no journey.
+  anyone), minus machine opens and suspected bot clicks; and, for contacts that have
+  activities, the delivered sends (``sends.status = 'delivered'``: a bounced or
+  dropped send is not a campaign received, nor a check point) and every subscription
+  change (``subscription_changes``: unsubscribe, resubscribe, spam report — with or
+  without consent).  A contact with no activity is in no journey.
 * **Order.**  Each contact's events in time order; events of the same second in
-  row-id order (so one indexed scan per table, merged, gives the order).
-* **Entry.**  A contact enters the first stage at its first *activity* (never a
-  send) at which the journey's ``entry`` condition holds (default: any open or
-  click).  Its history before that still counts for later conditions.
-* **Moves.**  After each event the transitions out of the current stage, and those
-  "from any stage" (which apply in every main-line stage, not in exit stages), are
-  tried in ascending priority, ties in definition order; the first that holds moves
-  the contact.  The new stage's transitions are then tried at the same event, so
-  one event can carry a contact several steps (never back to a stage already
-  visited at that event).  Each move records its time and the triggering event —
-  the activity, or the send for an inactivity check — and so the email.
+  row-id order (each table has its own ids; equal ids: the send, then the activity,
+  then the subscription change).
+* **Entry.**  A contact enters the first stage at its first *activity* at which the
+  journey's ``entry`` condition holds (default: any open or click) — never at a send,
+  nor at a subscription change recorded without consent (one recorded with consent
+  is the contact's unsubscribe or spam activity, and counts as that activity).  Its
+  history before that still counts for later conditions.
+* **Moves (the cascade).**  After each event the transitions out of the current
+  stage, and those "from any stage" (which apply in every main-line stage, not in
+  exit stages), are tried in ascending priority, ties in definition order; the first
+  that holds moves the contact, and the same is tried from the new stage, until none
+  holds or the next move would re-enter a stage already visited at this event.
+  Every transition is tried at every event, whatever its kind; the engine skips only
+  those that provably cannot hold (a condition without ``not`` whose event kinds did
+  not occur, when the last cascade was not cut: time only makes facts false).  Each
+  move records its time and the triggering event — the activity, the send (an
+  inactivity check), or nothing for a subscription change without consent and for
+  the check at evaluation time — and so the email (a subscription change names its
+  email only with consent).
 * **Conditions** are facts about the history up to the check ("has clicked …"),
   optionally within the last D days or only since the contact entered its current
   stage (``since_stage``, strictly after the move, so the event that moved it
-  does not count again).
+  does not count again).  ``unsubscribed`` reads the subscription *state* at that
+  moment: an unsubscribe from the list (or from all lists) makes it true, a
+  resubscribe to that list makes it false again; unsubscribed from all beats every
+  list (a resubscribe to one list leaves it).  ``reported_spam`` holds from the
+  report on (with or without consent; "reported email X" only with consent, as the
+  email is not kept otherwise).
 * **Inactivity** ("no click in the last N campaigns received") is judged at every
-  send — over the N campaigns received *before* that one, which have had their
-  chance — and at evaluation time over the N latest campaigns.  Any click clears
-  the verdict taken at the last send.
+  delivered send — over the N campaigns received *before* that one, which have had
+  their chance — and at evaluation time over the N latest campaigns received.  Any
+  click clears the verdict taken at the last send.
 * **Evaluation time** ("now") is a parameter; by default the time of the latest
-  activity or send in the store, so the same data always give the same stages.  At
-  "now" every contact's transitions are tried once more (inactivity, windows, and
-  the current subscription state such as an unsubscribe from all recorded without
-  consent).  Those moves are *provisional* (``journey_moves.provisional = 1``): the
-  next evaluation or advance redoes them, which is what keeps an incremental
-  advance equal to a full replay.
+  activity, send or subscription change in the store, so the same data always give
+  the same stages.  At "now" every contact's transitions are tried once more
+  (inactivity, windows, ``not``).  Those moves are *provisional*
+  (``journey_moves.provisional = 1``): the next evaluation or advance redoes them,
+  which is what keeps an incremental advance equal to a full replay.
 * **Incremental.**  :func:`advance` (and :func:`advance_all`, for after an import)
-  continues each contact from its stored state with the activities and sends added
-  since the last run (high-water marks of ``activities.id`` / ``sends.id`` per
-  journey).  A contact whose new events are older than what was already processed
-  for it, or that has no state yet, is replayed from its first event.  A changed
+  continues each contact from its stored state with the activities, sends and
+  subscription changes added since the last run (high-water marks per journey; the
+  one of ``subscription_changes.id`` and a digest of the delivered sends are kept in
+  ``journey_progress.engine``).  A contact is replayed from its first event (its
+  share of the click counters taken back first) when it has no state yet, when new
+  events are older than what was already processed for it, or when a send already
+  processed changed since (it bounced, was dropped, or got an earlier time: the
+  contact's state holds a digest of the delivered sends it processed).  A changed
   definition, or states stored by another engine (``STATE_FORMAT``), replay the
   journey fully.
 * **Known limits.**  After a contact revokes consent its clicks are no longer seen
   while campaigns keep being sent, so an inactivity exit can follow.  Forgetting a
   contact deletes its positions and moves (the per-stage click counters, which name
-  no contact, keep its clicks until the journey is evaluated again).
+  no contact, keep its clicks until the journey is evaluated again).  Events later
+  than an evaluation time given by hand are still replayed (``--now`` sets when the
+  final check happens, not a cut-off).
 """
 
 from __future__ import annotations
