@@ -69,8 +69,8 @@ class Compiled:
     slot_init: list[Callable[[], Any] | None]  # None: the slot starts as None
 
     def __post_init__(self) -> None:
-        self._template = [-1, None, None, None, None, False, None, None] + [None] * len(
-            self.slot_init)
+        self._template: list[Any] = [-1, None, None, None, None, False, None, None]
+        self._template += [None] * len(self.slot_init)
         self._fresh = [(BASE + k, f) for k, f in enumerate(self.slot_init) if f is not None]
 
     def new_state(self) -> list[Any]:

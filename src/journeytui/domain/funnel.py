@@ -152,7 +152,7 @@ def compute(data: FunnelData, *, stall_days: int = DEFAULT_STALL_DAYS) -> dict[s
             "moved": per_transition[k],
             "emails": emails_of(k),
         })
-    clicks = []
+    clicks: list[dict[str, Any]] = []
     for (stage, email), (n, moved) in data.clicks.items():
         if n <= 0:
             continue
