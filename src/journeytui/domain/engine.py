@@ -528,8 +528,44 @@ class AdvanceReport:
     moves: int
 
 
-def advance(store: Store, name: str, *, now: int | None = None) -> AdvanceReport:
+class _SendsSeen:
+    """Send digests one :func:`advance_all` computes once for all its journeys (they
+    usually share the same high-water mark).  Keyed by the mark and the store's
+    ``data_version``, so a commit by another connection in between is never missed."""
+
+    def __init__(self) -> None:
+        self.digests: dict[tuple[int, int], Digest] = {}
+        self.per_contact: dict[tuple[int, int], dict[int, Digest]] = {}
+
+    @staticmethod
+    def _key(conn: sqlite3.Connection, upto: int) -> tuple[int, int]:
+        return upto, int(conn.execute("PRAGMA data_version").fetchone()[0])
+
+    def digest(self, conn: sqlite3.Connection, upto: int) -> Digest:
+        key = self._key(conn, upto)
+        if key not in self.digests:
+            self.digests[key] = send_digest(conn, 0, upto)
+        return self.digests[key]
+
+    def contacts(self, conn: sqlite3.Connection, upto: int) -> dict[int, Digest]:
+        key = self._key(conn, upto)
+        if key not in self.per_contact:
+            self.per_contact[key] = {
+                cid: (n, sid, sat)
+                for cid, n, sid, sat in conn.execute(
+                    "SELECT contact_id, count(*), sum(id), sum(at) FROM sends"
+                    " WHERE status = 'delivered' AND id <= ? AND contact_id IS NOT NULL"
+                    " GROUP BY contact_id", (upto,)
+                )
+            }
+        return self.per_contact[key]
+
+
+def advance(
+    store: Store, name: str, *, now: int | None = None, _seen: _SendsSeen | None = None
+) -> AdvanceReport:
     """Continue journey *name* with the events added since its last evaluation."""
+    seen = _seen if _seen is not None else _SendsSeen()
     with store.transaction() as conn:
         jid, version, j = _journey_row(conn, name)
         prog = conn.execute(
@@ -540,28 +576,13 @@ def advance(store: Store, name: str, *, now: int | None = None) -> AdvanceReport
         if prog is None or prog[0] != version or engine is None:
             r = _evaluate_full(conn, jid, version, j, now)
             return AdvanceReport(j.name, True, len(r.positions), len(r.positions), len(r.moves))
-        return _advance(conn, jid, version, j, (prog[1], prog[2], engine[0]), engine[1], now)
-
-
-def _changed_sends(
-    conn: sqlite3.Connection, upto: int, states: dict[int, list[Any]]
-) -> set[int]:
-    """Contacts whose delivered sends up to *upto* are not what their state processed
-    (a send bounced, was dropped or got another time since)."""
-    now = {
-        cid: (n, sid, sat)
-        for cid, n, sid, sat in conn.execute(
-            "SELECT contact_id, count(*), sum(id), sum(at) FROM sends"
-            " WHERE status = 'delivered' AND id <= ? AND contact_id IS NOT NULL"
-            " GROUP BY contact_id", (upto,)
-        )
-    }
-    return {cid for cid, st in states.items() if tuple(st[SENDS]) != now.get(cid, (0, 0, 0))}
+        return _advance(conn, jid, version, j, (prog[1], prog[2], engine[0]), engine[1], now,
+                        seen)
 
 
 def _advance(
     conn: sqlite3.Connection, jid: int, version: int, j: Journey, old: Hwm, old_digest: Digest,
-    now: int | None,
+    now: int | None, seen: _SendsSeen,
 ) -> AdvanceReport:
     hwm = high_water(conn)
     if now is None:
@@ -582,8 +603,14 @@ def _advance(
         stored[cid] = (stage, since)
         states[cid] = json.loads(state)
     # Sends already processed whose status or time changed since: replay their contacts.
-    digest = send_digest(conn, 0, old[1])
-    changed = _changed_sends(conn, old[1], states) if digest != old_digest else set()
+    # (a send bounced, was dropped or got another time since: its contact's state no
+    # longer matches what the sends table holds)
+    digest = seen.digest(conn, old[1])
+    changed: set[int] = set()
+    if digest != old_digest:
+        per_contact = seen.contacts(conn, old[1])
+        changed = {cid for cid, st in states.items()
+                   if tuple(st[SENDS]) != per_contact.get(cid, (0, 0, 0))}
     groups = {cid: list(group) for cid, group in _by_contact(new_rows)}
     for cid in changed:
         groups.setdefault(cid, [])
@@ -649,7 +676,8 @@ def _advance(
 def advance_all(store: Store, *, now: int | None = None) -> list[AdvanceReport]:
     """After any import: advance every journey (one transaction each)."""
     names = [r[0] for r in store.conn.execute("SELECT name FROM journeys ORDER BY name")]
-    return [advance(store, n, now=now) for n in names]
+    seen = _SendsSeen()
+    return [advance(store, n, now=now, _seen=seen) for n in names]
 
 
 def evaluate_all(store: Store, *, now: int | None = None) -> list[Replay]:
