@@ -132,3 +132,23 @@ async def test_export_stage_contacts_csv(demo_db: Path, app_factory, settle, tmp
         assert rows[0][:4] == ["contact_id", "name", "address", "stage"]
         assert len(rows) - 1 == stage.current
         assert {r[3] for r in rows[1:]} == {stage.name}
+
+
+async def test_nobody_is_stalled_in_an_exit_stage(demo_db: Path, app_factory, settle) -> None:  # type: ignore[no-untyped-def]
+    """Issue 11, item 2: an exit stage's contacts are never stalled, in the funnel's
+    words nor in its "stalled only" list (which then lists everyone in the stage)."""
+    app = app_factory(demo_db)
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = await show(pilot, settle)
+        lines = pane.funnel.plain_lines()
+        exit_lines = [ln for ln in lines if ln.lstrip().startswith("↳")]
+        assert exit_lines and not any("stalled" in ln for ln in exit_lines)
+        while pane.item is None or pane.item.stage is None or pane.item.stage.name != "Dormant":
+            await pilot.press("down")
+            await settle(pilot)
+        dormant = pane.item.stage
+        assert dormant.exit and dormant.stalled is None and dormant.current > 0
+        assert pane.detail.row_count == dormant.current
+        await pilot.press("t")  # stalled only: nobody is, so everybody stays listed
+        await settle(pilot)
+        assert pane.detail.row_count == dormant.current
