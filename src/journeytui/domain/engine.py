@@ -439,7 +439,22 @@ def _write_moves(conn: sqlite3.Connection, jid: int, c: Compiled, moves: list[Mo
     )
 
 
-_dump_state = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
+_encode = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
+
+
+def _dump_state(st: list[Any]) -> str:
+    """A state as stored: JSON, without its trailing None slots (see _load_state)."""
+    k = len(st)
+    while st[k - 1] is None:
+        k -= 1
+    return _encode(st[:k] if k < len(st) else st)
+
+
+def _load_state(text: str, size: int) -> list[Any]:
+    st: list[Any] = json.loads(text)
+    if len(st) < size:
+        st.extend([None] * (size - len(st)))
+    return st
 
 
 def _write_clicks(
@@ -596,12 +611,13 @@ def _advance(
     ).fetchall()
     stored: dict[int, tuple[str | None, int | None]] = {}
     states: dict[int, list[Any]] = {}
+    size = len(c.new_state())
     for cid, stage, since, state in conn.execute(
         "SELECT contact_id, stage, since, state FROM journey_positions WHERE journey_id = ?",
         (jid,),
     ):
         stored[cid] = (stage, since)
-        states[cid] = json.loads(state)
+        states[cid] = _load_state(state, size)
     # Sends already processed whose status or time changed since: replay their contacts.
     # (a send bounced, was dropped or got another time since: its contact's state no
     # longer matches what the sends table holds)
