@@ -224,3 +224,31 @@ def test_states_of_another_engine_are_not_continued(store: Store, b: Builder) ->
     store.conn.execute("UPDATE journey_progress SET engine = 'older'")
     assert advance(store, "Since").full
     assert not advance(store, "Since").full
+
+
+def test_many_new_sends_take_the_listing_path(store: Store, b: Builder, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """An import with many new sends lists the contacts with activities once instead
+    of looking each send's contact up: the same result as a full replay."""
+    from journeytui.domain import engine
+
+    monkeypatch.setattr(engine, "FEW_SENDS", 0)
+    for who in PEOPLE:
+        b.contact(who, consent=who != "dan")
+    b("open", "ann", T0, EMAILS[4])
+    save_journey(store, parse_journey(CYCLE_JOURNEY))
+    for k, who in enumerate(PEOPLE):
+        b("send", who, T0 + (k + 1) * DAY, EMAILS[5])
+        b("send", who, T0 + (k + 1) * DAY + 60, EMAILS[6])
+    b("click", "bob", T0 + 9 * DAY, EMAILS[5], CATALOG_LINKS[EMAILS[5]][1][0])
+    assert not advance(store, "Cycle").full
+    incremental = _results(store, "Cycle")
+    evaluate(store, "Cycle")
+    assert _results(store, "Cycle") == incremental
+    # ann opened, so she is in A (no click); bob's click enters him in A and moves him
+    # to B at once; cara only got sends and dan never consented: in no journey; the
+    # catalog's form filler has activities but never opened or clicked.
+    stages = dict(store.conn.execute(
+        "SELECT c.email, p.stage FROM journey_positions p JOIN contacts c ON c.id = p.contact_id"
+    ).fetchall())
+    assert stages == {"ann@example.com": "A", "bob@example.com": "B",
+                      "forms@example.com": None}
