@@ -122,3 +122,29 @@ async def test_the_app_starts_names_the_bad_theme_and_survives_picking_the_other
             await pilot.pause()
         assert app.is_running and app.theme == max(app.available_themes)
         assert app.get_css_variables()["block-cursor-background"]
+
+
+async def test_ansi_cursor_rows_name_both_colours(demo_db, app_factory, settle) -> None:  # type: ignore[no-untyped-def]
+    """In journey-ansi the focused cursor rows of the funnel and the condition tree are
+    black on white — never the terminal's default text on white (invisible on a dark
+    terminal)."""
+    from journeytui.tui.widgets.condition_tree import ConditionTree
+    from journeytui.tui.widgets.funnel_view import FunnelView
+
+    app = app_factory(demo_db, theme="journey-ansi")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        for key, cls in (("4", FunnelView), ("5", ConditionTree)):
+            await pilot.press(key)
+            await settle(pilot)
+            widget = app.main.query_one(cls)
+            widget.focus()
+            await settle(pilot)
+            row = next(y for y in range(widget.size.height)
+                       if any("▸" in seg.text for seg in widget.render_line(y)))
+            styles = [seg.style for seg in widget.render_line(row) if seg.text.strip()]
+            assert styles
+            for style in styles:
+                assert style is not None and style.color is not None
+                assert style.color.number == 0 and style.bgcolor is not None  # ANSI black
+                assert style.bgcolor.number == 7, (cls.__name__, style)  # ANSI white

@@ -27,6 +27,7 @@ from textual.strip import Strip
 from journeytui.tui import fmt
 from journeytui.tui.journey_data import NO_EMAIL, FunnelFigures, StageRow, TransitionRow
 from journeytui.tui.text import clean
+from journeytui.tui.widgets.cursor import cursor_style
 
 BLOCKS = " ▏▎▍▌▋▊▉█"
 
@@ -38,16 +39,6 @@ def bar(fraction: float, width: int) -> str:
     full, part = divmod(eighths, 8)
     text = "█" * full + (BLOCKS[part] if part else "")
     return text + " " * (width - cell_len(text))
-
-
-def cursor_style(widget: ScrollView, component: str) -> Style:
-    """The component's style with its background blended over the widget's (Rich
-    styles have no alpha: ``$block-cursor-background 30%`` would be drawn opaque)."""
-    styles = widget.get_component_styles(component)
-    base = widget.background_colors[1]
-    background = base + styles.background
-    style = Style(bgcolor=background.rich_color, bold=styles.text_style.bold or None)
-    return style
 
 
 def days(value: float | None) -> str:
@@ -297,10 +288,14 @@ class FunnelView(ScrollView, can_focus=True):
             return Strip.blank(width, base)
         text, item = self._lines[index]
         style = base
+        cursor = None
         if item >= 0 and item == self.cursor:
-            style = base + cursor_style(self, "funnel--cursor")
+            cursor = cursor_style(self, "funnel--cursor")
+            style = base + cursor
         segments = [
-            Segment(seg.text, style + seg.style if seg.style else style)
+            # on the cursor row the cursor's colours win (the 16-colour theme names both)
+            Segment(seg.text, (base + seg.style + cursor if cursor else style + seg.style)
+                    if seg.style else style)
             for seg in text.render(self.app.console)
             if seg.text != "\n"
         ]
