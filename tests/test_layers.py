@@ -8,7 +8,8 @@ from pathlib import Path
 
 import journeytui
 
-PLAIN = ["store", "domain", "importers", "demo", "errors", "textsafe", "timefmt", "export_target"]
+PLAIN = ["store", "domain", "importers", "demo", "editor", "errors", "textsafe", "timefmt",
+         "export_target"]
 
 
 def test_plain_layers_do_not_import_textual() -> None:

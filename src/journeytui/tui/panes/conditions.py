@@ -46,6 +46,15 @@ from journeytui.domain.journeys import (
     restore_version,
     save_journey,
 )
+from journeytui.editor import draft as draft_ops
+from journeytui.editor.draft import (
+    GROUPS,
+    LEAF_KINDS,
+    CachedNames,
+    Node,
+    key_of,
+    render_draft,
+)
 from journeytui.tui import fmt
 from journeytui.tui.journey_data import (
     DEFAULT_STALL_DAYS,
@@ -58,15 +67,6 @@ from journeytui.tui.journey_data import (
 )
 from journeytui.tui.panes.base import PaletteCommand, Pane
 from journeytui.tui.text import clean
-from journeytui.tui.widgets import condition_draft as draft_ops
-from journeytui.tui.widgets.condition_draft import (
-    GROUPS,
-    LEAF_KINDS,
-    CachedNames,
-    Node,
-    key_of,
-    render_draft,
-)
 from journeytui.tui.widgets.condition_fields import ConditionFields, FieldInput
 from journeytui.tui.widgets.condition_preview import ConditionPreview
 from journeytui.tui.widgets.condition_tree import ConditionTree

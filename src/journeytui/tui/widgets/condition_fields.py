@@ -17,9 +17,7 @@ from textual.suggester import Suggester
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from journeytui.tui.journey_data import StoreChoices
-from journeytui.tui.text import clean
-from journeytui.tui.widgets.condition_draft import (
+from journeytui.editor.draft import (
     FIELDS,
     LEAF_KINDS,
     FieldSpec,
@@ -28,6 +26,8 @@ from journeytui.tui.widgets.condition_draft import (
     field_text,
     key_of,
 )
+from journeytui.tui.journey_data import StoreChoices
+from journeytui.tui.text import clean
 
 MAX_MATCHES = 4
 

@@ -13,8 +13,8 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from journeytui.editor.draft import Node, Path, flatten, key_of, node_label
 from journeytui.tui.text import clean
-from journeytui.tui.widgets.condition_draft import Node, Path, flatten, key_of, node_label
 from journeytui.tui.widgets.cursor import cursor_style
 
 

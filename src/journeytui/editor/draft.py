@@ -1,5 +1,5 @@
 """The condition being edited, as its JSON form (plain dicts and lists), and the
-edits the Conditions pane makes to it.  Plain Python (no textual), so the edits are
+edits the condition editor makes to it.  Plain Python (no textual), so the edits are
 easy to test; every function returns a new tree and never changes its argument.
 
 A node is addressed by its *path*: the child positions from the root (``()`` is
@@ -11,9 +11,9 @@ are found per node by :func:`node_errors`, with the domain's own validation.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import ValidationError
 
@@ -24,7 +24,17 @@ from journeytui.domain.conditions import (
     parse_condition,
     render,
 )
-from journeytui.tui.journey_data import StoreChoices
+
+
+class Choices(Protocol):
+    """The names in the store a condition may use (read once, in a worker)."""
+
+    emails: Sequence[str]
+    lists: Sequence[str]
+    forms: Sequence[str]
+    links: Mapping[str, Sequence[str]]  # email name -> its URLs
+
+    def all_links(self) -> list[str]: ...
 
 Node = dict[str, Any]
 Path = tuple[int, ...]
@@ -316,13 +326,13 @@ class CachedNames(StoreNames):
     """The domain's :class:`StoreNames`, filled from names read once in a worker, so
     the event loop can validate a draft on every keystroke without touching SQLite."""
 
-    def __init__(self, choices: StoreChoices) -> None:  # no super(): nothing to query
+    def __init__(self, choices: Choices) -> None:  # no super(): nothing to query
         self.emails = list(choices.emails)
         self.lists = list(choices.lists)
         self._conn = None  # type: ignore[assignment]
         self._forms = list(choices.forms)
         self._links: dict[str | None, list[str]] = {None: choices.all_links()}
-        self._links.update(choices.links)
+        self._links.update({email: list(urls) for email, urls in choices.links.items()})
         self._choices = choices
 
     def links(self, email: str | None) -> list[str]:
