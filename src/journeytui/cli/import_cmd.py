@@ -1,4 +1,6 @@
-"""`journeytui import sendgrid FILE… [--email NAME] [--dry-run]` and `journeytui import contacts FILE.csv`.
+"""`journeytui import sendgrid FILE… [--email NAME] [--dry-run]`, `journeytui import events
+FILE… [--provider P]`, `journeytui import contacts FILE` and `journeytui import activities
+FILE`.
 
 Each import is one transaction.  A store that does not exist yet is created (and the
 output says so); if the import then fails, the new file is removed again, so a failed
@@ -29,7 +31,9 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         description="Import real data. Each import is one transaction: a malformed file "
         "changes nothing. A store that does not exist yet is created.",
     )
-    kinds = parser.add_subparsers(dest="import_kind", metavar="{sendgrid,contacts}", required=True)
+    kinds = parser.add_subparsers(
+        dest="import_kind", metavar="{sendgrid,events,contacts,activities}", required=True
+    )
 
     sg = kinds.add_parser(
         "sendgrid",
@@ -57,6 +61,37 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     )
     sg.add_argument("--json", action="store_true", help="print the report as JSON")
     sg.set_defaults(func=run_sendgrid)
+
+    from journeytui.importers.providers import PROVIDERS
+
+    ev = kinds.add_parser(
+        "events",
+        parents=[common],
+        help="email provider events: SendGrid, Mailgun, Postmark, Amazon SES, Mandrill, Brevo",
+        description="Import email provider webhook events (one body per line, or a JSON "
+        "array). Each file's provider is recognised from its shape (--provider auto) and "
+        "its events are mapped onto SendGrid's event types, then imported exactly as "
+        "'import sendgrid' does (same consent rule, dedup, statistics, journeys). A file "
+        "of another provider than --provider names is refused. See the README, section "
+        "Imports, for the mapping of each provider.",
+    )
+    ev.add_argument(
+        "files", nargs="+", metavar="FILE", help="event files to import ('-': standard input)"
+    )
+    ev.add_argument(
+        "--provider",
+        choices=("auto", *PROVIDERS),
+        default="auto",
+        help="which provider's events the files hold (default: recognised per file)",
+    )
+    ev.add_argument(
+        "--email", metavar="NAME", help="the email for events that name no campaign, tag "
+        "or subject"
+    )
+    ev.add_argument("--dry-run", action="store_true",
+                    help="show what the import would change and change nothing")
+    ev.add_argument("--json", action="store_true", help="print the report as JSON")
+    ev.set_defaults(func=run_events)
 
     ct = kinds.add_parser(
         "contacts",
@@ -124,10 +159,27 @@ def _print(
 
 
 def run_sendgrid(args: argparse.Namespace) -> int:
+    from journeytui.importers.providers import refuse_other, sniff_path
     from journeytui.importers.sendgrid import LABELS, import_sendgrid
+
+    for f in args.files:  # another provider's file must not "succeed" with nothing
+        if f != "-":
+            refuse_other(f, "sendgrid", sniff_path(f))
 
     def run(store: Store, a: argparse.Namespace) -> ImportReport:
         return import_sendgrid(store, a.files, default_email=a.email, dry_run=a.dry_run)
+
+    return _run(args, run, LABELS, "events")
+
+
+def run_events(args: argparse.Namespace) -> int:
+    from journeytui.importers.providers import import_events
+    from journeytui.importers.sendgrid import LABELS
+
+    def run(store: Store, a: argparse.Namespace) -> ImportReport:
+        return import_events(
+            store, a.files, a.provider, default_email=a.email, dry_run=a.dry_run
+        )
 
     return _run(args, run, LABELS, "events")
 
