@@ -253,3 +253,16 @@ def test_not_json_names_file_and_line(kit: Any, tmp_path: Path) -> None:
     path.write_text('{"RecordType": "Delivery"}\n{not json\n')
     with pytest.raises(UserError, match=r"bad.json: line 2: not JSON"):
         import_events(kit.store, [path], now=NOW)
+
+
+@pytest.mark.parametrize("text", ["[1]", "[[1], 2]", '"text"', "[]", "{", "1\n2\n"])
+def test_odd_json_never_breaks_the_sniffing(kit: Any, tmp_path: Path, text: str) -> None:
+    from journeytui.importers.providers import sniff_path
+
+    path = tmp_path / "odd.json"
+    path.write_text(text)
+    assert sniff_path(path) is None
+    try:
+        import_events(kit.store, [path], now=NOW)
+    except UserError:
+        pass

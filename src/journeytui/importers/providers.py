@@ -111,7 +111,9 @@ def _several_lines_of_json(text: str) -> bool:
 
 
 def _is_mandrill_array(value: list[Any]) -> bool:
-    return any("msg" in b or ("type" in b and "action" in b) for b in value)
+    return any(
+        isinstance(b, dict) and ("msg" in b or ("type" in b and "action" in b)) for b in value
+    )
 
 
 # -- sniffing -----------------------------------------------------------------------------
