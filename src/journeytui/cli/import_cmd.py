@@ -106,6 +106,22 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     ct.add_argument("--json", action="store_true", help="print the report as JSON")
     ct.set_defaults(func=run_contacts)
 
+    ac = kinds.add_parser(
+        "activities",
+        parents=[common],
+        help="form submissions and page visits: email,kind,name,url,time,id",
+        description="Import form submissions and page visits: CSV with the header "
+        "email,kind,name,url,time,id (kind form or page; name the form, url the page; "
+        "time ISO 8601 or unix seconds; id optional, for dedup), or JSON / one JSON "
+        "object per line with those keys. Recorded only for contacts with tracking "
+        "consent; journeys are advanced. Any bad row refuses the whole file.",
+    )
+    ac.add_argument("file", metavar="FILE", help="the activities file")
+    ac.add_argument("--dry-run", action="store_true",
+                    help="show what the import would change and change nothing")
+    ac.add_argument("--json", action="store_true", help="print the report as JSON")
+    ac.set_defaults(func=run_activities)
+
 
 def _run(args: argparse.Namespace, run: _Run, labels: dict[str, str], unit: str) -> int:
     path = Path(db_path(args))
@@ -189,5 +205,14 @@ def run_contacts(args: argparse.Namespace) -> int:
 
     def run(store: Store, a: argparse.Namespace) -> ImportReport:
         return import_contacts(store, a.file)
+
+    return _run(args, run, LABELS, "rows")
+
+
+def run_activities(args: argparse.Namespace) -> int:
+    from journeytui.importers.activities import LABELS, import_activities
+
+    def run(store: Store, a: argparse.Namespace) -> ImportReport:
+        return import_activities(store, a.file, dry_run=a.dry_run)
 
     return _run(args, run, LABELS, "rows")
