@@ -12,6 +12,7 @@ from journeytui.domain.activities import (
     email_activities,
 )
 from journeytui.domain.contacts import contact_card, forget_contact, search_contacts, timeline
+from journeytui.domain.delivery import DeliveryLog, delivery_log
 from journeytui.domain.journeys import contact_stages
 from journeytui.domain.stats import EmailStats, email_stats, find_email
 from journeytui.store import Store
@@ -137,7 +138,8 @@ def cmd_contact(args: argparse.Namespace) -> int:
         for m in matches:
             card = contact_card(store, m.id)
             results.append(
-                (m, card, timeline(store, m.id, limit=None), _journey_stages(store, m.id))
+                (m, card, timeline(store, m.id, limit=None), _journey_stages(store, m.id),
+                 delivery_log(store, m.id))
             )
     if args.json:
         print_json(
@@ -147,16 +149,17 @@ def cmd_contact(args: argparse.Namespace) -> int:
                     "name": card.name,
                     "score": m.score,
                     "journeys": stages,
+                    "delivery": log.to_json(),
                     "activities": [row.to_json() for row in rows],
                 }
-                for m, card, rows, stages in results
+                for m, card, rows, stages, log in results
             ]
         )
         return 0
     if not results:
         print(f"No contact matches {safe_text(args.query)!r}.")
         return 1
-    for m, card, rows, stages in results:
+    for m, card, rows, stages, log in results:
         consent = "yes" if card.consent else "no"
         since = f" (since {fmt_time(card.consent_at)})" if card.consent_at else ""
         print(f"{safe_text(card.name) or '(no name)'} <{safe_text(card.address)}>  match {m.score:g}")
@@ -172,6 +175,7 @@ def cmd_contact(args: argparse.Namespace) -> int:
             since = (st["since"] or "—").replace("T", " ")[:16]
             print(f"  journey {safe_text(st['journey'])}: {where}{safe_text(st['stage'])}"
                   f" since {since}")
+        _print_delivery(log)
         if not card.consent and not rows:
             print("  no activity history (no tracking consent)")
         elif rows:
@@ -188,6 +192,21 @@ def cmd_contact(args: argparse.Namespace) -> int:
             )
         print()
     return 0
+
+
+def _print_delivery(log: DeliveryLog) -> None:
+    """The delivery log: one line on why no mail (if so), then every send."""
+    if log.no_mail is not None:
+        print(f"  NO MAIL: {safe_text(log.no_mail.text)}")
+    print(f"  delivery log: {log.summary()} (known for every recipient)")
+    if log.sends:
+        print(
+            table(
+                ["Time (UTC)", "Email", "Outcome", "Reason"],
+                [(fmt_time(s.at), s.email, s.outcome_word, s.reason_text) for s in log.sends],
+                right=set(),
+            ).replace("\n", "\n    ").join(["    ", ""])
+        )
 
 
 def _activity_word(kind: str, bot: bool, machine: bool) -> str:

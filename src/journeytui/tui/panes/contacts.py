@@ -30,6 +30,7 @@ from journeytui.domain.contacts import (
     timeline,
     timeline_older_first,
 )
+from journeytui.domain.delivery import DeliveryLog, DeliveryRow, delivery_log
 from journeytui.domain.journeys import ContactMove, ContactStage, contact_moves, contact_stages
 from journeytui.errors import UserError
 from journeytui.store import Store
@@ -48,6 +49,35 @@ TIMELINE_COLUMNS = [
     Column("Email", None, min_width=16),
     Column("Value (link, form, page, list)", None, min_width=10, ratio=2),
 ]
+
+DELIVERY_COLUMNS = [
+    Column("Time (UTC)", 16),
+    Column("Outcome", 14),
+    Column("Email", None, min_width=16, ratio=3),
+    Column("Reason", None, min_width=10, ratio=2),
+]
+
+
+def delivery_row(i: int, r: DeliveryRow) -> Row:
+    return Row(i, (fmt.when(r.at), r.outcome_word, r.email, r.reason_text), payload=r,
+               dim=r.outcome == "dropped")
+
+
+def delivery_line(log: DeliveryLog | None, label: Style | str, muted: Style | str,
+                  alert: Style | str) -> Text:
+    """``Mail 3 sends: 2 delivered, 1 bounced (hard) · ✗ NO MAIL: …`` (d: the log)."""
+    line = Text(overflow="fold")
+    line.append("Mail ", style=label)
+    if log is None:
+        line.append("…", style=muted)
+        return line
+    line.append(log.summary())
+    if log.no_mail is not None:
+        line.append(" · ")
+        line.append(f"✗ no mail: {clean(log.no_mail.text)}", style=alert)
+    elif log.sends:
+        line.append(" (d: delivery log)", style=muted)
+    return line
 
 
 def timeline_label(r: TimelineRow) -> str:
@@ -108,19 +138,25 @@ class CardView(Widget):
 
     DEFAULT_CSS = """
     CardView { height: auto; padding: 0 1; }
+    CardView > .card--alert { text-style: bold; color: $error; }
     """
-    COMPONENT_CLASSES: ClassVar[set[str]] = {"card--title", "card--muted", "card--label"}
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "card--title", "card--muted", "card--label", "card--alert"
+    }
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.card: ContactCard | None = None
         self.journeys: list[JourneyPath] = []
+        self.delivery: DeliveryLog | None = None
         self.activities: int | None = None
         self.hint = "Type part of a name or address above; ↓ moves to the matches."
 
-    def show(self, card: ContactCard | None, journeys: list[JourneyPath], hint: str = "") -> None:
+    def show(self, card: ContactCard | None, journeys: list[JourneyPath], hint: str = "",
+             delivery: DeliveryLog | None = None) -> None:
         self.card = card
         self.journeys = journeys
+        self.delivery = delivery
         self.activities = None
         if hint:
             self.hint = hint
@@ -161,7 +197,11 @@ class CardView(Widget):
             if i:
                 lists.append(" · ")
             lists.append(f"{clean(sub.list_name)}: {sub.status} ({fmt.when(sub.changed_at)})")
-        lines: list[RenderableType] = [head, consent, lists]
+        lines: list[RenderableType] = [
+            head, consent, lists,
+            delivery_line(self.delivery, label, muted,
+                          self.get_component_rich_style("card--alert")),
+        ]
         if not self.journeys:
             journeys = Text(overflow="fold")
             journeys.append("Journeys ", style=label)
@@ -208,6 +248,7 @@ class ContactsPane(Pane):
         Binding("slash", "search", "Search", key_display="/", id="contacts.search"),
         Binding("h", "focus_history", "History", id="contacts.history"),
         Binding("f", "filter_history", "Filter history", id="contacts.filter-history"),
+        Binding("d", "toggle_delivery", "Delivery log", id="contacts.delivery"),
         Binding("m", "focus_matches", "Matches", id="contacts.matches"),
     ]
 
@@ -221,13 +262,14 @@ class ContactsPane(Pane):
     class CardLoaded(Message):
         def __init__(
             self, contact_id: int, card: ContactCard | None, journeys: list[JourneyPath],
-            error: str = "",
+            error: str = "", delivery: DeliveryLog | None = None,
         ) -> None:
             super().__init__()
             self.contact_id = contact_id
             self.card = card
             self.journeys = journeys
             self.error = error
+            self.delivery = delivery
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
@@ -236,6 +278,9 @@ class ContactsPane(Pane):
         self.last_search_seconds: float | None = None
         self.matches: list[ContactMatch] = []
         self.history_filter = TimelineFilter()
+        #: the lower table shows the delivery log (d) instead of the activity history
+        self.showing_delivery = False
+        self.delivery: DeliveryLog | None = None
 
     def compose(self) -> ComposeResult:
         yield SearchInput(placeholder="search contacts: part of a name or address…",
@@ -326,6 +371,15 @@ class ContactsPane(Pane):
         if event.table is self.matches_table:
             match: ContactMatch = event.row.payload
             self.open_contact(match.id)
+        elif isinstance(event.row.payload, DeliveryRow):
+            d: DeliveryRow = event.row.payload
+            line = Text(overflow="fold")
+            line.append(f"{fmt.when(d.at)} {d.outcome_word}", style="bold")
+            line.append(" · " + clean(d.email))
+            if d.reason_text:
+                line.append(" · " + clean(d.reason_text))
+            line.append(" · events: " + ", ".join(d.evidence))
+            self.query_one("#timeline-current", Static).update(line)
         else:
             r: TimelineRow = event.row.payload
             line = Text(overflow="fold")
@@ -342,7 +396,7 @@ class ContactsPane(Pane):
             self.open_contact(event.row.payload.id)
             self.timeline_table.focus()
         else:
-            row: TimelineRow = event.row.payload
+            row: TimelineRow | DeliveryRow = event.row.payload
             if row.email:
                 email_id = next(
                     (e.id for e in self.japp.emails if e.name == row.email), None
@@ -355,7 +409,7 @@ class ContactsPane(Pane):
         set_panel_title(self.timeline_table, "History, newest first")
 
     def on_paged_table_counted(self, event: PagedTable.Counted) -> None:
-        if event.table is self.timeline_table:
+        if event.table is self.timeline_table and not self.showing_delivery:
             card = self.query_one(CardView)
             card.activities = event.count
             card.refresh(layout=True)
@@ -372,6 +426,7 @@ class ContactsPane(Pane):
         if contact_id == self.contact_id:
             return
         self.contact_id = contact_id
+        self.delivery = None
         self.japp.selection.contact_id = contact_id
         self.japp.status_begin("contact-card", "Loading contact…")
         self.query_one("#timeline-current", Static).update("")
@@ -389,6 +444,10 @@ class ContactsPane(Pane):
         contact_id, flt = self.contact_id, self.history_filter
         if contact_id is None:
             return
+        if self.showing_delivery:
+            self._show_delivery()
+            return
+        self.timeline_table.columns = list(TIMELINE_COLUMNS)
 
         def count(store: Store) -> int:
             return count_timeline(store, contact_id, flt)
@@ -407,13 +466,40 @@ class ContactsPane(Pane):
                         "No activity recorded (activities exist only with tracking consent)."),
         )
 
+    def _show_delivery(self) -> None:
+        """The lower table lists the delivery log (loaded with the card)."""
+        table = self.timeline_table
+        table.columns = list(DELIVERY_COLUMNS)
+        log = self.delivery
+        if log is None:
+            table.set_source(ListSource([]), empty_text="Loading the delivery log…")
+            set_panel_title(table, "Delivery log")
+            return
+        table.set_source(
+            ListSource([delivery_row(i, r) for i, r in enumerate(log.sends)]),
+            empty_text="No sends on record for this contact.",
+        )
+        set_panel_title(table, f"Delivery log, newest first ({fmt.plural(len(log.sends), 'send')};"
+                        " d: history)")
+
+    def action_toggle_delivery(self) -> None:
+        """d: the lower table shows the delivery log, or back to the activity history."""
+        if self.contact_id is None:
+            return
+        self.showing_delivery = not self.showing_delivery
+        self.query_one("#timeline-current", Static).update("")
+        if not self.showing_delivery:
+            set_panel_title(self.timeline_table, "History, newest first")
+        self._load_history()
+        self.timeline_table.focus()
+
     def on_store_changed(self) -> None:
         if self.contact_id is not None:
             self._load_card(self.contact_id)
             self._load_history()
 
     def action_filter_history(self) -> None:
-        if self.contact_id is not None:
+        if self.contact_id is not None and not self.showing_delivery:
             self.query_one("#history-filter", FilterInput).open()
 
     def on_filter_input_closed(self, event: FilterInput.Closed) -> None:
@@ -430,18 +516,22 @@ class ContactsPane(Pane):
             with self.japp.pool.store() as store:
                 card = contact_card(store, contact_id)
                 journeys = journey_paths(store, contact_id)
+                log = delivery_log(store, contact_id)
         except UserError as exc:
             self.post_message(self.CardLoaded(contact_id, None, [], str(exc)))
             return
-        self.post_message(self.CardLoaded(contact_id, card, journeys))
+        self.post_message(self.CardLoaded(contact_id, card, journeys, delivery=log))
 
     def on_contacts_pane_card_loaded(self, message: CardLoaded) -> None:
         if message.contact_id != self.contact_id:
             return
         view = self.query_one(CardView)
         count = view.activities
-        view.show(message.card, message.journeys, hint=message.error)
+        view.show(message.card, message.journeys, hint=message.error, delivery=message.delivery)
         view.activities = count
+        self.delivery = message.delivery
+        if self.showing_delivery:
+            self._show_delivery()
 
     # -- actions ---------------------------------------------------------------------
     def action_search(self) -> None:
@@ -467,6 +557,20 @@ class ContactsPane(Pane):
 
     def export_job(self) -> ExportJob | None:
         contact_id = self.contact_id
+        if contact_id is not None and self.showing_delivery and self.timeline_table.has_focus:
+            cid = contact_id
+
+            def deliveries(store: Store) -> Iterable[Sequence[object]]:
+                for r in delivery_log(store, cid).sends:
+                    yield [fmt.when(r.at), r.email, r.outcome, r.reason or "",
+                           r.classification or "", r.smtp_status or ""]
+
+            return ExportJob(
+                f"contact-{contact_id}-deliveries",
+                ["time_utc", "email", "outcome", "reason", "bounce_classification",
+                 "smtp_status"],
+                deliveries,
+            )
         if self.timeline_table.has_focus or (contact_id is not None and not self.matches):
             if contact_id is None:
                 return None
@@ -501,5 +605,6 @@ class ContactsPane(Pane):
             ("↓", "from the search field to the matches"),
             ("↑ ↓ j k", "move in a list; the card follows the highlighted match"),
             ("Enter", "open the highlighted match's history / a history row's email"),
+            ("d", "the delivery log (every send, its outcome and reason) / back to history"),
             ("x", "export: the history when it has focus, otherwise the matches"),
         ]
