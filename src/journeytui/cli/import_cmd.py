@@ -96,13 +96,27 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     ct = kinds.add_parser(
         "contacts",
         parents=[common],
-        help="contacts CSV: email,first_name,last_name,tracking_consent,lists",
-        description="Import contacts from CSV with the header "
-        "email,first_name,last_name,tracking_consent,lists (any order; consent yes/no, "
-        "true/false or 1/0; lists separated by ';'). Re-importing updates names and "
-        "grants or revokes consent. Any bad row refuses the whole file.",
+        help="contacts: our CSV layout, or Mailchimp / SendGrid / HubSpot exports",
+        description="Import contacts from CSV, TSV, JSON or NDJSON (sniffed) with the "
+        "header email,first_name,last_name,tracking_consent,lists (any order; consent "
+        "yes/no, true/false or 1/0; lists separated by ';'), or a Mailchimp, SendGrid or "
+        "HubSpot export (--preset, also recognised from the header; other columns are "
+        "ignored and named), or any layout with --map. A Mailchimp export ZIP imports "
+        "in one go. Re-importing updates names and grants or revokes consent. Any bad "
+        "row refuses the whole file.",
     )
-    ct.add_argument("file", metavar="FILE.csv", help="the CSV file")
+    ct.add_argument("file", metavar="FILE", help="CSV, TSV, JSON, NDJSON, or a Mailchimp "
+                    "export ZIP")
+    ct.add_argument("--preset", choices=("mailchimp", "sendgrid", "hubspot"),
+                    help="the export's layout (also recognised from the header)")
+    ct.add_argument("--map", action="append", default=[], metavar="'COLUMN=FIELD'",
+                    help="take FIELD (email, first_name, last_name, name, tracking_consent, "
+                    "lists, unsubscribed_at, bounced_at) from COLUMN; repeatable")
+    ct.add_argument("--consent", choices=("yes", "no"),
+                    help="tracking consent for every contact of a file without a "
+                    "tracking_consent column (required then: nothing is assumed silently)")
+    ct.add_argument("--dry-run", action="store_true",
+                    help="show what the import would change and change nothing")
     ct.add_argument("--json", action="store_true", help="print the report as JSON")
     ct.set_defaults(func=run_contacts)
 
@@ -201,10 +215,14 @@ def run_events(args: argparse.Namespace) -> int:
 
 
 def run_contacts(args: argparse.Namespace) -> int:
-    from journeytui.importers.contacts_csv import LABELS, import_contacts
+    from journeytui.importers.contacts_csv import LABELS, import_contacts, parse_map
+
+    mapping = parse_map(args.map)
 
     def run(store: Store, a: argparse.Namespace) -> ImportReport:
-        return import_contacts(store, a.file)
+        consent = None if a.consent is None else a.consent == "yes"
+        return import_contacts(store, a.file, preset=a.preset, mapping=mapping,
+                               consent=consent, dry_run=a.dry_run)
 
     return _run(args, run, LABELS, "rows")
 

@@ -67,7 +67,11 @@ def read_table(path: str | os.PathLike[str], what: str) -> Table:
     """Every row of the file (header first); UserError naming file and line for a file
     that is not what it claims."""
     name = STDIN_NAME if str(path) == STDIN else str(path)
-    text = read_text(path, what)
+    return table_from_text(name, read_text(path, what))
+
+
+def table_from_text(name: str, text: str) -> Table:
+    """The rows of *text* (named *name* in messages); see :func:`read_table`."""
     head = text.lstrip()
     if not head:
         raise UserError(f"{name}: the file is empty. Nothing was imported.")

@@ -26,19 +26,17 @@ lists every bad line with its field (the first 20, then how many more).
 
 from __future__ import annotations
 
-import csv
-import io
 import os
-import re
 import time
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from journeytui.errors import UserError
-from journeytui.importers._common import is_address, read_text
-from journeytui.importers._report import ERRORS_LISTED, ImportReport, printable
+from journeytui.importers._common import is_address
+from journeytui.importers._report import ImportReport, printable
+from journeytui.importers._tabular import Problems, Table, read_table, table_from_text
 from journeytui.store import Recorder, Store
-from journeytui.textsafe import escape_char
 
 __all__ = ["COLUMNS", "LABELS", "import_contacts", "parse_consent"]
 
@@ -55,15 +53,12 @@ LABELS = {
     "consent_revoked": "tracking consent revoked",
     "subscriptions": "subscriptions added",
     "new_lists": "new lists",
+    "unsubscribed_all": "unsubscribed from all (Mailchimp unsubscribed export, UNSUB_TIME)",
+    "bounced": "cleaned by Mailchimp (hard bounces; not recorded: see the notes)",
     "unchanged": "contacts unchanged",
 }
 
 NOT_RESUBSCRIBED = "list kept unsubscribed (the contact unsubscribed from it before)"
-
-
-# NUL and the other control characters but tab and line breaks (which a quoted cell
-# may hold): never part of a name, an address or a list name.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def parse_consent(value: str) -> bool | None:
@@ -84,151 +79,351 @@ class _Row:
     last_name: str | None
     consent: bool
     lists: list[str]
+    unsubscribed_at: int | None = None  # unsubscribed from all (Mailchimp)
+    bounced_at: int | None = None  # cleaned (hard bounces) in Mailchimp
+    where: str = ""
 
 
-def _header(row: list[str], name: str) -> dict[str, int]:
-    columns: dict[str, int] = {}
-    expected = ",".join(COLUMNS)
-    if len(row) == 1:
-        for sep, sep_name in ((";", "semicolons"), ("\t", "tabs")):
-            if sep in row[0]:
+# -- presets: column (as the export writes it) -> target -------------------------------
+TARGETS = ("email", "first_name", "last_name", "name", "tracking_consent", "lists",
+           "unsubscribed_at", "bounced_at")
+PRESETS: dict[str, dict[str, str]] = {
+    "mailchimp": {
+        "Email Address": "email", "First Name": "first_name", "Last Name": "last_name",
+        "Name": "name", "UNSUB_TIME": "unsubscribed_at", "CLEAN_TIME": "bounced_at",
+    },
+    "sendgrid": {
+        "email": "email", "first_name": "first_name", "last_name": "last_name",
+    },
+    "hubspot": {
+        "Email": "email", "First Name": "first_name", "Last Name": "last_name",
+    },
+}
+_MAILCHIMP_MARKS = frozenset({"MEMBER_RATING", "LEID", "EUID", "OPTIN_TIME"})
+_SENDGRID_MARKS = frozenset({"CONTACT_ID", "CREATED_AT", "UPDATED_AT"})
+
+
+def recognise(header: list[str]) -> str | None:
+    """The preset a header is recognised as (None: our own layout, or unknown)."""
+    names = {h.strip() for h in header}
+    lower = {h.lower() for h in names}
+    if "Email Address" in names and names & _MAILCHIMP_MARKS:
+        return "mailchimp"
+    if "Email" in names and "Record ID" in names:
+        return "hubspot"
+    if "email" in lower and "tracking_consent" not in lower and (
+        names & _SENDGRID_MARKS or not lower <= set(COLUMNS)
+    ):
+        return "sendgrid"
+    return None
+
+
+def parse_map(items: list[str]) -> dict[str, str]:
+    """``--map 'COLUMN=FIELD'`` options as a dict."""
+    out: dict[str, str] = {}
+    for item in items:
+        source, sep, target = item.rpartition("=")
+        target = target.strip().lower()
+        if not sep or not source.strip():
+            raise UserError(f"--map '{printable(item, 60)}': expected 'COLUMN=FIELD', e.g. "
+                            "--map 'Email Address=email'")
+        if target not in TARGETS:
+            raise UserError(f"--map '{printable(item, 60)}': unknown field '{target}'; "
+                            f"fields: {', '.join(TARGETS)}")
+        out[source.strip()] = target
+    return out
+
+
+def _time(value: str) -> int | None:
+    from journeytui.importers.activities import parse_time
+
+    return parse_time(value)
+
+
+@dataclass
+class _Layout:
+    columns: dict[str, int]  # target -> index
+    preset: str | None
+    ignored: list[str]
+    kind: str  # subscribed | unsubscribed | cleaned (a Mailchimp export) | contacts
+
+
+def _layout(table: Table, preset: str | None, mapping: dict[str, str]) -> _Layout:
+    name = table.name
+    header = table.header
+    if len(header) == 1 and ";" in header[0]:
+        raise UserError(
+            f"{name}: line 1: the columns are separated by semicolons; save the file "
+            "with commas or tabs between columns (';' separates lists inside a cell). "
+            "Nothing was imported."
+        )
+    chosen = preset or (None if mapping else recognise(header))
+    if chosen is None and not mapping:  # our own layout: every column must be known
+        columns: dict[str, int] = {}
+        expected = ",".join(COLUMNS)
+        for i, raw in enumerate(header):
+            col = raw.strip().lower()
+            if col not in COLUMNS:
+                shown = printable(raw.strip(), 40) or "(empty)"
                 raise UserError(
-                    f"{name}: line 1: the columns are separated by {sep_name}; save the "
-                    "file with commas between columns (';' separates lists inside a cell). "
-                    "Nothing was imported."
+                    f"{name}: line 1: unknown column '{shown}'; the header must name "
+                    f"{expected} (any order), or give --preset or --map. Nothing was "
+                    "imported."
                 )
-    for i, raw in enumerate(row):
-        col = raw.strip().lower()
-        if col not in COLUMNS:
-            shown = printable(raw.strip(), 40) or "(empty)"
+            if col in columns:
+                raise UserError(f"{name}: line 1: column '{col}' appears twice. Nothing was "
+                                "imported.")
+            columns[col] = i
+        if "email" not in columns:
             raise UserError(
-                f"{name}: line 1: unknown column '{shown}'; the header must name "
-                f"{expected} (any order). Nothing was imported."
+                f"{name}: line 1: missing column 'email'; the header must name {expected} "
+                "(any order). Nothing was imported."
             )
-        if col in columns:
-            raise UserError(f"{name}: line 1: column '{col}' appears twice. Nothing was imported.")
-        columns[col] = i
-    for col in REQUIRED:
-        if col not in columns:
-            raise UserError(
-                f"{name}: line 1: missing column '{col}'; the header must name "
-                f"{expected} (any order). Nothing was imported."
-            )
-    return columns
+        return _Layout(columns, None, [], "contacts")
+    wanted = dict(PRESETS.get(chosen or "", {}))
+    wanted.update(mapping)
+    by_lower = {k.lower(): v for k, v in wanted.items()}
+    columns = {}
+    ignored: list[str] = []
+    for i, raw in enumerate(header):
+        col = raw.strip()
+        target = wanted.get(col)
+        if target is None and (chosen == "sendgrid" or col.lower() in ("tracking_consent",
+                                                                       "lists")):
+            target = by_lower.get(col.lower()) or (
+                col.lower() if col.lower() in ("tracking_consent", "lists") else None)
+        if target is None or target in columns:
+            ignored.append(col)
+            continue
+        columns[target] = i
+    if "email" not in columns:
+        what = f"preset {chosen}" if chosen else "--map"
+        raise UserError(
+            f"{name}: line 1: no column gives the address with {what}; map it, e.g. "
+            "--map 'Email Address=email'. Nothing was imported."
+        )
+    names = {h.strip() for h in header}
+    kind = "contacts"
+    if chosen == "mailchimp":
+        if names & {"CLEAN_TIME", "CLEAN_CAMPAIGN_TITLE", "CLEAN_CAMPAIGN_ID"}:
+            kind = "cleaned"
+        elif names & {"UNSUB_REASON", "UNSUB_CAMPAIGN_ID", "UNSUB_CAMPAIGN_TITLE"}:
+            kind = "unsubscribed"
+        else:
+            kind = "subscribed"
+        if "LAST_CHANGED" in names:
+            columns.setdefault("last_changed", [h.strip() for h in header].index("LAST_CHANGED"))
+            if "LAST_CHANGED" in ignored:
+                ignored.remove("LAST_CHANGED")
+    return _Layout(columns, chosen, ignored, kind)
 
 
-def read_rows(path: str | os.PathLike[str]) -> list[_Row]:
+def read_rows(
+    path: str | os.PathLike[str],
+    *,
+    preset: str | None = None,
+    mapping: dict[str, str] | None = None,
+    consent: bool | None = None,
+    at: int = 0,
+    table: Table | None = None,
+) -> tuple[list[_Row], _Layout]:
     """Every row of the file, checked; raises UserError listing each bad line."""
-    name = str(path)
-    text = read_text(path, "a contacts CSV file")
-    reader = csv.reader(io.StringIO(text, newline=""))
-    errors: list[str] = []
-    n_errors = 0
+    if table is None:
+        table = read_table(path, "a contacts file")
+    name = table.name
+    layout = _layout(table, preset, mapping or {})
+    columns = layout.columns
+    if "tracking_consent" not in columns and consent is None:
+        raise UserError(
+            f"{name}: line 1: missing column 'tracking_consent'; say what to assume for every contact "
+            "with --consent yes or --consent no (nothing is assumed silently). Nothing was "
+            "imported."
+        )
+    problems = Problems(name)
+    width = len(table.header)
+    rows: list[_Row] = []
+    first_seen: dict[str, int] = {}
+    for line, cells in table.rows:
+        if table.format in ("CSV", "TSV") and len(cells) != width:
+            problems.bad(line, f"{len(cells)} fields, the header has {width}")
+            continue
+        shown = {c: (table.header[i].strip() if layout.preset else c)
+                 for c, i in columns.items()}
+        if problems.controls(line, [(shown[c], cells[i]) for c, i in columns.items()]):
+            continue
 
-    def bad(line: int, message: str) -> None:
-        nonlocal n_errors
-        n_errors += 1
-        if len(errors) < ERRORS_LISTED:
-            errors.append(f"line {line}: {message}")
+        def cell(col: str, cells: list[str] = cells) -> str | None:
+            i = columns.get(col)
+            return None if i is None else cells[i].strip()
 
-    try:
-        header = next(reader, None)
-        while header is not None and not any(cell.strip() for cell in header):
-            header = next(reader, None)
-        if header is None:
-            raise UserError(
-                f"{name}: the file is empty; expected a header {','.join(COLUMNS)}. "
-                "Nothing was imported."
-            )
-        columns = _header(header, name)
-        width = len(header)
-        rows: list[_Row] = []
-        first_seen: dict[str, int] = {}
-        start = reader.line_num + 1
-        for cells in reader:
-            line, start = start, reader.line_num + 1
-            if not any(cell.strip() for cell in cells):
-                continue
-            if len(cells) != width:
-                bad(line, f"{len(cells)} fields, the header has {width}")
-                continue
-
-            def cell(col: str, cells: list[str] = cells) -> str | None:
-                i = columns.get(col)
-                return None if i is None else cells[i].strip()
-
-            controls = [
-                (col, m.group(0)) for col, i in columns.items()
-                if (m := _CONTROL.search(cells[i])) is not None
-            ]
-            if controls:
-                for col, ch in controls:
-                    what = "a NUL character" if ch == "\x00" else "a control character"
-                    bad(line, f"field '{col}' holds {what} ({escape_char(ch)}); "
-                        "remove it (a binary or damaged file?)")
-                continue
-
-            address = cell("email") or ""
-            ok = True
-            if not address:
-                bad(line, "field 'email' is empty")
-                ok = False
-            elif not is_address(address):
-                bad(line, f"field 'email': '{printable(address, 60)}' is not an email address")
-                ok = False
+        address = cell("email") or ""
+        ok = True
+        if not address:
+            problems.bad(line, "field 'email' is empty")
+            ok = False
+        elif not is_address(address):
+            problems.bad(line, f"field 'email': '{printable(address, 60)}' is not an email "
+                         "address")
+            ok = False
+        given: bool | None = consent
+        if "tracking_consent" in columns:
             raw_consent = cell("tracking_consent") or ""
-            consent = parse_consent(raw_consent)
-            if consent is None:
-                bad(
+            given = parse_consent(raw_consent)
+            if given is None:
+                problems.bad(
                     line,
                     f"field 'tracking_consent': '{printable(raw_consent, 30)}' is not "
                     "yes/no, true/false or 1/0",
                 )
                 ok = False
-            if not ok:
-                continue
-            key = address.lower()
-            if key in first_seen:
-                bad(line, f"field 'email': {printable(key, 60)} is also on line {first_seen[key]}")
-                continue
-            first_seen[key] = line
-            lists = [n.strip() for n in (cell("lists") or "").split(";") if n.strip()]
-            rows.append(
-                _Row(
-                    line=line,
-                    address=key,
-                    first_name=cell("first_name") or None,
-                    last_name=cell("last_name") or None,
-                    consent=bool(consent),
-                    lists=list(dict.fromkeys(lists)),
-                )
+        stamps: dict[str, int | None] = {}
+        for col in ("unsubscribed_at", "bounced_at", "last_changed"):
+            raw = cell(col) or ""
+            stamps[col] = None
+            if raw:
+                stamps[col] = _time(raw)
+                if stamps[col] is None:
+                    problems.bad(line, f"field '{shown.get(col, col)}': "
+                                 f"'{printable(raw, 30)}' is not a date and time")
+                    ok = False
+        if not ok:
+            continue
+        key = address.lower()
+        if key in first_seen:
+            problems.bad(line, f"field 'email': {printable(key, 60)} is also on line "
+                         f"{first_seen[key]}")
+            continue
+        first_seen[key] = line
+        first, last = cell("first_name") or None, cell("last_name") or None
+        full = cell("name")
+        if full and not first and not last:
+            first, _, rest = full.partition(" ")
+            last = rest.strip() or None
+        unsub, bounced = stamps["unsubscribed_at"], stamps["bounced_at"]
+        fallback = stamps["last_changed"] or at
+        if layout.kind == "unsubscribed" and unsub is None:
+            unsub = fallback
+        if layout.kind == "cleaned" and bounced is None:
+            bounced = fallback
+        lists = [n.strip() for n in (cell("lists") or "").split(";") if n.strip()]
+        rows.append(
+            _Row(
+                line=line,
+                address=key,
+                first_name=first,
+                last_name=last,
+                consent=bool(given),
+                lists=list(dict.fromkeys(lists)),
+                unsubscribed_at=unsub,
+                bounced_at=bounced,
+                where=f"{name}:{line}",
             )
-    except csv.Error as exc:
-        raise UserError(
-            f"{name}: line {reader.line_num}: not valid CSV ({exc}). Nothing was imported."
-        ) from None
-    if n_errors:
-        more = f"\n  … and {n_errors - len(errors)} more" if n_errors > len(errors) else ""
-        listed = "\n  ".join(errors)
-        noun = "problem" if n_errors == 1 else "problems"
-        raise UserError(
-            f"{name}: {n_errors} {noun}; nothing was imported. Fix them and import again:"
-            f"\n  {listed}{more}"
         )
-    return rows
+    problems.raise_if_any()
+    return rows, layout
+
+
+def _zip_tables(path: str | os.PathLike[str]) -> list[Table]:
+    """The CSV files of a Mailchimp export ZIP (subscribed, unsubscribed, cleaned)."""
+    name = str(path)
+    try:
+        with zipfile.ZipFile(path) as z:
+            members = [m for m in z.infolist()
+                       if not m.is_dir() and m.filename.lower().endswith((".csv", ".tsv"))]
+            if not members:
+                raise UserError(f"{name}: the ZIP holds no CSV file. Nothing was imported.")
+            tables = []
+            for m in members:
+                data = z.read(m)
+                try:
+                    text = data.decode("utf-8-sig")
+                except UnicodeDecodeError as exc:
+                    line = data.count(b"\n", 0, exc.start) + 1
+                    raise UserError(f"{name}[{m.filename}]: line {line}: not UTF-8 text. "
+                                    "Nothing was imported.") from None
+                tables.append(table_from_text(f"{name}[{m.filename}]", text))
+            return tables
+    except zipfile.BadZipFile:
+        raise UserError(f"{name}: not a valid ZIP file. Nothing was imported.") from None
+
+
+class _DryRun(Exception):
+    pass
 
 
 def import_contacts(
-    store: Store, path: str | os.PathLike[str], *, now: int | None = None
+    store: Store,
+    path: str | os.PathLike[str],
+    *,
+    now: int | None = None,
+    preset: str | None = None,
+    mapping: dict[str, str] | None = None,
+    consent: bool | None = None,
+    dry_run: bool = False,
 ) -> ImportReport:
-    """Import one contacts CSV into *store* in one transaction (all or nothing)."""
+    """Import one contacts file (CSV, TSV, JSON, NDJSON, or a Mailchimp export ZIP) into
+    *store* in one transaction (all or nothing)."""
+    from journeytui.importers._report import dry_run_preview, snapshot
+
     at = int(time.time()) if now is None else now
+    if preset is not None and preset not in PRESETS:
+        raise UserError(f"--preset: unknown preset '{printable(preset, 30)}'; choose "
+                        f"{', '.join(PRESETS)}")
     name = str(Path(path))
-    rows = read_rows(path)
-    report = ImportReport(source="contacts", files=[name], records=len(rows))
+    is_zip = str(path) != "-" and Path(path).is_file() and zipfile.is_zipfile(path)
+    tables: list[Table | None] = list(_zip_tables(path)) if is_zip else [None]
+    rows: list[_Row] = []
+    notes: list[str] = []
+    for table in tables:
+        part, layout = read_rows(path, preset=preset, mapping=mapping, consent=consent,
+                                 at=at, table=table)
+        rows.extend(part)
+        shown = printable(table.name if table else name, 200)
+        if layout.preset:
+            how = "given" if preset else "recognised from the header"
+            what = f" ({layout.kind} export)" if layout.preset == "mailchimp" else ""
+            notes.append(f"{shown}: preset {layout.preset}{what}, {how}.")
+        if layout.ignored:
+            notes.append(f"{shown}: ignored columns ({len(layout.ignored)}): "
+                         + ", ".join(printable(c, 40) for c in layout.ignored) + ".")
+        if "tracking_consent" not in layout.columns:
+            notes.append(f"{shown}: no consent column: assumed tracking consent "
+                         f"{'YES' if consent else 'NO'} for every contact (--consent "
+                         f"{'yes' if consent else 'no'}).")
+    seen: dict[str, str] = {}
+    dupes = Problems(name)
+    for row in rows:
+        if row.address in seen and is_zip:
+            dupes.bad(row.line, f"{printable(row.address, 60)} ({row.where}) is also at "
+                      f"{seen[row.address]}")
+        seen.setdefault(row.address, row.where)
+    dupes.raise_if_any()
+    report = ImportReport(source="contacts", files=[name], records=len(rows),
+                          dry_run=dry_run)
+    report.notes.extend(notes)
     for kind in LABELS:
         report.added[kind] = 0
-    with store.transaction():
+    try:
+        with store.transaction():
+            before = snapshot(store) if dry_run else None
+            _apply(store, rows, report, at, name)
+            if before is not None:
+                report.preview = dry_run_preview(before, snapshot(store))
+                raise _DryRun
+    except _DryRun:
+        pass
+    if report.added.get("bounced"):
+        report.notes.append(
+            f"{report.added['bounced']} contact(s) were cleaned by Mailchimp (hard "
+            "bounces): imported, but this store has no contact-level bounce suppression "
+            "yet, so the bounce is not recorded (see the README, Imports)."
+        )
+    return report
+
+
+def _apply(store: Store, rows: list[_Row], report: ImportReport, at: int, name: str) -> None:
+    """Write *rows* (inside the caller's transaction)."""
+    if rows:
         rec = Recorder(store)
         c = store.conn
         list_ids: dict[str, int] = {}
@@ -283,7 +478,17 @@ def import_contacts(
                     report.add("subscriptions")
                     changed = True
                 elif status[0] == "unsubscribed":
-                    report.skip(NOT_RESUBSCRIBED, f"{name}:{row.line} ({printable(list_name, 40)})")
+                    report.skip(NOT_RESUBSCRIBED, f"{row.where} ({printable(list_name, 40)})")
+            if row.unsubscribed_at is not None:
+                state = c.execute(
+                    "SELECT unsubscribed_all, unsubscribed_all_at FROM contacts WHERE id = ?",
+                    (ref.id,),
+                ).fetchone()
+                if not state[0] or (state[1] is not None and state[1] > row.unsubscribed_at):
+                    rec.unsubscribe(ref, row.unsubscribed_at)
+                    report.add("unsubscribed_all")
+                    changed = True
+            if row.bounced_at is not None:
+                report.add("bounced")
             if not changed:
                 report.add("unchanged")
-    return report
