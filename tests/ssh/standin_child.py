@@ -2,8 +2,8 @@
 
 It shows its terminal size, pid, TERM/NO_COLOR/COLORTERM and the last keys, and
 reacts to keys:  q  quit (0)   x  quit with status 3   w  write a contact row to
-its store   h  ignore SIGHUP and SIGTERM   s  start a grandchild (sleep) in its
-process group   f  print 20,000 numbered lines.  On a resize (SIGWINCH) it redraws at the new size.
+its store (as the app writes: in a private session the first write copies it)
+h  ignore SIGHUP and SIGTERM   s  start a grandchild (sleep) in its process group   f  print 20,000 numbered lines.  On a resize (SIGWINCH) it redraws at the new size.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import os
 import select
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import termios
@@ -44,6 +43,25 @@ def draw(db: str) -> None:
     os.write(1, out.encode())
 
 
+def write_contact(db: str) -> None:
+    """Write a contact row the way the app writes: a transaction of a pooled store
+    (in a private session the pool copies the store first, see journeytui.tui.db)."""
+    from pathlib import Path
+
+    from journeytui.tui.db import SESSION_STORE_ENV, StorePool
+
+    copy = os.environ.get(SESSION_STORE_ENV)
+    pool = StorePool(db, copy_on_write=Path(copy) if copy else None)
+    try:
+        with pool.store() as store, store.transaction() as conn:
+            conn.execute(
+                "INSERT INTO contacts(email, created_at) VALUES (?, ?)",
+                (f"visitor-{os.getpid()}@example.com", int(time.time())),
+            )
+    finally:
+        pool.close()
+
+
 def main() -> int:
     db = sys.argv[sys.argv.index("--db") + 1]
     signal.signal(signal.SIGWINCH, on_winch)
@@ -70,12 +88,8 @@ def main() -> int:
                     return 0
                 if ch == "x":
                     return 3
-                if ch == "w":
-                    with sqlite3.connect(db) as conn:
-                        conn.execute(
-                            "INSERT INTO contacts(email, created_at) VALUES (?, ?)",
-                            (f"visitor-{os.getpid()}@example.com", int(time.time())),
-                        )
+                if ch == "w":  # a write, as the app makes it: through its StorePool
+                    write_contact(db)
                     state["note"] = "wrote contact"
                 if ch == "h":
                     signal.signal(signal.SIGHUP, signal.SIG_IGN)

@@ -1,7 +1,9 @@
-"""Every session works on its own copy of the store; --shared uses the one store."""
+"""A private session reads the one store read-only and gets its own copy at its first
+write, which no other session sees; --shared uses the one store."""
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from pathlib import Path
 
@@ -10,10 +12,16 @@ from journeytui.store import Store
 from tests.ssh.conftest import connect, open_terminal, screen_value, wait_until
 
 
-def session_db(server, screen_text: str) -> Path:
-    """The store the session whose app shows *screen_text* works on."""
+def session_of(server, screen_text: str):
+    """The server's session whose app shows *screen_text*."""
     pid = int(screen_value(screen_text, "pid"))
     (session,) = [s for s in server.sessions.values() if s.child and s.child.pid == pid]
+    return session
+
+
+def session_db(server, screen_text: str) -> Path:
+    """Where the private copy of the session whose app shows *screen_text* goes."""
+    session = session_of(server, screen_text)
     assert session.copy is not None
     return session.copy
 
@@ -24,34 +32,76 @@ def visitors(db: Path) -> list[str]:
         return [r[0] for r in rows]
 
 
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def folder_bytes(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
 async def test_an_edit_in_one_session_is_not_seen_by_another(make_server, source_db) -> None:
+    before = digest(source_db)
     server = await make_server()
     conn_a, conn_b = await connect(server), await connect(server)
     a, b = await open_terminal(conn_a), await open_terminal(conn_b)
     text_a, text_b = await a.wait_text("STANDIN"), await b.wait_text("STANDIN")
     db_a, db_b = session_db(server, text_a), session_db(server, text_b)
-    assert screen_value(text_a, "db").startswith(str(db_a)[:60])  # the app was given it
+    # every private session reads the one store (read-only); nobody has a copy yet
+    assert screen_value(text_a, "db").startswith(str(source_db.resolve())[:60])
     assert len({db_a, db_b, source_db}) == 3
     assert db_a.parent != db_b.parent
+    assert not db_a.exists() and not db_b.exists()
 
-    a.press("w")  # the app in session A writes a contact to its store
+    a.press("w")  # the app in session A writes a contact: its own copy is made first
     await a.wait_text("note=wrote contact")
     pid_a = screen_value(text_a, "pid")
     assert visitors(db_a) == [f"visitor-{pid_a}@example.com"]
-    assert visitors(db_b) == []
+    assert not db_b.exists()
     assert visitors(source_db) == []
 
-    # a session that starts after the edit gets the original too
+    b.press("w")  # B's copy is its own, without A's edit
+    await b.wait_text("note=wrote contact")
+    assert visitors(db_b) == [f"visitor-{screen_value(text_b, 'pid')}@example.com"]
+    assert visitors(db_a) == [f"visitor-{pid_a}@example.com"]
+
+    # a session that starts after the edits reads the original
     conn_c = await connect(server)
     c = await open_terminal(conn_c)
-    assert visitors(session_db(server, await c.wait_text("STANDIN"))) == []
+    db_c = session_db(server, await c.wait_text("STANDIN"))
+    assert not db_c.exists() and visitors(source_db) == []
 
     for conn in (conn_a, conn_b, conn_c):
         conn.close()
     await wait_until(lambda: not server.sessions, "the sessions to end")
-    # the copies are gone with their sessions
+    # the copies are gone with their sessions; the store's file was never written
     assert not db_a.parent.exists() and not db_b.parent.exists()
     assert visitors(source_db) == []
+    assert digest(source_db) == before
+
+
+async def test_a_session_that_only_reads_holds_kilobytes(make_server, source_db) -> None:
+    # a store of a few MB: a copy would show in the session's folder at once
+    with sqlite3.connect(source_db) as conn:
+        conn.executemany(
+            "INSERT INTO contacts(email, created_at) VALUES (?, 0)",
+            ((f"c{i}-{'x' * 200}@example.com",) for i in range(20_000)),
+        )
+    assert source_db.stat().st_size > 4_000_000
+    server = await make_server()
+    conns = [await connect(server) for _ in range(3)]
+    terms = [await open_terminal(conn) for conn in conns]
+    for term in terms:
+        await term.wait_text("STANDIN")
+    sessions = list(server.sessions.values())
+    assert len(sessions) == 3
+    for session in sessions:
+        assert session.workdir is not None and session.copy is not None
+        assert not session.copy.exists()
+        assert folder_bytes(session.workdir) < 64_000
+    for conn in conns:
+        conn.close()
+    await wait_until(lambda: not server.sessions, "the sessions to end")
 
 
 async def test_shared_sessions_use_the_one_store(make_server, source_db) -> None:

@@ -17,8 +17,9 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         help="serve the app to SSH clients (demo sessions)",
         description=(
             "Serve journeytui over SSH: each session runs the app in its own process, "
-            "sized to the visitor's terminal, on a private copy of the store (or on the "
-            "one store with --shared). Give --password and/or --authorized-keys."
+            "sized to the visitor's terminal. It reads the store read-only; a visitor's "
+            "first save makes a private copy for that session (or every session writes "
+            "the one store with --shared). Give --password and/or --authorized-keys."
         ),
         epilog=(
             f"The password can also come from ${PASSWORD_ENV} (so it is not seen in "

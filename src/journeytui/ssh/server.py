@@ -296,7 +296,10 @@ async def _serve(config: ServerConfig) -> int:
     cfg = server.config
     if server.host_key_created:
         log.info("new SSH host key written to %s", cfg.host_key_path)
-    mode = "one shared store" if cfg.shared else "a private copy of the store per session"
+    mode = (
+        "one shared store" if cfg.shared
+        else "the store read-only, a private copy for a session that saves"
+    )
     limits = [f"{cfg.max_sessions} seats"]
     if cfg.idle_timeout:
         limits.append(f"idle timeout {cfg.idle_timeout:g} s")

@@ -19,8 +19,9 @@ from journeytui.export_target import EXPORT_DIR_ENV
 from journeytui.ssh.ptychild import PtyChild
 from journeytui.ssh.storecopy import (
     CONFIG_ENV,
+    COPY_NAME,
     EXPORTS,
-    copy_store,
+    check_source,
     make_session_dir,
     remove_session_dir,
     seed_config,
@@ -73,6 +74,10 @@ _ENV_DROP = {
     "SSH_AUTH_SOCK",
     "DISPLAY",
 }
+#: Tells the app of a private session where its own copy of the store goes: the app
+#: reads ``--db`` read-only (``mode=ro``) and copies it there at the visitor's first
+#: save (journeytui.tui.db.SESSION_STORE_ENV; the ssh package does not import the app).
+SESSION_STORE_ENV = "JOURNEYTUI_SESSION_STORE"
 _TERM_OK = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,63}")
 _INPUT_HIGH_WATER = 1 << 16
 
@@ -95,6 +100,7 @@ def child_env(
     client_env: Mapping[str, str],
     no_color: bool,
     session_dir: Path,
+    session_store: Path | None = None,
 ) -> dict[str, str]:
     """The environment of a session's app.
 
@@ -103,7 +109,8 @@ def child_env(
     session, shared or private, gets its own config, data and state directories (the
     config seeded from the operator's, see :func:`seed_config`) and its own export
     folder, the only place the app may write files, so nothing a visitor saves reaches
-    another session, the operator's files or the store.
+    another session, the operator's files or the store.  In a private session
+    *session_store* is where the app copies the store at the visitor's first save.
     """
     env = {k: v for k, v in base.items() if k not in _ENV_DROP}
     env["TERM"] = term if _TERM_OK.fullmatch(term) else "xterm-256color"
@@ -128,6 +135,9 @@ def child_env(
     env[CONFIG_ENV] = str(session_dir / "config" / "journeytui")
     env[EXPORT_DIR_ENV] = str(session_dir / EXPORTS)
     env["HOME"] = str(session_dir)
+    env.pop(SESSION_STORE_ENV, None)
+    if session_store is not None:
+        env[SESSION_STORE_ENV] = str(session_store)
     return env
 
 
@@ -151,7 +161,8 @@ class AppSession(asyncssh.SSHServerSession[bytes]):
         self.term_type: str | None = None
         self.cols, self.rows, self.px_width, self.px_height = 80, 24, 0, 0
         self.child: PtyChild | None = None
-        self.copy: Path | None = None  # the private copy of the store
+        # where the private copy of the store goes (made by the app at the first save)
+        self.copy: Path | None = None
         self.workdir: Path | None = None  # the session's own folder
         self.started = time.monotonic()
         self.last_input = self.started
@@ -252,17 +263,16 @@ class AppSession(asyncssh.SSHServerSession[bytes]):
             self.server.sessions[self.id] = self
             # Something to read while the app starts (a second or more on a busy server).
             self._write(STARTING.encode())
-            if self.config.shared:
-                self.workdir = await asyncio.to_thread(make_session_dir, self.config.temp_root)
-                db = self.config.db.resolve()
-            else:
-                self.copy = await asyncio.to_thread(
-                    copy_store, self.config.db, self.config.temp_root
-                )
-                self.workdir = self.copy.parent
-                db = self.copy
+            # The app opens the one store: --shared for reading and writing, a private
+            # session read-only (mode=ro) until the visitor's first save, which copies it
+            # into the session's folder (self.copy) and goes on there.
+            db = self.config.db.resolve()
+            await asyncio.to_thread(check_source, db)  # gone or damaged: said here
+            self.workdir = await asyncio.to_thread(make_session_dir, self.config.temp_root)
+            if not self.config.shared:
+                self.copy = self.workdir / COPY_NAME
             await asyncio.to_thread(seed_config, self.workdir, os.environ)
-            if self.reason is not None:  # gone while the copy was made
+            if self.reason is not None:  # gone while the folder was made
                 return
             env = child_env(
                 os.environ,
@@ -270,6 +280,7 @@ class AppSession(asyncssh.SSHServerSession[bytes]):
                 self.chan.get_environment() if self.chan is not None else {},
                 self.config.no_color,
                 self.workdir,
+                self.copy,
             )
             self.child = await PtyChild.spawn(
                 list(self.config.child_command(db)),

@@ -19,7 +19,7 @@ from journeytui.store import Store
 from journeytui.store.db import explain_failure
 from journeytui.tui import config
 from journeytui.tui.commands import PaneCommands
-from journeytui.tui.db import StorePool
+from journeytui.tui.db import StorePool, open_source_readonly
 from journeytui.tui.screens.main import MainScreen
 from journeytui.tui.themes import (
     APP_VARIABLE_DEFAULTS,
@@ -67,11 +67,17 @@ class JourneyApp(App[int]):
         config_dir: Path | None = None,
         readonly: bool = False,
         blink: bool = True,
+        session_store: Path | None = None,
     ) -> None:
         super().__init__()
         self.blink = blink  # text cursors blink (off in tests, for stable snapshots)
         self.db_path = Path(db_path)
-        self.pool = StorePool(self.db_path, readonly=readonly, on_wait=self._writer_waiting)
+        # session_store (a private serve-ssh session): the store is read through
+        # read-only connections; the first save copies it there (see tui/db.py)
+        self.pool = StorePool(
+            self.db_path, readonly=readonly, on_wait=self._writer_waiting,
+            copy_on_write=session_store, on_copy=self._store_copied,
+        )
         self.readonly = readonly
         self.selection = Selection()
         self.emails: list[EmailRow] = []  # the Emails pane's last load (palette, lookups)
@@ -297,6 +303,18 @@ class JourneyApp(App[int]):
         except RuntimeError:  # on the event loop's own thread
             show()
 
+    def _store_copied(self, copy: Path) -> None:
+        """The first save of a private demo session made the session's own copy of the
+        store (called from the worker's thread): say so once."""
+        def show() -> None:
+            self.notify("Your own copy of the demo store: your changes stay in this "
+                        "session.", timeout=8, markup=False)
+
+        try:
+            self.call_from_thread(show)
+        except RuntimeError:  # on the event loop's own thread
+            show()
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         self.worker_changed(event)
 
@@ -354,11 +372,17 @@ def make_app(
     config_dir: Path | None = None,
     readonly: bool = False,
     blink: bool = True,
+    session_store: Path | None = None,
 ) -> JourneyApp:
     """The app on the store at *db_path* (checked first: a bad store raises StoreError).
 
     A store nobody can write here (a read-only folder or filesystem) opens read-only:
-    the app shows it, says why at start, and saves nothing."""
+    the app shows it, says why at start, and saves nothing.  With *session_store* the
+    store is only ever opened ``mode=ro``; the first save copies it to *session_store*."""
+    if session_store is not None and not readonly:
+        open_source_readonly(Path(db_path)).close()
+        return JourneyApp(db_path, theme=theme, config_dir=config_dir, blink=blink,
+                          session_store=session_store)
     probe = Store.open(db_path, readonly=readonly)
     why = probe.readonly_reason
     readonly = readonly or probe.readonly
