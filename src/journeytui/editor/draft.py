@@ -29,10 +29,14 @@ from journeytui.domain.conditions import (
 class Choices(Protocol):
     """The names in the store a condition may use (read once, in a worker)."""
 
-    emails: Sequence[str]
-    lists: Sequence[str]
-    forms: Sequence[str]
-    links: Mapping[str, Sequence[str]]  # email name -> its URLs
+    @property
+    def emails(self) -> Sequence[str]: ...
+    @property
+    def lists(self) -> Sequence[str]: ...
+    @property
+    def forms(self) -> Sequence[str]: ...
+    @property
+    def links(self) -> Mapping[str, Sequence[str]]: ...  # email name -> its URLs
 
     def all_links(self) -> list[str]: ...
 

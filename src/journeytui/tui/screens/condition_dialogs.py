@@ -12,6 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
+from journeytui.editor.stages import StageError, StagesEdit
 from journeytui.tui.text import clean
 
 
@@ -52,10 +53,6 @@ class TextPrompt(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-def stage_dicts(journey: dict[str, Any]) -> list[dict[str, Any]]:
-    return [dict(s) for s in journey.get("stages", [])]
-
-
 class StagesDialog(ModalScreen[dict[str, Any] | None]):
     """Add, rename, reorder, delete stages and mark exits, on a copy of the draft
     journey; Enter/Esc returns the changed journey (renames follow into transitions;
@@ -83,8 +80,7 @@ class StagesDialog(ModalScreen[dict[str, Any] | None]):
 
     def __init__(self, journey: dict[str, Any]) -> None:
         super().__init__()
-        self.journey = {**journey, "stages": stage_dicts(journey),
-                        "transitions": [dict(t) for t in journey.get("transitions", [])]}
+        self.edit = StagesEdit(journey)  # a copy: the draft changes only when done
 
     def compose(self) -> ComposeResult:
         with Vertical(id="stages"):
@@ -101,89 +97,69 @@ class StagesDialog(ModalScreen[dict[str, Any] | None]):
     def _fill(self, highlight: int) -> None:
         options = self.query_one(OptionList)
         options.clear_options()
-        for i, s in enumerate(self.journey["stages"]):
+        for i, s in enumerate(self.edit.stages):
             label = f"{i + 1}. {s['name']}" + ("  (exit)" if s.get("exit") else "")
             options.add_option(Option(Text(clean(label)), id=str(i)))
-        if self.journey["stages"]:
-            options.highlighted = max(0, min(highlight, len(self.journey["stages"]) - 1))
+        if self.edit.stages:
+            options.highlighted = max(0, min(highlight, len(self.edit.stages) - 1))
 
     @property
     def index(self) -> int:
         return self.query_one(OptionList).highlighted or 0
 
-    def _names(self) -> list[str]:
-        return [s["name"] for s in self.journey["stages"]]
+    def _refused(self, exc: StageError) -> None:
+        self.notify(clean(str(exc)), severity="error", markup=False)
 
     def action_add(self) -> None:
         def added(name: str | None) -> None:
             if not name:
                 return
-            if name.casefold() in (n.casefold() for n in self._names()):
-                self.notify(f"A stage named '{clean(name)}' already exists.", severity="error",
-                            markup=False)
+            try:
+                at = self.edit.add(name, self.index)
+            except StageError as exc:
+                self._refused(exc)
                 return
-            at = self.index + 1 if self.journey["stages"] else 0
-            self.journey["stages"].insert(at, {"name": name})
             self._fill(at)
 
         self.app.push_screen(TextPrompt("New stage name (added after the highlighted one)"),
                              added)
 
     def action_rename(self) -> None:
-        if not self.journey["stages"]:
+        if not self.edit.stages:
             return
         i = self.index
-        old = self.journey["stages"][i]["name"]
+        old = self.edit.stages[i]["name"]
 
         def renamed(name: str | None) -> None:
             if not name or name == old:
                 return
-            if name.casefold() in (n.casefold() for j, n in enumerate(self._names()) if j != i):
-                self.notify(f"A stage named '{clean(name)}' already exists.", severity="error",
-                            markup=False)
+            try:
+                self.edit.rename(i, name)
+            except StageError as exc:
+                self._refused(exc)
                 return
-            self.journey["stages"][i]["name"] = name
-            for t in self.journey["transitions"]:
-                if t.get("from") == old:
-                    t["from"] = name
-                if t.get("to") == old:
-                    t["to"] = name
             self._fill(i)
 
         self.app.push_screen(TextPrompt(f"Rename stage '{old}' to", old), renamed)
 
     def action_delete(self) -> None:
-        if not self.journey["stages"]:
+        if not self.edit.stages:
             return
         i = self.index
-        name = self.journey["stages"][i]["name"]
-        users = [n for n, t in enumerate(self.journey["transitions"], start=1)
-                 if name in (t.get("from"), t.get("to"))]
-        if users:
-            self.notify(
-                f"Stage '{clean(name)}' is used by transition"
-                f"{'s' if len(users) > 1 else ''} {', '.join(f't{u}' for u in users)}; "
-                "delete or change those first.", severity="error", markup=False)
+        try:
+            self.edit.delete(i)
+        except StageError as exc:
+            self._refused(exc)
             return
-        del self.journey["stages"][i]
         self._fill(i)
 
     def action_exit(self) -> None:
-        if not self.journey["stages"]:
-            return
-        s = self.journey["stages"][self.index]
-        if s.get("exit"):
-            s.pop("exit")
-        else:
-            s["exit"] = True
-        self._fill(self.index)
+        if self.edit.stages:
+            self.edit.toggle_exit(self.index)
+            self._fill(self.index)
 
     def action_move(self, delta: int) -> None:
-        stages = self.journey["stages"]
-        i, j = self.index, self.index + delta
-        if 0 <= j < len(stages):
-            stages[i], stages[j] = stages[j], stages[i]
-            self._fill(j)
+        self._fill(self.edit.move(self.index, delta))
 
     def action_done(self) -> None:
-        self.dismiss(self.journey)
+        self.dismiss(self.edit.journey)
