@@ -114,8 +114,10 @@ def _results(store: Store, name: str) -> dict[str, Any]:
         "clicks": sorted(c.execute(
             "SELECT stage, email_id, clicks, moved FROM journey_click_stats"
             " WHERE journey_id = ? AND clicks != 0", (jid,)).fetchall()),
+        # (the engine text without its send digest: a full evaluation leaves it unknown)
         "progress": c.execute(
-            "SELECT activity_hwm, send_hwm, evaluated_at, engine FROM journey_progress"
+            "SELECT activity_hwm, send_hwm, evaluated_at, substr(engine, 1, instr(engine, ' ')"
+            " + instr(substr(engine, instr(engine, ' ') + 1), ' ') - 1) FROM journey_progress"
             " WHERE journey_id = ?", (jid,)).fetchone(),
     }
 

@@ -14,7 +14,7 @@ sends, clicks, slot…]`` where stage is the stage index (-1: not entered), sinc
 time the current stage was entered, ``last_*`` the key of the last event processed
 (for incremental advances), ``cut`` whether the last cascade stopped at a stage
 already visited (then every transition is tried at the next event), ``sends``
-``[n, Σ id, Σ at]`` of the delivered sends processed (so an advance notices a send
+``[n, Σ at]`` of the delivered sends processed (so an advance notices a send
 whose status or time changed since), ``clicks`` this contact's share of the
 per-stage click counters ``[[stage, email, clicks, moved], …]`` (so a replay can take
 it back), and one slot per distinct leaf:
@@ -69,13 +69,13 @@ class Compiled:
     slot_init: list[Callable[[], Any] | None]  # None: the slot starts as None
 
     def __post_init__(self) -> None:
-        self._template: list[Any] = [-1, None, None, None, None, False, None, None]
+        self._template: list[Any] = [-1, None, None, None, None, 0, None, None]
         self._template += [None] * len(self.slot_init)
         self._fresh = [(BASE + k, f) for k, f in enumerate(self.slot_init) if f is not None]
 
     def new_state(self) -> list[Any]:
         st = self._template.copy()
-        st[SENDS] = [0, 0, 0]
+        st[SENDS] = [0, 0]
         st[CLICKS] = []
         for k, f in self._fresh:
             st[k] = f()

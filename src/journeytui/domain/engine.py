@@ -95,15 +95,16 @@ from journeytui.store import Store
 
 # The layout of the stored per-contact states (journeytui.domain.compiler).  Change it
 # whenever that layout changes: stores evaluated with another one are replayed fully.
-STATE_FORMAT = "2"
+STATE_FORMAT = "3"
 
 # move: (contact, from_stage, to_stage, transition, at, activity_id, send_id, email_id,
 #        provisional)  — stage indexes, from_stage -1 = entry, transition 0 = entry
 Move = tuple[int, int, int, int, int, int | None, int | None, int | None, int]
 # High-water marks: the largest activities.id, sends.id and subscription_changes.id read.
 Hwm = tuple[int, int, int]
-# (n, Σ id, Σ at) of the delivered sends up to a high-water mark.
-Digest = tuple[int, int, int]
+# (n, Σ at) of the delivered sends up to a high-water mark: a bounce or a drop lowers
+# n, an earlier time lowers Σ at.
+Digest = tuple[int, int]
 
 # The event rows (journeytui.domain.compiler): contact activities without machine
 # opens and suspected bot clicks (unsubscribes and spam reports come as subscription
@@ -174,12 +175,12 @@ def high_water(conn: sqlite3.Connection) -> Hwm:
 
 
 def send_digest(conn: sqlite3.Connection, lo: int, hi: int) -> Digest:
-    """(n, Σ id, Σ at) of the delivered sends with lo < id <= hi."""
+    """(n, Σ at) of the delivered sends with lo < id <= hi."""
     row = conn.execute(
-        "SELECT count(*), coalesce(sum(id), 0), coalesce(sum(at), 0) FROM sends"
+        "SELECT count(*), coalesce(sum(at), 0) FROM sends"
         " WHERE status = 'delivered' AND id > ? AND id <= ?", (lo, hi)
     ).fetchone()
-    return int(row[0]), int(row[1]), int(row[2])
+    return int(row[0]), int(row[1])
 
 
 def _ids(row: tuple[Any, ...]) -> tuple[int | None, int | None, int | None]:
@@ -229,7 +230,7 @@ class Runner:
         clicks = self.out.clicks
         chain = self._chain
         nothing: tuple[Any, ...] = ()
-        n_sends = sum_ids = sum_at = 0
+        n_sends = sum_at = 0
         row = None
         for row in rows:
             kind = row[4]
@@ -239,7 +240,6 @@ class Runner:
                 upd(st, row)
             if kind == "send":
                 n_sends += 1
-                sum_ids += row[3]
                 sum_at += t
             stage = st[STAGE]
             if stage < 0:
@@ -261,7 +261,7 @@ class Runner:
                 if st[CUT]:
                     # A transition may hold since the last cascade was cut: try them
                     # all (none of them leads back to this stage).
-                    st[CUT] = False
+                    st[CUT] = 0
                     for pred, to, num, _ in out[stage]:
                         if pred(st, t, False):
                             chain(cid, st, t, row, to, num)
@@ -294,8 +294,7 @@ class Runner:
         if n_sends:
             sends = st[SENDS]
             sends[0] += n_sends
-            sends[1] += sum_ids
-            sends[2] += sum_at
+            sends[1] += sum_at
 
     def _chain(
         self, cid: int, st: list[Any], t: int, row: tuple[Any, ...] | None, to: int,
@@ -320,10 +319,10 @@ class Runner:
                 st[STAGE] = stage = to
                 st[SINCE] = t
             num = None
-            cut = False
+            cut = 0
             for pred, nxt, n, _ in out[stage]:
                 if nxt in visited:
-                    cut = True
+                    cut = 1
                 elif pred(st, t, final):
                     to, num = nxt, n
                     break
@@ -502,30 +501,35 @@ def _evaluate_full(
         ],
     )
     _write_clicks(conn, jid, c, r.clicks)
-    _set_progress(conn, jid, version, hwm, now, send_digest(conn, 0, hwm[1]))
+    # No digest of the sends yet (a scan of the whole table): the next advance compares
+    # each contact's state with the sends table instead, once.
+    _set_progress(conn, jid, version, hwm, now, None)
     return r
 
 
-# journey_progress.engine: "STATE_FORMAT chwm n Σid Σat" — the state format, the
+# journey_progress.engine: "STATE_FORMAT chwm n Σat" — the state format, the
 # high-water mark of subscription_changes.id and the digest of the delivered sends up
-# to send_hwm (the table has no columns of their own for them).
-def _engine_text(hwm: Hwm, digest: Digest) -> str:
-    return " ".join(str(v) for v in (STATE_FORMAT, hwm[2], *digest))
+# to send_hwm, "- -" when not known (the table has no columns of their own for them).
+def _engine_text(hwm: Hwm, digest: Digest | None) -> str:
+    return " ".join(str(v) for v in (STATE_FORMAT, hwm[2], *(digest or ("-", "-"))))
 
 
-def _parse_engine(text: str) -> tuple[int, Digest] | None:
+def _parse_engine(text: str) -> tuple[int, Digest | None] | None:
     parts = text.split()
-    if len(parts) != 5 or parts[0] != STATE_FORMAT:
+    if len(parts) != 4 or parts[0] != STATE_FORMAT:
         return None
     try:
-        n = [int(p) for p in parts[1:]]
+        chwm = int(parts[1])
+        if parts[2:] == ["-", "-"]:
+            return chwm, None
+        return chwm, (int(parts[2]), int(parts[3]))
     except ValueError:
         return None
-    return n[0], (n[1], n[2], n[3])
 
 
 def _set_progress(
-    conn: sqlite3.Connection, jid: int, version: int, hwm: Hwm, now: int, digest: Digest
+    conn: sqlite3.Connection, jid: int, version: int, hwm: Hwm, now: int,
+    digest: Digest | None,
 ) -> None:
     conn.execute(
         "INSERT INTO journey_progress(journey_id, version, activity_hwm, send_hwm, evaluated_at,"
@@ -569,9 +573,9 @@ class _SendsSeen:
         key = self._key(conn, upto)
         if key not in self.per_contact:
             self.per_contact[key] = {
-                cid: (n, sid, sat)
-                for cid, n, sid, sat in conn.execute(
-                    "SELECT contact_id, count(*), sum(id), sum(at) FROM sends"
+                cid: (n, sat)
+                for cid, n, sat in conn.execute(
+                    "SELECT contact_id, count(*), sum(at) FROM sends"
                     " WHERE status = 'delivered' AND id <= ? AND contact_id IS NOT NULL"
                     " GROUP BY contact_id", (upto,)
                 )
@@ -599,8 +603,8 @@ def advance(
 
 
 def _advance(
-    conn: sqlite3.Connection, jid: int, version: int, j: Journey, old: Hwm, old_digest: Digest,
-    now: int | None, seen: _SendsSeen,
+    conn: sqlite3.Connection, jid: int, version: int, j: Journey, old: Hwm,
+    old_digest: Digest | None, now: int | None, seen: _SendsSeen,
 ) -> AdvanceReport:
     hwm = high_water(conn)
     if now is None:
@@ -631,13 +635,14 @@ def _advance(
     del rows
     # Sends already processed whose status or time changed since: replay their contacts.
     # (a send bounced, was dropped or got another time since: its contact's state no
-    # longer matches what the sends table holds)
+    # longer matches what the sends table holds; after a full evaluation, which leaves
+    # the digest unknown, every contact is compared once)
     digest = seen.digest(conn, old[1])
     changed: set[int] = set()
     if digest != old_digest:
         per_contact = seen.contacts(conn, old[1])
         changed = {cid for cid, st in states.items()
-                   if tuple(st[SENDS]) != per_contact.get(cid, (0, 0, 0))}
+                   if tuple(st[SENDS]) != per_contact.get(cid, (0, 0))}
     groups = {cid: list(group) for cid, group in _by_contact(new_rows)}
     for cid in changed:
         groups.setdefault(cid, [])
@@ -696,7 +701,7 @@ def _advance(
     )
     grown = send_digest(conn, old[1], hwm[1])
     _set_progress(conn, jid, version, hwm, now,
-                  (digest[0] + grown[0], digest[1] + grown[1], digest[2] + grown[2]))
+                  (digest[0] + grown[0], digest[1] + grown[1]))
     return AdvanceReport(j.name, False, len(touched), replayed, len(r.moves))
 
 
