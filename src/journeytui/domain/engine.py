@@ -56,7 +56,9 @@ Rules (PRODUCT.md §4), as built here — the README's "Journeys" section says t
   share of the click counters taken back first) when it has no state yet, when new
   events are older than what was already processed for it, or when a send already
   processed changed since (it bounced, was dropped, or got an earlier time: the
-  contact's state holds a digest of the delivered sends it processed).  A changed
+  contact's state holds a digest of the delivered sends it processed; each advance
+  compares the whole table's digest with the one it stored, and only when they
+  differ — or after a full evaluation, which stores none — every contact's).  A changed
   definition, or states stored by another engine (``STATE_FORMAT``), replay the
   journey fully.
 * **Known limits.**  After a contact revokes consent its clicks are no longer seen
