@@ -1301,6 +1301,14 @@ def generate(
                 "INSERT INTO meta(key, value) VALUES ('demo', ?)",
                 (json.dumps({"contacts": contacts, "seed": seed}),),
             )
+            # provenance: one batch for everything the generator wrote (its events
+            # have no per-event source: explain names the generator)
+            conn.execute(
+                "INSERT INTO import_batches(started_at, kind, label, events)"
+                " VALUES (?, 'demo', ?, ?)",
+                (CREATED_AT, f"demo generator (seed {seed}, {contacts:,} contacts)",
+                 sum(n for k, n in counts.items() if k != END)),
+            )
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA ignore_check_constraints = OFF")
         journey_seconds = 0.0

@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "journeytui.cli.demo_cmd",
     "journeytui.cli.import_cmd",
     "journeytui.cli.stats_cmd",
+    "journeytui.cli.explain_cmd",
     "journeytui.cli.journey_cmd",
     "journeytui.cli.insights_cmd",
     "journeytui.cli.ssh_cmd",

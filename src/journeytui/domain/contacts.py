@@ -453,6 +453,16 @@ def forget_contact(store: Store, address: str) -> dict[str, int]:
                 "SELECT lower(first_name), lower(last_name) FROM contacts WHERE id = ?",
                 (contact_id,),
             ).fetchone()
+            # the sources of the contact's activities and subscription changes go too
+            # (a file line and event id would say what the person did)
+            c.execute(
+                "DELETE FROM event_sources WHERE target = 'a' AND row_id IN"
+                " (SELECT id FROM activities WHERE contact_id = ?)", (contact_id,)
+            )
+            c.execute(
+                "DELETE FROM event_sources WHERE target = 'c' AND row_id IN"
+                " (SELECT id FROM subscription_changes WHERE contact_id = ?)", (contact_id,)
+            )
             activities = c.execute(
                 "DELETE FROM activities WHERE contact_id = ?", (contact_id,)
             ).rowcount

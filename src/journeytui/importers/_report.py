@@ -55,6 +55,8 @@ class ImportReport:
     dry_run: bool = False
     #: what a dry run would change (see :func:`dry_run_preview`); None otherwise
     preview: dict[str, Any] | None = None
+    #: the import_batches row of this import (0: none recorded, e.g. a dry run)
+    batch_id: int = 0
 
     def add(self, kind: str, n: int = 1) -> None:
         self.added[kind] = self.added.get(kind, 0) + n

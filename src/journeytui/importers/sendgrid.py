@@ -526,6 +526,66 @@ class _Importer:
         self.groups: dict[int, int] = {}
         self.remembered: set[str] = set()
         self.legacy_seen = store.meta("seen_events_legacy") is not None
+        # provenance: the batch, its files, and one event_sources row per write
+        self.batch_id = 0
+        self.files: dict[str, int] = {}
+        self.sources: list[tuple[Any, ...]] = []
+        self.traced = 0
+        self.rec.touched = []
+
+    def start_batch(self, kind: str, label: str, files: list[str], at: int) -> None:
+        """The import_batches row this import's event sources point at."""
+        self.files = {name: i for i, name in enumerate(files)}
+        cur = self.c.execute(
+            "INSERT INTO import_batches(started_at, kind, label, files) VALUES (?, ?, ?, ?)",
+            (at, kind, label, json.dumps(files, ensure_ascii=False)),
+        )
+        self.batch_id = int(cur.lastrowid or 0)
+
+    def trace(self, ev: _Event) -> None:
+        """Record where *ev* came from for every row it wrote (see event_sources)."""
+        touched = self.rec.touched
+        assert touched is not None
+        name, line, index = ev.loc
+        file_no = self.files.get(name)
+        if file_no is None:  # an event parked by an earlier import: its file then
+            file_no = self.files[name] = len(self.files)
+        batch, kind, at, event_id = self.batch_id, ev.kind, ev.ts, ev.event_id
+        self.traced += 1
+        add = self.sources.append
+        for target, row, email, mark in touched:
+            if mark is None:
+                add((batch, target, row, email, kind, at, file_no, line, index, event_id, None))
+            elif mark == "inferred":
+                if self.contacts[ev.address].consent:
+                    add((batch, "s", row, email, "inferred", at, file_no, line, index,
+                         event_id, None))
+                else:  # no place or id: they would name the anonymous event
+                    add((batch, "s", row, email, "inferred", at, None, None, None, None, None))
+            elif mark == "quiet":
+                add((batch, target, row, None, kind, 0, None, None, None, None, None))
+            else:  # 'u' / 'p': the recipient token, no row
+                add((batch, target, None, email, kind, at, file_no, line, index, event_id,
+                     mark))
+        touched.clear()
+
+    def write_sources(self) -> None:
+        if not self.traced:  # nothing applied (e.g. every event a duplicate): no batch
+            self.c.execute("DELETE FROM import_batches WHERE id = ?", (self.batch_id,))
+            self.batch_id = 0
+            return
+        self.c.executemany(
+            "INSERT INTO event_sources(batch_id, target, row_id, email_id, kind, at, file_no,"
+            " line, idx, event_id, token) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            self.sources,
+        )
+        self.c.execute(
+            "UPDATE import_batches SET events = ?, files = ? WHERE id = ?",
+            (self.traced,
+             json.dumps(sorted(self.files, key=self.files.__getitem__), ensure_ascii=False),
+             self.batch_id),
+        )
+        self.sources = []
 
     def _find(self, column: str, value: str) -> tuple[int, str, str] | None:
         """(id, status, name) of the email whose *column* is *value*."""
@@ -628,6 +688,7 @@ class _Importer:
         return False
 
     def finish(self) -> None:
+        self.write_sources()
         self.rec.mark_seen(self.now)
         self.rec.flush_messages()
 
@@ -832,6 +893,7 @@ def import_sendgrid(
     *,
     now: int | None = None,
     dry_run: bool = False,
+    source: tuple[str, str] | None = None,
 ) -> ImportReport:
     """Import SendGrid Event Webhook files into *store* in one transaction.
 
@@ -840,6 +902,10 @@ def import_sendgrid(
     *now* (default: the clock) is when the import runs: events dated more than a day
     after it are skipped.  With *dry_run* everything is computed in the transaction and
     rolled back; the report's ``preview`` says what would have changed.
+
+    *source* is (kind, label) of the import batch recorded for provenance (kind file,
+    stdin, webhook or demo); by default ``stdin`` when reading ``-``, else ``file``, with
+    the file names as the label.  The batch's id is ``report.batch_id``.
     """
     if not paths:
         raise UserError("no files to import; name one or more SendGrid event files")
@@ -852,12 +918,45 @@ def import_sendgrid(
     for kind in LABELS:
         report.added[kind] = 0
     latest = (int(time.time()) if now is None else now) + FUTURE_HORIZON_S
+    if source is None:
+        source = _default_source(paths, shown)
+    return _run(store, paths, default_email, report, latest, dry_run, source, shown, now)
+
+
+def _default_source(paths: Sequence[str | os.PathLike[str]], shown: list[str]) -> tuple[str, str]:
+    """(kind, label) of an import batch: stdin, a webhook request (the receiver's and
+    ``webhook follow``'s spool files), else files named by the label."""
+    if any(str(p) == STDIN for p in paths):
+        return "stdin", STDIN_NAME
+    if len(paths) == 1:
+        spool = Path(paths[0])
+        if spool.parent.name.startswith("journeytui-webhook-"):
+            return "webhook", f"webhook {spool.stem}"
+        if spool.parent.name.startswith("journeytui-follow-"):
+            return "webhook", "webhook follow (standard input)"
+    label = " ".join(shown)
+    if len(label) > 200:
+        label = label[:199] + "…"
+    return "file", label
+
+
+def _run(
+    store: Store,
+    paths: Sequence[str | os.PathLike[str]],
+    default_email: str | None,
+    report: ImportReport,
+    latest: int,
+    dry_run: bool,
+    source: tuple[str, str],
+    shown: list[str],
+    now: int | None,
+) -> ImportReport:
     # Hundreds of thousands of small tuples that live until the end: the cyclic
     # garbage collector would walk them again and again for nothing (none are cycles).
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _import(store, paths, default_email, report, latest, dry_run)
+        return _import(store, paths, default_email, report, latest, dry_run, source, shown, now)
     finally:
         if collecting:
             gc.enable()
@@ -870,6 +969,9 @@ def _import(
     report: ImportReport,
     latest: int,
     dry_run: bool,
+    source: tuple[str, str],
+    shown: list[str],
+    now: int | None,
 ) -> ImportReport:
     pending = _read_all(paths, default_email, report, latest)
     default = ("named", default_email) if default_email else None
@@ -879,6 +981,7 @@ def _import(
             before = snapshot(store) if dry_run else None
             contacts_before = store.count("contacts")
             imp = _Importer(store, report)
+            imp.start_batch(*source, shown, int(time.time()) if now is None else now)
             messages = {ev.msg for ev in pending if ev.msg is not None}
             unparked = _unpark(store, messages, {ev.event_id for ev in pending})
             if unparked:
@@ -902,6 +1005,7 @@ def _import(
                     continue
                 email_id = imp.email(key, event.ts) if key is not None else None
                 imp.apply(event, email_id)
+                imp.trace(event)
             if waiting:
                 report.add("parked", waiting)
                 report.notes.append(
@@ -910,6 +1014,7 @@ def _import(
                     "a later import names the message (or give --email NAME)."
                 )
             imp.finish()
+            report.batch_id = imp.batch_id
             report.add("new_contacts", store.count("contacts") - contacts_before)
             advance_journeys(store, report)
             if before is not None:

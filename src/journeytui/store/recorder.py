@@ -87,6 +87,9 @@ class Recorder:
         self._remembered: dict[str, int] = {}
         #: (email id, contact id) -> what _send_on_record found
         self.sent_to: dict[tuple[int, int], list[int] | int] = {}
+        #: when a list, every write appends (target, row id, email id, token or mark):
+        #: what an importer needs to record each event's source (event_sources)
+        self.touched: list[tuple[str, int | None, int | None, str | None]] | None = None
 
     # -- reference data --------------------------------------------------------------
     def contact(
@@ -366,6 +369,8 @@ class Recorder:
                     send_id, email_id, status, at, delivered_at, proof
                 ]
             self.sent_to[(email_id, contact.id)] = 0
+            if self.touched is not None:
+                self.touched.append(("s", send_id, email_id, None))
             return send_id, True
         send_id, send_email, old_status, old_at, old_delivered, old_proofs = row
         if (
@@ -377,6 +382,8 @@ class Recorder:
                 (at, old_proofs | proof, send_id),
             )
             row[4], row[5] = at, old_proofs | proof
+            if self.touched is not None:
+                self.touched.append(("s", send_id, send_email, None))
             return send_id, False
         new_status = status if _RANK[status] > _RANK[old_status] else old_status
         new_at = min(old_at, at)
@@ -414,6 +421,8 @@ class Recorder:
             self.c.execute(f"UPDATE sends SET {', '.join(sets)} WHERE id = ?", (*params, send_id))
         self._recount(send_email, old_status, new_status)
         row[2:6] = [new_status, new_at, new_delivered, new_proofs]
+        if self.touched is not None:
+            self.touched.append(("s", send_id, send_email, None))
         return send_id, False
 
     def _send_on_record(self, email_id: int, contact: ContactRef) -> list[int] | int | None:
@@ -462,6 +471,8 @@ class Recorder:
                 send_id, email_id, "delivered", at, None, INFERRED
             ]
             self.sent_to.pop((email_id, contact.id), None)
+            if self.touched is not None:
+                self.touched.append(("s", send_id, email_id, "inferred"))
             return True
         found = self._send_on_record(email_id, contact)
         if isinstance(found, list):
@@ -474,6 +485,8 @@ class Recorder:
         send_id = self._new_send(email_id, contact, "delivered", at, INFERRED)
         self.sent_to[(email_id, contact.id)] = [send_id, at]
         self._maybe_unnamed = True
+        if self.touched is not None:
+            self.touched.append(("s", send_id, email_id, "inferred"))
         return True
 
     def remember_message(self, message_id: str, email_id: int) -> None:
@@ -529,17 +542,21 @@ class Recorder:
                 (int(opens == 0), int(not contact.consent), email_id),
             )
         if contact.consent:
-            self.c.execute(
+            cur = self.c.execute(
                 "INSERT INTO activities(contact_id, kind, email_id, at, machine)"
                 " VALUES (?, 'open', ?, ?, ?)",
                 (contact.id, email_id, at, int(machine)),
             )
+            target = "a"
         else:
-            self.c.execute(
+            cur = self.c.execute(
                 "INSERT INTO anonymous_events(email_id, token, kind, at, machine)"
                 " VALUES (?, ?, 'open', ?, ?)",
                 (email_id, token, at, int(machine)),
             )
+            target = "n"
+        if self.touched is not None:
+            self.touched.append((target, cur.lastrowid, email_id, None))
 
     def _is_bot(self, email_id: int, contact: ContactRef, at: int, last_click: int | None) -> bool:
         if last_click is not None and 0 <= at - last_click < BOT_BURST_S:
@@ -600,17 +617,21 @@ class Recorder:
                 (int(first), link_id),
             )
         if contact.consent:
-            self.c.execute(
+            cur = self.c.execute(
                 "INSERT INTO activities(contact_id, kind, email_id, link_id, value, at, bot)"
                 " VALUES (?, 'click', ?, ?, ?, ?, ?)",
                 (contact.id, email_id, link_id, url, at, int(bot)),
             )
+            target = "a"
         else:
-            self.c.execute(
+            cur = self.c.execute(
                 "INSERT INTO anonymous_events(email_id, token, kind, link_id, at, bot)"
                 " VALUES (?, ?, 'click', ?, ?, ?)",
                 (email_id, token, link_id, at, int(bot)),
             )
+            target = "n"
+        if self.touched is not None:
+            self.touched.append((target, cur.lastrowid, email_id, None))
         return bot
 
     # -- acts that change what may be sent (always act on the contact) ---------------
@@ -625,11 +646,18 @@ class Recorder:
     ) -> None:
         """A point in time at which the journeys re-read the subscription state
         (with or without consent; the email only with consent)."""
-        self.c.execute(
+        cur = self.c.execute(
             "INSERT INTO subscription_changes(contact_id, kind, list_id, email_id, at)"
             " VALUES (?, ?, ?, ?, ?)",
             (contact.id, kind, list_id, email_id if contact.consent else None, at),
         )
+        if self.touched is not None:
+            # without consent a change through an email is traced apart ('u' / 'p', with
+            # the email); this row then keeps no time, place or event id ("quiet"), so
+            # nothing joins the email to the person
+            quiet = not contact.consent and email_id is not None
+            self.touched.append(("c", cur.lastrowid, email_id if contact.consent else None,
+                                 "quiet" if quiet else None))
 
     def resubscribe(
         self, contact: ContactRef, list_id: int, at: int, *, email_id: int | None = None
@@ -672,12 +700,16 @@ class Recorder:
                     "UPDATE email_stats SET unsubscribed = unsubscribed + 1 WHERE email_id = ?",
                     (email_id,),
                 )
+            if self.touched is not None and not contact.consent:
+                self.touched.append(("u", None, email_id, token))
         if contact.consent:
-            self.c.execute(
+            cur = self.c.execute(
                 "INSERT INTO activities(contact_id, kind, email_id, list_id, value, at)"
                 " VALUES (?, 'unsubscribe', ?, ?, ?, ?)",
                 (contact.id, email_id, list_id, "all" if list_id is None else None, at),
             )
+            if self.touched is not None:
+                self.touched.append(("a", cur.lastrowid, email_id, None))
 
     def spam_report(self, email_id: int | None, contact: ContactRef, at: int) -> None:
         """A spam report: the contact is suppressed from now on (always), and it counts
@@ -701,11 +733,15 @@ class Recorder:
                     "UPDATE email_stats SET spam_reports = spam_reports + 1 WHERE email_id = ?",
                     (email_id,),
                 )
+            if self.touched is not None and not contact.consent:
+                self.touched.append(("p", None, email_id, token))
         if contact.consent:
-            self.c.execute(
+            cur = self.c.execute(
                 "INSERT INTO activities(contact_id, kind, email_id, at) VALUES (?, 'spam', ?, ?)",
                 (contact.id, email_id, at),
             )
+            if self.touched is not None:
+                self.touched.append(("a", cur.lastrowid, email_id, None))
 
     def confirm(
         self, contact: ContactRef, list_id: int, at: int, *, email_id: int | None = None

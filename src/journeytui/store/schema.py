@@ -369,6 +369,45 @@ MIGRATIONS: list[str] = [
     CREATE INDEX parked_events_message ON parked_events(message_id);
     CREATE INDEX parked_events_contact ON parked_events(contact_id);
     """,
+    # --- version 6 -------------------------------------------------------------
+    # Provenance (issue 10 item 7): where each recorded event came from.  An import
+    # batch is one run of an importer (kind file | stdin | webhook | demo; files: the
+    # JSON list of the files read, in order).  event_sources has one row per provider
+    # event applied: the row it wrote or changed (target: 's' sends, 'a' activities,
+    # 'n' anonymous_events, 'c' subscription_changes, 'u' / 'p' an unsubscribe / spam
+    # report through an email by a recipient without consent — no row id, so it never
+    # joins back to the person; token is then the per-email recipient token, for
+    # undoing a batch), its email, the provider's event type and time, the file (index
+    # in the batch's files), line and array index, and the provider's event id.
+    # A send inferred from the engagement of a recipient without consent keeps no
+    # file, line or event id (they would name the engagement's event).
+    """
+    CREATE TABLE import_batches (
+        id         INTEGER PRIMARY KEY,
+        started_at INTEGER NOT NULL,
+        kind       TEXT NOT NULL CHECK (kind IN ('file', 'stdin', 'webhook', 'demo')),
+        label      TEXT NOT NULL,
+        files      TEXT NOT NULL DEFAULT '[]',
+        events     INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE event_sources (
+        id       INTEGER PRIMARY KEY,
+        batch_id INTEGER NOT NULL REFERENCES import_batches(id) ON DELETE CASCADE,
+        target   TEXT NOT NULL,
+        row_id   INTEGER,
+        email_id INTEGER,
+        kind     TEXT NOT NULL,
+        at       INTEGER NOT NULL,
+        file_no  INTEGER,
+        line     INTEGER,
+        idx      INTEGER,
+        event_id TEXT,
+        token    TEXT
+    );
+    CREATE INDEX event_sources_row ON event_sources(target, row_id);
+    CREATE INDEX event_sources_batch ON event_sources(batch_id);
+    CREATE INDEX event_sources_acts ON event_sources(email_id) WHERE row_id IS NULL;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
