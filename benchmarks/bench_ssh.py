@@ -1,12 +1,16 @@
 """serve-ssh: time from connecting to the app's first screen, alone and 8 at once.
 
-    .venv/bin/python benchmarks/bench_ssh.py [--db journeys.db] [--runs 7] [--crowd 8]
+    .venv/bin/python benchmarks/bench_ssh.py [--db journeys.db | --size 100000] [--runs 7]
+        [--crowd 8] [--crowd-runs 5]
 
 Uses the real app on the demo store (journeys.db in the repo root; if it is not
 there, a 2,000-contact demo store is generated in a temp dir).  A server is started
 in-process on 127.0.0.1 (ephemeral port); clients are asyncssh with a PTY (80x24,
 xterm-256color), their output fed to a pyte screen.  "First screen" = the Emails
 pane with its rows (sorted: the ▼ in its header) and the footer are visible.  Prints medians; times are wall-clock seconds.
+With every visitor of a crowd on its first screen, the session folders are measured:
+"disk per session" is what the server's temp folder holds for one visitor (a private
+session's copy of the store, when it has one).
 """
 
 from __future__ import annotations
@@ -17,7 +21,9 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,11 +44,13 @@ def find_store(arg: str | None, tmp: Path) -> Path | None:
     return path
 
 
-async def first_screen(port: int, timeout: float = 60.0) -> tuple[float, float]:
+async def first_screen(
+    port: int, timeout: float = 60.0, on_shown: Callable[[], Awaitable[None]] | None = None
+) -> tuple[float, float]:
     """Connect, open a PTY session and wait for the first screen.
 
     Returns (seconds to an authenticated connection, seconds to the first screen),
-    both from the start of the connect; quits the app after.
+    both from the start of the connect; awaits *on_shown* (if any), then quits the app.
     """
     import asyncssh
     import pyte
@@ -77,6 +85,8 @@ async def first_screen(port: int, timeout: float = 60.0) -> tuple[float, float]:
             raise RuntimeError(f"the session ended before its first screen:\n{text}")
         stream.feed(data)
     shown = time.perf_counter() - started
+    if on_shown is not None:
+        await on_shown()
     proc.stdin.write(b"\x03")  # ctrl+c quits the app
     await asyncio.wait_for(proc.wait_closed(), 30)
     conn.close()
@@ -84,7 +94,40 @@ async def first_screen(port: int, timeout: float = 60.0) -> tuple[float, float]:
     return authed, shown
 
 
-async def run(db: Path, runs: int, crowd: int, tmp: Path) -> None:
+def folder_bytes(folder: Path) -> int:
+    """Bytes of the files in *folder* (a session's own: its copy of the store, if any)."""
+    total = 0
+    for p in folder.rglob("*"):
+        try:
+            if p.is_file():
+                total += p.stat().st_size
+        except OSError:
+            pass
+    return total
+
+
+def crowd_barrier(
+    crowd: int, server: Any, disk: list[list[int]]
+) -> Callable[[], Awaitable[None]]:
+    """An ``on_shown`` that holds every visitor until all *crowd* see their first
+    screen, then notes the bytes of each session's folder in *disk*."""
+    all_shown = asyncio.Event()
+    shown = [0]
+
+    async def hold() -> None:
+        shown[0] += 1
+        if shown[0] == crowd:
+            disk.append([folder_bytes(s.workdir) for s in server.sessions.values()
+                         if s.workdir is not None])
+            all_shown.set()
+        await all_shown.wait()
+
+    return hold
+
+
+async def run(
+    db: Path, runs: int, crowd: int, tmp: Path, crowd_runs: int = 1, shared: bool = False
+) -> None:
     from journeytui.ssh import ServerConfig, start_server
     from journeytui.ssh.storecopy import copy_store, remove_copy
 
@@ -112,6 +155,7 @@ async def run(db: Path, runs: int, crowd: int, tmp: Path) -> None:
             temp_root=tmp,
             idle_timeout=0,
             session_ttl=0,
+            shared=shared,
         )
     )
     try:
@@ -127,13 +171,25 @@ async def run(db: Path, runs: int, crowd: int, tmp: Path) -> None:
             f"(min {min(shown):.2f}, max {max(shown):.2f}, {runs} runs)"
         )
 
-        t0 = time.perf_counter()
-        results = await asyncio.gather(*(first_screen(server.port) for _ in range(crowd)))
-        wall = time.perf_counter() - t0
-        crowd_shown = sorted(s for _, s in results)
+        # the crowd: all arrive at once; once every one shows its first screen, the
+        # session folders are measured (what the disk holds for them), then all quit
+        medians: list[float] = []
+        slowest: list[float] = []
+        disk: list[list[int]] = []
+        for _ in range(crowd_runs):
+            hold = crowd_barrier(crowd, server, disk)
+            results = await asyncio.gather(
+                *(first_screen(server.port, on_shown=hold) for _ in range(crowd))
+            )
+            crowd_shown = sorted(s for _, s in results)
+            medians.append(statistics.median(crowd_shown))
+            slowest.append(crowd_shown[-1])
+        per_session = statistics.median(b for run in disk for b in run)
         print(
-            f"{crowd} sessions at once: first screen median {statistics.median(crowd_shown):.2f} s, "
-            f"slowest {crowd_shown[-1]:.2f} s ({crowd} opened, shown and quit in {wall:.2f} s)"
+            f"{crowd} sessions at once: first screen median {statistics.median(medians):.2f} s "
+            f"(medians of {crowd_runs} crowds: {', '.join(f'{m:.2f}' for m in medians)}), "
+            f"slowest median {statistics.median(slowest):.2f} s; disk per session "
+            f"{per_session:,.0f} bytes (store {size_mb:,.1f} MB{', --shared' if shared else ''})"
         )
     finally:
         await server.close()
@@ -144,6 +200,10 @@ def main() -> int:
     parser.add_argument("--db", help="the store (default: journeys.db in the repo root)")
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--crowd", type=int, default=8)
+    parser.add_argument("--shared", action="store_true", help="serve-ssh --shared (the floor)")
+    parser.add_argument("--crowd-runs", type=int, default=1, help="crowds in a row (median)")
+    parser.add_argument("--size", type=int, help="a benchmark demo store of N contacts "
+                        "(benchmarks/stores.py: built once and cached), instead of --db")
     args = parser.parse_args()
     try:
         import importlib.util
@@ -158,14 +218,20 @@ def main() -> int:
         return 0
     with tempfile.TemporaryDirectory(prefix="bench-ssh-") as tmp_name:
         tmp = Path(tmp_name)
-        db = find_store(args.db, tmp)
+        if args.size:
+            sys.path.insert(0, str(Path(__file__).resolve().parent))
+            from stores import store_path
+
+            db: Path | None = store_path(args.size)
+        else:
+            db = find_store(args.db, tmp)
         if db is None or not db.exists():
             print("skipped: no demo store and no journeytui.demo to make one")
             return 0
         import os
 
         os.environ.setdefault("JOURNEYTUI_CONFIG_DIR", str(tmp / "config"))
-        asyncio.run(run(db, args.runs, args.crowd, tmp))
+        asyncio.run(run(db, args.runs, args.crowd, tmp, args.crowd_runs, args.shared))
     return 0
 
 
