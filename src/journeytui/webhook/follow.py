@@ -82,9 +82,7 @@ def follow(store: Store, fd: int, on_batch: Callable[[Batch], None],
                     except UserError as exc:
                         refused += 1
                         text = str(exc).replace(str(spool), "<stdin>")
-                        shift = offset
-
-                        def renumber(m: re.Match[str]) -> str:
+                        def renumber(m: re.Match[str], shift: int = offset) -> str:
                             return f"line {int(m.group(1)) + shift}"
 
                         batch.error = re.sub(r"line (\d+)", renumber, text, count=1)
