@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "journeytui.cli.import_cmd",
     "journeytui.cli.stats_cmd",
     "journeytui.cli.explain_cmd",
+    "journeytui.cli.batches_cmd",
     "journeytui.cli.journey_cmd",
     "journeytui.cli.insights_cmd",
     "journeytui.cli.ssh_cmd",
@@ -31,7 +32,48 @@ COMMAND_MODULES = [
 ]
 
 
-def build_parser() -> argparse.ArgumentParser:
+#: Which module registers each top-level command, so that a command imports only its
+#: own module (``stats --json`` never loads Textual, aiohttp or the journey models).
+#: tests/cli/test_cli_start.py checks this map against what the modules register.
+COMMAND_HOME = {
+    "demo": "journeytui.cli.demo_cmd",
+    "import": "journeytui.cli.import_cmd",
+    "stats": "journeytui.cli.stats_cmd",
+    "contact": "journeytui.cli.stats_cmd",
+    "activities": "journeytui.cli.stats_cmd",
+    "forget": "journeytui.cli.stats_cmd",
+    "explain": "journeytui.cli.explain_cmd",
+    "journey": "journeytui.cli.journey_cmd",
+    "evaluate": "journeytui.cli.journey_cmd",
+    "funnel": "journeytui.cli.journey_cmd",
+    "insights": "journeytui.cli.insights_cmd",
+    "serve-ssh": "journeytui.cli.ssh_cmd",
+    "serve-webhook": "journeytui.cli.webhook_cmd",
+}
+
+# options of the top-level parser that take a value (so the command is found after them)
+_VALUE_OPTIONS = ("--db", "--theme")
+
+
+def _command_of(argv: Sequence[str]) -> str | None:
+    """The command word of *argv*, or None (no command: the app; or --help)."""
+    skip = False
+    for word in argv:
+        if skip:
+            skip = False
+            continue
+        if word in _VALUE_OPTIONS:
+            skip = True
+            continue
+        if word.startswith("-"):
+            continue
+        return word
+    return None
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; with *command* (a known one), only the module that registers it is
+    imported — every module otherwise (help, an unknown word)."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--db",
@@ -47,7 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--theme", metavar="NAME", help="theme for the app (e.g. journey-dark)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
+    home = COMMAND_HOME.get(command) if command is not None else None
+    for name in [home] if home is not None else COMMAND_MODULES:
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
@@ -72,8 +115,10 @@ def _say_waiting(store: object, waiting: bool) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    command = _command_of(words)
+    parser = build_parser(command if "-h" not in words and "--help" not in words else None)
+    args = parser.parse_args(words)
     set_wait_notice(_say_waiting)
     try:
         if args.command is None:

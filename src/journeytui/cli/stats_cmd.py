@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from journeytui.cli.output import open_store, print_json, table
 from journeytui.domain.activities import (
@@ -11,13 +11,13 @@ from journeytui.domain.activities import (
     count_email_activities,
     email_activities,
 )
-from journeytui.domain.contacts import contact_card, forget_contact, search_contacts, timeline
-from journeytui.domain.delivery import DeliveryLog, delivery_log
-from journeytui.domain.journeys import contact_stages
 from journeytui.domain.stats import EmailStats, email_stats, find_email
 from journeytui.store import Store
 from journeytui.textsafe import safe_text
 from journeytui.timefmt import fmt_rate, fmt_time, iso_time
+
+if TYPE_CHECKING:
+    from journeytui.domain.delivery import DeliveryLog
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -125,6 +125,8 @@ def cmd_stats(args: argparse.Namespace) -> int:
 # -- contact ----------------------------------------------------------------------
 def _journey_stages(store: Store, contact_id: int) -> list[dict[str, Any]]:
     """The contact's current stage in each journey it is in."""
+    from journeytui.domain.journeys import contact_stages  # pydantic: only when needed
+
     return [
         {"journey": st.journey, "stage": st.stage, "since": iso_time(st.since), "exit": st.exit}
         for st in contact_stages(store, contact_id)
@@ -132,6 +134,10 @@ def _journey_stages(store: Store, contact_id: int) -> list[dict[str, Any]]:
 
 
 def cmd_contact(args: argparse.Namespace) -> int:
+    # the fuzzy search (rapidfuzz) and the delivery log load only for this command
+    from journeytui.domain.contacts import contact_card, search_contacts, timeline
+    from journeytui.domain.delivery import delivery_log
+
     with open_store(args, readonly=True) as store:
         matches = search_contacts(store, args.query, limit=max(1, args.limit))
         results = []
@@ -256,6 +262,8 @@ def cmd_activities(args: argparse.Namespace) -> int:
 
 # -- forget -----------------------------------------------------------------------
 def cmd_forget(args: argparse.Namespace) -> int:
+    from journeytui.domain.contacts import forget_contact
+
     with open_store(args) as store:
         erased = forget_contact(store, args.address)
     print(
