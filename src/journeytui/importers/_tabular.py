@@ -109,12 +109,13 @@ def table_from_text(name: str, text: str) -> Table:
         if header is None:
             raise UserError(f"{name}: the file is empty. Nothing was imported.")
         table = Table(name, "TSV" if delimiter == "\t" else "CSV", [h.strip() for h in header])
-        start = reader.line_num + 1
+        start: int = reader.line_num + 1
         for cells in reader:
-            line, start = start, reader.line_num + 1
+            row_line = start
+            start = reader.line_num + 1
             if not any(c.strip() for c in cells):
                 continue
-            table.rows.append((line, cells))
+            table.rows.append((row_line, cells))
     except csv.Error as exc:
         raise UserError(
             f"{name}: line {reader.line_num}: not valid CSV ({exc}). Nothing was imported."

@@ -438,6 +438,7 @@ def _apply(store: Store, rows: list[_Row], report: ImportReport, at: int, name: 
                     consent=row.consent,
                     at=at,
                 )
+                assert ref is not None  # created: the address was checked when read
                 report.add("new_contacts")
                 if row.consent:
                     report.add("new_with_consent")

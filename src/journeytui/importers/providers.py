@@ -478,7 +478,8 @@ def _ses(body: dict[str, Any], out: Out) -> None:
     mid = _str(mail.get("messageId"))
     msg = _msg("ses", mid)
     headers = mail.get("commonHeaders") or {}
-    tags = mail.get("tags") if isinstance(mail.get("tags"), dict) else {}
+    raw_tags = mail.get("tags")
+    tags: dict[str, Any] = raw_tags if isinstance(raw_tags, dict) else {}
     campaign = None
     for key in ("campaign", "Campaign", "email"):
         vals = tags.get(key)
@@ -561,7 +562,8 @@ def _mandrill(body: Any, out: Out) -> None:
         if mapped is None:
             out.skipped = f"unknown Mandrill event '{printable(kind or '', 30)}'"
             continue
-        m = ev.get("msg") if isinstance(ev.get("msg"), dict) else {}
+        raw_msg = ev.get("msg")
+        m: dict[str, Any] = raw_msg if isinstance(raw_msg, dict) else {}
         ts = _seconds(ev.get("ts"))
         mid = _str(ev.get("_id")) or _str(m.get("_id"))
         eid = f"{mid}:{ts}:{kind}" if mid else None
