@@ -25,7 +25,6 @@ COMMAND_MODULES = [
     "journeytui.cli.stats_cmd",
     "journeytui.cli.explain_cmd",
     "journeytui.cli.batches_cmd",
-    "journeytui.cli.batches_cmd",
     "journeytui.cli.journey_cmd",
     "journeytui.cli.insights_cmd",
     "journeytui.cli.ssh_cmd",
