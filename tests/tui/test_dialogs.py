@@ -181,3 +181,21 @@ def test_the_preview_summary_says_what_the_edit_changes() -> None:
     assert preview_summary(saved, saved, 1) == "preview: t1 moves 5 (unchanged)"
     assert preview_summary(saved, figures(5, 1063, 8), 3) == "preview: new t3 would move 8"
     assert preview_summary(None, draft, 2) == ""
+
+
+def test_one_table_per_transition_with_its_columns_defined_once() -> None:
+    from journeytui.tui.journey_data import ClickRow, FunnelFigures, TransitionRow
+    from journeytui.tui.panes.journeys import transition_effects
+
+    f = FunnelFigures("J", 1, None, 30)
+    t = TransitionRow(1, "A", "B", 7, [("Teaser", 5), ("News", 2)])
+    f.transitions = [t]
+    f.clicks = {"A": [ClickRow("News", 9, 4), ClickRow("Promo", 6, 0),
+                      ClickRow("Other", 3, 3)]}
+    rows = [(e.email, e.moved, e.clicks, e.idle) for e in transition_effects(t, f)]
+    # moved through here, ranked as the funnel ranks them; then clicks with no move;
+    # "Other" moved all its clickers on through other transitions: not listed
+    assert rows == [("Teaser", 5, 0, 0), ("News", 2, 9, 5), ("Promo", 0, 6, 6)]
+    anywhere = TransitionRow(2, None, "Gone", 1, [("Promo", 1)])
+    assert [(e.email, e.moved, e.clicks, e.idle) for e in transition_effects(anywhere, f)] \
+        == [("Promo", 1, None, None)]  # from any stage: no one stage to count clicks in

@@ -99,7 +99,12 @@ async def test_transition_emails_and_stall_threshold(
         t = pane.item.transition
         cells = [r.cells[0] for r in pane.detail.cached_rows()]
         assert cells[: len(t.emails)] == [e for e, _ in t.emails]
-        assert any("moved nobody" in c for c in cells)
+        # one table, its columns defined once: after the emails that moved people come
+        # those whose clicks in the stage moved nobody through here
+        assert [c.title for c in pane.detail.columns] == [
+            "Email", "Moved here", "Clicks in stage", "No move"]
+        rest = pane.detail.cached_rows()[len(t.emails):]
+        assert rest and all(r.cells[1] == "0" and int(r.cells[3]) > 0 for r in rest)
         # Stall threshold: 30 → 45 → 30 → 21 days; the stalled count follows.
         counts = {}
         for key, days in (("plus", 45), ("minus", 30), ("minus", 21)):

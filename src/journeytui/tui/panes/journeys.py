@@ -10,6 +10,7 @@ triggered it and the emails that got clicks from its stage with little progress.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
@@ -56,10 +57,49 @@ STAGE_COLUMNS = [
 ]
 TRANSITION_COLUMNS = [
     Column("Email", None, min_width=20),
-    Column("Moved", 6, justify="right"),
-    Column("Clicks", 6, justify="right"),
+    Column("Moved here", 10, justify="right"),
+    Column("Clicks in stage", 15, justify="right"),
     Column("No move", 7, justify="right"),
 ]
+# One table per transition, its columns defined once (the title line says so):
+#   Moved    moves through this transition that the email's event triggered
+#   Clicks   clicks on the email by contacts while in the transition's from-stage
+#   No move  those clicks after which the contact did not move on
+
+
+@dataclass(frozen=True)
+class EmailEffect:
+    """What one email did for one transition (a row of the table above)."""
+
+    email: str
+    moved: int
+    clicks: int | None  # None: a transition from any stage (no one stage to count in)
+    idle: int | None
+
+    def to_json(self) -> dict[str, object]:
+        return {"email": self.email, "moved": self.moved, "clicks_in_stage": self.clicks,
+                "clicks_without_move": self.idle}
+
+
+def transition_effects(t: TransitionRow, f: FunnelFigures) -> list[EmailEffect]:
+    """Every email that moved someone through *t* or got clicks in its from-stage: the
+    ones that moved most first, then those with clicks but no progress."""
+    moved = dict(t.emails)
+    clicks = {c.email: c for c in f.clicks.get(t.source, [])} if t.source is not None else {}
+    out = [
+        EmailEffect(email, moved.get(email, 0),
+                    clicks[email].clicks if email in clicks else (None if t.source is None
+                                                                  else 0),
+                    clicks[email].idle if email in clicks else (None if t.source is None
+                                                                else 0))
+        for email in dict.fromkeys([*moved, *clicks])
+    ]
+    # the emails that moved people as the funnel ranks them; then clicks without progress
+    # (an email whose clicks all moved contacts on through *other* transitions says
+    # nothing about this one)
+    out = [e for e in out if e.moved or e.idle]
+    out.sort(key=lambda e: (0, 0, "") if e.moved else (1, -(e.idle or 0), e.email))
+    return out
 
 
 def step_stall(days: int, direction: int) -> int:
@@ -70,25 +110,17 @@ def step_stall(days: int, direction: int) -> int:
 
 
 def transition_rows(t: TransitionRow, f: FunnelFigures) -> list[Row]:
-    """The emails that triggered *t*; then those with clicks from its stage but few moves."""
-    rows: list[Row] = []
-    for email, moved in t.emails:
-        rows.append(Row(len(rows), (email, fmt.num(moved), "", ""), payload=("moved", email)))
-    if not t.emails:
-        rows.append(Row(0, ("(no contact moved through this transition)", "", "", ""),
-                        dim=True))
-    if t.source is not None:
-        clicks = [c for c in f.clicks.get(t.source, []) if c.idle > 0]
-        rows.append(Row(len(rows), (
-            f"— clicks while in {t.source} that moved nobody, most first —", "", "", ""),
-            dim=True))
-        for c in clicks:
-            rows.append(Row(len(rows), (c.email, fmt.num(c.moved), fmt.num(c.clicks),
-                                        fmt.num(c.idle)), payload=("clicks", c.email)))
-        if not clicks:
-            rows.append(Row(len(rows), ("(every click from this stage moved someone)",
-                                        "", "", ""), dim=True))
-    return rows
+    """The table of :func:`transition_effects`, one row per email."""
+    def num(n: int | None) -> str:
+        return fmt.DASH if n is None else fmt.num(n)
+
+    rows = [
+        Row(i, (e.email, fmt.num(e.moved), num(e.clicks), num(e.idle)),
+            payload=("email", e.email), dim=e.moved == 0)
+        for i, e in enumerate(transition_effects(t, f))
+    ]
+    return rows or [Row(0, ("(no contact moved through this transition)", "", "", ""),
+                        dim=True)]
 
 
 class JourneysPane(Pane):
@@ -288,8 +320,7 @@ class JourneysPane(Pane):
             assert item.transition is not None
             t = item.transition
             title.append(f" t{t.number} {clean(t.label)}", style="bold")
-            title.append(f": {fmt.num(t.moved)} moves · emails that triggered it; "
-                         "then clicks with little progress · Enter opens the email")
+            title.append(f": {fmt.num(t.moved)} moves (re-entries count again) · ⏎ email")
             self.query_one("#journeys-detail-title", Static).update(title)
             key = ("transition", t.number, id(f))
             if key != self._detail_key:
@@ -442,19 +473,22 @@ class JourneysPane(Pane):
                                            "in_stage_since_utc", "days_in_stage"], contacts)
         assert item.transition is not None
         t = item.transition
-        rows = [[t.number, t.label, "moved", e, n, ""] for e, n in t.emails]
-        if t.source is not None:
-            rows += [[t.number, t.label, "clicks_in_stage", c.email, c.moved, c.clicks]
-                     for c in f.clicks.get(t.source, [])]
+        rows = [[t.number, t.label, e.email, e.moved, e.clicks, e.idle]
+                for e in transition_effects(t, f)]
 
         def produce(_store: Store) -> Iterable[Sequence[object]]:
             return rows
 
         return ExportJob(_stem(f"{f.journey}-t{t.number}"),
-                         ["transition", "label", "kind", "email", "moved", "clicks"], produce)
+                         ["transition", "label", "email", "moved", "clicks_in_stage",
+                          "clicks_without_move"], produce)
 
     def help_extra(self) -> list[tuple[str, str]]:
         return [
+            ("Moved here", "a transition's moves that the email's event triggered"),
+            ("Clicks in stage", ("clicks on the email while in the from-stage (not the "
+                                 "click that brought the contact into it)")),
+            ("No move", "of those clicks, the ones after which the contact did not move"),
             ("↑ ↓ j k", "move over stages (▸) and transitions (↓ t1 …) of the funnel"),
             ("Enter", "funnel: into the list below · list: open the contact / the email"),
             ("+ -", "change the stall threshold (days in a stage)"),
