@@ -199,3 +199,22 @@ def test_one_table_per_transition_with_its_columns_defined_once() -> None:
     anywhere = TransitionRow(2, None, "Gone", 1, [("Promo", 1)])
     assert [(e.email, e.moved, e.clicks, e.idle) for e in transition_effects(anywhere, f)] \
         == [("Promo", 1, None, None)]  # from any stage: no one stage to count clicks in
+
+
+def test_a_transition_into_the_goal_from_any_stage_is_main_line() -> None:
+    from journeytui.tui.journey_data import FunnelFigures, StageRow, TransitionRow
+    from journeytui.tui.widgets.funnel_view import items_of
+
+    def stage(i: int, name: str, exit_: bool = False) -> StageRow:
+        return StageRow(i, 0 if exit_ else i + 1, name, exit_, 1, 1, None, None, None, None,
+                        None)
+
+    f = FunnelFigures("J", 1, None, 30)
+    f.main = [stage(0, "Lead"), stage(1, "Customer")]
+    f.exits = [stage(2, "Gone", True)]
+    f.transitions = [TransitionRow(1, "Lead", "Customer", 1, []),
+                     TransitionRow(2, None, "Customer", 1, []),
+                     TransitionRow(3, None, "Gone", 1, [])]
+    order = [it.stage.name if it.stage else f"t{it.transition.number}"  # type: ignore[union-attr]
+             for it in items_of(f)]
+    assert order == ["Lead", "t1", "t2", "Customer", "t3", "Gone"]

@@ -64,13 +64,19 @@ class Item:
 
 
 def items_of(f: FunnelFigures) -> list[Item]:
-    """Stages in order, each followed by the transitions out of it; then the
-    transitions from any stage and the exit stages with theirs."""
+    """Stages in order, each followed by the transitions out of it (a transition from
+    any stage into a main-line stage — the goal, say — comes just before that stage: it
+    is main line); then the transitions from any stage into an exit, and the exit stages
+    with theirs."""
     out: list[Item] = []
+    main = {s.name for s in f.main}
     for s in f.main:
+        out.extend(Item("transition", transition=t) for t in f.transitions
+                   if t.source is None and t.target == s.name)
         out.append(Item("stage", stage=s))
         out.extend(Item("transition", transition=t) for t in f.transitions if t.source == s.name)
-    out.extend(Item("transition", transition=t) for t in f.transitions if t.source is None)
+    out.extend(Item("transition", transition=t) for t in f.transitions
+               if t.source is None and t.target not in main)
     for s in f.exits:
         out.append(Item("stage", stage=s))
         out.extend(Item("transition", transition=t) for t in f.transitions if t.source == s.name)
@@ -208,9 +214,11 @@ class FunnelView(ScrollView, can_focus=True):
         figures_w = max(cell_len(self._figures(s)) for s in f.stages)
         bar_w = max(6, width - (4 + name_w + 1) - 1 - figures_w - 1)
         exits_started = False
+        main = {s.name for s in f.main}
         for index, item in enumerate(self.items):
             exit_part = (item.stage is not None and item.stage.exit) or (
-                item.transition is not None and item.transition.source is None)
+                item.transition is not None and item.transition.source is None
+                and item.transition.target not in main)
             if exit_part and not exits_started:
                 exits_started = True
                 lines.append((Text(""), -1))
