@@ -143,6 +143,7 @@ class EmailsPane(Pane):
         Binding("r", "reverse_sort", "Reverse", id="emails.reverse"),
         Binding("slash", "filter", "Filter", key_display="/", id="emails.filter"),
         Binding("d", "focus_detail", "Detail", id="emails.detail"),
+        Binding("p", "provenance", "Where from", id="emails.provenance"),
         Binding("escape", "leave_detail", "Back", show=False, id="emails.leave-detail"),
     ]
 
@@ -318,6 +319,32 @@ class EmailsPane(Pane):
             return
         self.japp.main.open_activities(row.id)
 
+    def action_provenance(self) -> None:
+        """Pick a figure of the highlighted email, then list the events behind it with
+        where each came from (anonymous events never name the person)."""
+        from journeytui.tui.screens.evidence import EvidenceScreen, figure_choices
+        from journeytui.tui.screens.journey_pick import PickDialog
+
+        row = self.selected
+        if row is None:
+            return
+        if row.stats is None:
+            self.notify(f"{clean(row.name)} has no figures yet (a draft, or nothing sent)",
+                        timeout=3, markup=False)
+            return
+        name = row.name
+
+        def chosen(key: str | None) -> None:
+            if key is None:
+                return
+            figure, link = ("clicked", key[5:]) if key.startswith("link:") else (key, None)
+            self.app.push_screen(EvidenceScreen(self.japp.pool.store, name, figure, link))
+
+        self.app.push_screen(PickDialog(
+            f"Events behind a figure of {name}",
+            figure_choices([lk.url for lk in row.stats.links]), "clicked",
+            hint="↑↓ choose · Enter lists the events · Esc cancels"), chosen)
+
     def action_pick_sort(self) -> None:
         """Choose the column to sort by (the shown ones), the current one highlighted."""
         from journeytui.tui.screens.journey_pick import PickDialog
@@ -433,4 +460,5 @@ class EmailsPane(Pane):
         return [
             ("↑ ↓", "move between emails (the detail follows)"),
             ("PgUp PgDn", "page through the list"),
+            ("p", "the events behind a figure, with file:line, batch and event id"),
         ]
