@@ -43,6 +43,7 @@ COMMAND_HOME = {
     "activities": "journeytui.cli.stats_cmd",
     "forget": "journeytui.cli.stats_cmd",
     "explain": "journeytui.cli.explain_cmd",
+    "batches": "journeytui.cli.batches_cmd",
     "journey": "journeytui.cli.journey_cmd",
     "evaluate": "journeytui.cli.journey_cmd",
     "funnel": "journeytui.cli.journey_cmd",
