@@ -608,8 +608,8 @@ class _Simulation:
                 # a link scanner: every link within seconds, right on delivery or on a
                 # later re-scan (then only the burst gives it away)
                 t = s + (randint(2, 5) if scanner[c] == ON_DELIVERY else randint(300, 2 * HOUR))
-                for u in urls:
-                    add((t, CLICK, k, c, u))
+                for url in urls:
+                    add((t, CLICK, k, c, url))
                     t += randint(0, 1)
             t_ = tier[c]
             q = quiet_after[c]

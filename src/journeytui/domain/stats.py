@@ -274,7 +274,7 @@ def list_emails(store: Store) -> list[EmailRow]:
         " LEFT JOIN lists l ON l.id = e.list_id"
         " ORDER BY e.send_at IS NULL, e.send_at, e.id"
     )
-    return [EmailRow(*r, stats=stats.get(r[0])) for r in rows]
+    return [EmailRow(r[0], r[1], r[2], r[3], r[4], r[5], stats=stats.get(r[0])) for r in rows]
 
 
 def find_email(store: Store, name: str) -> tuple[int, str, str]:

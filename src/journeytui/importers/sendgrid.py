@@ -651,8 +651,10 @@ class _Importer:
         ref = self.contacts.get(addr)
         if ref is None:
             # created without consent if new; new ones are counted once at the end
-            ref = self.contacts[addr] = self.rec.contact(addr, consent=False, at=at)
-        return ref  # type: ignore[return-value]
+            created = self.rec.contact(addr, consent=False, at=at)
+            assert created is not None  # the address was checked when the event was read
+            ref = self.contacts[addr] = created
+        return ref
 
     def park(self, ev: _Event) -> None:
         """Keep *ev* until an import names its message's email (see parked_events)."""
