@@ -1,4 +1,4 @@
-"""Guardrails the suite runs on every change: the import layers and lint (and types)."""
+"""Guardrails the suite runs on every change: the import layers, lint and types."""
 
 from __future__ import annotations
 
@@ -37,3 +37,9 @@ def test_import_layers_hold() -> None:
 def test_ruff_is_clean() -> None:
     done = _run(_tool("ruff"), "check", "src", "tests", "benchmarks")
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+
+
+def test_mypy_finds_no_error() -> None:
+    done = _run(_tool("mypy"))  # the files and settings: pyproject.toml [tool.mypy]
+    assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
+    assert "Success" in done.stdout

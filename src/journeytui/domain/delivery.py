@@ -122,7 +122,7 @@ class DeliveryLog:
 
     def counts(self) -> dict[str, int]:
         """Sends per outcome, in OUTCOME_WORDS order (outcomes with none left out)."""
-        out = {k: 0 for k in OUTCOME_WORDS}
+        out = dict.fromkeys(OUTCOME_WORDS, 0)
         for s in self.sends:
             out[s.outcome] = out.get(s.outcome, 0) + 1
         return {k: v for k, v in out.items() if v}

@@ -403,7 +403,7 @@ def _analyse(store: Store, ctx: _Ctx, want: _Want | None = None) -> Insights:
     delivered = {e: (ids - undelivered[e] if e in undelivered else ids)
                  for e, ids in sent_any.items()}
     email_at = {e: t for e, _n, t, _l in ctx.emails}
-    emails = [e for e in ctx.emails]
+    emails = list(ctx.emails)
     times = [t for _e, _n, t, _l in emails]
 
     # Stays: one per move (the stage entered, when); the sweep below walks moves,
