@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import stat
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -195,11 +197,53 @@ def run_sendgrid(args: argparse.Namespace) -> int:
     for f in args.files:  # another provider's file must not "succeed" with nothing
         if f != "-":
             refuse_other(f, "sendgrid", sniff_path(f))
+    if args.files == ["-"] and not args.dry_run and _stdin_is_a_stream():
+        return _follow_stdin(args, LABELS)
 
     def run(store: Store, a: argparse.Namespace) -> ImportReport:
         return import_sendgrid(store, a.files, default_email=a.email, dry_run=a.dry_run)
 
     return _run(args, run, LABELS, "events")
+
+
+def _stdin_is_a_stream() -> bool:
+    """Standard input is a pipe or a terminal (``tail -f … |``), not a redirected file."""
+    try:
+        return not stat.S_ISREG(os.fstat(0).st_mode)
+    except OSError:
+        return False
+
+
+def _follow_stdin(args: argparse.Namespace, labels: dict[str, str]) -> int:
+    """``tail -f events.ndjson | journeytui import sendgrid -``: one transaction per batch
+    of lines as they arrive (journeys advanced each time), a line per batch said."""
+    from journeytui.webhook.follow import Batch, follow
+
+    path = Path(db_path(args))
+    store = Store.open(path) if path.exists() else Store.create(path)
+
+    def said(batch: Batch) -> None:
+        where = f"lines {batch.first_line}–{batch.last_line}"
+        if args.json:
+            body: dict[str, object] = {"lines": [batch.first_line, batch.last_line]}
+            if batch.error is not None:
+                body["refused"] = batch.error
+            elif batch.report is not None:
+                body.update(batch.report.to_dict())
+            print(json.dumps(body, ensure_ascii=False), flush=True)
+        elif batch.error is not None:
+            print(f"{where}: refused, nothing recorded: {batch.error}", flush=True)
+        elif batch.report is not None:
+            print(f"{where}: committed", flush=True)
+            lines = [ln for ln in batch.report.lines(labels, unit="events")
+                     if not ln.startswith("Read ")]  # (it names a private spool file)
+            print("  " + "\n  ".join(lines), flush=True)
+
+    try:
+        refused = follow(store, 0, said, args.email)
+    finally:
+        store.close()
+    return 2 if refused else 0
 
 
 def run_events(args: argparse.Namespace) -> int:
