@@ -9,9 +9,8 @@ journeys advanced).  A batch that holds a malformed line is not imported at all 
 message names the line, counted from the start of the stream) and following goes on;
 :func:`follow` returns how many batches were refused.
 
-Not wired to ``journeytui import sendgrid -`` yet (cli/import_cmd.py is not ours): the
-importer's owner calls :func:`follow` there for a standard input that is a pipe or a
-terminal.
+``journeytui import sendgrid -`` calls :func:`follow` when its standard input is a pipe
+or a terminal (cli/import_cmd.py).
 """
 
 from __future__ import annotations
