@@ -267,3 +267,56 @@ def test_many_new_sends_take_the_listing_path(store: Store, b: Builder, monkeypa
     ).fetchall())
     assert stages == {"ann@example.com": "A", "bob@example.com": "B",
                       "forms@example.com": None}
+
+
+def _many(b: Builder, n: int) -> list[str]:
+    names = [f"p{k}" for k in range(n)]
+    for k, who in enumerate(names):
+        b.contact(who)
+        b("send", who, T0 + k, EMAILS[0])
+        b("open", who, T0 + 60 + k, EMAILS[0])
+    return names
+
+
+def test_a_one_contact_import_reads_only_that_contacts_state(store: Store, b: Builder) -> None:
+    """An advance decodes the stored state of the contacts the batch touched and of
+    no other (no window closed in between), and still equals a full replay."""
+    names = _many(b, 40)
+    journeys = [demo_journeys()[0], parse_journey(SINCE_JOURNEY), parse_journey(CYCLE_JOURNEY)]
+    for j in journeys:
+        save_journey(store, j)
+    b("click", names[7], T0 + 600, EMAILS[0], CATALOG_LINKS[EMAILS[0]][1][0])
+    reports = advance_all(store)
+    assert [(r.full, r.states_read, r.contacts_advanced) for r in reports] == [
+        (False, 1, 1)] * len(journeys)
+    for j in journeys:
+        incremental = _results(store, j.name)
+        evaluate(store, j.name)
+        assert incremental == _results(store, j.name)
+
+
+def test_a_send_changed_in_place_replays_only_its_contact(store: Store, b: Builder) -> None:
+    names = _many(b, 30)
+    save_journey(store, parse_journey(CYCLE_JOURNEY))
+    b("bounce", names[3], T0 + 900, EMAILS[0], hard=True)  # the send processed before
+    (report,) = advance_all(store)
+    assert (report.states_read, report.contacts_replayed) == (1, 1)
+    incremental = _results(store, "Cycle")
+    evaluate(store, "Cycle")
+    assert incremental == _results(store, "Cycle")
+    # Once every journey has seen the change, the change log is emptied.
+    assert store.conn.execute("SELECT count(*) FROM changed_contacts").fetchone()[0] == 0
+
+
+def test_a_closing_window_is_checked_again_without_an_event(store: Store, b: Builder) -> None:
+    """A contact whose window closes between two evaluation times is checked again at
+    the later one although the batch did not touch it (recheck_at)."""
+    names = _many(b, 10)
+    b("click", names[2], T0 + 120, EMAILS[0], CATALOG_LINKS[EMAILS[0]][1][0])
+    save_journey(store, parse_journey(SINCE_JOURNEY))
+    b("open", names[5], T0 + 30 * DAY, EMAILS[0])  # the 20-day window of the others closes
+    (report,) = advance_all(store)
+    assert report.states_read > 1
+    incremental = _results(store, "Since")
+    evaluate(store, "Since")
+    assert incremental == _results(store, "Since")

@@ -67,11 +67,37 @@ class Compiled:
     # per stage and event kind: the transitions worth trying at such an event
     by_kind: list[dict[str, tuple[tuple[Pred, int, int], ...]]]
     slot_init: list[Callable[[], Any] | None]  # None: the slot starts as None
+    # see _Builder.clocks
+    clocks: tuple[tuple[int, int | None, bool, bool], ...] = ()
 
     def __post_init__(self) -> None:
         self._template: list[Any] = [-1, None, None, None, None, 0, None, None]
         self._template += [None] * len(self.slot_init)
         self._fresh = [(BASE + k, f) for k, f in enumerate(self.slot_init) if f is not None]
+
+    def recheck_at(self, st: list[Any], now: int) -> int | None:
+        """The earliest time t >= *now* such that the check at a later evaluation time
+        than t may decide otherwise than the one at *now* for state *st* (a window
+        closes, or an event later than *now* falls before it); None: never.  A window
+        leaf ``v >= t - w`` holds at *now* and not later iff now <= v + w < later; a
+        ``since_stage`` leaf compares v with the time of a move at the check itself
+        (``v > now``), which differs iff now <= v - 1 < later."""
+        best: int | None = None
+        for i, w, since_stage, is_list in self.clocks:
+            v = st[i]
+            if is_list:
+                if not v:
+                    continue
+                vs = v
+            elif v is None:
+                continue
+            else:
+                vs = (v,)
+            for x in vs:
+                for p in ((x + w) if w is not None else None, (x - 1) if since_stage else None):
+                    if p is not None and p >= now and (best is None or p < best):
+                        best = p
+        return best
 
     def new_state(self) -> list[Any]:
         st = self._template.copy()
@@ -157,6 +183,9 @@ class _Builder:
         self.updaters: dict[str, list[Updater]] = {}
         self.slot_init: list[Callable[[], Any] | None] = []
         self.facts: dict[tuple[Any, ...], int] = {}
+        # (slot, window in seconds or None, since_stage, slot holds a list of times):
+        # the leaves whose truth at the check at evaluation time depends on that time.
+        self.clocks: set[tuple[int, int | None, bool, bool]] = set()
 
     def _slot(self, init: Callable[[], Any] | None) -> int:
         self.slot_init.append(init)
@@ -197,6 +226,12 @@ class _Builder:
             return self.slots[cache_key][1]
         i, pred = self._leaf(key, spec_of(node))
         self.slots[cache_key] = (i, pred)
+        spec = spec_of(node)
+        days = getattr(spec, "within_days", None)
+        since_stage = bool(getattr(spec, "since_stage", False))
+        if days is not None or since_stage:
+            self.clocks.add((i, None if days is None else days * DAY, since_stage,
+                             key == "clicks_at_least"))
         return pred
 
     def _leaf(self, key: str, s: Any) -> tuple[int, Pred]:
@@ -439,4 +474,5 @@ def compile_journey(j: Journey, conn: sqlite3.Connection) -> Compiled:
         entry_kinds=entry_kinds,
         out=out,
         slot_init=b.slot_init,
+        clocks=tuple(sorted(b.clocks, key=repr)),
     )

@@ -97,16 +97,13 @@ from journeytui.store import Store
 
 # The layout of the stored per-contact states (journeytui.domain.compiler).  Change it
 # whenever that layout changes: stores evaluated with another one are replayed fully.
-STATE_FORMAT = "3"
+STATE_FORMAT = "4"
 
 # move: (contact, from_stage, to_stage, transition, at, activity_id, send_id, email_id,
 #        provisional)  — stage indexes, from_stage -1 = entry, transition 0 = entry
 Move = tuple[int, int, int, int, int, int | None, int | None, int | None, int]
 # High-water marks: the largest activities.id, sends.id and subscription_changes.id read.
 Hwm = tuple[int, int, int]
-# (n, Σ at) of the delivered sends up to a high-water mark: a bounce or a drop lowers
-# n, an earlier time lowers Σ at.
-Digest = tuple[int, int]
 
 # The event rows (journeytui.domain.compiler): contact activities without machine
 # opens and suspected bot clicks (unsubscribes and spam reports come as subscription
@@ -174,15 +171,6 @@ def high_water(conn: sqlite3.Connection) -> Hwm:
     s = conn.execute("SELECT coalesce(max(id), 0) FROM sends").fetchone()[0]
     c = conn.execute("SELECT coalesce(max(id), 0) FROM subscription_changes").fetchone()[0]
     return int(a), int(s), int(c)
-
-
-def send_digest(conn: sqlite3.Connection, lo: int, hi: int) -> Digest:
-    """(n, Σ at) of the delivered sends with lo < id <= hi."""
-    row = conn.execute(
-        "SELECT count(*), coalesce(sum(at), 0) FROM sends"
-        " WHERE status = 'delivered' AND id > ? AND id <= ?", (lo, hi)
-    ).fetchone()
-    return int(row[0]), int(row[1])
 
 
 def _ids(row: tuple[Any, ...]) -> tuple[int | None, int | None, int | None]:
@@ -485,6 +473,7 @@ def _evaluate_full(
     conn: sqlite3.Connection, jid: int, version: int, j: Journey, now: int | None
 ) -> Replay:
     hwm = high_water(conn)
+    seq = change_seq(conn)
     if now is None:
         now = default_now(conn)
     r = replay(conn, j, now=now, hwm=hwm)
@@ -493,45 +482,46 @@ def _evaluate_full(
     for table in ("journey_moves", "journey_positions", "journey_click_stats"):
         conn.execute(f"DELETE FROM {table} WHERE journey_id = ?", (jid,))
     _write_moves(conn, jid, c, r.moves)
+    recheck = c.recheck_at
     conn.executemany(
-        "INSERT INTO journey_positions(journey_id, contact_id, stage, since, state)"
-        " VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO journey_positions(journey_id, contact_id, stage, since, state, recheck_at)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
         [
             (jid, cid, names[pos[0]] if pos[0] >= 0 else None, pos[1],
-             _dump_state(r.states[cid]))
+             _dump_state(r.states[cid]), recheck(r.states[cid], now))
             for cid, pos in r.positions.items()
         ],
     )
     _write_clicks(conn, jid, c, r.clicks)
-    # No digest of the sends yet (a scan of the whole table): the next advance compares
-    # each contact's state with the sends table instead, once.
-    _set_progress(conn, jid, version, hwm, now, None)
+    _set_progress(conn, jid, version, hwm, now, seq)
     return r
 
 
-# journey_progress.engine: "STATE_FORMAT chwm n Σat" — the state format, the
-# high-water mark of subscription_changes.id and the digest of the delivered sends up
-# to send_hwm, "- -" when not known (the table has no columns of their own for them).
-def _engine_text(hwm: Hwm, digest: Digest | None) -> str:
-    return " ".join(str(v) for v in (STATE_FORMAT, hwm[2], *(digest or ("-", "-"))))
+def change_seq(conn: sqlite3.Connection) -> int:
+    """The latest sequence number of ``changed_contacts`` (sends, activities or
+    subscription changes changed in place or deleted)."""
+    return int(conn.execute("SELECT coalesce(max(seq), 0) FROM changed_contacts").fetchone()[0])
 
 
-def _parse_engine(text: str) -> tuple[int, Digest | None] | None:
+# journey_progress.engine: "STATE_FORMAT chwm seq" — the state format, the high-water
+# mark of subscription_changes.id and of changed_contacts.seq (the table has no
+# columns of their own for them).
+def _engine_text(hwm: Hwm, seq: int) -> str:
+    return f"{STATE_FORMAT} {hwm[2]} {seq}"
+
+
+def _parse_engine(text: str) -> tuple[int, int] | None:
     parts = text.split()
-    if len(parts) != 4 or parts[0] != STATE_FORMAT:
+    if len(parts) != 3 or parts[0] != STATE_FORMAT:
         return None
     try:
-        chwm = int(parts[1])
-        if parts[2:] == ["-", "-"]:
-            return chwm, None
-        return chwm, (int(parts[2]), int(parts[3]))
+        return int(parts[1]), int(parts[2])
     except ValueError:
         return None
 
 
 def _set_progress(
-    conn: sqlite3.Connection, jid: int, version: int, hwm: Hwm, now: int,
-    digest: Digest | None,
+    conn: sqlite3.Connection, jid: int, version: int, hwm: Hwm, now: int, seq: int,
 ) -> None:
     conn.execute(
         "INSERT INTO journey_progress(journey_id, version, activity_hwm, send_hwm, evaluated_at,"
@@ -539,7 +529,7 @@ def _set_progress(
         " version = excluded.version, activity_hwm = excluded.activity_hwm,"
         " send_hwm = excluded.send_hwm, evaluated_at = excluded.evaluated_at,"
         " engine = excluded.engine",
-        (jid, version, hwm[0], hwm[1], now, _engine_text(hwm, digest)),
+        (jid, version, hwm[0], hwm[1], now, _engine_text(hwm, seq)),
     )
 
 
@@ -550,82 +540,70 @@ class AdvanceReport:
     contacts_advanced: int
     contacts_replayed: int
     moves: int
+    # stored states read and decoded (the cost an advance should keep to what changed)
+    states_read: int = 0
 
 
-class _SendsSeen:
-    """Send digests one :func:`advance_all` computes once for all its journeys (they
-    usually share the same high-water mark).  Keyed by the mark and the store's
-    ``data_version``, so a commit by another connection in between is never missed."""
-
-    def __init__(self) -> None:
-        self.digests: dict[tuple[int, int], Digest] = {}
-        self.per_contact: dict[tuple[int, int], dict[int, Digest]] = {}
-
-    @staticmethod
-    def _key(conn: sqlite3.Connection, upto: int) -> tuple[int, int]:
-        return upto, int(conn.execute("PRAGMA data_version").fetchone()[0])
-
-    def digest(self, conn: sqlite3.Connection, upto: int) -> Digest:
-        key = self._key(conn, upto)
-        if key not in self.digests:
-            self.digests[key] = send_digest(conn, 0, upto)
-        return self.digests[key]
-
-    def contacts(self, conn: sqlite3.Connection, upto: int) -> dict[int, Digest]:
-        key = self._key(conn, upto)
-        if key not in self.per_contact:
-            self.per_contact[key] = {
-                cid: (n, sat)
-                for cid, n, sat in conn.execute(
-                    "SELECT contact_id, count(*), sum(at) FROM sends"
-                    " WHERE status = 'delivered' AND id <= ? AND contact_id IS NOT NULL"
-                    " GROUP BY contact_id", (upto,)
-                )
-            }
-        return self.per_contact[key]
-
-
-def advance(
-    store: Store, name: str, *, now: int | None = None, _seen: _SendsSeen | None = None
-) -> AdvanceReport:
+def advance(store: Store, name: str, *, now: int | None = None) -> AdvanceReport:
     """Continue journey *name* with the events added since its last evaluation."""
-    seen = _seen if _seen is not None else _SendsSeen()
     with store.transaction() as conn:
         jid, version, j = _journey_row(conn, name)
         prog = conn.execute(
-            "SELECT version, activity_hwm, send_hwm, engine FROM journey_progress"
+            "SELECT version, activity_hwm, send_hwm, engine, evaluated_at FROM journey_progress"
             " WHERE journey_id = ?", (jid,),
         ).fetchone()
         engine = _parse_engine(prog[3]) if prog is not None else None
         if prog is None or prog[0] != version or engine is None:
             r = _evaluate_full(conn, jid, version, j, now)
-            return AdvanceReport(j.name, True, len(r.positions), len(r.positions), len(r.moves))
-        return _advance(conn, jid, version, j, (prog[1], prog[2], engine[0]), engine[1], now,
-                        seen)
+            return AdvanceReport(j.name, True, len(r.positions), len(r.positions), len(r.moves),
+                                 len(r.positions))
+        return _advance(conn, jid, version, j, (prog[1], prog[2], engine[0]), engine[1],
+                        int(prog[4]), now)
+
+
+# Above this many contacts to read, one pass over the journey's positions beats a
+# lookup each.
+FEW_CONTACTS = 2_000
+_POSITION = "SELECT contact_id, stage, since, state FROM journey_positions WHERE journey_id = ?"
 
 
 def _advance(
     conn: sqlite3.Connection, jid: int, version: int, j: Journey, old: Hwm,
-    old_digest: Digest | None, now: int | None, seen: _SendsSeen,
+    old_seq: int, old_now: int, now: int | None,
 ) -> AdvanceReport:
     hwm = high_water(conn)
+    seq = change_seq(conn)
     if now is None:
         now = default_now(conn)
     c = compile_journey(j, conn)
     names = c.stage_names
-    conn.execute("DELETE FROM journey_moves WHERE journey_id = ? AND provisional = 1", (jid,))
     runner = Runner(c, now, keep_states=False)
     new_rows = conn.execute(
         NEW_EVENTS_FEW_SQL if hwm[1] - old[1] <= FEW_SENDS else NEW_EVENTS_SQL,
         {"a0": old[0], "s0": old[1], "c0": old[2], **hwm_params(hwm)},
     ).fetchall()
+    groups = {cid: list(group) for cid, group in _by_contact(new_rows)}
+    del new_rows
+    # Contacts one of whose rows changed in place or went away since: replayed.
+    changed = {int(r[0]) for r in conn.execute(
+        "SELECT contact_id FROM changed_contacts WHERE seq > ?", (old_seq,))}
+    # The check at evaluation time decides the same for every other contact unless a
+    # window closed in between (recheck_at) or the time went back.
+    every = now < old_now
+    wanted = set(groups) | changed
+    if every or len(wanted) > FEW_CONTACTS:
+        rows = [r for r in conn.execute(_POSITION, (jid,)) if every or r[0] in wanted]
+    else:
+        rows = []
+        for cid in sorted(wanted):
+            rows.extend(conn.execute(_POSITION + " AND contact_id = ?", (jid, cid)))
+    if not every:
+        rows.extend(r for r in conn.execute(
+            _POSITION + " AND recheck_at IS NOT NULL AND recheck_at < ?", (jid, now))
+            if r[0] not in wanted)
     stored: dict[int, tuple[str | None, int | None]] = {}
     states: dict[int, list[Any]] = {}
     size = len(c.new_state())
-    rows = conn.execute(
-        "SELECT contact_id, stage, since, state FROM journey_positions WHERE journey_id = ?",
-        (jid,),
-    ).fetchall()
     # One JSON document for all the states: a decoder call per state costs more.
     for (cid, stage, since, _), st in zip(
         rows, json.loads("[" + ",".join(r[3] for r in rows) + "]"), strict=True
@@ -634,32 +612,42 @@ def _advance(
         if len(st) < size:
             st.extend([None] * (size - len(st)))
         states[cid] = st
+    n_read = len(rows)
     del rows
-    # Sends already processed whose status or time changed since: replay their contacts.
-    # (a send bounced, was dropped or got another time since: its contact's state no
-    # longer matches what the sends table holds; after a full evaluation, which leaves
-    # the digest unknown, every contact is compared once)
-    digest = seen.digest(conn, old[1])
-    changed: set[int] = set()
-    if digest != old_digest:
-        per_contact = seen.contacts(conn, old[1])
-        changed = {cid for cid, st in states.items()
-                   if tuple(st[SENDS]) != per_contact.get(cid, (0, 0))}
-    groups = {cid: list(group) for cid, group in _by_contact(new_rows)}
+    # Only contacts already in the journey can have changed rows that matter (one
+    # without a state had no activity when last seen).
+    changed &= set(states)
     for cid in changed:
         groups.setdefault(cid, [])
+    # Provisional moves: redone for the contacts checked again below; the others'
+    # moves stand, at the new evaluation time.
+    if every:
+        conn.execute("DELETE FROM journey_moves WHERE journey_id = ? AND provisional = 1",
+                     (jid,))
+    else:
+        conn.executemany(
+            "DELETE FROM journey_moves WHERE journey_id = ? AND contact_id = ?"
+            " AND provisional = 1", [(jid, cid) for cid in sorted(states)])
+        if now != old_now:
+            conn.execute(
+                "UPDATE journey_positions SET since = ? WHERE journey_id = ? AND contact_id IN"
+                " (SELECT contact_id FROM journey_moves WHERE journey_id = ?"
+                " AND provisional = 1)", (now, jid, jid))
+            conn.execute("UPDATE journey_moves SET at = ? WHERE journey_id = ?"
+                         " AND provisional = 1", (now, jid))
     touched: dict[int, list[Any]] = {}
+    gone: list[int] = []
     replayed = 0
     new_params = hwm_params(hwm)
     for cid in sorted(groups):
-        rows = groups[cid]
+        new = groups[cid]
         st = states.get(cid)
-        if st is not None and cid not in changed and (rows[0][1], rows[0][3], rows[0][2]) > (
+        if st is not None and cid not in changed and (new[0][1], new[0][3], new[0][2]) > (
             st[LAST_AT], st[LAST_ID], st[LAST_SRC]
         ):
-            runner.feed(cid, st, rows)
+            runner.feed(cid, st, new)
         else:
-            # Late events, changed sends, or a contact new to the journey: replay it
+            # Late events, changed rows, or a contact new to the journey: replay it
             # from the start (taking back its share of the click counters).
             replayed += 1
             if st is not None:
@@ -669,10 +657,17 @@ def _advance(
                     "DELETE FROM journey_moves WHERE journey_id = ? AND contact_id = ?",
                     (jid, cid),
                 )
+            events = conn.execute(CONTACT_EVENTS_SQL, {"c": cid, **new_params}).fetchall()
+            if not events or conn.execute(
+                    "SELECT 1 FROM activities WHERE contact_id = ? AND id <= ?",
+                    (cid, hwm[0])).fetchone() is None:
+                gone.append(cid)  # nothing left to replay: out of the journey
+                states.pop(cid, None)
+                continue
             st = c.new_state()
-            runner.feed(cid, st, conn.execute(CONTACT_EVENTS_SQL, {"c": cid, **new_params}))
+            runner.feed(cid, st, events)
         touched[cid] = st
-    # The check at the new evaluation time, for every contact.
+    # The check at the new evaluation time.
     for cid, st in states.items():
         if cid not in touched:
             runner.finish(cid, st)
@@ -681,39 +676,62 @@ def _advance(
     r = runner.out
     _write_moves(conn, jid, c, r.moves)
     _write_clicks(conn, jid, c, r.clicks)
+    conn.executemany("DELETE FROM journey_positions WHERE journey_id = ? AND contact_id = ?",
+                     [(jid, cid) for cid in gone])
     upsert = []
     update = []
+    recheck = c.recheck_at
     for cid, (stage, since) in r.positions.items():
         stage_name = names[stage] if stage >= 0 else None
         if cid in touched:
-            upsert.append((jid, cid, stage_name, since, _dump_state(touched[cid])))
+            st = touched[cid]
+            upsert.append((jid, cid, stage_name, since, _dump_state(st), recheck(st, now)))
         else:
-            prev = stored[cid]
-            if prev[0] != stage_name or prev[1] != since:
-                update.append((stage_name, since, jid, cid))
+            update.append((stage_name, since, recheck(states[cid], now), jid, cid))
     conn.executemany(
-        "INSERT INTO journey_positions(journey_id, contact_id, stage, since, state)"
-        " VALUES (?, ?, ?, ?, ?) ON CONFLICT(journey_id, contact_id) DO UPDATE SET"
-        " stage = excluded.stage, since = excluded.since, state = excluded.state",
+        "INSERT INTO journey_positions(journey_id, contact_id, stage, since, state, recheck_at)"
+        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(journey_id, contact_id) DO UPDATE SET"
+        " stage = excluded.stage, since = excluded.since, state = excluded.state,"
+        " recheck_at = excluded.recheck_at",
         upsert,
     )
     conn.executemany(
-        "UPDATE journey_positions SET stage = ?, since = ? WHERE journey_id = ? AND contact_id = ?",
+        "UPDATE journey_positions SET stage = ?, since = ?, recheck_at = ?"
+        " WHERE journey_id = ? AND contact_id = ?",
         update,
     )
-    grown = send_digest(conn, old[1], hwm[1])
-    _set_progress(conn, jid, version, hwm, now,
-                  (digest[0] + grown[0], digest[1] + grown[1]))
-    return AdvanceReport(j.name, False, len(touched), replayed, len(r.moves))
+    _set_progress(conn, jid, version, hwm, now, seq)
+    return AdvanceReport(j.name, False, len(touched), replayed, len(r.moves), n_read)
 
 
 def advance_all(store: Store, *, now: int | None = None) -> list[AdvanceReport]:
     """After any import: advance every journey (one transaction each)."""
     names = [r[0] for r in store.conn.execute("SELECT name FROM journeys ORDER BY name")]
-    seen = _SendsSeen()
-    return [advance(store, n, now=now, _seen=seen) for n in names]
+    out = [advance(store, n, now=now) for n in names]
+    compact_changes(store)
+    return out
+
+
+def compact_changes(store: Store) -> None:
+    """Empty ``changed_contacts`` once every journey has seen all of it (so the table
+    stays small, and a store reads the same however its rows were written): its
+    sequence starts again at 0, and so does each journey's mark."""
+    with store.transaction() as conn:
+        seq = change_seq(conn)
+        if seq == 0:
+            return
+        marks = [_parse_engine(r[0]) for r in conn.execute("SELECT engine FROM journey_progress")]
+        if any(m is not None and m[1] != seq for m in marks):
+            return
+        conn.execute("DELETE FROM changed_contacts")
+        conn.execute("UPDATE journey_progress SET engine = ? || ' ' ||"
+                     " substr(engine, length(?) + 2, instr(substr(engine, length(?) + 2), ' ') - 1)"
+                     " || ' 0' WHERE engine LIKE ? || ' %'",
+                     (STATE_FORMAT, STATE_FORMAT, STATE_FORMAT, STATE_FORMAT))
 
 
 def evaluate_all(store: Store, *, now: int | None = None) -> list[Replay]:
     names = [r[0] for r in store.conn.execute("SELECT name FROM journeys ORDER BY name")]
-    return [evaluate(store, n, now=now) for n in names]
+    out = [evaluate(store, n, now=now) for n in names]
+    compact_changes(store)
+    return out

@@ -359,13 +359,14 @@ def _entry_webinar() -> Any:
 
 def install_demo_journeys(store: Store, *, now: int | None = None) -> list[str]:
     """Save and evaluate the demo journeys (the demo generator calls this last)."""
-    from journeytui.domain.engine import default_now
+    from journeytui.domain.engine import compact_changes, default_now
 
     names = []
     at = default_now(store.conn)
     for j in demo_journeys():
         save_journey(store, j, now=now, at=at, source=f"demo journey '{j.name}'")
         names.append(j.name)
+    compact_changes(store)
     return names
 
 

@@ -408,6 +408,84 @@ MIGRATIONS: list[str] = [
     CREATE INDEX event_sources_batch ON event_sources(batch_id);
     CREATE INDEX event_sources_acts ON event_sources(email_id) WHERE row_id IS NULL;
     """,
+    # --- version 7 -------------------------------------------------------------
+    # Journey advancement reads only what an import touched (issue 18 item 1).
+    # changed_contacts: contacts one of whose sends, activities or subscription
+    # changes was changed in place or deleted (a bounce, an earlier time, a removed
+    # batch, a forgotten contact), with a sequence number that only grows: an advance
+    # replays the contacts whose seq is above the one it saw last (new rows it finds
+    # by id; nothing is kept while no journey is evaluated).  journey_positions.recheck_at: the earliest time at which the check at
+    # evaluation time may decide otherwise for that contact (a window closes), so an
+    # advance re-checks only those.  sends_at: the latest send time without a scan.
+    """
+    CREATE TABLE changed_contacts (
+        contact_id INTEGER PRIMARY KEY,
+        seq        INTEGER NOT NULL
+    );
+    CREATE INDEX changed_contacts_seq ON changed_contacts(seq);
+    CREATE TRIGGER sends_changed AFTER UPDATE OF status, at, contact_id, email_id ON sends
+    WHEN EXISTS (SELECT 1 FROM journey_progress) AND OLD.contact_id IS NOT NULL AND (OLD.status IS NOT NEW.status OR OLD.at IS NOT NEW.at
+         OR OLD.contact_id IS NOT NEW.contact_id OR OLD.email_id IS NOT NEW.email_id)
+    BEGIN
+        INSERT INTO changed_contacts(contact_id, seq) VALUES (OLD.contact_id,
+            (SELECT coalesce(max(seq), 0) + 1 FROM changed_contacts))
+            ON CONFLICT(contact_id) DO UPDATE SET seq = excluded.seq;
+    END;
+    CREATE TRIGGER sends_moved AFTER UPDATE OF contact_id ON sends
+    WHEN EXISTS (SELECT 1 FROM journey_progress) AND NEW.contact_id IS NOT NULL AND OLD.contact_id IS NOT NEW.contact_id
+    BEGIN
+        INSERT INTO changed_contacts(contact_id, seq) VALUES (NEW.contact_id,
+            (SELECT coalesce(max(seq), 0) + 1 FROM changed_contacts))
+            ON CONFLICT(contact_id) DO UPDATE SET seq = excluded.seq;
+    END;
+    CREATE TRIGGER sends_deleted AFTER DELETE ON sends
+    WHEN EXISTS (SELECT 1 FROM journey_progress) AND OLD.contact_id IS NOT NULL
+    BEGIN
+        INSERT INTO changed_contacts(contact_id, seq) VALUES (OLD.contact_id,
+            (SELECT coalesce(max(seq), 0) + 1 FROM changed_contacts))
+            ON CONFLICT(contact_id) DO UPDATE SET seq = excluded.seq;
+    END;
+    CREATE TRIGGER activities_changed AFTER UPDATE ON activities
+    WHEN EXISTS (SELECT 1 FROM journey_progress)
+    BEGIN
+        INSERT INTO changed_contacts(contact_id, seq) VALUES (OLD.contact_id,
+            (SELECT coalesce(max(seq), 0) + 1 FROM changed_contacts))
+            ON CONFLICT(contact_id) DO UPDATE SET seq = excluded.seq;
+        INSERT INTO changed_contacts(contact_id, seq) VALUES (NEW.contact_id,
+            (SELECT coalesce(max(seq), 0) + 1 FROM changed_contacts))
+            ON CONFLICT(contact_id) DO UPDATE SET seq = excluded.seq;
+    END;
+    CREATE TRIGGER activities_deleted AFTER DELETE ON activities
+    WHEN EXISTS (SELECT 1 FROM journey_progress)
+    BEGIN
+        INSERT INTO changed_contacts(contact_id, seq) VALUES (OLD.contact_id,
+            (SELECT coalesce(max(seq), 0) + 1 FROM changed_contacts))
+            ON CONFLICT(contact_id) DO UPDATE SET seq = excluded.seq;
+    END;
+    CREATE TRIGGER subscription_changes_changed AFTER UPDATE ON subscription_changes
+    WHEN EXISTS (SELECT 1 FROM journey_progress)
+    BEGIN
+        INSERT INTO changed_contacts(contact_id, seq) VALUES (OLD.contact_id,
+            (SELECT coalesce(max(seq), 0) + 1 FROM changed_contacts))
+            ON CONFLICT(contact_id) DO UPDATE SET seq = excluded.seq;
+        INSERT INTO changed_contacts(contact_id, seq) VALUES (NEW.contact_id,
+            (SELECT coalesce(max(seq), 0) + 1 FROM changed_contacts))
+            ON CONFLICT(contact_id) DO UPDATE SET seq = excluded.seq;
+    END;
+    CREATE TRIGGER subscription_changes_deleted AFTER DELETE ON subscription_changes
+    WHEN EXISTS (SELECT 1 FROM journey_progress)
+    BEGIN
+        INSERT INTO changed_contacts(contact_id, seq) VALUES (OLD.contact_id,
+            (SELECT coalesce(max(seq), 0) + 1 FROM changed_contacts))
+            ON CONFLICT(contact_id) DO UPDATE SET seq = excluded.seq;
+    END;
+    ALTER TABLE journey_positions ADD COLUMN recheck_at INTEGER;
+    CREATE INDEX journey_positions_recheck ON journey_positions(journey_id, recheck_at)
+        WHERE recheck_at IS NOT NULL;
+    CREATE INDEX journey_moves_provisional ON journey_moves(journey_id, contact_id)
+        WHERE provisional = 1;
+    CREATE INDEX sends_at ON sends(at);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
