@@ -10,9 +10,11 @@ import leaves nothing behind.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import stat
+import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -207,10 +209,11 @@ def run_sendgrid(args: argparse.Namespace) -> int:
 
 
 def _stdin_is_a_stream() -> bool:
-    """Standard input is a pipe or a terminal (``tail -f … |``), not a redirected file."""
+    """Standard input is a pipe or a terminal (``tail -f … |``), not a redirected file
+    (nor an in-memory stand-in, as tests give)."""
     try:
-        return not stat.S_ISREG(os.fstat(0).st_mode)
-    except OSError:
+        return not stat.S_ISREG(os.fstat(sys.stdin.fileno()).st_mode)
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
         return False
 
 
@@ -240,7 +243,7 @@ def _follow_stdin(args: argparse.Namespace, labels: dict[str, str]) -> int:
             print("  " + "\n  ".join(lines), flush=True)
 
     try:
-        refused = follow(store, 0, said, args.email)
+        refused = follow(store, sys.stdin.fileno(), said, args.email)
     finally:
         store.close()
     return 2 if refused else 0
