@@ -45,7 +45,8 @@ async def test_the_palette_over_ssh_has_no_screenshot_and_only_the_apps_themes(
     monkeypatch.setenv("JOURNEYTUI_CONFIG_DIR", str(tmp_path / "operator-config"))
     server = await make_server(db=demo_db, child_command=app_command)
     conn = await connect(server)
-    term = await open_terminal(conn, 100, 30)
+    # tall enough for the whole discovery list (each pane adds its own commands)
+    term = await open_terminal(conn, 100, 60)
     await term.wait_for(lambda t: "Emails" in t and "▼" in t, "the Emails rows", timeout=60)
     (session,) = server.sessions.values()
 
