@@ -61,16 +61,8 @@ async def test_the_palette_over_ssh_has_no_screenshot_and_only_the_apps_themes(
         term.press("\x1b")
         await term.wait_for(lambda t: "🔎" not in t, "the palette to close")
 
-    # Textual's system commands come first in the list, sorted by name (stock:
-    # Keys, Maximize, Quit, Screenshot, Theme): once "Theme" shows, all of them do.
-    term.press("\x10")  # ctrl+p
-    text = await term.wait_for(
-        lambda t: "Pick one of journeytui's themes" in t and "Go to Emails" in t,
-        "the palette's commands",
-    )
-    for stock in ("Screenshot", "Save an SVG", "Maximize", "Show help for the focused widget"):
-        assert stock not in text, text
-    await close_palette()
+    # (which stock commands are gone is checked in-process below: over SSH the order in
+    # which the palette's providers answer varies, so the discovery list is not read)
 
     # Textual's theme picker lists the app's themes only
     text = await search(
@@ -108,7 +100,9 @@ async def test_a_screenshot_in_a_session_is_a_new_file_in_its_export_folder(
     app = make_app(demo_db, theme="journey-dark", config_dir=tmp_path / "config", blink=False)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
-        assert "Screenshot" not in [c.title for c in app.get_system_commands(app.screen)]
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        for stock in ("Screenshot", "Keys", "Maximize", "Minimize"):
+            assert stock not in titles, titles
         first = app.save_screenshot(path=str(tmp_path / "home"))
         second = app.deliver_screenshot()
         assert Path(first) == exports / "screenshot-1.svg"
