@@ -156,7 +156,7 @@ class ConditionFields(Vertical):
         title = Text(no_wrap=True, overflow="ellipsis", end="")
         title.append("Kind ", style="bold")
         title.append(LEAF_KINDS[kind])
-        title.append("  (k: kind · Enter: fields)", style="dim")
+        title.append("  (K: kind · Enter: fields)", style="dim")
         label.update(title)
         if path == self.path and kind == self.kind:
             for field in self.query(FieldInput):
