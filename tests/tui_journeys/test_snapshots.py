@@ -75,3 +75,18 @@ def test_editor_preview_difference(snap_compare, demo_db: Path, app_factory, set
     assert snap_compare(app_factory(demo_db), terminal_size=size, run_before=steps(
         settle, wait_until, "5", opened, "t", "down down down enter",
         "down down d", preview_done))
+
+
+# The 16-colour theme (recommended for SSH demos): cursor rows must name both colours.
+@pytest.mark.parametrize("size", SIZES)
+def test_funnel_ansi(snap_compare, demo_db: Path, app_factory, settle, wait_until, size) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(app_factory(demo_db, theme="journey-ansi"), terminal_size=size,
+                        run_before=steps(settle, wait_until, "4", "down"))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_editor_ansi(snap_compare, demo_db: Path, app_factory, settle, wait_until,  # type: ignore[no-untyped-def]
+                     size) -> None:
+    assert snap_compare(app_factory(demo_db, theme="journey-ansi"), terminal_size=size,
+                        run_before=steps(settle, wait_until, "5", opened, "t",
+                                         "down down down enter", "down"))
