@@ -50,15 +50,15 @@ Rules (PRODUCT.md §4), as built here — the README's "Journeys" section says t
   which is what keeps an incremental advance equal to a full replay.
 * **Incremental.**  :func:`advance` (and :func:`advance_all`, for after an import)
   continues each contact from its stored state with the activities, sends and
-  subscription changes added since the last run (high-water marks per journey; the
-  one of ``subscription_changes.id`` and a digest of the delivered sends are kept in
-  ``journey_progress.engine``).  A contact is replayed from its first event (its
-  share of the click counters taken back first) when it has no state yet, when new
-  events are older than what was already processed for it, or when a send already
-  processed changed since (it bounced, was dropped, or got an earlier time: the
-  contact's state holds a digest of the delivered sends it processed; each advance
-  compares the whole table's digest with the one it stored, and only when they
-  differ — or after a full evaluation, which stores none — every contact's).  A changed
+  subscription changes added since the last run (high-water marks per journey, kept
+  in ``journey_progress``).  A contact is replayed from its first event (its share of
+  the click counters taken back first) when it has no state yet, when new events are
+  older than what was already processed for it, or when a row already processed
+  changed in place since (a send bounced, was dropped or got an earlier time; an
+  activity or subscription change was removed): SQL triggers note such contacts in
+  ``changed_contacts`` with a sequence number, so an advance reads exactly them — and
+  the new events' contacts, and those whose time window closes before the new "now"
+  (``journey_positions.recheck_at``) — and no other contact's state.  A changed
   definition, or states stored by another engine (``STATE_FORMAT``), replay the
   journey fully.
 * **Known limits.**  After a contact revokes consent its clicks are no longer seen
