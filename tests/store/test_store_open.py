@@ -160,3 +160,44 @@ def test_a_writer_runs_a_quick_check_and_never_writes_into_a_damaged_store(
         c.execute("INSERT INTO meta(key, value) VALUES ('x', 'y')")
     store.close()
     assert p.read_bytes() == before
+
+
+def test_a_large_store_is_not_quick_checked_before_each_process_first_write(
+    tmp_path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """The O(size) check is for stores up to QUICK_CHECK_MAX_BYTES; a larger one is left to
+    SQLite's own checks, so a small import into a big store costs what the batch costs."""
+    import sqlite3 as _sqlite3
+
+    from journeytui.store import Store, db
+
+    path = tmp_path / "big.db"
+    Store.create(path).close()
+    checks: list[str] = []
+    real_connect = _sqlite3.connect
+
+    class Spy(_sqlite3.Connection):
+        def execute(self, sql, *args):  # type: ignore[no-untyped-def,override]
+            if "quick_check" in sql:
+                checks.append(sql)
+            return super().execute(sql, *args)
+
+    monkeypatch.setattr(db.sqlite3, "connect",
+                        lambda *a, **k: real_connect(*a, **{**k, "factory": Spy}))
+    monkeypatch.setattr(db, "QUICK_CHECK_MAX_BYTES", 0)  # every store is "large"
+    store = Store.open(path)
+    try:
+        with store.transaction() as c:
+            c.execute("INSERT INTO meta(key, value) VALUES ('probe', '1')")
+    finally:
+        store.close()
+    assert checks == []
+    monkeypatch.setattr(db, "QUICK_CHECK_MAX_BYTES", 1 << 30)  # and a small one is checked
+    db.Store._checked.clear()
+    store = Store.open(path)
+    try:
+        with store.transaction() as c:
+            c.execute("UPDATE meta SET value = '2' WHERE key = 'probe'")
+    finally:
+        store.close()
+    assert checks and all("quick_check" in s for s in checks)
