@@ -76,3 +76,27 @@ async def test_help_and_the_palette_always_show_in_the_key_bar_at_80_columns(
             text = str(bar.render())
             assert len(text) <= 80
             assert text.rstrip().endswith("? Help  ^p palette"), (pane, text)
+
+
+async def test_a_rebinding_that_takes_another_keys_place_is_reported(
+    demo_db: Path, app_factory, config_dir: Path, settle
+) -> None:
+    # x is Export everywhere; s is the Emails pane's sort picker, r its reverse
+    (config_dir / "keymap.toml").write_text('"emails.sort" = "x"\n"emails.reverse" = "R"\n')
+    app = app_factory(demo_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        messages = [n.message for n in app._notifications]
+        clash = '"emails.sort" = "x": x is also Export (export)'
+        assert any(clash in m for m in messages), messages
+        assert not any("emails.reverse" in m for m in messages)  # R takes nobody's place
+
+
+def test_a_shell_key_rebound_onto_a_pane_key_is_a_clash() -> None:
+    from journeytui.tui.panes.activities import ActivitiesPane  # noqa: F401 (its keys)
+    from journeytui.tui.screens.main import MainScreen, keymap_clashes
+
+    clashes = keymap_clashes({"pane.contacts": "c"}, MainScreen)
+    assert any('"pane.contacts" = "c": c is also By contact (activities.filter-contact)' in c
+               for c in clashes), clashes
+    assert keymap_clashes({"pane.contacts": "ctrl+o"}, MainScreen) == []

@@ -263,6 +263,8 @@ class MainScreen(Screen[None]):
                 "(the help screen, ?, shows each key's id)",
                 severity="warning", timeout=10, markup=False,
             )
+        for clash in keymap_clashes(entries, type(self)):
+            self.notify(f"keymap.toml: {clash}", severity="warning", timeout=10, markup=False)
 
     def pane_by_id(self, pane_id: str) -> Pane:
         """The pane *pane_id*, mounted now if it was not yet (imported if need be)."""
@@ -446,6 +448,52 @@ class MainScreen(Screen[None]):
             )
         finally:
             app.call_from_thread(app.status_end, "export")
+
+
+def _declared_classes() -> list[type]:
+    """The classes of the app's modules that declare BINDINGS."""
+    out: list[type] = []
+    for name, module in list(sys.modules.items()):
+        if not name.startswith("journeytui.tui") or module is None:
+            continue
+        out += [value for value in vars(module).values()
+                if isinstance(value, type) and value.__module__ == name
+                and getattr(value, "BINDINGS", None)]
+    return out
+
+
+def _keys(binding: Binding, keymap: dict[str, str]) -> set[str]:
+    keys = keymap.get(binding.id, binding.key) if binding.id else binding.key
+    return {k.strip() for k in keys.split(",") if k.strip()}
+
+
+def keymap_clashes(keymap: dict[str, str], shell: type) -> list[str]:
+    """Rebindings of *keymap* that take a key another binding of the same place uses
+    (the same pane, widget or dialog; or the shell's keys, which every pane shares)."""
+    shell_bindings = [b for b in getattr(shell, "BINDINGS", []) if isinstance(b, Binding)]
+    classes = _declared_classes()
+    everywhere = [b for c in classes if c is not shell for b in c.BINDINGS  # type: ignore[attr-defined]
+                  if isinstance(b, Binding)]
+    out: list[str] = []
+    seen: set[tuple[str, str, str]] = set()
+    for cls in classes:
+        own = [b for b in cls.BINDINGS if isinstance(b, Binding)]  # type: ignore[attr-defined]
+        for b in own:
+            if not b.id or b.id not in keymap:
+                continue
+            mine = _keys(b, keymap)
+            others = [o for o in own if o.id != b.id]
+            # a pane's key shares the shell's; a shell key meets every pane's and widget's
+            others += shell_bindings if cls is not shell else everywhere
+            for other in others:
+                for key in sorted(mine & _keys(other, keymap)):
+                    pair = (b.id, other.id or other.action, key)
+                    if pair in seen or (other.id, b.id, key) in seen:
+                        continue
+                    seen.add(pair)
+                    out.append(f'"{b.id}" = "{keymap[b.id]}": {key} is also '
+                               f"{other.description or other.action} ({other.id or '—'})")
+    return out
 
 
 def declared_binding_ids() -> set[str]:
