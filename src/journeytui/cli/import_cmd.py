@@ -58,6 +58,11 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         "--email", metavar="NAME", help="the email for events that name no campaign or category"
     )
     sg.add_argument(
+        "--email-by", metavar="FIELD",
+        help="the field that names an event's email, tried first: custom_arg:NAME (a custom "
+        "argument of your sends) or category:N (the N-th category, from 1)",
+    )
+    sg.add_argument(
         "--dry-run",
         action="store_true",
         help="show what the import would change (figures per email before → after, new "
@@ -203,7 +208,8 @@ def run_sendgrid(args: argparse.Namespace) -> int:
         return _follow_stdin(args, LABELS)
 
     def run(store: Store, a: argparse.Namespace) -> ImportReport:
-        return import_sendgrid(store, a.files, default_email=a.email, dry_run=a.dry_run)
+        return import_sendgrid(store, a.files, default_email=a.email, dry_run=a.dry_run,
+                               email_by=a.email_by)
 
     return _run(args, run, LABELS, "events")
 

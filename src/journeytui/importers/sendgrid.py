@@ -73,13 +73,14 @@ are applied in (timestamp, file order).  All writes go through
 
 from __future__ import annotations
 
+import contextvars
 import gc
 import hashlib
 import json
 import os
 import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -481,6 +482,41 @@ def _own_key(ev: dict[str, Any]) -> EmailKey | None:
     return None
 
 
+#: The user's own attribution rule (``--email-by``), set for the length of an import.
+_EMAIL_BY: contextvars.ContextVar[Callable[[dict[str, Any]], EmailKey | None] | None] = (
+    contextvars.ContextVar("email_by", default=None))
+
+
+def parse_email_by(spec: str) -> Callable[[dict[str, Any]], EmailKey | None]:
+    """``custom_arg:NAME`` (a custom argument SendGrid sends at the top level of the
+    event, or inside ``unique_args``) or ``category:N`` (the N-th category, from 1):
+    the field that names the email, tried before the built-in order."""
+    kind, _, arg = spec.partition(":")
+    kind, arg = kind.strip(), arg.strip()
+    if kind == "custom_arg" and arg:
+        def by_arg(ev: dict[str, Any]) -> EmailKey | None:
+            value = _text(ev.get(arg))
+            if value is None and isinstance(ev.get("unique_args"), dict):
+                value = _text(ev["unique_args"].get(arg))
+            return ("named", value) if value else None
+
+        return by_arg
+    if kind == "category" and arg.isdigit() and int(arg) >= 1:
+        n = int(arg)
+
+        def by_category(ev: dict[str, Any]) -> EmailKey | None:
+            category = ev.get("category")
+            tags = category if isinstance(category, list) else [category]
+            value = _text(tags[n - 1]) if len(tags) >= n else None
+            return ("named", value) if value else None
+
+        return by_category
+    raise UserError(
+        f"--email-by {printable(spec, 60)}: expected custom_arg:NAME (a custom argument "
+        "of the events) or category:N (the N-th category, from 1)"
+    )
+
+
 def _category_key(ev: dict[str, Any]) -> EmailKey | None:
     """A category string (or a list of one) names the email; a list of several names
     it by all of them, joined, so tag-style categories keep emails apart."""
@@ -793,7 +829,10 @@ def _read_all(
             except (RecursionError, ValueError):
                 report.skip(_TOO_DEEP, _where(loc))
                 continue
-            key = _own_key(ev)
+            by = _EMAIL_BY.get()
+            key = by(ev) if by is not None else None
+            if key is None:
+                key = _own_key(ev)
             if key is not None:
                 key = keys.setdefault(key, key)
             cat = _category_key(ev) if key is None else None  # only read without a key
@@ -896,8 +935,13 @@ def import_sendgrid(
     now: int | None = None,
     dry_run: bool = False,
     source: tuple[str, str] | None = None,
+    email_by: str | None = None,
 ) -> ImportReport:
     """Import SendGrid Event Webhook files into *store* in one transaction.
+
+    *email_by* (``custom_arg:NAME`` or ``category:N``) names the field that says which
+    email an event belongs to, tried before the built-in order (see the module's
+    docstring).
 
     Every file is read and checked before anything is written; a structurally
     malformed file raises :class:`UserError` and the store is left as it was.
@@ -922,7 +966,11 @@ def import_sendgrid(
     latest = (int(time.time()) if now is None else now) + FUTURE_HORIZON_S
     if source is None:
         source = _default_source(paths, shown)
-    return _run(store, paths, default_email, report, latest, dry_run, source, shown, now)
+    token = _EMAIL_BY.set(parse_email_by(email_by) if email_by else None)
+    try:
+        return _run(store, paths, default_email, report, latest, dry_run, source, shown, now)
+    finally:
+        _EMAIL_BY.reset(token)
 
 
 def _default_source(paths: Sequence[str | os.PathLike[str]], shown: list[str]) -> tuple[str, str]:
