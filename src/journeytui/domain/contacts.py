@@ -372,32 +372,44 @@ _TIMELINE_FROM = (
 )
 
 
-def timeline(
-    store: Store, contact_id: int, *, before: Key | None = None, limit: int | None = 200,
-    flt: TimelineFilter | None = None,
-) -> list[TimelineRow]:
-    """The contact's activities with their emails and links, newest first (keyset paged:
-    the rows after *before* in that order)."""
+def _timeline_where(contact_id: int, flt: TimelineFilter | None) -> tuple[str, list[Any]]:
     where = "a.contact_id = ?"
     params: list[Any] = [contact_id]
     if flt:
         extra, more = flt.sql()
         where += extra
         params += more
-    if before is not None:
-        where += " AND (a.at, a.id) < (?, ?)"
-        params.extend(before)
+    return where, params
+
+
+def _timeline_page(
+    store: Store, contact_id: int, key: Key | None, limit: int | None,
+    flt: TimelineFilter | None, *, backwards: bool,
+) -> list[TimelineRow]:
+    where, params = _timeline_where(contact_id, flt)
+    if key is not None:
+        where += " AND (a.at, a.id) > (?, ?)" if backwards else " AND (a.at, a.id) < (?, ?)"
+        params.extend(key)
+    order = "ASC" if backwards else "DESC"
     sql = (
         f"SELECT a.id, a.at, e.name, a.kind, {_TIMELINE_VALUE}, a.bot, a.machine"
-        f"{_TIMELINE_FROM} WHERE {where} ORDER BY a.at DESC, a.id DESC"
+        f"{_TIMELINE_FROM} WHERE {where} ORDER BY a.at {order}, a.id {order}"
     )
     if limit is not None:
         sql += " LIMIT ?"
         params.append(limit)
-    return [
-        TimelineRow(r[0], r[1], r[2], r[3], r[4], bool(r[5]), bool(r[6]))
-        for r in store.conn.execute(sql, params)
-    ]
+    rows = [TimelineRow(r[0], r[1], r[2], r[3], r[4], bool(r[5]), bool(r[6]))
+            for r in store.conn.execute(sql, params)]
+    return rows[::-1] if backwards else rows
+
+
+def timeline(
+    store: Store, contact_id: int, *, before: Key | None = None, limit: int | None = 200,
+    flt: TimelineFilter | None = None,
+) -> list[TimelineRow]:
+    """The contact's activities with their emails and links, newest first (keyset paged:
+    the rows after *before* in that order)."""
+    return _timeline_page(store, contact_id, before, limit, flt, backwards=False)
 
 
 def timeline_older_first(
@@ -406,31 +418,11 @@ def timeline_older_first(
 ) -> list[TimelineRow]:
     """The *limit* rows just after keyset *after* read from the oldest end (the oldest
     rows when *after* is None), returned newest first: the timeline read backwards."""
-    where = "a.contact_id = ?"
-    params: list[Any] = [contact_id]
-    if flt:
-        extra, more = flt.sql()
-        where += extra
-        params += more
-    if after is not None:
-        where += " AND (a.at, a.id) > (?, ?)"
-        params.extend(after)
-    sql = (
-        f"SELECT a.id, a.at, e.name, a.kind, {_TIMELINE_VALUE}, a.bot, a.machine"
-        f"{_TIMELINE_FROM} WHERE {where} ORDER BY a.at ASC, a.id ASC LIMIT ?"
-    )
-    params.append(limit)
-    rows = [TimelineRow(r[0], r[1], r[2], r[3], r[4], bool(r[5]), bool(r[6]))
-            for r in store.conn.execute(sql, params)]
-    return rows[::-1]
+    return _timeline_page(store, contact_id, after, limit, flt, backwards=True)
 
 
 def count_timeline(store: Store, contact_id: int, flt: TimelineFilter | None = None) -> int:
-    where, params = "a.contact_id = ?", [contact_id]
-    if flt:
-        extra, more = flt.sql()
-        where += extra
-        params += more
+    where, params = _timeline_where(contact_id, flt)
     return int(
         store.conn.execute(f"SELECT count(*){_TIMELINE_FROM} WHERE {where}", params).fetchone()[0]
     )
