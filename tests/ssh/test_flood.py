@@ -115,6 +115,9 @@ async def test_a_refused_connection_that_stays_silent_is_not_kept(make_server) -
         await wait_until(lambda: len(preauth.waiting) == 2, "the refused ones to arrive")
         await wait_until(lambda: not preauth.waiting, "the refused ones to be closed")
         await wait_until(lambda: server_side_sockets(server.port) == 0, "their sockets closed")
+        # well before the login timeout, while the clients still hold their ends open
+        assert server.config.login_timeout > 0.2 * 10
+        assert not preauth.waiting and server_side_sockets(server.port) == 0
     finally:
         for sock in refused:
             sock.close()
