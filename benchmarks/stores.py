@@ -9,6 +9,10 @@ The file name carries a fingerprint of the code that shapes the data (generator,
 schema, recorder, demo journey definitions), so a change to any of them builds afresh
 (older files are listed, not deleted: another benchmark may be reading one).
 Building prints how long it took.
+
+BENCH_STORES_REUSE=1 in the environment reuses the newest cached store of the size
+whatever its fingerprint (a store of an older schema is migrated when opened): for a
+working session where the shaping files change often and a 1M rebuild costs minutes.
 """
 
 from __future__ import annotations
@@ -50,6 +54,12 @@ def store_path(n_contacts: int, *, seed: int = DEFAULT_SEED) -> Path:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if path.exists():
             return path
+        if os.environ.get("BENCH_STORES_REUSE") == "1":
+            cached = sorted(DATA.glob(f"demo-{n_contacts}-s{seed}-*.db"),
+                            key=lambda p: p.stat().st_mtime)
+            if cached:
+                print(f"reusing {cached[-1].name} (BENCH_STORES_REUSE=1)", file=sys.stderr)
+                return cached[-1]
         for old in DATA.glob(f"demo-{n_contacts}-s{seed}-*.db.*.tmp"):
             old.unlink()  # left by a build that was stopped (we hold the lock)
         stale = sorted(DATA.glob(f"demo-{n_contacts}-s{seed}-*.db"))
