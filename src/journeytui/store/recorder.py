@@ -743,6 +743,17 @@ class Recorder:
             if self.touched is not None:
                 self.touched.append(("a", cur.lastrowid, email_id, None))
 
+    def mark_contact_bounced(self, contact_id: int, at: int, reason: str) -> bool:
+        """A permanent bounce known about the contact from outside any one email (an
+        export that marks the address "cleaned"): keeps the earliest date and its reason.
+        Idempotent; returns whether anything changed."""
+        cur = self.c.execute(
+            "UPDATE contacts SET bounced_at = ?, bounce_reason = ? WHERE id = ?"
+            " AND (bounced_at IS NULL OR bounced_at > ?)",
+            (at, reason, contact_id, at),
+        )
+        return cur.rowcount > 0
+
     def confirm(
         self, contact: ContactRef, list_id: int, at: int, *, email_id: int | None = None
     ) -> None:

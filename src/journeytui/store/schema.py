@@ -370,7 +370,7 @@ MIGRATIONS: list[str] = [
     CREATE INDEX parked_events_contact ON parked_events(contact_id);
     """,
     # --- version 6 -------------------------------------------------------------
-    # Provenance (issue 10 item 7): where each recorded event came from.  An import
+    # Provenance: where each recorded event came from.  An import
     # batch is one run of an importer (kind file | stdin | webhook | demo; files: the
     # JSON list of the files read, in order).  event_sources has one row per provider
     # event applied: the row it wrote or changed (target: 's' sends, 'a' activities,
@@ -409,7 +409,7 @@ MIGRATIONS: list[str] = [
     CREATE INDEX event_sources_acts ON event_sources(email_id) WHERE row_id IS NULL;
     """,
     # --- version 7 -------------------------------------------------------------
-    # Journey advancement reads only what an import touched (issue 18 item 1).
+    # Journey advancement reads only what an import touched.
     # changed_contacts: contacts one of whose sends, activities or subscription
     # changes was changed in place or deleted (a bounce, an earlier time, a removed
     # batch, a forgotten contact), with a sequence number that only grows: an advance
@@ -485,6 +485,18 @@ MIGRATIONS: list[str] = [
     CREATE INDEX journey_moves_provisional ON journey_moves(journey_id, contact_id)
         WHERE provisional = 1;
     CREATE INDEX sends_at ON sends(at);
+    """,
+    # --- version 8 -------------------------------------------------------------
+    # sends.variant: the A/B test variant of the message (the provider's name or id
+    # of the version the recipient got), NULL when the email was not split; an A/B
+    # test stays one email with per-variant figures.  contacts.bounced_at /
+    # bounce_reason: a permanent bounce known about the contact from outside any one
+    # email (e.g. an address an export marks "cleaned"): the earliest such date and
+    # what the source said.
+    """
+    ALTER TABLE sends ADD COLUMN variant TEXT;
+    ALTER TABLE contacts ADD COLUMN bounced_at INTEGER;
+    ALTER TABLE contacts ADD COLUMN bounce_reason TEXT;
     """,
 ]
 
