@@ -5,7 +5,9 @@ several arrays one after the other, as a log of webhook POST bodies one per line
 one JSON event object per line (NDJSON, blank lines allowed).  The first character that
 is not white space decides: ``[`` is an array, ``{`` is one event per line (a file
 holding a single event object, even spread over several lines, is read as that one
-event).  ``-`` reads standard input.
+event).  ``-`` reads standard input.  Events already parsed elsewhere (other providers
+mapped onto SendGrid's vocabulary, webhook requests) go through
+:func:`import_parsed_events` with their own locations; a file import uses it too.
 
 What fails the whole import (nothing is written, the store stays exactly as it was):
 
@@ -80,7 +82,7 @@ import json
 import os
 import re
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -96,7 +98,7 @@ from journeytui.importers._report import (
 from journeytui.store import ContactRef, Recorder, Store
 from journeytui.store.recorder import SendDetail
 
-__all__ = ["LABELS", "import_sendgrid", "read_events"]
+__all__ = ["LABELS", "Location", "import_parsed_events", "import_sendgrid", "read_events"]
 
 # Timestamps above this are taken for milliseconds (year 5138 in seconds).
 _MAX_SECONDS = 100_000_000_000
@@ -158,6 +160,10 @@ _WS = re.compile(r"[ \t\n\r]*")
 
 # A location: (file name, line, array index or None); formatted only when needed.
 Loc = tuple[str, int, int | None]
+#: Where an event came from, as :func:`import_parsed_events` takes it: (file name as the
+#: user gave it, or ``<stdin>``, or a webhook request's label; line from 1; and the
+#: index in a JSON array, or None) — the index may be left out.
+Location = tuple[str, int] | tuple[str, int, int | None]
 # Which email: ("name", name, campaign_id) | ("cid", campaign_id) | ("named", name)
 #              | ("id", email_id)  (found through a message of an earlier import)
 EmailKey = tuple[Any, ...]
@@ -802,57 +808,58 @@ class _DryRun(Exception):
     """Raised inside the transaction of a dry run, so that it rolls back."""
 
 
-def _read_all(
-    paths: Sequence[str | os.PathLike[str]],
-    default_email: str | None,
+def _collect(
+    pairs: Iterable[tuple[dict[str, Any], Location]],
     report: ImportReport,
     latest: int,
+    names: dict[str, int],
 ) -> list[_Event]:
+    """Check every event of *pairs* (all read before anything is written): the ones
+    worth applying, sorted by (timestamp, order read); the rest are skipped or ignored
+    in *report*.  *names* gets each location's file name and its event count."""
     pending: list[_Event] = []
     keys: dict[EmailKey, EmailKey] = {}  # one tuple per distinct key, not one per event
     order = 0
-    for path in paths:
-        records_before = report.records
-        for ev, loc in read_events(path):
-            report.records += 1
-            order += 1
-            checked = _check(ev, latest)
-            if isinstance(checked, str):
-                if checked.startswith(_IGNORE_PREFIX):
-                    report.ignore(checked[len(_IGNORE_PREFIX):])
-                else:
-                    report.skip(checked, _where(loc))
-                continue
-            kind, ts, address = checked
-            try:
-                event_id = _event_id(ev, kind)
-            except (RecursionError, ValueError):
-                report.skip(_TOO_DEEP, _where(loc))
-                continue
-            by = _EMAIL_BY.get()
-            key = by(ev) if by is not None else None
-            if key is None:
-                key = _own_key(ev)
-            if key is not None:
-                key = keys.setdefault(key, key)
-            cat = _category_key(ev) if key is None else None  # only read without a key
-            if cat is not None:
-                cat = keys.setdefault(cat, cat)
-            url = ev["url"] if kind == "click" else None
-            if kind == "open":
-                flag = ev.get("sg_machine_open") is True
+    by = _EMAIL_BY.get()
+    for ev, where in pairs:
+        loc: Loc = where if len(where) == 3 else (where[0], where[1], None)  # type: ignore[assignment]
+        name = loc[0]
+        names[name] = names.get(name, 0) + 1
+        report.records += 1
+        order += 1
+        checked = _check(ev, latest)
+        if isinstance(checked, str):
+            if checked.startswith(_IGNORE_PREFIX):
+                report.ignore(checked[len(_IGNORE_PREFIX):])
             else:
-                flag = kind == "bounce" and ev.get("type") != "blocked"
-            group = ev.get("asm_group_id")
-            if group is not None:
-                group = _group_id(group)
-            pending.append(
-                _Event(ts, order, kind, address, key, cat, _message(ev), event_id, url, flag,
-                       group, _detail(ev, kind) if kind in _DETAIL_KINDS else None, loc)
-            )
-        if report.records == records_before:
-            shown = STDIN_NAME if str(path) == STDIN else str(path)
-            report.notes.append(f"{printable(shown, 200)}: no events in this file.")
+                report.skip(checked, _where(loc))
+            continue
+        kind, ts, address = checked
+        try:
+            event_id = _event_id(ev, kind)
+        except (RecursionError, ValueError):
+            report.skip(_TOO_DEEP, _where(loc))
+            continue
+        key = by(ev) if by is not None else None
+        if key is None:
+            key = _own_key(ev)
+        if key is not None:
+            key = keys.setdefault(key, key)
+        cat = _category_key(ev) if key is None else None  # only read without a key
+        if cat is not None:
+            cat = keys.setdefault(cat, cat)
+        url = ev["url"] if kind == "click" else None
+        if kind == "open":
+            flag = ev.get("sg_machine_open") is True
+        else:
+            flag = kind == "bounce" and ev.get("type") != "blocked"
+        group = ev.get("asm_group_id")
+        if group is not None:
+            group = _group_id(group)
+        pending.append(
+            _Event(ts, order, kind, address, key, cat, _message(ev), event_id, url, flag,
+                   group, _detail(ev, kind) if kind in _DETAIL_KINDS else None, loc)
+        )
     pending.sort()
     return pending
 
@@ -939,38 +946,99 @@ def import_sendgrid(
 ) -> ImportReport:
     """Import SendGrid Event Webhook files into *store* in one transaction.
 
-    *email_by* (``custom_arg:NAME`` or ``category:N``) names the field that says which
-    email an event belongs to, tried before the built-in order (see the module's
-    docstring).
-
-    Every file is read and checked before anything is written; a structurally
-    malformed file raises :class:`UserError` and the store is left as it was.
-    *now* (default: the clock) is when the import runs: events dated more than a day
-    after it are skipped.  With *dry_run* everything is computed in the transaction and
-    rolled back; the report's ``preview`` says what would have changed.
-
-    *source* is (kind, label) of the import batch recorded for provenance (kind file,
-    stdin, webhook or demo); by default ``stdin`` when reading ``-``, else ``file``, with
-    the file names as the label.  The batch's id is ``report.batch_id``.
+    The files are read with :func:`read_events` and imported by
+    :func:`import_parsed_events` (see there for *default_email*, *now*, *dry_run*,
+    *source* and *email_by*).  Every file is read and checked before anything is
+    written; a structurally malformed file raises :class:`UserError` and the store is
+    left as it was.  *source* defaults to ``stdin`` when reading ``-``, a webhook request
+    for the receiver's spool files, else ``file`` with the file names as the label.
     """
     if not paths:
         raise UserError("no files to import; name one or more SendGrid event files")
+    shown = [STDIN_NAME if str(p) == STDIN else str(Path(p)) for p in paths]
+
+    def events() -> Iterator[tuple[dict[str, Any], Location]]:
+        for path in paths:
+            yield from read_events(path)
+
+    return import_parsed_events(
+        store, events(), default_email, files=shown, now=now, dry_run=dry_run,
+        source=source or _default_source(paths, shown), email_by=email_by,
+    )
+
+
+def import_parsed_events(
+    store: Store,
+    events: Iterable[tuple[dict[str, Any], Location]],
+    default_email: str | None = None,
+    *,
+    files: Sequence[str] | None = None,
+    now: int | None = None,
+    dry_run: bool = False,
+    source: tuple[str, str] | None = None,
+    email_by: str | None = None,
+) -> ImportReport:
+    """Import already-parsed SendGrid events, each with where it came from, into
+    *store* in one transaction — what a file import does after reading its files.
+
+    *events* yields ``(event, location)`` pairs: *event* is one event object in
+    SendGrid's vocabulary (a dict as the Event Webhook posts it); *location* is
+    ``(name, line)`` or ``(name, line, index)`` — the file name as the user gave it (or
+    ``"<stdin>"``, or a webhook request's label), the line from 1, and the index in a
+    JSON array (or None).  Provenance (``journeytui explain``), skip reasons and
+    duplicates name these locations.  The iterable is read to its end before anything
+    is written: an exception it raises (a :class:`UserError` for a malformed file)
+    leaves the store as it was.  Same guarantees as a file import: one transaction,
+    deduplication, skip reasons with their locations, parked events, the journeys
+    advanced, and a report.
+
+    *files* are the names the report lists and the import batch records, in order
+    (default: the locations' names in order of first appearance); a name no event came
+    from is noted as holding no events.  *default_email* (``--email``) names the email of
+    events nothing else attributes.  *email_by* (``custom_arg:NAME`` or ``category:N``)
+    names the field that says which email an event belongs to, tried before the built-in
+    order (see the module's docstring).  *now* (default: the clock) is when the import
+    runs: events dated more than a day after it are skipped.  With *dry_run* everything
+    is computed in the transaction and rolled back; the report's ``preview`` says what
+    would have changed.  *source* is (kind, label) of the import batch recorded for
+    provenance (kind file, stdin, webhook or demo; default ``stdin`` if a location names
+    ``<stdin>``, else ``file`` labelled by the file names).  The batch's id is
+    ``report.batch_id``.
+    """
     if default_email is not None:
         default_email = default_email.strip()
         if not default_email:
             raise UserError("--email: the email name is empty")
-    shown = [STDIN_NAME if str(p) == STDIN else str(Path(p)) for p in paths]
-    report = ImportReport(source="sendgrid", files=shown, dry_run=dry_run)
+    report = ImportReport(source="sendgrid", files=list(files or []), dry_run=dry_run)
     for kind in LABELS:
         report.added[kind] = 0
     latest = (int(time.time()) if now is None else now) + FUTURE_HORIZON_S
-    if source is None:
-        source = _default_source(paths, shown)
     token = _EMAIL_BY.set(parse_email_by(email_by) if email_by else None)
+    # Hundreds of thousands of small tuples that live until the end: the cyclic
+    # garbage collector would walk them again and again for nothing (none are cycles).
+    collecting = gc.isenabled()
+    gc.disable()
     try:
-        return _run(store, paths, default_email, report, latest, dry_run, source, shown, now)
+        names: dict[str, int] = {}
+        pending = _collect(events, report, latest, names)
+        if files is None:
+            report.files = list(names)
+        for name in report.files:
+            if not names.get(name):
+                report.notes.append(f"{printable(name, 200)}: no events in this file.")
+        if source is None:
+            source = ("stdin", STDIN_NAME) if STDIN_NAME in names else (
+                "file", _label(report.files))
+        return _import(store, pending, default_email, report, dry_run, source, now)
     finally:
+        if collecting:
+            gc.enable()
         _EMAIL_BY.reset(token)
+
+
+def _label(names: Sequence[str]) -> str:
+    label = " ".join(names)
+    return label[:199] + "…" if len(label) > 200 else label
 
 
 def _default_source(paths: Sequence[str | os.PathLike[str]], shown: list[str]) -> tuple[str, str]:
@@ -984,46 +1052,18 @@ def _default_source(paths: Sequence[str | os.PathLike[str]], shown: list[str]) -
             return "webhook", f"webhook {spool.stem}"
         if spool.parent.name.startswith("journeytui-follow-"):
             return "webhook", "webhook follow (standard input)"
-    label = " ".join(shown)
-    if len(label) > 200:
-        label = label[:199] + "…"
-    return "file", label
-
-
-def _run(
-    store: Store,
-    paths: Sequence[str | os.PathLike[str]],
-    default_email: str | None,
-    report: ImportReport,
-    latest: int,
-    dry_run: bool,
-    source: tuple[str, str],
-    shown: list[str],
-    now: int | None,
-) -> ImportReport:
-    # Hundreds of thousands of small tuples that live until the end: the cyclic
-    # garbage collector would walk them again and again for nothing (none are cycles).
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        return _import(store, paths, default_email, report, latest, dry_run, source, shown, now)
-    finally:
-        if collecting:
-            gc.enable()
+    return "file", _label(shown)
 
 
 def _import(
     store: Store,
-    paths: Sequence[str | os.PathLike[str]],
+    pending: list[_Event],
     default_email: str | None,
     report: ImportReport,
-    latest: int,
     dry_run: bool,
     source: tuple[str, str],
-    shown: list[str],
     now: int | None,
 ) -> ImportReport:
-    pending = _read_all(paths, default_email, report, latest)
     default = ("named", default_email) if default_email else None
 
     try:
@@ -1031,7 +1071,7 @@ def _import(
             before = snapshot(store) if dry_run else None
             contacts_before = store.count("contacts")
             imp = _Importer(store, report)
-            imp.start_batch(*source, shown, int(time.time()) if now is None else now)
+            imp.start_batch(*source, report.files, int(time.time()) if now is None else now)
             messages = {ev.msg for ev in pending if ev.msg is not None}
             unparked = _unpark(store, messages, {ev.event_id for ev in pending})
             if unparked:
