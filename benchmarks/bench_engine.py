@@ -36,9 +36,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from stores import store_path
 
 from journeytui.demo import DEFAULT_CONTACTS
+from journeytui.demo.journeys import demo_journeys
 from journeytui.domain import engine
 from journeytui.domain.funnel import preview
-from journeytui.domain.journeys import demo_journeys, save_journey
+from journeytui.domain.journeys import save_journey
 from journeytui.store import Store
 
 LEAD = "Lead nurturing"

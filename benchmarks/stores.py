@@ -32,16 +32,19 @@ DATA = Path(__file__).resolve().parent / ".data"
 # purpose: its results in the cached store may lag, but rebuilding 1M contacts on
 # every engine edit would cost more than it is worth (a benchmark that measures
 # evaluation runs it itself).
-_SHAPING = ["demo.py", "store/schema.py", "store/recorder.py", "domain/journeys.py"]
+# demo/*.py: every module of the generator package (catalog, people, simulation,
+# writers, entry, the demo journey definitions).
+_SHAPING = ["demo/*.py", "store/schema.py", "store/recorder.py", "domain/journeys.py"]
 
 
 def fingerprint() -> str:
     """A short hash of the source files that decide a demo store's content."""
     root = Path(journeytui.__file__).resolve().parent
     h = hashlib.sha256()
-    for name in _SHAPING:
-        f = root / name
-        h.update(name.encode() + b"\0" + (f.read_bytes() if f.exists() else b"") + b"\0")
+    for pattern in _SHAPING:
+        for f in sorted(root.glob(pattern)):
+            name = f.relative_to(root).as_posix()
+            h.update(name.encode() + b"\0" + f.read_bytes() + b"\0")
     return h.hexdigest()[:10]
 
 

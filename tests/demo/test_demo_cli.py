@@ -9,6 +9,7 @@ import pytest
 
 from journeytui import demo
 from journeytui.cli import main
+from journeytui.demo import simulation, writers
 from journeytui.store import Store
 
 from .conftest import read_tables
@@ -100,7 +101,7 @@ def test_a_failure_midway_leaves_the_old_file_and_no_temp_file(
     def broken(self: object, k: int) -> list[object]:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(demo._Simulation, "email_events", broken)
+    monkeypatch.setattr(simulation.Simulation, "email_events", broken)
     assert main(["demo", "--db", str(path), "--contacts", "30", "--force"]) == 1
     assert "disk on fire" in capsys.readouterr().err
     assert _names(tmp_path) == ["d.db"]
@@ -134,7 +135,7 @@ def test_a_full_disk_is_a_clear_message(
     def full(self: object) -> None:
         raise sqlite3.OperationalError("database or disk is full")
 
-    monkeypatch.setattr(demo._BulkSink, "finish", full)
+    monkeypatch.setattr(writers.BulkSink, "finish", full)
     assert main(["demo", "--db", str(path), "--contacts", "30"]) == 2
     err = capsys.readouterr().err
     assert f"{path}: could not write the demo store (database or disk is full)" in err

@@ -9,7 +9,7 @@ import pytest
 from jbuilder import DAY, T0, Builder
 
 from journeytui.cli import main
-from journeytui.domain.journeys import install_demo_journeys
+from journeytui.demo.journeys import install_demo_journeys
 from journeytui.store import Store
 
 SPRING = "Spring product teaser"

@@ -9,6 +9,7 @@ import pytest
 from conftest import run, stage, two_stage
 from jbuilder import DAY, T0, Builder
 
+from journeytui.demo.journeys import install_demo_journeys
 from journeytui.domain.engine import evaluate
 from journeytui.domain.journey_model import JourneyError, parse_journey
 from journeytui.domain.journeys import (
@@ -17,7 +18,6 @@ from journeytui.domain.journeys import (
     delete_journey,
     export_journey,
     get_journey,
-    install_demo_journeys,
     list_journeys,
     list_versions,
     load_file,

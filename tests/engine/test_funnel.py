@@ -10,10 +10,11 @@ from hypothesis import strategies as st
 from jbuilder import DAY, T0, Builder, new_store
 from test_incremental import PEOPLE, SINCE_JOURNEY, _apply, event
 
+from journeytui.demo.journeys import demo_journeys
 from journeytui.domain.engine import evaluate
 from journeytui.domain.funnel import contacts_csv, funnel, preview, stage_contacts
 from journeytui.domain.journey_model import parse_journey
-from journeytui.domain.journeys import demo_journeys, save_journey
+from journeytui.domain.journeys import save_journey
 from journeytui.store import Store
 
 SPRING = "Spring product teaser"

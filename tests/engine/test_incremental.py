@@ -10,9 +10,10 @@ from hypothesis import HealthCheck, given, settings, target
 from hypothesis import strategies as st
 from jbuilder import CATALOG_LINKS, DAY, FORMS, T0, Builder, new_store
 
+from journeytui.demo.journeys import demo_journeys
 from journeytui.domain.engine import advance, advance_all, evaluate, evaluate_all
 from journeytui.domain.journey_model import parse_journey
-from journeytui.domain.journeys import demo_journeys, save_journey
+from journeytui.domain.journeys import save_journey
 from journeytui.store import Store
 
 EMAILS = list(CATALOG_LINKS)

@@ -280,7 +280,7 @@ def test_since_stage_needs_a_new_event(store: Store, b: Builder) -> None:
 
 
 def test_same_data_same_result(store: Store, b: Builder) -> None:
-    from journeytui.domain.journeys import demo_journeys
+    from journeytui.demo.journeys import demo_journeys
 
     for who in ("ann", "bob", "cara"):
         b.contact(who)

@@ -18,11 +18,11 @@ import pytest
 from textual.pilot import Pilot
 
 from journeytui.demo import generate
+from journeytui.demo.journeys import install_demo_journeys
 from journeytui.domain.journey_model import Journey, Stage
 from journeytui.domain.journeys import (
     JourneyNotFound,
     get_journey,
-    install_demo_journeys,
     save_journey,
 )
 from journeytui.store import Store

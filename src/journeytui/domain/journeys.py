@@ -1,5 +1,5 @@
 """Stored journeys: save (with versions and optimistic concurrency), load, list,
-delete, export, and the demo journeys.
+delete, export.
 
 Every save that changes a definition writes a new row in ``journey_versions``,
 bumps ``journeys.version`` and re-evaluates that journey fully, all in one
@@ -13,14 +13,11 @@ import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from journeytui.domain.conditions import StoreNames, parse_condition
+from journeytui.domain.conditions import StoreNames
 from journeytui.domain.journey_model import (
     Journey,
     JourneyError,
-    Stage,
-    Transition,
     check_against_store,
     check_structure,
     parse_journey_text,
@@ -41,7 +38,6 @@ __all__ = [
     "delete_journey",
     "export_journey",
     "get_journey",
-    "install_demo_journeys",
     "list_journeys",
     "list_versions",
     "load_file",
@@ -259,115 +255,6 @@ def load_file(store: Store, path: str | Path, *, now: int | None = None) -> tupl
     nothing); returns it and its version."""
     j = read_file(path)
     return j, save_journey(store, j, now=now, source=str(path))
-
-
-# -- demo journeys ---------------------------------------------------------------------
-def _t(src: str | None, to: str, when: dict[str, Any], priority: int = 10) -> Transition:
-    return Transition.model_validate({"from": src, "to": to, "when": when, "priority": priority})
-
-
-def demo_journeys() -> list[Journey]:
-    """The journeys the demo store ships with (names from the shared demo catalog)."""
-    lead = Journey(
-        name="Lead nurturing",
-        goal="Turn newsletter readers into sales conversations",
-        stages=[
-            Stage(name="Browsing", description="Opened or clicked an email"),
-            Stage(name="Interested", description="Clicked a product or pricing link"),
-            Stage(name="Engaged", description="Keeps clicking, or asked for a whitepaper "
-                  "or a webinar seat"),
-            Stage(name="Sales-ready", description="Looked at pricing and asked for contact, "
-                  "or visited the demo page"),
-            Stage(name="At-risk", exit=True,
-                  description="Unsubscribed from all, or no click in the last 3 campaigns"),
-            Stage(name="Dormant", exit=True,
-                  description="At risk, and no open or click for 90 days"),
-        ],
-        transitions=[
-            _t(None, "At-risk", {"any": [
-                {"unsubscribed": {}},
-                {"no_click_in_last": {"campaigns": 3}},
-            ]}, priority=1),
-            _t("At-risk", "Dormant", {"all": [
-                {"not": {"opened": {"within_days": 90}}},
-                {"not": {"clicked": {"within_days": 90}}},
-            ]}, priority=5),
-            _t("At-risk", "Browsing", {"all": [
-                {"clicked": {"within_days": 14}},
-                {"not": {"unsubscribed": {}}},
-            ]}, priority=5),
-            _t("Browsing", "Interested", {"any": [
-                {"clicked": {"url": "example.com/products/"}},
-                {"clicked": {"url": "example.com/pricing"}},
-            ]}),
-            _t("Interested", "Engaged", {"any": [
-                {"clicks_at_least": {"count": 3, "within_days": 30}},
-                {"submitted_form": {"form": "Whitepaper download"}},
-                {"submitted_form": {"form": "Webinar registration"}},
-            ]}),
-            _t("Engaged", "Sales-ready", {"any": [
-                {"submitted_form": {"form": "Contact sales"}},
-                {"visited": {"url": "example.com/demo"}},
-                {"all": [
-                    {"visited": {"url": "example.com/pricing"}},
-                    {"clicked": {"email": "Pricing update", "url": "contact-sales"}},
-                ]},
-            ]}),
-        ],
-    )
-    webinar = Journey(
-        name="Webinar",
-        goal="From invitation to a sales-ready attendee",
-        stages=[
-            Stage(name="Invited", description="Opened or clicked the webinar invitation"),
-            Stage(name="Registered", description="Submitted the webinar registration"),
-            Stage(name="Engaged", description="Came back to the product after registering"),
-            Stage(name="Customer-ready", description="Pricing or contact sales"),
-            Stage(name="Lost", exit=True, description="Unsubscribed from webinars or all"),
-        ],
-        entry=_entry_webinar(),
-        transitions=[
-            _t(None, "Lost", {"any": [
-                {"unsubscribed": {"list": "Webinars"}},
-                {"reported_spam": {}},
-            ]}, priority=1),
-            _t("Invited", "Registered", {"any": [
-                {"submitted_form": {"form": "Webinar registration"}},
-                {"clicked": {"email": "Webinar invitation: Journeys 101",
-                             "url": "webinar/signup"}},
-            ]}),
-            _t("Registered", "Engaged", {"any": [
-                {"visited": {"url": "example.com/products/tracker", "since_stage": True}},
-                {"clicked": {"url": "example.com/products/", "since_stage": True}},
-            ]}),
-            _t("Engaged", "Customer-ready", {"any": [
-                {"submitted_form": {"form": "Contact sales"}},
-                {"visited": {"url": "example.com/pricing", "since_stage": True}},
-                {"clicked": {"url": "example.com/pricing", "since_stage": True}},
-            ]}),
-        ],
-    )
-    return [lead, webinar]
-
-
-def _entry_webinar() -> Any:
-    return parse_condition({"any": [
-        {"opened": {"email": "Webinar invitation: Journeys 101"}},
-        {"clicked": {"email": "Webinar invitation: Journeys 101"}},
-    ]})
-
-
-def install_demo_journeys(store: Store, *, now: int | None = None) -> list[str]:
-    """Save and evaluate the demo journeys (the demo generator calls this last)."""
-    from journeytui.domain.engine import compact_changes, default_now
-
-    names = []
-    at = default_now(store.conn)
-    for j in demo_journeys():
-        save_journey(store, j, now=now, at=at, source=f"demo journey '{j.name}'")
-        names.append(j.name)
-    compact_changes(store)
-    return names
 
 
 # -- one contact's place in every journey (contact card) ------------------------------

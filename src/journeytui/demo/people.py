@@ -1,0 +1,235 @@
+"""The demo's contacts: names, addresses, consent, lists and habits."""
+
+from __future__ import annotations
+
+import random
+import unicodedata
+from array import array
+from bisect import bisect_left
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from journeytui.demo.catalog import (
+    CONSENT_SHARE,
+    CUSTOMERS,
+    DATA_END,
+    DAY,
+    DOMAINS,
+    EPOCH,
+    HISTORY_START,
+    JOINER_SHARE,
+    LATE,
+    LATE_SCANNER_SHARE,
+    LIST_SHARE,
+    LISTS,
+    MPP_SHARE,
+    NEWSLETTER,
+    OLD_UNSUB_SHARE,
+    ON_DELIVERY,
+    QUIET_SHARE,
+    SCANNER_SHARE,
+    TIER_SHARE,
+    ts,
+)
+
+FIRST_NAMES = (
+    "Anna", "Lukas", "Sofía", "Mateo", "Chloé", "Théo", "Zoë", "Noah", "Amélie", "Jonas",
+    "Björn", "Søren", "Åsa", "Ingrid", "Matías", "Lucía", "José", "Inés", "Joana", "João",
+    "Giulia", "Marco", "Francesca", "Luca", "Agnieszka", "Łukasz", "Zofia", "Jakub",
+    "Olga", "Dmitri", "Aiko", "Haruto", "Yuki", "Sakura", "Wei", "Mei", "Jun", "Hana",
+    "Min-jun", "Ji-woo", "Priya", "Arjun", "Ananya", "Rohan", "Fatima", "Omar", "Aisha",
+    "Youssef", "Leila", "Amir", "Chidi", "Amara", "Kwame", "Ngozi", "Thabo", "Zanele",
+    "Liam", "Olivia", "Emma", "Oliver", "Ava", "Ethan", "Mia", "James", "Isabella",
+    "Lucas", "Grace", "Daniel", "Emily", "Samuel", "Hannah", "Benjamin", "Charlotte",
+    "Henry", "Nora", "Erik", "Freya", "Mikael", "Élodie", "François", "Renée", "Hélène",
+    "Jürgen", "Jörg", "Ayşe", "Mehmet", "Emre", "Elif", "Linh", "Minh", "Thảo",
+    "Siobhán", "Aoife", "Ciarán", "Seán", "Niamh", "Tomás", "Kalani", "Ana", "Pedro",
+    "Camila", "Valentina", "Diego", "Carmen", "Ravi", "Meera", "Kofi", "Esi", "Tariq",
+    "Noor", "Dániel", "Réka", "Petra", "Milan", "Katarzyna", "Ivan", "Nadia", "Sven",
+)
+LAST_NAMES = (
+    "Müller", "Schmidt", "Schneider", "Fischer", "Weber", "García", "Martínez", "López",
+    "González", "Fernández", "Rodríguez", "Dubois", "Lefèvre", "Moreau", "Girard",
+    "Rossi", "Russo", "Bianchi", "Ricci", "Esposito", "Nowak", "Kowalski", "Wiśniewska",
+    "Wójcik", "Kowalczyk", "Andersson", "Johansson", "Nilsson", "Lindström", "Sørensen",
+    "Jensen", "Nielsen", "Hansen", "Larsen", "Silva", "Santos", "Oliveira", "Pereira",
+    "Costa", "Smith", "Johnson", "Williams", "Brown", "Jones", "Taylor", "Wilson",
+    "Davies", "Evans", "Thomas", "Walker", "O'Brien", "Murphy", "Kelly", "O'Connor",
+    "Tanaka", "Suzuki", "Takahashi", "Watanabe", "Yamamoto", "Kim", "Lee", "Park", "Choi",
+    "Chen", "Wang", "Li", "Zhang", "Liu", "Nguyễn", "Trần", "Lê", "Phạm", "Sharma",
+    "Patel", "Singh", "Gupta", "Iyer", "Khan", "Haddad", "Al-Sayed", "Mansour", "Okafor",
+    "Mensah", "Adeyemi", "Nkosi", "Dlamini", "Yılmaz", "Kaya", "Demir", "Öztürk", "Novák",
+    "Dvořák", "Horváth", "Kovács", "Nagy", "Papadopoulos", "Ivanova", "Petrov",
+    "van der Berg", "de Vries", "Janssen", "Bakker", "Visser", "Cohen", "Levi", "Fontaine",
+    "Beaumont", "Osei", "Boateng", "Rahman", "Hossain", "Ferreira", "Almeida",
+)
+_FOLD = str.maketrans({"ø": "o", "æ": "ae", "ß": "ss", "ł": "l", "đ": "d", "ı": "i", "œ": "oe"})
+
+
+def _ascii(name: str) -> str:
+    """Lower-case ASCII for an address: 'Søren' → 'soren', "O'Brien" → 'obrien'."""
+    s = unicodedata.normalize("NFKD", name.lower().translate(_FOLD))
+    return "".join(ch for ch in s if "a" <= ch <= "z" or "0" <= ch <= "9")
+
+
+
+
+# -- the simulation ----------------------------------------------------------------------
+@dataclass
+class People:
+    """The contacts, as parallel arrays indexed by contact index (id − 1)."""
+
+    address: list[str]
+    first: list[str]
+    last: list[str]
+    created_at: array[int]
+    consent: bytearray  # at creation
+    tier: bytearray
+    mpp: bytearray
+    scanner: bytearray  # 0, ON_DELIVERY or LATE
+    quiet_after: array[int]  # 0: never goes quiet
+    # per list: when the subscription became 'subscribed' (0: not subscribed)
+    eligible: list[array[int]]
+    # initial subscription rows: (contact, list, status, changed_at)
+    subscriptions: Subscriptions
+
+
+_SUB_STATUS = ("pending", "subscribed", "unsubscribed")
+
+
+class Subscriptions:
+    """Subscription rows (contact, list, status, changed_at), stored compactly."""
+
+    def __init__(self) -> None:
+        self.contacts = array("i")
+        self.lists = bytearray()
+        self.statuses = bytearray()
+        self.times = array("q")
+
+    def append(self, row: tuple[int, int, str, int]) -> None:
+        c, li, status, at = row
+        self.contacts.append(c)
+        self.lists.append(li)
+        self.statuses.append(_SUB_STATUS.index(status))
+        self.times.append(at)
+
+    def __iter__(self) -> Iterator[tuple[int, int, str, int]]:
+        for c, li, st, at in zip(self.contacts, self.lists, self.statuses, self.times,
+                                 strict=True):
+            yield c, li, _SUB_STATUS[st], at
+
+    def __len__(self) -> int:
+        return len(self.contacts)
+
+    def clear(self) -> None:
+        self.contacts, self.lists = array("i"), bytearray()
+        self.statuses, self.times = bytearray(), array("q")
+
+
+def make_people(rng: random.Random, n: int) -> People:
+    """Who the *n* contacts are: names, addresses, consent, lists, habits."""
+    span_old = EPOCH - HISTORY_START
+    span_new = DATA_END - 3 * DAY - EPOCH
+    created = sorted(
+        EPOCH + rng.randrange(span_new) if rng.random() < JOINER_SHARE
+        else HISTORY_START + rng.randrange(span_old)
+        for _ in range(n)
+    )
+    domains = [d for d, _ in DOMAINS]
+    dom_w = list(cumulative([w for _, w in DOMAINS]))
+    first_ascii = [_ascii(x) for x in FIRST_NAMES]
+    last_ascii = [_ascii(x) for x in LAST_NAMES]
+    used: set[str] = set()
+    address: list[str] = []
+    first: list[str] = []
+    last: list[str] = []
+    consent = bytearray(n)
+    tier = bytearray(n)
+    mpp = bytearray(n)
+    scanner = bytearray(n)
+    quiet_after = array("q", bytes(8 * n))
+    eligible = [array("q", bytes(8 * n)) for _ in LISTS]
+    subs = Subscriptions()
+    tier_cum = list(cumulative(TIER_SHARE))
+    quiet_lo, quiet_hi = ts(2026, 6, 10), ts(2026, 8, 20)
+    nf, nl = len(FIRST_NAMES), len(LAST_NAMES)
+    rand, randrange, choices = rng.random, rng.randrange, rng.choices
+    for c in range(n):
+        fi, li = randrange(nf), randrange(nl)
+        f, lname = first_ascii[fi], last_ascii[li]
+        style = randrange(7)
+        if style == 0:
+            local = f"{f}.{lname}"
+        elif style == 1:
+            local = f"{f[0]}{lname}"
+        elif style == 2:
+            local = f"{f}{lname[0]}"
+        elif style == 3:
+            local = f"{f}_{lname}"
+        elif style == 4:
+            local = f"{f}.{lname}{randrange(60, 100):02d}"
+        elif style == 5:
+            local = f"{lname}.{f}"
+        else:
+            local = f"{f}.{lname}"
+        domain = choices(domains, cum_weights=dom_w)[0]
+        addr = f"{local}@{domain}"
+        k = 2
+        while addr in used:
+            addr = f"{local}{k}@{domain}"
+            k += 1
+        used.add(addr)
+        address.append(addr)
+        first.append(FIRST_NAMES[fi])
+        last.append(LAST_NAMES[li])
+        t = pick(tier_cum, rand())
+        consent[c] = rand() < CONSENT_SHARE
+        mpp[c] = rand() < MPP_SHARE
+        if rand() < SCANNER_SHARE:
+            scanner[c] = LATE if rand() < LATE_SCANNER_SHARE else ON_DELIVERY
+        if t < 3 and rand() < QUIET_SHARE:
+            quiet_after[c] = quiet_lo + randrange(quiet_hi - quiet_lo)
+        created_at = created[c]
+        lists = [i for i, share in enumerate(LIST_SHARE) if rand() < share] or [NEWSLETTER]
+        if CUSTOMERS in lists and t > 0 and rand() < 0.4:
+            t -= 1  # customers are a little more engaged
+        tier[c] = t
+        joiner = created_at >= EPOCH
+        if joiner:
+            for li_ in lists:
+                subs.append((c, li_, "pending", created_at))
+            # confirmation time (if any) is decided in _misc_events
+        else:
+            left = lists[randrange(len(lists))] if rand() < OLD_UNSUB_SHARE else -1
+            for li_ in lists:
+                if li_ == left:
+                    gone = created_at + randrange(max(1, EPOCH - created_at))
+                    subs.append((c, li_, "unsubscribed", gone))
+                else:
+                    subs.append((c, li_, "subscribed", created_at))
+                    eligible[li_][c] = created_at
+    if not any(consent):
+        consent[0] = 1  # someone's activity must show
+    # both kinds of scanner even in a small store, so both bot rules show
+    for kind in (ON_DELIVERY, LATE):
+        if kind not in scanner:
+            scanner[rng.randrange(n)] = kind
+    return People(
+        address, first, last, array("q", created), consent, tier, mpp, scanner,
+        quiet_after, eligible, subs,
+    )
+
+
+
+def cumulative(weights: Any) -> Iterator[float]:
+    """Running totals of *weights* (for :func:`pick`)."""
+    total = 0.0
+    for w in weights:
+        total += w
+        yield total
+
+
+def pick(cum: list[float], x: float) -> int:
+    """Index for *x* in cumulative weights *cum* (x in [0, cum[-1]))."""
+    return min(bisect_left(cum, x), len(cum) - 1)

@@ -1,0 +1,408 @@
+"""The simulation: campaign by campaign, who was sent what and what they did.
+
+It produces one ordered stream of events (``journeytui.demo.events``): every activity
+in time order, a campaign's send log as one event at its send time.  Campaigns are
+simulated lazily, so only those whose replies are still arriving are held in memory.
+"""
+
+from __future__ import annotations
+
+import heapq
+import random
+from array import array
+from collections.abc import Callable, Iterator
+
+from journeytui.demo.catalog import (
+    CONFIRM_SHARE,
+    CONTACT_SALES,
+    CUSTOMERS,
+    DATA_END,
+    DAY,
+    DEMO_PAGE,
+    EMAILS,
+    EPOCH,
+    FORM_CONTACT_SALES,
+    FORM_WEBINAR,
+    FORM_WHITEPAPER,
+    HOUR,
+    LAPSED_SINCE,
+    LATE_CONSENT_SHARE,
+    LISTS,
+    ON_DELIVERY,
+    PRICING,
+    SEND_SPREAD_S,
+    TIER_CLICK,
+    TIER_OPEN,
+    TIER_UNSUB,
+    TIER_VISITS,
+    VISIT_PAGES,
+    WHITEPAPER,
+)
+from journeytui.demo.events import (
+    BOUNCED_HARD,
+    BOUNCED_SOFT,
+    CLICK,
+    CONFIRM,
+    CONSENT,
+    DELIVERED,
+    DROPPED,
+    END,
+    FORM,
+    OPEN,
+    SEND,
+    SPAM,
+    SUBSCRIBE,
+    UNSUB,
+    VISIT,
+    Event,
+    SendBatch,
+)
+from journeytui.demo.people import People, cumulative, make_people, pick
+
+
+class Simulation:
+    """The demo's year: who was sent what and what each recipient did."""
+
+    def __init__(self, n: int, seed: int) -> None:
+        self.n = n
+        self.rng = random.Random(seed)
+        self.people = make_people(self.rng, n)
+        p = self.people
+        # State that campaigns change, with the time of the change.
+        # per list: contact -> when they left it (unsubscribed from it)
+        self.unsub_list: list[dict[int, int]] = [{} for _ in LISTS]
+        # contact -> when they became unreachable on every list (unsubscribed from
+        # all, or a hard bounce)
+        self.gone: dict[int, int] = {}
+        self.unsub_all: set[int] = set()
+        self.spam_at: dict[int, int] = {}
+        self.interest: dict[int, list[int]] = {}  # times a product link was clicked
+        self.registered: dict[int, int] = {}  # webinar registration time
+        self.last_click = array("q", bytes(8 * n))
+        self.sends_count = array("i", bytes(4 * n))
+        self.consent_at_time: dict[int, int] = {}  # late consent
+        self.misc: list[Event] = self._misc_events(p)
+
+
+    def _misc_events(self, p: People) -> list[Event]:
+        """Confirmations, late consent and organic page visits: known up front."""
+        rng = self.rng
+        events: list[Event] = []
+        pending: dict[int, list[int]] = {}
+        for c, li, status, _ in p.subscriptions:
+            if status == "pending":
+                pending.setdefault(c, []).append(li)
+        for c in sorted(pending):
+            if rng.random() >= CONFIRM_SHARE:
+                continue
+            at = p.created_at[c] + rng.randint(120, 36 * HOUR)
+            if at >= DATA_END:
+                continue
+            for li in pending[c]:
+                events.append((at, CONFIRM, -1, c, li))
+                p.eligible[li][c] = at
+        for c in range(self.n):
+            if p.consent[c]:
+                start = max(p.created_at[c], EPOCH)
+            elif rng.random() < LATE_CONSENT_SHARE:
+                start = max(p.created_at[c], EPOCH) + rng.randint(HOUR, 120 * DAY)
+                if start >= DATA_END - DAY:
+                    continue
+                events.append((start, CONSENT, -1, c, None))
+                self.consent_at_time[c] = start
+            else:
+                continue
+            end = p.quiet_after[c] or DATA_END
+            rate = TIER_VISITS[p.tier[c]]
+            k = int(rate) + (rng.random() < rate - int(rate))
+            for _ in range(k):
+                if end - start <= 60:
+                    break
+                at = start + 60 + rng.randrange(end - start - 60)
+                page = VISIT_PAGES[pick(_VISIT_CUM, rng.random())]
+                events.append((at, VISIT, -1, c, page))
+        events.sort(key=_at)
+        return events
+
+    # -- one campaign ------------------------------------------------------------------
+    def email_events(self, k: int) -> list[Event]:
+        """Everything email *k* caused, in time order, ending with an END marker."""
+        spec = EMAILS[k]
+        assert spec.send_at is not None and spec.status == "sent"
+        rng, p = self.rng, self.people
+        rand, randint = rng.random, rng.randint
+        t0 = spec.send_at
+        li = spec.list_index
+        elig = p.eligible[li]
+        left, gone, spam_at = self.unsub_list[li], self.gone, self.spam_at
+        recipients = [c for c in range(self.n) if 0 < elig[c] <= t0]
+        if left or gone:
+            recipients = [
+                c for c in recipients
+                if left.get(c, t0) >= t0 and gone.get(c, t0) >= t0
+            ]
+        if spec.lapsed_only:
+            sends_count, last_click = self.sends_count, self.last_click
+            recipients = [
+                c for c in recipients
+                if sends_count[c] >= 3 and last_click[c] < LAPSED_SINCE
+            ]
+        nr = len(recipients)
+        events: list[Event] = []
+        if nr == 0:
+            events.append((t0, END, k, -1, None))
+            return events
+        # The whole send log of the campaign is one event at t0 (rows in send order);
+        # each recipient's send time is still its own, spread over SEND_SPREAD_S.
+        batch = SendBatch(array("i", recipients), array("q"), bytearray(nr))
+        times, codes = batch.times, batch.statuses
+        sendable: list[int] = []
+        for i, c in enumerate(recipients):
+            u = spam_at.get(c)
+            if u is not None and u < t0:
+                codes[i] = DROPPED  # the provider suppresses spam reporters
+            else:
+                sendable.append(i)
+        # bounces: exact shares, so a story email always shows its bad delivery
+        n_hard = _share(rng, len(sendable), spec.hard_bounce)
+        n_soft = _share(rng, len(sendable), spec.soft_bounce)
+        bounced = rng.sample(sendable, min(len(sendable), n_hard + n_soft))
+        for j, i in enumerate(bounced):
+            codes[i] = BOUNCED_HARD if j < n_hard else BOUNCED_SOFT
+        delivered: list[tuple[int, int]] = []
+        sends_count = self.sends_count
+        for i, c in enumerate(recipients):
+            s = t0 + (i * SEND_SPREAD_S) // nr
+            times.append(s)
+            sends_count[c] += 1
+            code = codes[i]
+            if code == DELIVERED:
+                delivered.append((c, s))
+            elif code == BOUNCED_HARD:
+                gone.setdefault(c, s)
+        events.append((t0, SEND, k, -1, batch))
+
+        urls = [u for u, _ in spec.links]
+        base_w = [w for _, w in spec.links]
+        boost_idx = [i for i, u in enumerate(urls) if _is_sales_link(u)]
+        product_idx = {i for i, u in enumerate(urls) if "/products/" in u}
+        base_cum = list(cumulative(base_w))
+        spam_count = 0
+        spam_set: set[int] = set()
+        tier, mpp, scanner, quiet_after = p.tier, p.mpp, p.scanner, p.quiet_after
+        unsub_all = self.unsub_all
+        # chances by engagement tier
+        p_open = [x * spec.open_appeal for x in TIER_OPEN]
+        p_unsub_all = [spec.unsub_all * x for x in TIER_UNSUB]
+        p_unsub_any = [(spec.unsub_all + spec.unsub) * x for x in TIER_UNSUB]
+        p_spam = [spec.spam * x for x in TIER_UNSUB]
+        add = events.append
+        for c, s in delivered:
+            if mpp[c]:
+                add((s + randint(1, 60), OPEN, k, c, True))
+            if scanner[c] and rand() < 0.6:
+                # a link scanner: every link within seconds, right on delivery or on a
+                # later re-scan (then only the burst gives it away)
+                t = s + (randint(2, 5) if scanner[c] == ON_DELIVERY else randint(300, 2 * HOUR))
+                for url in urls:
+                    add((t, CLICK, k, c, url))
+                    t += randint(0, 1)
+            t_ = tier[c]
+            q = quiet_after[c]
+            quiet = q != 0 and q < s
+            opened_at = 0
+            awake = not quiet or (spec.lapsed_only and rand() < 0.25)
+            if awake and rand() < p_open[t_]:
+                opened_at = s + _open_delay(rng)
+                if opened_at < DATA_END:
+                    add((opened_at, OPEN, k, c, False))
+                    if rand() < 0.25:
+                        again = opened_at + randint(600, 3 * DAY)
+                        if again < DATA_END:
+                            add((again, OPEN, k, c, False))
+                else:
+                    opened_at = 0
+            if opened_at:
+                interest = _count_before(self.interest.get(c), s)
+                p_click = TIER_CLICK[t_] * spec.click_appeal * (1.0 + 0.6 * interest)
+                reg = self.registered.get(c)
+                if reg is not None and reg < s and "recording" in urls[0]:
+                    p_click *= 3.0
+                if rand() < min(0.95, p_click):
+                    if interest and boost_idx:
+                        w = list(base_w)
+                        for i in boost_idx:
+                            w[i] *= 1.0 + 2.0 * interest
+                        cum = list(cumulative(w))
+                    else:
+                        cum = base_cum
+                    n_links = 1 + (rand() < 0.3) + (rand() < 0.1)
+                    chosen: list[int] = []
+                    for _ in range(n_links):
+                        i = pick(cum, rand() * cum[-1])
+                        if i not in chosen:
+                            chosen.append(i)
+                    t = opened_at + randint(15, 600)
+                    for i in chosen:
+                        if t >= DATA_END:
+                            break
+                        add((t, CLICK, k, c, urls[i]))
+                        if rand() < 0.12:
+                            t2 = t + randint(HOUR, 2 * DAY)
+                            if t2 < DATA_END:
+                                add((t2, CLICK, k, c, urls[i]))
+                        self.last_click[c] = max(self.last_click[c], t)
+                        if i in product_idx:
+                            self.interest.setdefault(c, []).append(t)
+                        self._follow_up(c, urls[i], t, interest, add)
+                        t += randint(8, 300)
+            # leaving: from all, from the list, or reporting spam
+            r = rand()
+            if r < p_unsub_all[t_]:
+                at = (opened_at or s + _open_delay(rng)) + randint(20, 400)
+                if at < DATA_END and c not in unsub_all:
+                    add((at, UNSUB, k, c, None))
+                    unsub_all.add(c)
+                    gone[c] = min(gone.get(c, at), at)
+            elif r < p_unsub_any[t_]:
+                at = (opened_at or s + _open_delay(rng)) + randint(20, 400)
+                if at < DATA_END and c not in left:
+                    add((at, UNSUB, k, c, li))
+                    left[c] = at
+            if rand() < p_spam[t_]:
+                at = (opened_at or s + _open_delay(rng)) + randint(10, 300)
+                if at < DATA_END:
+                    add((at, SPAM, k, c, None))
+                    spam_set.add(c)
+                    spam_count += 1
+                    spam_at.setdefault(c, at)
+        if spam_count < spec.min_spam:
+            rest = [(c, s) for c, s in delivered if c not in spam_set]
+            for c, s in rng.sample(rest, min(len(rest), spec.min_spam - spam_count)):
+                at = s + _open_delay(rng) + randint(10, 300)
+                if at < DATA_END:
+                    add((at, SPAM, k, c, None))
+                    spam_at.setdefault(c, at)
+        events.sort(key=_at)
+        events.append((events[-1][0], END, k, -1, None))
+        return events
+
+    def _follow_up(
+        self, c: int, url: str, t: int, interest: int, add: Callable[[Event], None]
+    ) -> None:
+        """What a click leads to on the website: registrations, visits, new customers."""
+        rng = self.rng
+        if "/webinar/signup" in url:
+            if rng.random() < 0.65 and c not in self.registered:
+                at = t + rng.randint(60, 900)
+                if at < DATA_END:
+                    self.registered[c] = at
+                    if self._consented(c, at):
+                        add((at, FORM, -1, c, FORM_WEBINAR))
+        elif url == WHITEPAPER:
+            if rng.random() < 0.7:
+                at = t + rng.randint(30, 300)
+                if at < DATA_END and self._consented(c, at):
+                    add((at, FORM, -1, c, FORM_WHITEPAPER))
+        elif url in (PRICING, CONTACT_SALES):
+            at = t + rng.randint(HOUR, 3 * DAY)
+            if rng.random() < 0.4 and at < DATA_END and self._consented(c, at):
+                add((at, VISIT, -1, c, DEMO_PAGE))
+            keen = 0.5 if url == CONTACT_SALES else 0.1 + 0.15 * min(interest, 2)
+            if rng.random() < keen:
+                at = t + rng.randint(300, 2 * HOUR)
+                if at < DATA_END:
+                    if self._consented(c, at):
+                        add((at, FORM, -1, c, FORM_CONTACT_SALES))
+                    # some become customers a few weeks later
+                    elig = self.people.eligible[CUSTOMERS]
+                    if elig[c] == 0 and rng.random() < 0.4:
+                        joined = at + rng.randint(14 * DAY, 40 * DAY)
+                        if joined < DATA_END:
+                            add((joined, SUBSCRIBE, -1, c, CUSTOMERS))
+                            elig[c] = joined
+
+    def _consented(self, c: int, at: int) -> bool:
+        """Whether *c* has tracking consent at *at* (website activity is kept only then)."""
+        if self.people.consent[c]:
+            return True
+        given = self.consent_at_time.get(c)
+        return given is not None and given <= at
+
+    # -- the whole stream ----------------------------------------------------------------
+    def activity(self) -> Iterator[Event]:
+        """Every activity in time order; campaigns are simulated lazily in send order."""
+        sent = sorted(
+            (i for i, e in enumerate(EMAILS) if e.status == "sent"),
+            key=lambda i: (EMAILS[i].send_at, i),
+        )
+        heap: list[tuple[int, int, list[Event]]] = []
+
+        def push(rank: int, events: list[Event]) -> None:
+            events.reverse()  # pop() from the end yields them in order
+            if events:
+                heapq.heappush(heap, (events[-1][0], rank, events))
+
+        misc, self.misc = self.misc, []  # consumed here (it can be large)
+        push(-1, misc)
+        nxt = 0
+        forms: set[str] = set()
+        while heap or nxt < len(sent):
+            if nxt < len(sent) and (not heap or EMAILS[sent[nxt]].send_at <= heap[0][0]):  # type: ignore[operator]
+                push(nxt, self.email_events(sent[nxt]))
+                nxt += 1
+                continue
+            _, rank, events = heap[0]
+            ev = events.pop()
+            if ev[1] == FORM:
+                forms.add(ev[4])
+            yield ev
+            if events:
+                heapq.heapreplace(heap, (events[-1][0], rank, events))
+            else:
+                heapq.heappop(heap)
+        # A tiny store (a few dozen contacts) may see no submission of some form; the
+        # demo journeys name every form, so one consented contact fills it in last.
+        last = DATA_END - 1
+        for form in (FORM_WEBINAR, FORM_WHITEPAPER, FORM_CONTACT_SALES):
+            if form not in forms:
+                c = next(c for c in range(self.n) if self._consented(c, last))
+                yield (last, FORM, -1, c, form)
+
+
+
+def _at(ev: Event) -> int:
+    return ev[0]
+
+
+
+
+_VISIT_CUM = list(cumulative((0.4, 0.2, 0.4)))
+
+
+def _share(rng: random.Random, n: int, rate: float) -> int:
+    """n·rate rounded at random: the expected share, with little spread."""
+    x = n * rate
+    return int(x) + (rng.random() < x - int(x))
+
+
+def _open_delay(rng: random.Random) -> int:
+    r = rng.random()
+    if r < 0.35:
+        return rng.randint(60, HOUR)
+    if r < 0.75:
+        return rng.randint(HOUR, 12 * HOUR)
+    if r < 0.95:
+        return rng.randint(12 * HOUR, 2 * DAY)
+    return rng.randint(2 * DAY, 6 * DAY)
+
+
+def _count_before(times: list[int] | None, t: int) -> int:
+    if not times:
+        return 0
+    return sum(1 for x in times if x < t)
+
+
+def _is_sales_link(url: str) -> bool:
+    return url in (PRICING, CONTACT_SALES, DEMO_PAGE) or "/webinar/signup" in url
+
