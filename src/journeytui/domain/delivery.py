@@ -16,8 +16,12 @@ Outcome of one send (``sends.status`` and ``sends.proofs``):
   provider accepted it and told of no failure), or inferred from an open, click,
   unsubscribe or spam report (``evidence`` says which).
 
-Why no mail, first that applies: unsubscribed from all; a spam report; the latest send
-hard-bounced; the latest send was dropped (a suppression or refused address).
+Why no mail, first that applies: unsubscribed from all; a spam report; the address is
+marked bounced from outside any one send (``contacts.bounced_at``, e.g. Mailchimp's
+"cleaned" export) unless a send was delivered after that date; the latest send
+hard-bounced; the latest send was dropped (a suppression or refused address).  A
+contact's bounce reason is written ``WHO: WHY`` ("cleaned by Mailchimp: hard bounce"),
+shown as "address cleaned by Mailchimp on DATE: hard bounce".
 """
 
 from __future__ import annotations
@@ -104,7 +108,8 @@ class DeliveryRow:
 @dataclass(frozen=True)
 class NoMail:
     """Why the person gets no mail: *kind* is ``unsubscribed_all``, ``spam_report``,
-    ``hard_bounce`` or ``dropped``."""
+    ``bounced`` (the address, from outside any one send), ``hard_bounce`` or
+    ``dropped``."""
 
     kind: str
     at: int | None
@@ -143,8 +148,17 @@ class DeliveryLog:
         }
 
 
+def _bounced_text(at: int, reason: str | None) -> str:
+    """``address cleaned by Mailchimp on DATE: hard bounce`` from a ``WHO: WHY`` reason."""
+    who, sep, why = (reason or "").partition(": ")
+    if not sep:
+        who, why = "bounced", reason or ""
+    return f"address {who} on {fmt_time(at)}" + (f": {why}" if why else "")
+
+
 def _no_mail(
-    unsub_all: bool, unsub_at: int | None, spam_at: int | None, latest: DeliveryRow | None
+    unsub_all: bool, unsub_at: int | None, spam_at: int | None, latest: DeliveryRow | None,
+    bounced_at: int | None = None, bounce_reason: str | None = None,
 ) -> NoMail | None:
     if unsub_all:
         return NoMail("unsubscribed_all", unsub_at,
@@ -152,6 +166,11 @@ def _no_mail(
     if spam_at is not None:
         return NoMail("spam_report", spam_at,
                       f"reported spam on {fmt_time(spam_at)}: no further mail")
+    if bounced_at is not None and not (
+        latest is not None and latest.at > bounced_at
+        and latest.outcome in ("delivered", "deferred")
+    ):
+        return NoMail("bounced", bounced_at, _bounced_text(bounced_at, bounce_reason))
     if latest is not None and latest.outcome == "bounced_hard":
         why = f": {latest.reason_text}" if latest.reason_text else ""
         return NoMail("hard_bounce", latest.at,
@@ -182,9 +201,10 @@ def delivery_log(store: Store, contact_id: int) -> DeliveryLog:
     ]
     log = DeliveryLog(contact_id, rows)
     who = c.execute(
-        "SELECT unsubscribed_all, unsubscribed_all_at, spam_reported_at FROM contacts"
-        " WHERE id = ?", (contact_id,)
+        "SELECT unsubscribed_all, unsubscribed_all_at, spam_reported_at, bounced_at,"
+        " bounce_reason FROM contacts WHERE id = ?", (contact_id,)
     ).fetchone()
     if who is not None:
-        log.no_mail = _no_mail(bool(who[0]), who[1], who[2], rows[0] if rows else None)
+        log.no_mail = _no_mail(bool(who[0]), who[1], who[2], rows[0] if rows else None,
+                               who[3], who[4])
     return log

@@ -1,10 +1,16 @@
-"""Import contacts from CSV (plain Python, no textual).
+"""Import contacts from CSV, TSV, JSON or NDJSON, or a Mailchimp export ZIP (plain
+Python, no textual).
 
-The header names the columns ``email,first_name,last_name,tracking_consent,lists`` in
-any order (case and surrounding spaces do not matter).  ``email`` and
-``tracking_consent`` are required; ``first_name``, ``last_name`` and ``lists`` may be
-left out.  A column not in that list is refused (a typo such as ``frist_name`` would
-otherwise be dropped silently).
+Our own layout names the columns ``email,first_name,last_name,tracking_consent,lists``
+in any order (case and surrounding spaces do not matter); ``email`` is required and a
+column not in that list is refused (a typo such as ``frist_name`` would otherwise be
+dropped silently).  Real exports are read through a preset (``mailchimp``,
+``sendgrid``, ``hubspot``: :func:`recognise` knows them by their header) or a column
+mapping; their other columns are ignored and named in the report.  Without a
+``tracking_consent`` column the caller must say what holds for every contact (no
+silent default).  Mailchimp's unsubscribed export unsubscribes from all at
+``UNSUB_TIME``; its cleaned export marks the contacts bounced at ``CLEAN_TIME``
+(:data:`CLEANED` is the reason the delivery log shows).
 
 * ``tracking_consent``: yes/no, true/false or 1/0 (any case).
 * ``lists``: list names separated by ``;`` — the contact is subscribed to each; a list
@@ -54,9 +60,14 @@ LABELS = {
     "subscriptions": "subscriptions added",
     "new_lists": "new lists",
     "unsubscribed_all": "unsubscribed from all (Mailchimp unsubscribed export, UNSUB_TIME)",
-    "bounced": "cleaned by Mailchimp (hard bounces; not recorded: see the notes)",
+    "bounced": "marked bounced (Mailchimp cleaned export, CLEAN_TIME)",
     "unchanged": "contacts unchanged",
 }
+
+#: The reason a Mailchimp "cleaned" contact is marked bounced ("WHO: WHY", as the
+#: delivery log reads it).  Mailchimp cleans an address after a hard bounce, or after
+#: soft bounces it gave up on.
+CLEANED = "cleaned by Mailchimp: hard bounce (or repeated soft bounces)"
 
 NOT_RESUBSCRIBED = "list kept unsubscribed (the contact unsubscribed from it before)"
 
@@ -81,6 +92,7 @@ class _Row:
     lists: list[str]
     unsubscribed_at: int | None = None  # unsubscribed from all (Mailchimp)
     bounced_at: int | None = None  # cleaned (hard bounces) in Mailchimp
+    bounce_reason: str | None = None
     where: str = ""
 
 
@@ -211,10 +223,13 @@ def _layout(table: Table, preset: str | None, mapping: dict[str, str]) -> _Layou
             kind = "unsubscribed"
         else:
             kind = "subscribed"
-        if "LAST_CHANGED" in names:
-            columns.setdefault("last_changed", [h.strip() for h in header].index("LAST_CHANGED"))
-            if "LAST_CHANGED" in ignored:
-                ignored.remove("LAST_CHANGED")
+        # read for the dates and the bounce reason, not ignored
+        for col, target in (("LAST_CHANGED", "last_changed"),
+                            ("CLEAN_CAMPAIGN_TITLE", "clean_campaign")):
+            if col in names:
+                columns.setdefault(target, [h.strip() for h in header].index(col))
+                if col in ignored:
+                    ignored.remove(col)
     return _Layout(columns, chosen, ignored, kind)
 
 
@@ -303,8 +318,15 @@ def read_rows(
         fallback = stamps["last_changed"] or at
         if layout.kind == "unsubscribed" and unsub is None:
             unsub = fallback
-        if layout.kind == "cleaned" and bounced is None:
-            bounced = fallback
+        reason = None
+        if layout.kind == "cleaned":
+            if bounced is None:
+                bounced = fallback
+            title = cell("clean_campaign")
+            reason = f"{CLEANED} after campaign '{printable(title, 80)}'" if title else CLEANED
+        elif bounced is not None:
+            reason = (f"marked bounced in {printable(Path(name).name, 80)}: column "
+                      f"'{printable(table.header[columns['bounced_at']].strip(), 40)}'")
         lists = [n.strip() for n in (cell("lists") or "").split(";") if n.strip()]
         rows.append(
             _Row(
@@ -316,6 +338,7 @@ def read_rows(
                 lists=list(dict.fromkeys(lists)),
                 unsubscribed_at=unsub,
                 bounced_at=bounced,
+                bounce_reason=reason,
                 where=f"{name}:{line}",
             )
         )
@@ -412,12 +435,6 @@ def import_contacts(
                 raise _DryRun
     except _DryRun:
         pass
-    if report.added.get("bounced"):
-        report.notes.append(
-            f"{report.added['bounced']} contact(s) were cleaned by Mailchimp (hard "
-            "bounces): imported, but this store has no contact-level bounce suppression "
-            "yet, so the bounce is not recorded (see the README, Imports)."
-        )
     return report
 
 
@@ -489,7 +506,10 @@ def _apply(store: Store, rows: list[_Row], report: ImportReport, at: int, name: 
                     rec.unsubscribe(ref, row.unsubscribed_at)
                     report.add("unsubscribed_all")
                     changed = True
-            if row.bounced_at is not None:
+            if row.bounced_at is not None and rec.mark_contact_bounced(
+                ref.id, row.bounced_at, row.bounce_reason or CLEANED
+            ):
                 report.add("bounced")
+                changed = True
             if not changed:
                 report.add("unchanged")
