@@ -1,4 +1,5 @@
-"""Schema 8: a send's A/B variant and a contact-level permanent bounce."""
+"""Schema 8: a send's A/B variant and a contact-level permanent bounce (a store of
+schema 7 is upgraded to the current schema, which includes 8)."""
 
 from __future__ import annotations
 
@@ -33,8 +34,7 @@ def test_a_version_7_store_is_upgraded_and_keeps_its_data(tmp_path: Path) -> Non
     _v7_store(p)
     s = Store.open(p)
     try:
-        assert SCHEMA_VERSION == 8
-        assert s.conn.execute("PRAGMA user_version").fetchone()[0] == 8
+        assert s.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION >= 8
         assert s.conn.execute(
             "SELECT email, bounced_at, bounce_reason FROM contacts").fetchall() == [
             ("old@example.com", None, None)]
