@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from journeytui.cli import funnel_time
 from journeytui.cli.output import open_store, print_json, table
 from journeytui.errors import UserError
 from journeytui.textsafe import safe_text
@@ -69,6 +70,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--contacts", action="store_true", help="list the contacts in --stage")
     p.add_argument("--stalled", action="store_true", help="with --contacts: only stalled ones")
     p.add_argument("--csv", metavar="FILE", help="with --contacts: write them as CSV to FILE")
+    funnel_time.add_options(p)
     p.set_defaults(func=cmd_funnel)
 
 
@@ -222,8 +224,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                 return 0
         for name in names:
             r = evaluate(store, name, now=now)
-            inside = sum(1 for s, _ in r.positions.values() if s >= 0)
-            print(f"{safe_text(name)}: {inside:,} contacts in the journey, {len(r.moves):,} moves"
+            print(f"{safe_text(name)}: {r.in_journey:,} contacts in the journey, {r.moves:,} moves"
                   f" (as of {fmt_time(r.now)} UTC)")
     return 0
 
@@ -231,6 +232,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_funnel(args: argparse.Namespace) -> int:
     from journeytui.domain.funnel import contacts_csv, funnel, stage_contacts
 
+    if funnel_time.wanted(args):
+        return funnel_time.run(args)
     if (args.contacts or args.csv or args.stalled) and not args.stage:
         raise UserError("--contacts, --stalled and --csv need --stage S")
     if args.stage and not (args.contacts or args.csv):
