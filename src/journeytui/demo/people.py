@@ -1,4 +1,4 @@
-"""The demo's contacts: names, addresses, consent, lists and habits."""
+"""The demo's contacts: names, addresses, consent, lists and habits (names: ``names``)."""
 
 from __future__ import annotations
 
@@ -32,38 +32,8 @@ from journeytui.demo.catalog import (
     TIER_SHARE,
     ts,
 )
+from journeytui.demo.names import FIRST_NAMES, LAST_NAMES, NamePicker
 
-FIRST_NAMES = (
-    "Anna", "Lukas", "Sofía", "Mateo", "Chloé", "Théo", "Zoë", "Noah", "Amélie", "Jonas",
-    "Björn", "Søren", "Åsa", "Ingrid", "Matías", "Lucía", "José", "Inés", "Joana", "João",
-    "Giulia", "Marco", "Francesca", "Luca", "Agnieszka", "Łukasz", "Zofia", "Jakub",
-    "Olga", "Dmitri", "Aiko", "Haruto", "Yuki", "Sakura", "Wei", "Mei", "Jun", "Hana",
-    "Min-jun", "Ji-woo", "Priya", "Arjun", "Ananya", "Rohan", "Fatima", "Omar", "Aisha",
-    "Youssef", "Leila", "Amir", "Chidi", "Amara", "Kwame", "Ngozi", "Thabo", "Zanele",
-    "Liam", "Olivia", "Emma", "Oliver", "Ava", "Ethan", "Mia", "James", "Isabella",
-    "Lucas", "Grace", "Daniel", "Emily", "Samuel", "Hannah", "Benjamin", "Charlotte",
-    "Henry", "Nora", "Erik", "Freya", "Mikael", "Élodie", "François", "Renée", "Hélène",
-    "Jürgen", "Jörg", "Ayşe", "Mehmet", "Emre", "Elif", "Linh", "Minh", "Thảo",
-    "Siobhán", "Aoife", "Ciarán", "Seán", "Niamh", "Tomás", "Kalani", "Ana", "Pedro",
-    "Camila", "Valentina", "Diego", "Carmen", "Ravi", "Meera", "Kofi", "Esi", "Tariq",
-    "Noor", "Dániel", "Réka", "Petra", "Milan", "Katarzyna", "Ivan", "Nadia", "Sven",
-)
-LAST_NAMES = (
-    "Müller", "Schmidt", "Schneider", "Fischer", "Weber", "García", "Martínez", "López",
-    "González", "Fernández", "Rodríguez", "Dubois", "Lefèvre", "Moreau", "Girard",
-    "Rossi", "Russo", "Bianchi", "Ricci", "Esposito", "Nowak", "Kowalski", "Wiśniewska",
-    "Wójcik", "Kowalczyk", "Andersson", "Johansson", "Nilsson", "Lindström", "Sørensen",
-    "Jensen", "Nielsen", "Hansen", "Larsen", "Silva", "Santos", "Oliveira", "Pereira",
-    "Costa", "Smith", "Johnson", "Williams", "Brown", "Jones", "Taylor", "Wilson",
-    "Davies", "Evans", "Thomas", "Walker", "O'Brien", "Murphy", "Kelly", "O'Connor",
-    "Tanaka", "Suzuki", "Takahashi", "Watanabe", "Yamamoto", "Kim", "Lee", "Park", "Choi",
-    "Chen", "Wang", "Li", "Zhang", "Liu", "Nguyễn", "Trần", "Lê", "Phạm", "Sharma",
-    "Patel", "Singh", "Gupta", "Iyer", "Khan", "Haddad", "Al-Sayed", "Mansour", "Okafor",
-    "Mensah", "Adeyemi", "Nkosi", "Dlamini", "Yılmaz", "Kaya", "Demir", "Öztürk", "Novák",
-    "Dvořák", "Horváth", "Kovács", "Nagy", "Papadopoulos", "Ivanova", "Petrov",
-    "van der Berg", "de Vries", "Janssen", "Bakker", "Visser", "Cohen", "Levi", "Fontaine",
-    "Beaumont", "Osei", "Boateng", "Rahman", "Hossain", "Ferreira", "Almeida",
-)
 _FOLD = str.maketrans({"ø": "o", "æ": "ae", "ß": "ss", "ł": "l", "đ": "d", "ı": "i", "œ": "oe"})
 
 
@@ -127,8 +97,11 @@ class Subscriptions:
         self.statuses, self.times = bytearray(), array("q")
 
 
-def make_people(rng: random.Random, n: int) -> People:
-    """Who the *n* contacts are: names, addresses, consent, lists, habits."""
+def make_people(rng: random.Random, n: int, names: NamePicker) -> People:
+    """Who the *n* contacts are: names, addresses, consent, lists, habits.
+
+    Every draw but the long-tail names comes from *rng* (the simulation's stream).
+    """
     span_old = EPOCH - HISTORY_START
     span_new = DATA_END - 3 * DAY - EPOCH
     created = sorted(
@@ -138,8 +111,7 @@ def make_people(rng: random.Random, n: int) -> People:
     )
     domains = [d for d, _ in DOMAINS]
     dom_w = list(cumulative([w for _, w in DOMAINS]))
-    first_ascii = [_ascii(x) for x in FIRST_NAMES]
-    last_ascii = [_ascii(x) for x in LAST_NAMES]
+    ascii_of: dict[str, str] = {}
     used: set[str] = set()
     address: list[str] = []
     first: list[str] = []
@@ -157,7 +129,9 @@ def make_people(rng: random.Random, n: int) -> People:
     rand, randrange, choices = rng.random, rng.randrange, rng.choices
     for c in range(n):
         fi, li = randrange(nf), randrange(nl)
-        f, lname = first_ascii[fi], last_ascii[li]
+        first_name, last_name = names(FIRST_NAMES[fi], LAST_NAMES[li])
+        f = ascii_of.get(first_name) or ascii_of.setdefault(first_name, _ascii(first_name))
+        lname = ascii_of.get(last_name) or ascii_of.setdefault(last_name, _ascii(last_name))
         style = randrange(7)
         if style == 0:
             local = f"{f}.{lname}"
@@ -181,8 +155,8 @@ def make_people(rng: random.Random, n: int) -> People:
             k += 1
         used.add(addr)
         address.append(addr)
-        first.append(FIRST_NAMES[fi])
-        last.append(LAST_NAMES[li])
+        first.append(first_name)
+        last.append(last_name)
         t = pick(tier_cum, rand())
         consent[c] = rand() < CONSENT_SHARE
         mpp[c] = rand() < MPP_SHARE

@@ -57,6 +57,7 @@ from journeytui.demo.events import (
     Event,
     SendBatch,
 )
+from journeytui.demo.names import NamePicker
 from journeytui.demo.people import People, cumulative, make_people, pick
 
 
@@ -66,7 +67,7 @@ class Simulation:
     def __init__(self, n: int, seed: int) -> None:
         self.n = n
         self.rng = random.Random(seed)
-        self.people = make_people(self.rng, n)
+        self.people = make_people(self.rng, n, NamePicker(seed))
         p = self.people
         # State that campaigns change, with the time of the change.
         # per list: contact -> when they left it (unsubscribed from it)
