@@ -153,8 +153,8 @@ def _built() -> list[str]:
                 names.append(stem + end)
     particles, places = _DUTCH
     names += [f"{p} {n}" for p, n in product(particles, places.split())]
-    particles, stems = _GAELIC
-    names += [p + n for p, n in product(particles, stems.split())]
+    prefixes, stems = _GAELIC
+    names += [p + n for p, n in product(prefixes, stems.split())]
     return names
 
 
