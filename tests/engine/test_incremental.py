@@ -12,6 +12,7 @@ from jbuilder import CATALOG_LINKS, DAY, FORMS, T0, Builder, new_store
 
 from journeytui.demo.journeys import demo_journeys
 from journeytui.domain.engine import advance, advance_all, evaluate, evaluate_all
+from journeytui.domain.funnel import full_funnel, funnel, load_tally
 from journeytui.domain.journey_model import parse_journey
 from journeytui.domain.journeys import save_journey
 from journeytui.store import Store
@@ -187,6 +188,11 @@ def test_incremental_equals_full_replay(
             moves = 0
             for j in journeys:
                 incremental = _results(store, j.name)
+                # the funnel kept through every advance equals one from every move
+                jid = store.conn.execute(
+                    "SELECT id FROM journeys WHERE name = ?", (j.name,)).fetchone()[0]
+                assert load_tally(store.conn, jid, j) is not None
+                assert funnel(store, j.name) == full_funnel(store, j.name)
                 evaluate(store, j.name)
                 full = _results(store, j.name)
                 assert incremental == full

@@ -74,7 +74,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import groupby
 from operator import itemgetter
@@ -91,6 +91,14 @@ from journeytui.domain.compiler import (
     STAGE,
     Compiled,
     compile_journey,
+)
+from journeytui.domain.funnel import (
+    Tally,
+    load_tally,
+    rebuild_tally,
+    save_tally,
+    stored_moves,
+    write_steps,
 )
 from journeytui.domain.journey_model import Journey
 from journeytui.store import Store
@@ -462,39 +470,108 @@ def _write_clicks(
     )
 
 
-def evaluate(store: Store, name: str, *, now: int | None = None) -> Replay:
-    """Full re-evaluation of journey *name*; replaces its positions and moves."""
+# Moves written per batch by a full evaluation (with the positions and states of the
+# contacts they belong to): memory stays flat whatever the store's size.
+BATCH_MOVES = 20_000
+# How often (in contacts) a full evaluation reports its progress.
+PROGRESS_EVERY = 2_000
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class Evaluation:
+    """What a full evaluation wrote."""
+
+    journey: str
+    now: int
+    contacts: int  # contacts replayed (with at least one activity)
+    in_journey: int  # of them, in a stage as of *now*
+    moves: int
+    # how the moves were written: batches, and the most rows held at once
+    write_batches: int = 0
+    most_in_flight: int = 0
+
+
+def evaluate(
+    store: Store, name: str, *, now: int | None = None, progress: Progress | None = None
+) -> Evaluation:
+    """Full re-evaluation of journey *name*; replaces its positions, moves and kept
+    funnel.  *progress*: called with (contacts done, contacts in all) as it goes."""
     with store.transaction() as conn:
         jid, version, j = _journey_row(conn, name)
-        return _evaluate_full(conn, jid, version, j, now)
+        return _evaluate_full(conn, jid, version, j, now, progress)
+
+
+def contacts_to_evaluate(conn: sqlite3.Connection) -> int:
+    """How many contacts a full evaluation replays (those with an activity)."""
+    return int(conn.execute("SELECT count(DISTINCT contact_id) FROM activities").fetchone()[0])
 
 
 def _evaluate_full(
-    conn: sqlite3.Connection, jid: int, version: int, j: Journey, now: int | None
-) -> Replay:
+    conn: sqlite3.Connection, jid: int, version: int, j: Journey, now: int | None,
+    progress: Progress | None = None,
+) -> Evaluation:
     hwm = high_water(conn)
     seq = change_seq(conn)
     if now is None:
         now = default_now(conn)
-    r = replay(conn, j, now=now, hwm=hwm)
-    c = r.compiled
+    c = compile_journey(j, conn)
     names = c.stage_names
-    for table in ("journey_moves", "journey_positions", "journey_click_stats"):
+    for table in ("journey_moves", "journey_positions", "journey_click_stats",
+                  "journey_funnel_steps"):
         conn.execute(f"DELETE FROM {table} WHERE journey_id = ?", (jid,))
-    _write_moves(conn, jid, c, r.moves)
+    runner = Runner(c, now)
+    out = runner.out
+    moves, positions, states = out.moves, out.positions, out.states
+    tally = Tally(j)
     recheck = c.recheck_at
-    conn.executemany(
-        "INSERT INTO journey_positions(journey_id, contact_id, stage, since, state, recheck_at)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        [
-            (jid, cid, names[pos[0]] if pos[0] >= 0 else None, pos[1],
-             _dump_state(r.states[cid]), recheck(r.states[cid], now))
-            for cid, pos in r.positions.items()
-        ],
-    )
-    _write_clicks(conn, jid, c, r.clicks)
+    new_state = c.new_state
+    report = Evaluation(j.name, now, 0, 0, 0)
+
+    def flush() -> None:
+        report.write_batches += 1
+        report.most_in_flight = max(report.most_in_flight, len(moves))
+        report.moves += len(moves)
+        _write_moves(conn, jid, c, moves)
+        conn.executemany(
+            "INSERT INTO journey_positions(journey_id, contact_id, stage, since, state,"
+            " recheck_at) VALUES (?, ?, ?, ?, ?, ?)",
+            [(jid, cid, names[pos[0]] if pos[0] >= 0 else None, pos[1],
+              _dump_state(states[cid]), recheck(states[cid], now))
+             for cid, pos in positions.items()],
+        )
+        write_steps(conn, jid, tally)
+        moves.clear()
+        positions.clear()
+        states.clear()
+
+    total = contacts_to_evaluate(conn) if progress is not None else 0
+    done = 0
+    for cid, rows in _merged(*_events(conn, hwm)):
+        st = new_state()
+        first = len(moves)
+        runner.feed(cid, st, rows)
+        runner.finish(cid, st)
+        if len(moves) > first:
+            tally.contact(cid, [(m[2], m[3], m[4], m[7], m[8]) for m in moves[first:]])
+        stage = positions[cid][0]
+        if stage >= 0:
+            tally.current[stage] += 1
+            report.in_journey += 1
+        done += 1
+        if len(moves) >= BATCH_MOVES:
+            flush()
+        if progress is not None and done % PROGRESS_EVERY == 0:
+            progress(min(done, total), max(total, done))
+    flush()
+    report.contacts = done
+    if progress is not None:
+        progress(done, max(total, done))
+    _write_clicks(conn, jid, c, out.clicks)
     _set_progress(conn, jid, version, hwm, now, seq)
-    return r
+    save_tally(conn, jid, tally)
+    return report
 
 
 def change_seq(conn: sqlite3.Connection) -> int:
@@ -553,12 +630,25 @@ def advance(store: Store, name: str, *, now: int | None = None) -> AdvanceReport
             " WHERE journey_id = ?", (jid,),
         ).fetchone()
         engine = _parse_engine(prog[3]) if prog is not None else None
-        if prog is None or prog[0] != version or engine is None:
+        if prog is None or prog[0] != version or engine is None or _ids_freed(
+                conn, (prog[1], prog[2], engine[0]), engine[1]):
             r = _evaluate_full(conn, jid, version, j, now)
-            return AdvanceReport(j.name, True, len(r.positions), len(r.positions), len(r.moves),
-                                 len(r.positions))
+            return AdvanceReport(j.name, True, r.contacts, r.contacts, r.moves, r.contacts)
         return _advance(conn, jid, version, j, (prog[1], prog[2], engine[0]), engine[1],
                         int(prog[4]), now)
+
+
+def _ids_freed(conn: sqlite3.Connection, hwm: Hwm, seq: int) -> bool:
+    """Whether rows under the high-water marks *hwm* may be new: the newest row of an
+    event table was deleted (a forgotten contact) after the journey's last run (a
+    deletion is a change: the journey has not seen every change, *seq*), and SQLite
+    may have given its id, or a lower one, to a row added since.  The journey is
+    replayed fully then."""
+    if seq >= change_seq(conn):
+        return False
+    tops = dict(zip(("activities", "sends", "subscription_changes"), hwm, strict=True))
+    return any(below < tops[tbl] for tbl, below in conn.execute(
+        "SELECT tbl, below FROM freed_ids"))
 
 
 # Above this many contacts to read, one pass over the journey's positions beats a
@@ -619,6 +709,22 @@ def _advance(
     changed &= set(states)
     for cid in changed:
         groups.setdefault(cid, [])
+    # The kept funnel: the share of every contact whose moves or position may change
+    # is taken back here and added again once written (a time change also moves the
+    # provisional moves that first reached a main-line stage).  Without a current
+    # tally (or when everyone is checked again) it is rebuilt from all moves.
+    tally = None if every else load_tally(conn, jid, j)
+    taken: set[int] = set()
+    if tally is not None:
+        taken = set(states) | set(groups)
+        if now != old_now:
+            taken |= tally.now_bound
+        for cid, ms in stored_moves(conn, jid, j, taken).items():
+            tally.contact(cid, ms, -1)
+        index = {n: i for i, n in enumerate(names)}
+        for stage, _ in stored.values():
+            if stage is not None:
+                tally.current[index[stage]] -= 1
     # Provisional moves: redone for the contacts checked again below; the others'
     # moves stand, at the new evaluation time.
     if every:
@@ -701,6 +807,14 @@ def _advance(
         update,
     )
     _set_progress(conn, jid, version, hwm, now, seq)
+    if tally is None:
+        rebuild_tally(conn, jid, j)
+    else:
+        for cid, ms in stored_moves(conn, jid, j, taken).items():
+            tally.contact(cid, ms)
+        for stage, _ in r.positions.values():
+            tally.position(stage)
+        save_tally(conn, jid, tally)
     return AdvanceReport(j.name, False, len(touched), replayed, len(r.moves), n_read)
 
 
@@ -724,14 +838,17 @@ def compact_changes(store: Store) -> None:
         if any(m is not None and m[1] != seq for m in marks):
             return
         conn.execute("DELETE FROM changed_contacts")
+        conn.execute("DELETE FROM freed_ids")  # every journey has run since
         conn.execute("UPDATE journey_progress SET engine = ? || ' ' ||"
                      " substr(engine, length(?) + 2, instr(substr(engine, length(?) + 2), ' ') - 1)"
                      " || ' 0' WHERE engine LIKE ? || ' %'",
                      (STATE_FORMAT, STATE_FORMAT, STATE_FORMAT, STATE_FORMAT))
 
 
-def evaluate_all(store: Store, *, now: int | None = None) -> list[Replay]:
+def evaluate_all(
+    store: Store, *, now: int | None = None, progress: Progress | None = None
+) -> list[Evaluation]:
     names = [r[0] for r in store.conn.execute("SELECT name FROM journeys ORDER BY name")]
-    out = [evaluate(store, n, now=now) for n in names]
+    out = [evaluate(store, n, now=now, progress=progress) for n in names]
     compact_changes(store)
     return out

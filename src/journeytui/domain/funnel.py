@@ -25,10 +25,15 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import sqlite3
 import statistics
 import time
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from journeytui.domain.conditions import render
@@ -62,63 +67,50 @@ def _ratio(a: int, b: int) -> float | None:
 
 
 def compute(data: FunnelData, *, stall_days: int = DEFAULT_STALL_DAYS) -> dict[str, Any]:
-    if stall_days < 1:
-        raise UserError(f"--stall-days {stall_days}: must be at least 1")
+    """The funnel from every move and position (a preview, or stored results whose
+    kept tally is not current)."""
+    _check_stall_days(stall_days)
     j = data.journey
-    stages = j.stages
-    main = [i for i, s in enumerate(stages) if not s.exit]
-    level = {idx: k for k, idx in enumerate(main)}
-    n_main = len(main)
-    reached = [0] * n_main
-    durations: list[list[int]] = [[] for _ in range(n_main)]
-    exit_reached: Counter[int] = Counter()
-    per_transition: Counter[int] = Counter()
-    per_email: Counter[tuple[int, int | None]] = Counter()
-
-    cur_cid = None
-    maxlvl = -1
-    times: list[int] = [0] * n_main
-    exits_seen: set[int] = set()
-
-    def close() -> None:
-        for k in range(maxlvl + 1):
-            reached[k] += 1
-        for k in range(maxlvl):
-            durations[k].append(times[k + 1] - times[k])
-        for e in exits_seen:
-            exit_reached[e] += 1
-
-    for cid, _src, to, num, at, email in data.moves:
-        if cid != cur_cid:
-            if cur_cid is not None:
-                close()
-            cur_cid, maxlvl, exits_seen = cid, -1, set()
-        per_transition[num] += 1
-        per_email[(num, email)] += 1
-        k = level.get(to)
-        if k is None:
-            exits_seen.add(to)
-        elif k > maxlvl:
-            for kk in range(maxlvl + 1, k + 1):
-                times[kk] = at
-            maxlvl = k
-    if cur_cid is not None:
-        close()
-
-    current: Counter[int] = Counter()
+    tally = Tally(j)
+    for cid, group in groupby(data.moves, key=itemgetter(0)):
+        tally.contact(cid, ((m[2], m[3], m[4], m[5], 0) for m in group))
+    durations: list[list[int]] = [[] for _ in tally.reached]
+    for k, seconds, _ in tally.steps_added:
+        durations[k].append(seconds)
+    medians = [statistics.median(d) if d else None for d in durations]
     stalled: Counter[int] = Counter()
     limit = data.now - stall_days * DAY
     for stage, since in data.positions.values():
-        current[stage] += 1
+        tally.position(stage)
         if since is not None and since < limit:
             stalled[stage] += 1
+    return _report(j, data.now, stall_days, tally, medians, stalled, data.clicks,
+                   data.email_names)
 
+
+def _check_stall_days(stall_days: int) -> None:
+    if stall_days < 1:
+        raise UserError(f"--stall-days {stall_days}: must be at least 1")
+
+
+def _report(
+    j: Journey, now: int, stall_days: int, tally: Tally, medians: list[Any],
+    stalled: Counter[int], click_stats: dict[tuple[int, int], list[int]],
+    email_names: dict[int, str],
+) -> dict[str, Any]:
+    """The funnel as ``journeytui funnel --json`` gives it, from a tally (counts), the
+    medians (seconds, per main-line level) and the stalled counts (per stage)."""
+    stages = j.stages
+    main = [i for i, s in enumerate(stages) if not s.exit]
+    n_main = len(main)
+    reached = tally.reached
+    current = tally.current
     rows = []
     first = reached[0] if reached else 0
     for k, idx in enumerate(main):
         last = k == n_main - 1
         nxt = None if last else reached[k + 1]
-        med = statistics.median(durations[k]) / DAY if durations[k] else None
+        med = None if medians[k] is None else medians[k] / DAY
         rows.append({
             "stage": stages[idx].name,
             "reached": reached[k],
@@ -131,14 +123,14 @@ def compute(data: FunnelData, *, stall_days: int = DEFAULT_STALL_DAYS) -> dict[s
         })
     # Nobody is stalled in an exit stage (nor in the goal): not applicable, null.
     exits = [
-        {"stage": s.name, "reached": exit_reached[i], "current": current[i], "stalled": None}
+        {"stage": s.name, "reached": tally.exits[i], "current": current[i], "stalled": None}
         for i, s in enumerate(stages) if s.exit
     ]
 
     def emails_of(num: int) -> list[dict[str, Any]]:
-        found = [(e, n) for (t, e), n in per_email.items() if t == num]
-        found.sort(key=lambda p: (-p[1], data.email_names.get(p[0], "") if p[0] else "~"))
-        return [{"email": data.email_names.get(e, f"#{e}") if e is not None else None,
+        found = [(e, n) for (t, e), n in tally.emails.items() if t == num and n > 0]
+        found.sort(key=lambda p: (-p[1], email_names.get(p[0], "") if p[0] else "~"))
+        return [{"email": email_names.get(e, f"#{e}") if e is not None else None,
                  "moved": n} for e, n in found]
 
     transitions = []
@@ -149,16 +141,16 @@ def compute(data: FunnelData, *, stall_days: int = DEFAULT_STALL_DAYS) -> dict[s
             "to": t.to,
             "priority": t.priority,
             "condition": render(t.when),
-            "moved": per_transition[k],
+            "moved": tally.moved[k],
             "emails": emails_of(k),
         })
     clicks: list[dict[str, Any]] = []
-    for (stage, email), (n, moved) in data.clicks.items():
+    for (stage, email), (n, moved) in click_stats.items():
         if n <= 0:
             continue
         clicks.append({
             "stage": stages[stage].name,
-            "email": data.email_names.get(email, f"#{email}"),
+            "email": email_names.get(email, f"#{email}"),
             "clicks": n,
             "moved": moved,
             "clicks_with_no_move": n - moved,
@@ -168,16 +160,198 @@ def compute(data: FunnelData, *, stall_days: int = DEFAULT_STALL_DAYS) -> dict[s
     return {
         "journey": j.name,
         "goal": j.goal,
-        "evaluated_at": iso_time(data.now),
+        "evaluated_at": iso_time(now),
         "stall_days": stall_days,
-        "in_journey": len(data.positions),
+        "in_journey": sum(n for n in current.values() if n > 0),
         "stages": rows,
         "exits": exits,
         "entry": {"stage": stages[0].name, "condition": render(j.entry),
-                  "entered": per_transition[0], "emails": emails_of(0)},
+                  "entered": tally.moved[0], "emails": emails_of(0)},
         "transitions": transitions,
         "clicks_with_no_move": clicks,
     }
+
+
+# -- the counts, kept ------------------------------------------------------------------
+# A move as the tally reads it: (to stage index, transition number or 0, at, email id,
+# provisional).
+TallyMove = tuple[int, int, int, int | None, int]
+
+
+class Tally:
+    """The funnel's counts that the moves and positions decide, one contact at a time.
+
+    :meth:`contact` adds (or, with ``sign=-1``, takes back) one contact's share: its
+    moves in order (provisional ones last).  Evaluation and advancement keep a journey's
+    tally current this way (:func:`save_tally`), so reading a funnel never replays the
+    moves; a full computation (:func:`compute`) builds one from every move.  The
+    durations behind the medians are rows (level, seconds, contact): ``steps_added``
+    and ``steps_removed`` since the last save.
+    """
+
+    def __init__(self, j: Journey) -> None:
+        main = [i for i, s in enumerate(j.stages) if not s.exit]
+        self.level = {idx: k for k, idx in enumerate(main)}
+        self.reached = [0] * len(main)
+        self.exits: Counter[int] = Counter()
+        self.current: Counter[int] = Counter()
+        self.moved: Counter[int] = Counter()
+        self.emails: Counter[tuple[int, int | None]] = Counter()
+        # contacts whose durations depend on the evaluation time (a provisional move
+        # reached a main-line stage first): an advance to another time takes them again
+        self.now_bound: set[int] = set()
+        self.steps_added: list[tuple[int, int, int]] = []
+        self.steps_removed: list[tuple[int, int, int]] = []
+
+    def contact(self, cid: int, moves: Iterable[TallyMove], sign: int = 1) -> None:
+        level = self.level
+        moved = self.moved
+        emails = self.emails
+        maxlvl = -1
+        times: list[int] = []
+        exits: set[int] = set()
+        bound = False
+        for to, num, at, email, prov in moves:
+            moved[num] += sign
+            emails[(num, email)] += sign
+            k = level.get(to)
+            if k is None:
+                exits.add(to)
+            elif k > maxlvl:
+                if prov and maxlvl >= 0:
+                    bound = True
+                times.extend([at] * (k - maxlvl))
+                maxlvl = k
+        reached = self.reached
+        for k in range(maxlvl + 1):
+            reached[k] += sign
+        for e in exits:
+            self.exits[e] += sign
+        steps = self.steps_added if sign > 0 else self.steps_removed
+        for k in range(maxlvl):
+            steps.append((k, times[k + 1] - times[k], cid))
+        if bound:
+            if sign > 0:
+                self.now_bound.add(cid)
+            else:
+                self.now_bound.discard(cid)
+
+    def position(self, stage: int | None, sign: int = 1) -> None:
+        if stage is not None and stage >= 0:
+            self.current[stage] += sign
+
+    # stored as JSON (zero counts left out)
+    def to_json(self) -> str:
+        return json.dumps({
+            "reached": self.reached,
+            "exits": [[k, n] for k, n in sorted(self.exits.items()) if n],
+            "current": [[k, n] for k, n in sorted(self.current.items()) if n],
+            "moved": [[k, n] for k, n in sorted(self.moved.items()) if n],
+            "emails": [[t, e, n] for (t, e), n in sorted(
+                self.emails.items(), key=lambda p: (p[0][0], p[0][1] or 0)) if n],
+            "now_bound": sorted(self.now_bound),
+        }, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, j: Journey, text: str) -> Tally:
+        d = json.loads(text)
+        t = cls(j)
+        if len(d["reached"]) != len(t.reached):
+            raise ValueError("stages changed")
+        t.reached = list(d["reached"])
+        t.exits.update(dict(d["exits"]))
+        t.current.update(dict(d["current"]))
+        t.moved.update(dict(d["moved"]))
+        t.emails.update({(k, e): n for k, e, n in d["emails"]})
+        t.now_bound = set(d["now_bound"])
+        return t
+
+
+def progress_stamp(conn: sqlite3.Connection, jid: int) -> str | None:
+    """What a kept tally is current for: the journey's version, high-water marks and
+    evaluation time as last written (None: never evaluated)."""
+    row = conn.execute(
+        "SELECT version, activity_hwm, send_hwm, evaluated_at FROM journey_progress"
+        " WHERE journey_id = ?", (jid,)).fetchone()
+    return None if row is None else " ".join(str(v) for v in row)
+
+
+def load_tally(conn: sqlite3.Connection, jid: int, j: Journey) -> Tally | None:
+    """The kept tally of journey *jid*, or None when it is not current (never kept, a
+    contact was forgotten since, or results written by a program that did not keep
+    it)."""
+    row = conn.execute(
+        "SELECT stamp, figures FROM journey_funnels WHERE journey_id = ?", (jid,)).fetchone()
+    if row is None or not row[0] or row[0] != progress_stamp(conn, jid):
+        return None
+    try:
+        return Tally.from_json(j, row[1])
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def write_steps(conn: sqlite3.Connection, jid: int, tally: Tally) -> None:
+    """Write the duration rows added and taken back since the last call."""
+    conn.executemany(
+        "DELETE FROM journey_funnel_steps WHERE journey_id = ? AND level = ? AND seconds = ?"
+        " AND contact_id = ?", [(jid, *s) for s in tally.steps_removed])
+    conn.executemany(
+        "INSERT INTO journey_funnel_steps(journey_id, level, seconds, contact_id)"
+        " VALUES (?, ?, ?, ?)", [(jid, *s) for s in tally.steps_added])
+    tally.steps_added.clear()
+    tally.steps_removed.clear()
+
+
+def save_tally(conn: sqlite3.Connection, jid: int, tally: Tally) -> None:
+    """Keep *tally* as current for the journey's progress row (write that first)."""
+    write_steps(conn, jid, tally)
+    conn.execute(
+        "INSERT INTO journey_funnels(journey_id, stamp, figures) VALUES (?, ?, ?)"
+        " ON CONFLICT(journey_id) DO UPDATE SET stamp = excluded.stamp,"
+        " figures = excluded.figures",
+        (jid, progress_stamp(conn, jid) or "", tally.to_json()))
+
+
+_MOVES = ("SELECT contact_id, to_stage, coalesce(transition, 0), at, email_id, provisional"
+          " FROM journey_moves WHERE journey_id = ?")
+_MOVE_ORDER = " ORDER BY contact_id, provisional, id"
+
+
+def _tally_moves(
+    rows: Iterable[tuple[Any, ...]], index: dict[str, int]
+) -> Iterator[tuple[int, list[TallyMove]]]:
+    for cid, group in groupby(rows, key=itemgetter(0)):
+        yield cid, [(index[to], num, at, email, prov) for _, to, num, at, email, prov in group]
+
+
+def stored_moves(
+    conn: sqlite3.Connection, jid: int, j: Journey, contacts: Iterable[int]
+) -> dict[int, list[TallyMove]]:
+    """The stored moves of some contacts of journey *jid*, per contact, in order."""
+    index = {n: i for i, n in enumerate(j.stage_names)}
+    rows = conn.execute(
+        _MOVES + " AND contact_id IN (SELECT value FROM json_each(?))" + _MOVE_ORDER,
+        (jid, json.dumps(sorted(contacts))))
+    return dict(_tally_moves(rows, index))
+
+
+def rebuild_tally(conn: sqlite3.Connection, jid: int, j: Journey) -> Tally:
+    """A journey's tally from all its stored moves and positions, written (the one
+    pass that a forgotten contact or an older store costs)."""
+    index = {n: i for i, n in enumerate(j.stage_names)}
+    conn.execute("DELETE FROM journey_funnel_steps WHERE journey_id = ?", (jid,))
+    tally = Tally(j)
+    for cid, moves in _tally_moves(conn.execute(_MOVES + _MOVE_ORDER, (jid,)), index):
+        tally.contact(cid, moves)
+        if len(tally.steps_added) >= 50_000:
+            write_steps(conn, jid, tally)
+    for stage, n in conn.execute(
+        "SELECT stage, count(*) FROM journey_positions WHERE journey_id = ?"
+        " AND stage IS NOT NULL GROUP BY stage", (jid,)
+    ):
+        tally.current[index[stage]] += n
+    save_tally(conn, jid, tally)
+    return tally
 
 
 # -- reading the stored results --------------------------------------------------------
@@ -232,6 +406,51 @@ def stored_data(store: Store, name: str) -> FunnelData:
 
 
 def funnel(store: Store, name: str, *, stall_days: int = DEFAULT_STALL_DAYS) -> dict[str, Any]:
+    """The funnel of the saved journey *name* as last evaluated: from its kept tally
+    (a few indexed reads, whatever the store's size), or computed from every stored
+    move when the tally is not current."""
+    from journeytui.domain.journeys import get_journey
+
+    _check_stall_days(stall_days)
+    j, _ = get_journey(store, name)
+    conn = store.conn
+    jid, = conn.execute("SELECT id FROM journeys WHERE name = ?", (name,)).fetchone()
+    tally = load_tally(conn, jid, j)
+    if tally is None:
+        return compute(stored_data(store, name), stall_days=stall_days)
+    now = int(conn.execute(
+        "SELECT evaluated_at FROM journey_progress WHERE journey_id = ?", (jid,)).fetchone()[0])
+    medians: list[Any] = []
+    for k in range(len(tally.reached)):
+        n = tally.reached[k + 1] if k + 1 < len(tally.reached) else 0
+        if n <= 0:
+            medians.append(None)
+            continue
+        # the median of the n durations: the middle one, or the mean of the middle two
+        mid = [r[0] for r in conn.execute(
+            "SELECT seconds FROM journey_funnel_steps WHERE journey_id = ? AND level = ?"
+            " ORDER BY seconds LIMIT 2 OFFSET ?", (jid, k, (n - 1) // 2))]
+        medians.append(mid[0] if n % 2 else (mid[0] + mid[1]) / 2)
+    limit = now - stall_days * DAY
+    stalled: Counter[int] = Counter()
+    main = [i for i, s in enumerate(j.stages) if not s.exit]
+    for idx in main[:-1]:
+        stalled[idx] = int(conn.execute(
+            "SELECT count(*) FROM journey_positions WHERE journey_id = ? AND stage = ?"
+            " AND since < ?", (jid, j.stages[idx].name, limit)).fetchone()[0])
+    index = {n: i for i, n in enumerate(j.stage_names)}
+    clicks = {
+        (index[stage], email): [n, moved]
+        for stage, email, n, moved in conn.execute(
+            "SELECT stage, email_id, clicks, moved FROM journey_click_stats"
+            " WHERE journey_id = ?", (jid,))
+    }
+    return _report(j, now, stall_days, tally, medians, stalled, clicks, _email_names(store))
+
+
+def full_funnel(store: Store, name: str, *, stall_days: int = DEFAULT_STALL_DAYS
+                ) -> dict[str, Any]:
+    """The funnel computed from every stored move (what the kept tally must equal)."""
     return compute(stored_data(store, name), stall_days=stall_days)
 
 

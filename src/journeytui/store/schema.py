@@ -498,6 +498,66 @@ MIGRATIONS: list[str] = [
     ALTER TABLE contacts ADD COLUMN bounced_at INTEGER;
     ALTER TABLE contacts ADD COLUMN bounce_reason TEXT;
     """,
+    # --- version 9 -------------------------------------------------------------
+    # The funnel kept current by evaluation and advancement (journeytui.domain.funnel):
+    # journey_funnels.figures holds, as JSON, the counts the stored moves and
+    # positions decide (reached per main-line stage, exits reached, moves per
+    # transition and per email, contacts per stage now); stamp names the
+    # journey_progress it was kept for ('' = to be rebuilt: a contact was forgotten).
+    # journey_funnel_steps: per contact, the seconds from first reaching a main-line
+    # stage to first reaching the next (the medians are read from it in order).
+    # freed_ids: deleting the newest row of an event table (a forgotten contact) lets
+    # SQLite give its id again; ids above ``below`` may belong to rows an advance has
+    # not seen although they are under its high-water mark (it replays fully then).
+    """
+    CREATE TABLE journey_funnels (
+        journey_id INTEGER PRIMARY KEY REFERENCES journeys(id) ON DELETE CASCADE,
+        stamp      TEXT NOT NULL,
+        figures    TEXT NOT NULL
+    );
+    CREATE TABLE journey_funnel_steps (
+        journey_id INTEGER NOT NULL REFERENCES journeys(id) ON DELETE CASCADE,
+        level      INTEGER NOT NULL,
+        seconds    INTEGER NOT NULL,
+        contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+        PRIMARY KEY (journey_id, level, seconds, contact_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX journey_funnel_steps_contact ON journey_funnel_steps(contact_id);
+    CREATE TRIGGER contacts_deleted_funnels BEFORE DELETE ON contacts
+    WHEN EXISTS (SELECT 1 FROM journey_funnels)
+    BEGIN
+        UPDATE journey_funnels SET stamp = '' WHERE journey_id IN
+            (SELECT journey_id FROM journey_positions WHERE contact_id = OLD.id);
+    END;
+    CREATE TABLE freed_ids (
+        tbl   TEXT PRIMARY KEY,
+        below INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TRIGGER activities_freed AFTER DELETE ON activities
+    WHEN EXISTS (SELECT 1 FROM journey_progress)
+         AND OLD.id > coalesce((SELECT max(id) FROM activities), 0)
+    BEGIN
+        INSERT INTO freed_ids(tbl, below) VALUES ('activities',
+            coalesce((SELECT max(id) FROM activities), 0))
+            ON CONFLICT(tbl) DO UPDATE SET below = min(below, excluded.below);
+    END;
+    CREATE TRIGGER sends_freed AFTER DELETE ON sends
+    WHEN EXISTS (SELECT 1 FROM journey_progress)
+         AND OLD.id > coalesce((SELECT max(id) FROM sends), 0)
+    BEGIN
+        INSERT INTO freed_ids(tbl, below) VALUES ('sends',
+            coalesce((SELECT max(id) FROM sends), 0))
+            ON CONFLICT(tbl) DO UPDATE SET below = min(below, excluded.below);
+    END;
+    CREATE TRIGGER subscription_changes_freed AFTER DELETE ON subscription_changes
+    WHEN EXISTS (SELECT 1 FROM journey_progress)
+         AND OLD.id > coalesce((SELECT max(id) FROM subscription_changes), 0)
+    BEGIN
+        INSERT INTO freed_ids(tbl, below) VALUES ('subscription_changes',
+            coalesce((SELECT max(id) FROM subscription_changes), 0))
+            ON CONFLICT(tbl) DO UPDATE SET below = min(below, excluded.below);
+    END;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
