@@ -27,6 +27,7 @@ COMMAND_MODULES = [
     "journeytui.cli.batches_cmd",
     "journeytui.cli.journey_cmd",
     "journeytui.cli.insights_cmd",
+    "journeytui.cli.segment_cmd",
     "journeytui.cli.ssh_cmd",
     "journeytui.cli.webhook_cmd",
 ]
@@ -48,6 +49,7 @@ COMMAND_HOME = {
     "evaluate": "journeytui.cli.journey_cmd",
     "funnel": "journeytui.cli.journey_cmd",
     "insights": "journeytui.cli.insights_cmd",
+    "segment": "journeytui.cli.segment_cmd",
     "serve-ssh": "journeytui.cli.ssh_cmd",
     "serve-webhook": "journeytui.cli.webhook_cmd",
 }

@@ -38,6 +38,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from journeytui.domain.conditions import (
+    Clicked,
+    ClickedSpec,
     has_not,
     iter_leaves,
     node_key,
@@ -177,8 +179,9 @@ def _latest(i: int, within: int | None, since_stage: bool = False) -> Pred:
 
 
 class _Builder:
-    def __init__(self, ctx: _Ctx) -> None:
+    def __init__(self, ctx: _Ctx, journey: Journey | None = None) -> None:
         self.ctx = ctx
+        self.journey = journey
         self.slots: dict[Any, tuple[int, Pred]] = {}
         self.updaters: dict[str, list[Updater]] = {}
         self.slot_init: list[Callable[[], Any] | None] = []
@@ -290,7 +293,32 @@ class _Builder:
             return self._clicks_at_least(s.count, s.within_days, s.since_stage)
         if key == "no_click_in_last":
             return self._no_click(s.campaigns)
+        if key == "in_segment":
+            return self._in_segment(s.segment)
         raise AssertionError(key)  # pragma: no cover
+
+    def _in_segment(self, name: str) -> tuple[int, Pred]:
+        """In one of the journey's own segments at the check: in its stage, since at
+        most / at least so many days, and (if it says so) having clicked a link."""
+        j = self.journey
+        seg = j.segment(name) if j is not None else None
+        if j is None or seg is None:  # (journey_model refuses it before)
+            return SINCE, lambda st, t, fin: False
+        k = j.stage_names.index(seg.stage)
+        preds: list[Pred] = [lambda st, t, fin: st[STAGE] == k]
+        if seg.in_stage_days is not None:
+            m = seg.in_stage_days * DAY
+            preds.append(lambda st, t, fin: st[SINCE] is not None and st[SINCE] <= t - m)
+            # (turns true at since + m: a later check decides otherwise iff it is at
+            # or after that, i.e. after since + m − 1)
+            self.clocks.add((SINCE, m - 1, False, False))
+        if seg.entered_within_days is not None:
+            n = seg.entered_within_days * DAY
+            preds.append(lambda st, t, fin: st[SINCE] is not None and st[SINCE] >= t - n)
+            self.clocks.add((SINCE, n, False, False))
+        if seg.clicked is not None:
+            preds.append(self.compile(Clicked(clicked=ClickedSpec(url=seg.clicked))))
+        return SINCE, _all(preds)
 
     def _unsub_state(self, lst: int | None) -> int:
         """The slot holding when the contact unsubscribed from *lst* (None: from all
@@ -389,6 +417,7 @@ LEAF_KINDS = {
     "unsubscribed": {"unsubscribe", "resubscribe"},
     "clicks_at_least": {"click"},
     "no_click_in_last": {"send", "click"},
+    "in_segment": set(),  # time in a stage grows: may turn true at any event
 }
 
 
@@ -405,6 +434,8 @@ def relevant_kinds(node: Any) -> frozenset[str] | None:
         return None
     kinds: set[str] = set()
     for leaf in iter_leaves(node):
+        if node_key(leaf) == "in_segment":
+            return None
         kinds |= LEAF_KINDS[node_key(leaf)]
     return frozenset(kinds)
 
@@ -441,7 +472,7 @@ def _one(fs: list[Updater]) -> Updater:
 
 def compile_journey(j: Journey, conn: sqlite3.Connection) -> Compiled:
     ctx = _Ctx(conn)
-    b = _Builder(ctx)
+    b = _Builder(ctx, j)
     names = j.stage_names
     index = {n: k for k, n in enumerate(names)}
     entry = b.compile(j.entry)

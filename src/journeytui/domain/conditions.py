@@ -16,6 +16,7 @@ JSON form (one key per node)::
     {"visited": {"url": "pricing", "match": "contains" | "exact", "within_days": D | null}}
     {"no_click_in_last": {"campaigns": N}}
     {"clicks_at_least": {"count": K, "within_days": D}}
+    {"in_segment": {"segment": NAME}}                a segment of the same journey
 
 Leaves are facts about the contact's history up to the moment of the check ("has
 clicked…"); ``within_days`` limits a fact to the last D days before that moment,
@@ -27,7 +28,8 @@ trailing slash in the pattern is a path boundary: ``example.com/products/`` does
 match ``/productsheet``), "exact" wants the whole URL.  ``unsubscribed`` reads the
 subscription state at the moment of the check (a resubscribe ends it); from a list,
 it is also true while unsubscribed from all lists.  Machine opens and suspected bot
-clicks never count.
+clicks never count.  ``in_segment`` holds while the contact is in one of the
+journey's own segments (journey_model.Segment: its stage, time in it, a click).
 
 Positions in messages are 1-based: ``any[2]`` is the second part of an ``any`` group.
 """
@@ -54,6 +56,7 @@ LEAF_KEYS = (
     "visited",
     "no_click_in_last",
     "clicks_at_least",
+    "in_segment",
 )
 ALL_KEYS = GROUP_KEYS + LEAF_KEYS
 
@@ -156,6 +159,14 @@ class ClicksAtLeast(_Node):
     clicks_at_least: ClicksSpec
 
 
+class SegmentSpec(_Node):
+    segment: Name
+
+
+class InSegment(_Node):
+    in_segment: SegmentSpec
+
+
 # -- groups ------------------------------------------------------------------------
 def _tag(value: Any) -> str | None:
     if isinstance(value, dict):
@@ -180,7 +191,8 @@ Condition = Annotated[
     | Annotated[SubmittedForm, Tag("submitted_form")]
     | Annotated[Visited, Tag("visited")]
     | Annotated[NoClickInLast, Tag("no_click_in_last")]
-    | Annotated[ClicksAtLeast, Tag("clicks_at_least")],
+    | Annotated[ClicksAtLeast, Tag("clicks_at_least")]
+    | Annotated[InSegment, Tag("in_segment")],
     Discriminator(
         _tag,
         custom_error_type="condition_kind",
@@ -207,7 +219,7 @@ for _model in (AllOf, AnyOf, Not):
 
 Node = (
     AllOf | AnyOf | Not | Clicked | Opened | Unsubscribed | ReportedSpam | Confirmed
-    | SubmittedForm | Visited | NoClickInLast | ClicksAtLeast
+    | SubmittedForm | Visited | NoClickInLast | ClicksAtLeast | InSegment
 )
 
 
@@ -321,6 +333,8 @@ def render(node: _Node, *, top: bool = True) -> str:
         k = s.count
         return f"at least {k} click{'s' if k != 1 else ''}" + _within(s.within_days,
                                                                        s.since_stage)
+    if key == "in_segment":
+        return f"in the segment {_q(s.segment)}"
     raise AssertionError(key)  # pragma: no cover
 
 
