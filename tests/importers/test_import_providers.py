@@ -23,8 +23,7 @@ import pytest
 from journeytui.cli import main
 from journeytui.domain.stats import email_stats
 from journeytui.errors import UserError
-from journeytui.importers.providers import import_events
-from journeytui.importers.sendgrid import DUPLICATE, NO_EMAIL
+from journeytui.importers.providers import brevo, import_events, mailgun, mandrill
 
 DATA = Path(__file__).parent / "data" / "realworld"
 NOW = 1_767_600_000
@@ -33,7 +32,8 @@ POSTMARK = DATA / "anymail_postmark_webhook_bodies.json"
 SES = DATA / "anymail_ses_sns_notifications.json"
 MANDRILL = DATA / "anymail_mandrill_events.json"
 BREVO = DATA / "anymail_brevo_webhook_bodies.json"
-NO_TIME = "missing field 'timestamp'"
+
+BREVO_NO_TIME = "no time in 'ts_event', 'ts' or 'ts_epoch'"
 
 
 def _figures(kit: Any) -> dict[str, tuple[int, ...]]:
@@ -83,8 +83,8 @@ def test_mailgun(kit: Any) -> None:
     # the permanent failure names no email (no subject, no tags) and its message no
     # other event names: it waits; the click has neither message nor name: skipped
     assert report.added["parked"] == 1
-    assert _skipped(report) == {NO_EMAIL: 1}
-    assert report.skipped[NO_EMAIL].locations == [f"{MAILGUN}:8"]
+    assert _skipped(report) == {mailgun.TERMS.no_email: 1}
+    assert report.skipped[mailgun.TERMS.no_email].locations == [f"{MAILGUN}:8"]
     # the unsubscribe names no email: it acts on the contact only
     assert report.added["no_email"] == 1
     assert _contact(kit, "recipient@example.com") == (1, 1)
@@ -103,11 +103,18 @@ def test_postmark(kit: Any) -> None:
         # the same, the type differs) joins it: spam@ gets an inferred send
         "Postmark event test": (2, 1, 1, 0, 0, 0, 0, 0, 0, 1),
     }
-    # a reactivation and a suppression after a hard bounce are ignored by design; the
-    # bounce-unsubscribe variant has neither address nor time
-    assert sum(report.ignored.values()) == 2
-    assert _skipped(report) == {NO_TIME: 1}
-    assert _contact(kit, "john@example.com") == (1, 0)
+    # a suppression after a hard bounce is ignored by design (the Bounce is the event);
+    # the bounce-unsubscribe variant (line 9) has neither address nor time
+    assert sum(report.ignored.values()) == 1
+    assert _skipped(report) == {"Postmark Bounce (Unsubscribe): no recipient address in "
+                                "'Email'": 1}
+    # john unsubscribed from the stream "outbound" and was reactivated (same second,
+    # later line): subscribed again, never unsubscribed from all
+    assert _contact(kit, "john@example.com") == (0, 0)
+    assert kit.store.conn.execute(
+        "SELECT l.name, s.status FROM subscriptions s JOIN lists l ON l.id = s.list_id"
+        " JOIN contacts c ON c.id = s.contact_id WHERE c.email = 'john@example.com'"
+    ).fetchall() == [("Postmark stream: outbound", "subscribed")]
     assert _contact(kit, "spam@example.com") == (0, 1)
     _again_changes_nothing(kit, POSTMARK)
 
@@ -148,8 +155,8 @@ def test_mandrill(kit: Any) -> None:
     }
     assert report.ignored == {"Mandrill sync (not about an email)": 1}
     # the last line repeats the first send: same _id, ts and type
-    assert _skipped(report) == {DUPLICATE: 1}
-    assert report.skipped[DUPLICATE].locations == [f"{MANDRILL}:5"]
+    assert _skipped(report) == {mandrill.TERMS.duplicate: 1}
+    assert report.skipped[mandrill.TERMS.duplicate].locations == [f"{MANDRILL}:5"]
     _again_changes_nothing(kit, MANDRILL)
 
 
@@ -170,8 +177,11 @@ def test_brevo(kit: Any) -> None:
     }
     # the two proxy opens carry no ts_event, ts or ts_epoch (only 'date', whose time
     # zone is not said, and 's_epoch'): skipped; unique_opened repeats opened
-    assert _skipped(report) == {NO_TIME: 2, DUPLICATE: 1}
-    assert report.skipped[NO_TIME].locations == [f"{BREVO}:13", f"{BREVO}:14"]
+    assert _skipped(report) == {f"Brevo 'proxy_open': {BREVO_NO_TIME}": 1,
+                                f"Brevo 'unique_proxy_open': {BREVO_NO_TIME}": 1,
+                                brevo.TERMS.duplicate: 1}
+    assert report.skipped[f"Brevo 'proxy_open': {BREVO_NO_TIME}"].locations == [f"{BREVO}:13"]
+    assert report.skipped[brevo.TERMS.duplicate].locations == [f"{BREVO}:12"]
     _again_changes_nothing(kit, BREVO)
 
 

@@ -29,7 +29,6 @@ import hashlib
 import os
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from journeytui.importers._common import is_address
 from journeytui.importers._report import (
@@ -40,6 +39,7 @@ from journeytui.importers._report import (
     snapshot,
 )
 from journeytui.importers._tabular import Problems, read_table
+from journeytui.importers._times import iso_seconds
 from journeytui.store import Recorder, Store
 
 COLUMNS = ("email", "kind", "name", "url", "time", "id")
@@ -66,21 +66,12 @@ class _Activity:
 
 
 def parse_time(value: str) -> int | None:
+    """Unix seconds of ISO 8601 (no offset: UTC) or of unix seconds written as digits."""
     v = value.strip()
     if v.isdigit() and v.isascii():
         n = int(v)
         return n if n < 100_000_000_000 else None  # milliseconds are refused
-    if not v:
-        return None
-    if v.endswith(("Z", "z")):
-        v = v[:-1] + "+00:00"
-    try:
-        dt = datetime.fromisoformat(v)
-    except ValueError:
-        return None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return int(dt.timestamp())
+    return iso_seconds(v)
 
 
 def read_activities(path: str | os.PathLike[str], now: int) -> tuple[str, list[_Activity]]:
