@@ -74,6 +74,8 @@ def _describe(s: EmailStats) -> str:
         ("  Opens are a weak signal (privacy proxies open everything): clicks are the"
         " headline figure."),
     ]
+    if s.variants:
+        lines.extend(_variant_lines(s))
     if s.links:
         lines.append("  Links (unique clickers / total clicks):")
         for link in s.links:
@@ -81,6 +83,23 @@ def _describe(s: EmailStats) -> str:
     for w in s.warnings:
         lines.append(f"  ⚠ WARNING: {w}")
     return "\n".join(lines)
+
+
+def _variant_lines(s: EmailStats) -> list[str]:
+    """The A/B test's variants beside the totals (README: What the numbers mean)."""
+    rows = [
+        (v.label, f"{v.sent:,}", f"{v.delivered:,}", f"{v.opened:,}", f"{v.clicked:,}",
+         f"{v.unsubscribed:,}", f"{v.spam_reports:,}")
+        for v in s.variants
+    ]
+    text = table(["Variant", "Sent", "Delivered", "Opened", "Clicked", "Unsub", "Spam"],
+                 rows, right={1, 2, 3, 4, 5, 6})
+    named = sum(v.variant is not None for v in s.variants)
+    return [
+        f"  A/B test, {named} variants (Sent and Delivered: every recipient;"
+        " Opened, Clicked, Unsub, Spam: contacts with tracking consent only):",
+        *("    " + line for line in text.split("\n")),
+    ]
 
 
 def cmd_stats(args: argparse.Namespace) -> int:

@@ -11,6 +11,12 @@ unique openers.  A rate whose denominator is 0 is ``None``.  Machine opens are l
 out of ``opened`` / ``opens_total`` and counted in ``machine_opens``; suspected bot
 clicks are left out of ``clicked`` / ``clicks_total`` and counted in ``bot_clicks``.
 
+A/B tests stay one email; an email whose sends carry two or more variants gets one
+:class:`VariantStats` per variant (and one for sends without a variant, if any): Sent
+and Delivered count every recipient, like the totals; Opened, Clicked, Unsubscribed and
+Spam count the contacts with tracking consent (their activities name the contact, so
+they can be matched to the variant the contact was sent; an anonymous open cannot).
+
 Warnings (PRODUCT.md §3 "worth a glance"):
 * delivery rate below 95 %;
 * more than ``SPAM_WARN_COUNT`` spam reports on one email;
@@ -50,6 +56,39 @@ class LinkStats:
 
 
 @dataclass
+class VariantStats:
+    """The figures of one A/B test variant of an email (see the module docstring).
+
+    ``variant`` is None for the sends of the email that carry no variant.  ``sent`` and
+    ``delivered`` count every recipient; ``opened``, ``clicked``, ``unsubscribed`` and
+    ``spam_reports`` count unique contacts with tracking consent (machine opens and
+    suspected bot clicks left out, as in the totals)."""
+
+    variant: str | None
+    sent: int
+    delivered: int
+    opened: int
+    clicked: int
+    unsubscribed: int
+    spam_reports: int
+
+    @property
+    def label(self) -> str:
+        return self.variant if self.variant is not None else "(no variant)"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "variant": self.variant,
+            "sent": self.sent,
+            "delivered": self.delivered,
+            "opened_consented": self.opened,
+            "clicked_consented": self.clicked,
+            "unsubscribed_consented": self.unsubscribed,
+            "spam_reports_consented": self.spam_reports,
+        }
+
+
+@dataclass
 class EmailStats:
     id: int
     name: str
@@ -73,6 +112,8 @@ class EmailStats:
     anonymous_opens: int
     links: list[LinkStats] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: one per A/B test variant when the email's sends carry two or more; else empty
+    variants: list[VariantStats] = field(default_factory=list)
 
     @property
     def bounced(self) -> int:
@@ -138,6 +179,7 @@ class EmailStats:
             "anonymous_clicks": self.anonymous_clicks,
             "links": [asdict(link) for link in self.links],
             "warnings": list(self.warnings),
+            "variants": [v.to_json() for v in self.variants],
         }
 
 
@@ -224,6 +266,53 @@ def _attach_links(store: Store, by_id: dict[int, EmailStats]) -> None:
         target.links.sort(key=lambda k: (-k.clicked, -k.clicks_total, k.url))
 
 
+_VARIANT_SENDS_SQL = """
+SELECT variant, sum(status != 'dropped'), sum(status = 'delivered')
+FROM sends WHERE email_id = ? GROUP BY variant
+"""
+# Unique consented contacts per variant: a contact counts in the variant of each of its
+# (not dropped) sends of the email.
+_VARIANT_ACTS_SQL = """
+WITH sv AS (SELECT DISTINCT contact_id, variant FROM sends
+            WHERE email_id = :e AND contact_id IS NOT NULL AND status != 'dropped')
+SELECT sv.variant,
+       count(DISTINCT CASE WHEN a.kind = 'open' AND a.machine = 0 THEN a.contact_id END),
+       count(DISTINCT CASE WHEN a.kind = 'click' AND a.bot = 0 THEN a.contact_id END),
+       count(DISTINCT CASE WHEN a.kind = 'unsubscribe' THEN a.contact_id END),
+       count(DISTINCT CASE WHEN a.kind = 'spam' THEN a.contact_id END)
+FROM sv JOIN activities a ON a.contact_id = sv.contact_id AND a.email_id = :e
+GROUP BY sv.variant
+"""
+
+
+def variant_stats(store: Store, email_id: int) -> list[VariantStats]:
+    """Per-variant figures of one email, by variant name (sends without one last)."""
+    c = store.conn
+    sends = {v: (int(sent or 0), int(delivered or 0))
+             for v, sent, delivered in c.execute(_VARIANT_SENDS_SQL, (email_id,))}
+    acts = {r[0]: r[1:] for r in c.execute(_VARIANT_ACTS_SQL, {"e": email_id})}
+    out = []
+    for v in sorted(sends, key=lambda v: (v is None, v or "")):
+        sent, delivered = sends[v]
+        if v is None and not sent:
+            continue  # only drops without a variant: nothing to show
+        opened, clicked, unsubscribed, spam = acts.get(v, (0, 0, 0, 0))
+        out.append(VariantStats(v, sent, delivered, opened, clicked, unsubscribed, spam))
+    return out
+
+
+def _attach_variants(store: Store, by_id: dict[int, EmailStats]) -> None:
+    """Per-variant figures of the emails whose sends carry two or more variants."""
+    split = store.conn.execute(
+        "SELECT email_id FROM sends WHERE variant IS NOT NULL GROUP BY email_id"
+        " HAVING count(DISTINCT variant) >= 2"
+    ).fetchall()
+    for (email_id,) in split:
+        target = by_id.get(email_id)
+        if target is not None:
+            target.variants = variant_stats(store, email_id)
+
+
 def _attach_warnings(items: list[EmailStats]) -> None:
     by_list: dict[str | None, list[float]] = {}
     for s in items:
@@ -255,7 +344,9 @@ def email_stats(store: Store, name: str | None = None) -> list[EmailStats]:
     """Statistics of every non-draft email (or of the one named *name*), by send time."""
     sql = _STATS_SQL + " WHERE e.status != 'draft' ORDER BY e.send_at IS NULL, e.send_at, e.id"
     items = [_row_to_stats(r) for r in store.conn.execute(sql)]
-    _attach_links(store, {s.id: s for s in items})
+    by_id = {s.id: s for s in items}
+    _attach_links(store, by_id)
+    _attach_variants(store, by_id)
     _attach_warnings(items)
     if name is not None:
         chosen = [s for s in items if s.name == name]

@@ -366,6 +366,7 @@ class _Event(NamedTuple):
     group: int | None  # asm_group_id
     detail: SendDetail | None  # bounce, dropped, deferred
     loc: Loc
+    variant: str | None = None  # the A/B test variant of the message
 
 
 def _check(ev: dict[str, Any], latest: int) -> tuple[str, int, str] | str:
@@ -536,6 +537,16 @@ def _category_key(ev: dict[str, Any]) -> EmailKey | None:
     return ("named", cat) if cat else None
 
 
+def _variant(ev: dict[str, Any]) -> str | None:
+    """The A/B test variant the event's message belongs to: the version's name (legacy
+    ``marketing_campaign_version``, e.g. ``B``), else ``split`` and the split's id."""
+    version = _text(ev.get("marketing_campaign_version"))
+    if version:
+        return printable(version, 60)
+    split = _text(ev.get("marketing_campaign_split_id"))
+    return f"split {printable(split, 40)}" if split else None
+
+
 def _detail(ev: dict[str, Any], kind: str) -> SendDetail | None:
     if kind == "deferred":
         reason = _text(ev.get("response")) or _text(ev.get("reason"))
@@ -703,7 +714,8 @@ class _Importer:
         contact = self.contact(ev.address, ev.ts)
         d = ev.detail
         payload = [ev.kind, ev.url, ev.flag, ev.group,
-                   None if d is None else [d.reason, d.classification, d.status], list(ev.loc)]
+                   None if d is None else [d.reason, d.classification, d.status], list(ev.loc),
+                   ev.variant]
         self.c.execute(
             "INSERT OR REPLACE INTO parked_events(event_id, message_id, contact_id, at, event)"
             " VALUES (?, ?, ?, ?, ?)",
@@ -802,6 +814,8 @@ class _Importer:
                 report.add("spam_reports")
             else:  # pragma: no cover - _check lets only HANDLED kinds through
                 raise AssertionError(kind)
+        if ev.variant is not None and email_id is not None:
+            rec.set_variant(email_id, contact, msg, ev.variant)
 
 
 class _DryRun(Exception):
@@ -858,7 +872,9 @@ def _collect(
             group = _group_id(group)
         pending.append(
             _Event(ts, order, kind, address, key, cat, _message(ev), event_id, url, flag,
-                   group, _detail(ev, kind) if kind in _DETAIL_KINDS else None, loc)
+                   group, _detail(ev, kind) if kind in _DETAIL_KINDS else None, loc,
+                   _variant(ev) if ("marketing_campaign_version" in ev
+                                    or "marketing_campaign_split_id" in ev) else None)
         )
     pending.sort()
     return pending
@@ -900,11 +916,11 @@ def _unpark(store: Store, messages: set[str], skip_ids: set[str]) -> list[_Event
         for event_id, msg, address, at, payload in rows:
             if event_id in skip_ids:
                 continue
-            kind, url, flag, group, detail, loc = json.loads(payload)
+            kind, url, flag, group, detail, loc, *rest = json.loads(payload)
             out.append(_Event(
                 at, -1 - len(out), kind, address, None, None, msg, event_id, url, bool(flag),
                 group, None if detail is None else SendDetail(*detail),
-                (str(loc[0]), int(loc[1]), loc[2]),
+                (str(loc[0]), int(loc[1]), loc[2]), rest[0] if rest else None,
             ))
     return out
 

@@ -85,6 +85,7 @@ class Recorder:
         self._maybe_unnamed: bool | None = None
         self._with_stats: set[int] = set()
         self._remembered: dict[str, int] = {}
+        self._with_variant: set[int] = set()  # sends whose variant this Recorder set
         #: (email id, contact id) -> what _send_on_record found
         self.sent_to: dict[tuple[int, int], list[int] | int] = {}
         #: when a list, every write appends (target, row id, email id, token or mark):
@@ -488,6 +489,31 @@ class Recorder:
         if self.touched is not None:
             self.touched.append(("s", send_id, email_id, "inferred"))
         return True
+
+    def set_variant(
+        self, email_id: int, contact: ContactRef, message_id: str | None, variant: str
+    ) -> None:
+        """The A/B test variant of the send an event is about: the send of *message_id*
+        to *contact* (else the recipient's latest send of *email_id*).  The first variant
+        on record stays; call after the event's own write (the send exists then)."""
+        if message_id is not None:
+            row = self._messages.get((message_id, contact.id))
+            if row is None:
+                return
+            send_id = int(row[0])
+            if send_id in self._with_variant:
+                return
+            self._with_variant.add(send_id)
+            self.c.execute(
+                "UPDATE sends SET variant = ? WHERE id = ? AND variant IS NULL",
+                (variant, send_id),
+            )
+            return
+        self.c.execute(
+            "UPDATE sends SET variant = ? WHERE id = (SELECT id FROM sends WHERE email_id = ?"
+            " AND contact_id = ? ORDER BY at DESC, id DESC LIMIT 1) AND variant IS NULL",
+            (variant, email_id, contact.id),
+        )
 
     def remember_message(self, message_id: str, email_id: int) -> None:
         """Which email *message_id* belongs to (the first answer stays); written by

@@ -142,6 +142,8 @@ class EmailDetail(Widget):
             style=muted,
         )
         parts: list[RenderableType] = [figures, caveat, Text("")]
+        if s.variants:
+            parts.extend(self._variants(s))
         parts.append(self._warnings(s))
         parts.append(Text(""))
         parts.append(Text("Funnel", style=label))
@@ -149,6 +151,26 @@ class EmailDetail(Widget):
         parts.append(Text(""))
         parts.append(self._links(s))
         return parts
+
+    def _variants(self, s: EmailStats) -> list[RenderableType]:
+        """The A/B test's variants, under the totals (README: What the numbers mean)."""
+        muted = self._style("muted")
+        table = Table(
+            box=None, padding=(0, 1), show_edge=False, expand=False,
+            header_style=self._style("label"),
+        )
+        table.add_column("Variant", overflow="ellipsis", no_wrap=True, max_width=28)
+        for title in ("Sent", "Deliv.", "Opened", "Clicked", "Unsub", "Spam"):
+            table.add_column(title, justify="right", no_wrap=True)
+        for v in s.variants:
+            table.add_row(
+                Text(clean(v.label), style=muted if v.variant is None else ""),
+                fmt.num(v.sent), fmt.num(v.delivered), fmt.num(v.opened),
+                fmt.num(v.clicked), fmt.num(v.unsubscribed), fmt.num(v.spam_reports),
+            )
+        note = Text("Opened, Clicked, Unsub and Spam by variant: contacts with tracking "
+                    "consent only (the totals above count every recipient).", style=muted)
+        return [Text("Variants (A/B test)", style=self._style("label")), table, note, Text("")]
 
     def _warnings(self, s: EmailStats) -> Text:
         if not s.warnings:
