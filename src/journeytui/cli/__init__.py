@@ -28,6 +28,7 @@ COMMAND_MODULES = [
     "journeytui.cli.journey_cmd",
     "journeytui.cli.insights_cmd",
     "journeytui.cli.segment_cmd",
+    "journeytui.cli.series_cmd",
     "journeytui.cli.ssh_cmd",
     "journeytui.cli.webhook_cmd",
 ]
@@ -50,6 +51,8 @@ COMMAND_HOME = {
     "funnel": "journeytui.cli.journey_cmd",
     "insights": "journeytui.cli.insights_cmd",
     "segment": "journeytui.cli.segment_cmd",
+    "timing": "journeytui.cli.series_cmd",
+    "series": "journeytui.cli.series_cmd",
     "serve-ssh": "journeytui.cli.ssh_cmd",
     "serve-webhook": "journeytui.cli.webhook_cmd",
 }

@@ -1,0 +1,8 @@
+"""The engine tests' store builder (jbuilder) on the import path."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "engine"))
