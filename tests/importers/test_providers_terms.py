@@ -158,8 +158,8 @@ def test_importing_again_says_duplicate_in_the_providers_terms(
 def test_no_email_is_said_in_each_providers_terms_in_one_import(
     kit: Any, tmp_path: Path
 ) -> None:
-    # a Mailgun click and a Brevo click that name no email and have no message id: the
-    # one reason names both providers' fields, and each location its own file
+    # a Mailgun click and a Brevo click that name no email and have no message id: each
+    # is said in its provider's terms, at its own file
     mg = tmp_path / "mg.json"
     mg.write_text('{"event-data": {"event": "clicked", "timestamp": 1700000000, '
                   '"recipient": "a@example.com", "url": "https://example.com/"}}\n')
@@ -167,9 +167,30 @@ def test_no_email_is_said_in_each_providers_terms_in_one_import(
     bv.write_text('{"event": "click", "email": "b@example.com", "ts_event": 1700000000, '
                   '"link": "https://example.com/"}\n')
     report = import_events(kit.store, [mg, bv], now=NOW)
-    assert _skips(report) == {
-        f"{brevo.TERMS.no_email} / {mailgun.TERMS.no_email}": [f"{mg}:1", f"{bv}:1"]}
+    assert _skips(report) == {mailgun.TERMS.no_email: [f"{mg}:1"],
+                              brevo.TERMS.no_email: [f"{bv}:1"]}
     notes = "\n".join(report.notes)
     assert f"{mg}: recognised as {NAMES['mailgun']}" in notes
-    assert "Mailgun events name their email by a campaign in 'campaigns'" in notes
-    assert "Brevo events name their email by 'campaign name'" in notes
+    assert ("Mailgun: 1 event names no email itself; its events name one by a campaign in "
+            "'campaigns', else 'tags', else the subject in 'message.headers'.") in notes
+    assert "Brevo: 1 event names no email itself; its events name one by 'campaign name'" \
+        in notes
+
+
+def test_more_skips_than_listed_name_every_provider_of_the_import(
+    kit: Any, tmp_path: Path
+) -> None:
+    # six Mailgun clicks naming no email (only five locations are kept) and a Brevo one:
+    # the provider of the unlisted ones is not known, so the reason names both
+    mg = tmp_path / "mg.json"
+    mg.write_text("".join(
+        '{"event-data": {"event": "clicked", "timestamp": 1700000000, '
+        f'"recipient": "a{i}@example.com", "url": "https://example.com/"}}}}\n'
+        for i in range(6)))
+    bv = tmp_path / "bv.json"
+    bv.write_text('{"event": "click", "email": "b@example.com", "ts_event": 1700000000, '
+                  '"link": "https://example.com/"}\n')
+    report = import_events(kit.store, [mg, bv], now=NOW)
+    reason = f"{brevo.TERMS.no_email} / {mailgun.TERMS.no_email}"
+    assert list(report.skipped) == [reason]
+    assert report.skipped[reason].count == 7

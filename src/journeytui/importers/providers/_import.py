@@ -40,6 +40,8 @@ TERMS: dict[str, Terms] = {
 }
 
 Location = tuple[str, int, int | None]
+# the mapped fields that name an email (see _base.naming)
+_NAMING = frozenset({"marketing_campaign_name", "marketing_campaign_id", "category"})
 Pair = tuple[dict[str, Any], Location]
 
 
@@ -61,6 +63,7 @@ class _Mapped:
         self.skipped: list[tuple[str, str]] = []  # (reason, location)
         self.ignored: dict[str, int] = {}
         self.lists: dict[int, str] = {}  # unsubscribe group -> list name
+        self.unnamed: dict[str, int] = {}  # provider -> events naming no email themselves
         self.bodies = 0
         self.mapped = 0
 
@@ -81,6 +84,8 @@ class _Mapped:
                 self.ignored[out.ignored] = self.ignored.get(out.ignored, 0) + 1
             for ev, i in out.events:
                 self.pairs.append((ev, (name, line, index if i is None else i)))
+                if not _NAMING.intersection(ev):
+                    self.unnamed[use] = self.unnamed.get(use, 0) + 1
             self.mapped += len(out.events)
             self.lists.update(out.lists)
 
@@ -209,8 +214,11 @@ def _explain(report: ImportReport, got: _Mapped, provider: str) -> None:
         TERMS[p].no_email in r for p in used for r in report.skipped
     ):
         for p in used:
-            report.notes.append(f"{TERMS[p].name} events name their email by "
-                                f"{TERMS[p].naming}.")
+            if got.unnamed.get(p):
+                report.notes.append(
+                    f"{TERMS[p].name}: {got.unnamed[p]:,} event"
+                    f"{'s name' if got.unnamed[p] != 1 else ' names'} no email itself; its "
+                    f"events name one by {TERMS[p].naming}.")
 
 
 def _reword(report: ImportReport, got: _Mapped) -> None:
@@ -224,20 +232,28 @@ def _reword(report: ImportReport, got: _Mapped) -> None:
     def provider_of(location: str) -> str | None:
         return next((owner[n] for n in by_length if location.startswith(f"{n}:")), None)
 
-    every = {use for use in owner.values() if use != "none"}
+    def words(reason: str, provider: str | None) -> str:
+        if provider is None or provider not in TERMS:
+            return reason
+        return TERMS[provider].no_email if reason == NO_EMAIL else TERMS[provider].duplicate
+
+    every = sorted(use for use in set(owner.values()) if use != "none")
     rebuilt: dict[str, Skipped] = {}
+
+    def put(reason: str, count: int, locations: list[str]) -> None:
+        entry = rebuilt.setdefault(reason, Skipped())
+        entry.count += count
+        entry.locations.extend(locations)
+
     for reason, entry in report.skipped.items():
-        if reason in (NO_EMAIL, DUPLICATE):
-            found = {provider_of(loc) for loc in entry.locations}
-            if entry.count > len(entry.locations) or None in found:
-                found = set(every)  # some locations are not listed: any provider may be
-            words = [reason if p == "sendgrid" else
-                     (TERMS[p].no_email if reason == NO_EMAIL else TERMS[p].duplicate)
-                     for p in sorted(p for p in found if p is not None)]
-            reason = " / ".join(words) or reason
-        if reason in rebuilt:
-            rebuilt[reason].count += entry.count
-            rebuilt[reason].locations.extend(entry.locations)
-        else:
-            rebuilt[reason] = entry
+        if reason not in (NO_EMAIL, DUPLICATE):
+            put(reason, entry.count, entry.locations)
+            continue
+        found = [provider_of(loc) for loc in entry.locations]
+        if entry.count == len(entry.locations) and None not in found:
+            for p in dict.fromkeys(found):  # every location listed: exact per provider
+                mine = [loc for loc, q in zip(entry.locations, found, strict=True) if q == p]
+                put(words(reason, p), len(mine), mine)
+        else:  # some locations are not listed: any provider of the import may be in it
+            put(" / ".join(words(reason, p) for p in every), entry.count, entry.locations)
     report.skipped = rebuilt
