@@ -148,10 +148,13 @@ def start_server() -> Iterator[Callable[..., RunningServer]]:
 
     def start(db: Path, keys: Keys | str | None = None, **options: Any) -> RunningServer:
         """*keys*: a test key pair, or a verification key as SendGrid shows it; None
+        and no other provider's verification (``mailgun=``, ``postmark=``, ``ses=``)
         starts the server without verification (--no-verify)."""
         key = keys.public_b64 if isinstance(keys, Keys) else keys
         verifier = SendGridVerifier(key) if key is not None else None
-        config = Config(db=db, host="127.0.0.1", port=0, sendgrid=verifier, **options)
+        others = any(options.get(p) is not None for p in ("mailgun", "postmark", "ses"))
+        config = Config(db=db, host="127.0.0.1", port=0, sendgrid=verifier,
+                        no_verify=verifier is None and not others, **options)
         server = RunningServer(config)
         running.append(server)
         return server

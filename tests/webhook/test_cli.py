@@ -25,7 +25,10 @@ def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
 def test_refuses_to_start_without_a_key(db: Path, capsys) -> None:
     code, err = run(["serve-webhook", "--db", str(db)], capsys)
     assert code == 2
-    assert "needs --sendgrid-key" in err and "--no-verify" in err
+    assert "needs at least one provider's verification" in err
+    for option in ("--sendgrid-key", "--mailgun-key", "--postmark-auth", "--ses-topic",
+                   "--no-verify"):
+        assert option in err
     assert "Traceback" not in err
 
 

@@ -45,12 +45,14 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     parser = sub.add_parser(
         "serve-webhook",
         parents=[common],
-        help="receive SendGrid's signed Event Webhook into the store (live data)",
-        description="Receive providers' event webhooks and record them in the store, one "
-        "transaction per request, journeys advanced as after an import. POST /sendgrid "
-        "takes SendGrid's Event Webhook body; GET /health says whether the store is "
-        "reachable. A 2xx is sent only once the events are committed. See the README, "
-        "section 'Live data: serve-webhook'.",
+        help="receive providers' signed event webhooks into the store (live data)",
+        description="Receive providers' event webhooks and record them in the store, "
+        "journeys advanced as after an import. POST /sendgrid, /mailgun, /postmark and "
+        "/ses take each provider's webhook body, verified its own way; a path whose "
+        "provider is not configured answers 404. GET /health says whether the store is "
+        "reachable. A 2xx is sent only once the events are committed (requests arriving "
+        "together are committed in one transaction). See the README, section 'Live data: "
+        "serve-webhook'.",
     )
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to listen on (default 127.0.0.1; put a TLS reverse "
@@ -61,6 +63,30 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         metavar="KEY|@FILE",
         help="SendGrid's verification key for the signed Event Webhook (base64), or @FILE "
         "holding it",
+    )
+    parser.add_argument(
+        "--mailgun-key",
+        metavar="KEY|@FILE",
+        help="Mailgun's HTTP webhook signing key (opens POST /mailgun), or @FILE holding it",
+    )
+    parser.add_argument(
+        "--postmark-auth",
+        metavar="USER:PASS|@FILE",
+        help="the basic auth credentials set on the Postmark webhook (opens POST /postmark)",
+    )
+    parser.add_argument(
+        "--ses-topic",
+        metavar="ARN",
+        action="append",
+        help="an SNS topic ARN whose SES events are accepted (opens POST /ses; repeat for "
+        "several topics)",
+    )
+    parser.add_argument(
+        "--ses-cert",
+        metavar="FILE|DIR",
+        help="the SNS signing certificate (PEM file), or a directory caching the "
+        "certificates by URL (default ~/.cache/journeytui/sns-certs, fetched over https "
+        "when missing)",
     )
     parser.add_argument(
         "--no-verify",
@@ -80,26 +106,48 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 def run_webhook(args: argparse.Namespace) -> int:
     from journeytui.webhook.server import Config, serve
-    from journeytui.webhook.verify import SendGridVerifier, read_key_argument
+    from journeytui.webhook.verify import (
+        MailgunVerifier,
+        PostmarkAuth,
+        SendGridVerifier,
+        SnsVerifier,
+        read_key_argument,
+    )
 
-    if args.sendgrid_key is not None and args.no_verify:
-        raise UserError("--sendgrid-key and --no-verify contradict each other; give one")
-    if args.sendgrid_key is None and not args.no_verify:
+    given = [opt for opt, value in (
+        ("--sendgrid-key", args.sendgrid_key), ("--mailgun-key", args.mailgun_key),
+        ("--postmark-auth", args.postmark_auth), ("--ses-topic", args.ses_topic),
+        ("--ses-cert", args.ses_cert)) if value is not None]
+    if given and args.no_verify:
+        raise UserError(f"{given[0]} and --no-verify contradict each other; give one")
+    if not given and not args.no_verify:
         raise UserError(
-            "serve-webhook needs --sendgrid-key KEY (or @FILE): the verification key of "
-            "SendGrid's signed Event Webhook, so that only SendGrid can write. To accept "
-            "unsigned requests anyway (local tests only), give --no-verify"
+            "serve-webhook needs at least one provider's verification, so that only the "
+            "provider can write: --sendgrid-key KEY (or @FILE), --mailgun-key KEY, "
+            "--postmark-auth USER:PASS, --ses-topic ARN. To accept unverified requests "
+            "anyway (local tests only), give --no-verify"
         )
-    verifier = None
-    if args.sendgrid_key is not None:
-        verifier = SendGridVerifier(read_key_argument(args.sendgrid_key))
+    if args.ses_cert is not None and args.ses_topic is None:
+        raise UserError("--ses-cert needs --ses-topic ARN (the SNS topics whose SES events "
+                        "are accepted)")
     config = Config(
         db=Path(db_path(args)),
         host=args.host,
         port=args.port,
-        sendgrid=verifier,
+        no_verify=args.no_verify,
         max_body=args.max_body,
     )
+    if args.sendgrid_key is not None:
+        config.sendgrid = SendGridVerifier(read_key_argument(args.sendgrid_key))
+    if args.mailgun_key is not None:
+        config.mailgun = MailgunVerifier(read_key_argument(args.mailgun_key, "--mailgun-key"))
+    if args.postmark_auth is not None:
+        config.postmark = PostmarkAuth(read_key_argument(args.postmark_auth, "--postmark-auth"))
+    if args.ses_topic is not None:
+        cert = None
+        if args.ses_cert is not None:
+            cert = Path(args.ses_cert.removeprefix("@")).expanduser()
+        config.ses = SnsVerifier(args.ses_topic, cert)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%Y-%m-%d %H:%M:%S"))
     logger = logging.getLogger("journeytui.webhook")

@@ -1,40 +1,64 @@
-"""One webhook request's events into the store: one transaction, or nothing.
+"""Webhook requests' events into the store: group commit, and never a 2xx before COMMIT.
 
-The events go through :func:`journeytui.importers.sendgrid.import_sendgrid`, exactly as
-``journeytui import sendgrid FILE`` does: the same checks, the same Recorder (consent
-rule, statistics, dedup by event id), and journeys advanced inside the same
-transaction.  The importer reads files, so the body is spooled to a private file
-first; its path never reaches a message (it is said as "body").
+A request is first *prepared* (:func:`prepare`, off the writer thread): a SendGrid body
+is checked to start like a JSON array and counted; another provider's body is mapped
+onto SendGrid's event vocabulary (:mod:`journeytui.importers.providers`).  Then the
+events go through :func:`journeytui.importers.sendgrid.import_sendgrid`, exactly as
+``journeytui import`` does: the same checks, the same Recorder (consent rule,
+statistics, dedup by event id), and journeys advanced inside the same transaction.  The
+importer reads files, so each request's events are spooled to a private file first;
+its path never reaches a message (it is said as "body", or "request N" in a group).
 
-:class:`Writer` owns the one connection that writes: a single thread runs requests
-one after the other (SQLite has one writer at a time anyway), and a store held by
-another program past :data:`LOCK_WAIT_S` raises :class:`StoreBusy` rather than
-making the provider wait.
+**Group commit.**  :class:`Writer` owns the one connection that writes; its thread
+takes every request waiting when it becomes free (up to :data:`MAX_GROUP_REQUESTS`
+requests and :data:`MAX_GROUP_BYTES` bytes) and records them in one import, in one
+transaction.  A request's answer is released only after the COMMIT of the transaction
+that holds its events returned, so:
+
+* every acknowledged event is committed;
+* a transaction that fails (the store held by another program past
+  :data:`LOCK_WAIT_S`, a full disk, a damaged store, an unexpected error) rolls back
+  and fails every request of its group (503/500): none of their events is recorded,
+  and the provider retries each (re-posting records nothing twice: event ids);
+* a malformed body is refused alone: the importer checks every file before it writes
+  anything and names the file it refuses, so that request is answered 400 and the rest
+  of the group is recorded without it (a body the preparation already finds doubtful
+  is recorded in a transaction of its own).
+
+Why: the fixed costs of an import (its batch row, reading the store's state once per
+import, journey advancement, the commit) are paid once per group instead of once per
+request, which is what lets the receiver keep up when several senders post at once.
+A lone request is a group of one: the answer then gives exactly its own figures.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import tempfile
+import threading
 import time
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from collections import deque
+from concurrent.futures import Future
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from journeytui.errors import UserError
 from journeytui.importers._report import ImportReport
+from journeytui.importers.sendgrid import Location
 from journeytui.store import Store
 from journeytui.store.db import StoreError, write_failure
 
-#: How long a request waits for another program that holds the store's write lock.
+#: How long a transaction waits for another program that holds the store's write lock.
 LOCK_WAIT_S = 2.0
 #: A request still waiting for its turn after this long is answered 503 unwritten.
 QUEUE_WAIT_S = 20.0
+#: The most requests, and body bytes, recorded in one transaction.
+MAX_GROUP_REQUESTS = 32
+MAX_GROUP_BYTES = 16 * 1024 * 1024
 
-T = TypeVar("T")
 _SQLITE_BUSY = 5
 
 
@@ -48,12 +72,16 @@ class StoreBusy(Exception):
 
 
 class BadBody(Exception):
-    """The body is not a SendGrid Event Webhook payload; nothing was written."""
+    """The body is not a webhook payload of its provider; nothing was written."""
 
 
 @dataclass
 class Outcome:
-    """What one request did (the log line and the response body)."""
+    """What the transaction holding one request did (the log line and the answer).
+
+    With several requests in one transaction (group commit), the figures are the
+    transaction's; ``requests`` says how many it held and ``request_events`` how many
+    events were this request's."""
 
     events: int = 0
     recorded: int = 0
@@ -62,9 +90,15 @@ class Outcome:
     ignored: int = 0
     parked: int = 0
     reasons: list[dict[str, Any]] = field(default_factory=list)
+    requests: int = 1
+    request_events: int = 0
+    number: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "request": self.number,
+            "request_events": self.request_events,
+            "requests": self.requests,
             "events": self.events,
             "recorded": self.recorded,
             "duplicate": self.duplicate,
@@ -75,33 +109,122 @@ class Outcome:
         }
 
 
-def check_array(body: bytes) -> None:
-    """Raise :class:`BadBody` unless *body* starts like a JSON array (the importer
-    checks the rest, element by element, before anything is written)."""
+@dataclass
+class Prepared:
+    """A request's events, read and checked, ready for the writer: each event with its
+    location (``POST /PROVIDER request N``, line, index), and what reading left out."""
+
+    provider: str
+    label: str
+    pairs: list[tuple[dict[str, Any], Location]]
+    size: int  # the body's bytes (a group's size is capped)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (reason, where)
+    ignored: dict[str, int] = field(default_factory=dict)
+    lists: dict[int, str] = field(default_factory=dict)  # a provider's own lists
+
+    @property
+    def events(self) -> int:
+        return len(self.pairs) + len(self.skipped) + sum(self.ignored.values())
+
+
+def check_array(body: bytes, what: str = "SendGrid events") -> None:
+    """Raise :class:`BadBody` unless *body* starts like a JSON array (the importer's
+    reader checks the rest, element by element)."""
     head = body[:64].lstrip(b" \t\r\n")
     if head.startswith(b"\xef\xbb\xbf"):
         head = head[3:].lstrip(b" \t\r\n")
     if not head:
-        raise BadBody("the body is empty; expected a JSON array of SendGrid events")
+        raise BadBody(f"the body is empty; expected a JSON array of {what}")
     if not head.startswith(b"["):
         shown = head[:1].decode("ascii", "replace") if head[:1].isascii() else "a non-ASCII byte"
-        raise BadBody(f"the body starts with '{shown}'; expected a JSON array of SendGrid events")
+        raise BadBody(f"the body starts with '{shown}'; expected a JSON array of {what}")
 
 
-def outcome_of(report: ImportReport, shown: str) -> Outcome:
+def _spooled(body: bytes, suffix: str) -> Path:
+    fd, name = tempfile.mkstemp(prefix="journeytui-webhook-", suffix=suffix)
+    with os.fdopen(fd, "wb") as f:
+        f.write(body)
+    return Path(name)
+
+
+def prepare_sendgrid(body: bytes, label: str) -> Prepared:
+    """A SendGrid Event Webhook body read by the importer's own reader (the same
+    structural checks as a file: :class:`BadBody` naming the line and index)."""
+    from journeytui.importers.sendgrid import read_events
+
+    check_array(body)
+    spool = _spooled(body, ".json")
+    try:
+        pairs: list[tuple[dict[str, Any], Location]] = [
+            (ev, (label, line, index)) for ev, (_, line, index) in read_events(spool)]
+    except UserError as exc:
+        raise BadBody(str(exc).replace(str(spool), "body")) from None
+    finally:
+        spool.unlink(missing_ok=True)
+    return Prepared("sendgrid", label, pairs, len(body))
+
+
+def parse_object(body: bytes, provider: str) -> dict[str, Any]:
+    """The JSON object of a one-body-per-request provider, or :class:`BadBody`."""
+    from journeytui.importers.providers import NAMES
+
+    name = NAMES[provider]
+    text = body.lstrip(b" \t\r\n")
+    if text.startswith(b"\xef\xbb\xbf"):
+        text = text[3:]
+    if not text.strip():
+        raise BadBody(f"the body is empty; expected a {name} body (a JSON object)")
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        why = str(exc) if isinstance(exc, ValueError) else "nested too deeply"
+        raise BadBody(f"the body is not valid JSON ({why[:120]}); expected a {name} "
+                      "body") from None
+    if not isinstance(value, dict):
+        raise BadBody(f"the body is not a JSON object; expected a {name} body")
+    return value
+
+
+def prepare_mapped(provider: str, value: dict[str, Any], label: str, size: int) -> Prepared:
+    """One webhook body of *provider* (Mailgun, Postmark, SES: one JSON object per
+    request) mapped onto SendGrid's event vocabulary by the providers' importer."""
+    from journeytui.importers.providers import NAMES, read_files, sniff_body
+
+    looks = sniff_body(value)
+    if looks != provider:
+        seen = f"it looks like {NAMES[looks]}" if looks else "its fields are not"
+        raise BadBody(f"not a {NAMES[provider]} body ({seen})")
+    spool = _spooled(json.dumps(value, ensure_ascii=False).encode("utf-8"), ".json")
+    try:
+        got = read_files([spool], provider)
+    except UserError as exc:
+        raise BadBody(str(exc).replace(str(spool), "body")) from None
+    finally:
+        spool.unlink(missing_ok=True)
+    name = str(spool)
+    pairs: list[tuple[dict[str, Any], Location]] = [
+        (ev, (label, line, index)) for ev, (_, line, index) in got.pairs]
+    return Prepared(
+        provider,
+        label,
+        pairs,
+        size,
+        skipped=[(reason, where.replace(name, label)) for reason, where in got.skipped],
+        ignored=dict(got.ignored),
+        lists=dict(got.lists),
+    )
+
+
+def outcome_of(report: ImportReport) -> Outcome:
+    """The import's figures (duplicates apart from the other skips)."""
     from journeytui.importers.sendgrid import DUPLICATE
 
     dup = report.skipped.get(DUPLICATE)
     duplicate = dup.count if dup else 0
     ignored = sum(report.ignored.values())
     parked = report.added.get("parked", 0)
-    skipped = report.skipped_total - duplicate
     reasons = [
-        {
-            "reason": reason,
-            "count": s.count,
-            "where": [loc.replace(shown, "body") for loc in s.locations],
-        }
+        {"reason": reason, "count": s.count, "where": list(s.locations)}
         for reason, s in report.skipped.items()
         if reason != DUPLICATE
     ]
@@ -109,34 +232,38 @@ def outcome_of(report: ImportReport, shown: str) -> Outcome:
         events=report.records,
         recorded=report.records - report.skipped_total - ignored - parked,
         duplicate=duplicate,
-        skipped=skipped,
+        skipped=report.skipped_total - duplicate,
         ignored=ignored,
         parked=parked,
         reasons=reasons,
     )
 
 
-def ingest_sendgrid(store: Store, body: bytes, spool: Path) -> Outcome:
-    """Import one SendGrid Event Webhook body into *store* in one transaction.
+def nothing_to_write(prepared: Prepared) -> Outcome:
+    """The outcome of a request whose every event was left out while reading it."""
+    report = ImportReport(source="webhook")
+    _left_out(report, prepared)
+    return replace(outcome_of(report), request_events=prepared.events)
 
-    Raises :class:`BadBody` (nothing written) for a body that is not a payload,
-    :class:`StoreBusy` when another program holds the store, :class:`StoreError` for a
-    store that cannot be written (full disk, damaged, …).
-    """
-    from journeytui.importers.sendgrid import import_sendgrid
 
-    check_array(body)
-    spool.write_bytes(body)
-    shown = str(spool)
-    try:
-        report = import_sendgrid(store, [spool])
-    except (StoreBusy, StoreError):
-        raise
-    except UserError as exc:
-        raise BadBody(str(exc).replace(shown, "body")) from None
-    finally:
-        spool.unlink(missing_ok=True)
-    return outcome_of(report, shown)
+def _left_out(report: ImportReport, prepared: Prepared) -> None:
+    for reason, where in prepared.skipped:
+        report.skip(reason, where)
+        report.records += 1
+    for reason, n in prepared.ignored.items():
+        report.ignored[reason] = report.ignored.get(reason, 0) + n
+        report.records += n
+
+
+@dataclass
+class _Job:
+    prepared: Prepared
+    number: int
+    queued: float
+    future: Future[Outcome] = field(default_factory=Future)
+
+
+_STOP = object()
 
 
 class Writer:
@@ -148,15 +275,20 @@ class Writer:
         self.created = False
         self.queue_wait = queue_wait
         self._lock_wait = lock_wait
-        self._pool = ThreadPoolExecutor(1, thread_name_prefix="journeytui-webhook-writer")
-        self._spool_dir = Path(tempfile.mkdtemp(prefix="journeytui-webhook-"))
         self._count = 0
         self._store: Store | None = None
+        self._queue: deque[Any] = deque()
+        self._cond = threading.Condition()
+        #: transactions committed (each held one or more requests)
+        self.transactions = 0
+        opened: Future[None] = Future()
+        self._thread = threading.Thread(target=self._loop, args=(opened,), daemon=True,
+                                        name="journeytui-webhook-writer")
+        self._thread.start()
         try:
-            self._pool.submit(self._open).result()
+            opened.result()
         except BaseException:
-            self._pool.shutdown(wait=True)
-            os.rmdir(self._spool_dir)
+            self._thread.join()
             raise
 
     def _open(self) -> None:
@@ -175,8 +307,92 @@ class Writer:
             pass
         self._store.conn.execute(f"PRAGMA busy_timeout = {int(self._lock_wait * 1000)}")
 
-    def _write(self, body: bytes, spool: Path) -> Outcome:
-        """One request in one transaction.  The transaction is begun here (waiting at
+    # -- the queue ------------------------------------------------------------------
+    def submit(self, prepared: Prepared, number: int = 0) -> Future[Outcome]:
+        """Queue *prepared* (request *number*); its future is resolved once the
+        transaction holding it committed (or failed)."""
+        with self._cond:
+            self._count += 1
+            job = _Job(prepared, number or self._count, time.monotonic())
+            self._queue.append(job)
+            self._cond.notify()
+        return job.future
+
+    def _take(self) -> list[_Job] | None:
+        """The next group: the requests waiting, up to the caps (None: stop)."""
+        with self._cond:
+            while not self._queue:
+                self._cond.wait()
+            first = self._queue.popleft()
+            if first is _STOP:
+                return None
+            group = [first]
+            size = first.prepared.size
+            while self._queue and len(group) < MAX_GROUP_REQUESTS:
+                nxt = self._queue[0]
+                if nxt is _STOP or size + nxt.prepared.size > MAX_GROUP_BYTES:
+                    break
+                size += nxt.prepared.size
+                group.append(self._queue.popleft())
+            return group
+
+    def _loop(self, opened: Future[None]) -> None:
+        """The writer thread: open the store (its connection lives in this thread),
+        then record group after group until told to stop."""
+        try:
+            self._open()
+        except BaseException as exc:
+            opened.set_exception(exc)
+            return
+        opened.set_result(None)
+        while True:
+            group = self._take()
+            if group is None:
+                break
+            try:
+                self._run(group)
+            except BaseException as exc:  # never leave a request without an answer
+                for job in group:
+                    if not job.future.done():
+                        job.future.set_exception(exc)
+        self._close_store()
+
+    # -- one group -------------------------------------------------------------------
+    def _run(self, group: list[_Job]) -> None:
+        now = time.monotonic()
+        live = []
+        for job in group:
+            if now - job.queued > self.queue_wait:
+                job.future.set_exception(
+                    StoreBusy(f"waited more than {self.queue_wait:g} s for its turn"))
+            else:
+                live.append(job)
+        if not live:
+            return
+        try:
+            report = self._write(live)
+        except UserError as exc:
+            if len(live) > 1 and not isinstance(exc, StoreError):
+                # Cannot happen with what preparing checked; if it does, the one
+                # request it is about must not take the others down: each alone.
+                for job in live:
+                    self._run([job])
+                return
+            for job in live:
+                job.future.set_exception(exc)
+            return
+        except Exception as exc:
+            for job in live:
+                job.future.set_exception(exc)
+            return
+        outcome = outcome_of(report)
+        for job in live:
+            job.future.set_result(replace(outcome, reasons=list(outcome.reasons),
+                                          requests=len(live), number=job.number,
+                                          request_events=job.prepared.events))
+
+    def _write(self, live: list[_Job]) -> ImportReport:
+        """The group in one transaction.  The transaction is begun here (waiting at
         most the lock wait for another program), and the importer's own
         ``store.transaction()`` joins it; the commit happens before anything is
         acknowledged.  Begun here rather than by the importer for two reasons: a store
@@ -185,6 +401,9 @@ class Writer:
         ``Store.transaction`` runs whenever the main file changed — after every
         checkpoint — belongs to the start of a long-lived writer, not to every request.
         """
+        from journeytui.importers.sendgrid import import_parsed_events
+        from journeytui.store import Recorder
+
         assert self._store is not None
         store = self._store
         conn = store.conn
@@ -197,8 +416,21 @@ class Writer:
                     f"{self._lock_wait:g} s"
                 ) from None
             raise StoreError(f"{self.path}: cannot write ({exc}); nothing was changed") from None
+        labels = [j.prepared.label for j in live]
+        label = ", ".join(labels)
+        if len(label) > 200:
+            label = f"{labels[0]} … {labels[-1]} ({len(labels)} requests)"
         try:
-            outcome = ingest_sendgrid(store, body, spool)
+            lists = {g: n for j in live for g, n in j.prepared.lists.items()}
+            if lists:  # a provider's own lists, before the importer looks them up
+                rec = Recorder(store)
+                for group, name in sorted(lists.items(), key=lambda item: item[1]):
+                    rec.ensure_list(name, group)
+            report = import_parsed_events(
+                store, (pair for j in live for pair in j.prepared.pairs),
+                files=labels, source=("webhook", label))
+            for job in live:
+                _left_out(report, job.prepared)
             conn.execute("COMMIT")
         except BaseException as exc:
             if conn.in_transaction:
@@ -214,34 +446,18 @@ class Writer:
                     f"{self.path}: cannot write ({exc}); nothing was changed"
                 ) from None
             raise
-        return outcome
+        self.transactions += 1
+        return report
 
-    def _ingest(self, body: bytes, queued: float) -> Outcome:
-        if time.monotonic() - queued > self.queue_wait:
-            raise StoreBusy(f"waited more than {self.queue_wait:g} s for its turn")
-        assert self._store is not None
-        self._count += 1
-        spool = self._spool_dir / f"request-{self._count}.json"
-        return self._write(body, spool)
-
-    def submit(self, body: bytes) -> Future[Outcome]:
-        return self._pool.submit(self._ingest, body, time.monotonic())
-
-    def call(self, fn: Callable[[Store], T]) -> Future[T]:
-        """Run *fn(store)* in the writer thread (after the requests queued before it)."""
-        assert self._store is not None
-        store = self._store
-        return self._pool.submit(fn, store)
-
+    # -- closing ---------------------------------------------------------------------
     def _close_store(self) -> None:
         if self._store is not None:
             self._store.close()
             self._store = None
 
     def close(self) -> None:
-        """Finish what is queued, then close the store (in its own thread)."""
-        self._pool.submit(self._close_store).result()
-        self._pool.shutdown(wait=True)
-        for f in self._spool_dir.iterdir():
-            f.unlink(missing_ok=True)
-        os.rmdir(self._spool_dir)
+        """Finish what is queued, then close the store (in the writer's thread)."""
+        with self._cond:
+            self._queue.append(_STOP)
+            self._cond.notify()
+        self._thread.join()

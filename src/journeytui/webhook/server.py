@@ -1,9 +1,13 @@
 """The HTTP side of ``journeytui serve-webhook`` (aiohttp).
 
-Routes: ``POST /sendgrid`` (SendGrid's Event Webhook body, a JSON array) and
-``GET /health``.  Every answer is JSON.  A 2xx is sent only after the request's events
-are committed; every refusal (400, 403, 408, 413, 503) writes nothing.  One log line
-per request: provider, status, events recorded / duplicate / skipped, milliseconds.
+Routes: ``POST /sendgrid`` (SendGrid's Event Webhook body, a JSON array),
+``POST /mailgun``, ``POST /postmark``, ``POST /ses`` (one webhook body per request,
+mapped by :mod:`journeytui.importers.providers`), each with its provider's
+verification (:mod:`journeytui.webhook.verify`), and ``GET /health``.  A path whose
+provider was not configured answers 404.  Every answer is JSON.  A 2xx is sent only
+after the request's events are committed; every refusal (400, 403, 404, 408, 413, 503)
+writes nothing.  One log line per request: provider, status, events recorded /
+duplicate / skipped, milliseconds.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import logging
 import signal
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,8 +28,26 @@ from journeytui.errors import UserError
 from journeytui.store import Store
 from journeytui.store.db import StoreError
 from journeytui.textsafe import safe_text
-from journeytui.webhook.ingest import BadBody, Outcome, StoreBusy, Writer
-from journeytui.webhook.verify import SIGNATURE_HEADER, TIMESTAMP_HEADER, SendGridVerifier
+from journeytui.webhook.ingest import (
+    BadBody,
+    Outcome,
+    Prepared,
+    StoreBusy,
+    Writer,
+    nothing_to_write,
+    parse_object,
+    prepare_mapped,
+    prepare_sendgrid,
+)
+from journeytui.webhook.verify import (
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    CertUnavailable,
+    MailgunVerifier,
+    PostmarkAuth,
+    SendGridVerifier,
+    SnsVerifier,
+)
 
 log = logging.getLogger("journeytui.webhook")
 
@@ -37,21 +59,48 @@ READ_TIMEOUT_S = 30.0
 SHUTDOWN_TIMEOUT_S = 60.0
 
 
+PROVIDERS = ("sendgrid", "mailgun", "postmark", "ses")
+#: What starts each path (for a 404 on a path that was not configured).
+OPTIONS = {"sendgrid": "--sendgrid-key", "mailgun": "--mailgun-key",
+           "postmark": "--postmark-auth", "ses": "--ses-topic"}
+
+
 @dataclass
 class Config:
     db: Path
     host: str = "127.0.0.1"
     port: int = 8025
-    sendgrid: SendGridVerifier | None = None  # None: --no-verify
+    sendgrid: SendGridVerifier | None = None
+    mailgun: MailgunVerifier | None = None
+    postmark: PostmarkAuth | None = None
+    ses: SnsVerifier | None = None
+    no_verify: bool = False  # every path open, nothing checked
     max_body: int = MAX_BODY
     read_timeout: float = READ_TIMEOUT_S
     shutdown_timeout: float = SHUTDOWN_TIMEOUT_S
     lock_wait: float | None = None  # None: ingest.LOCK_WAIT_S
     clock: Callable[[], float] = time.time
 
+    def paths(self) -> list[str]:
+        """The providers whose path is open."""
+        return [p for p in PROVIDERS if self.no_verify or getattr(self, p) is not None]
+
 
 def _answer(code: int, **data: Any) -> web.Response:
     return web.json_response(data, status=code)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+class Refused(Exception):
+    """A request answered with *status* and *reason*, nothing recorded."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
 
 
 class Receiver:
@@ -65,7 +114,8 @@ class Receiver:
         self.idle = asyncio.Event()
         self.idle.set()
         self.app = web.Application(client_max_size=config.max_body)
-        self.app.router.add_post("/sendgrid", self.sendgrid)
+        for provider in PROVIDERS:
+            self.app.router.add_post(f"/{provider}", self._handler(provider))
         self.app.router.add_get("/health", self.health)
 
     def _log(self, request: web.Request, status: int, started: float, what: str) -> None:
@@ -74,64 +124,123 @@ class Receiver:
         log.info("%s %s %d %s, %.0f ms, from %s", request.method, request.path, status,
                  what, ms, peer)
 
-    async def sendgrid(self, request: web.Request) -> web.Response:
-        self.requests += 1
-        self.in_flight += 1
-        self.idle.clear()
-        try:
-            return await self._sendgrid(request)
-        finally:
-            self.in_flight -= 1
-            if not self.in_flight:
-                self.idle.set()
+    def _handler(self, provider: str) -> Callable[[web.Request], Awaitable[web.Response]]:
+        async def handle(request: web.Request) -> web.Response:
+            self.requests += 1
+            self.in_flight += 1
+            self.idle.clear()
+            try:
+                return await self._receive(request, provider, self.requests)
+            finally:
+                self.in_flight -= 1
+                if not self.in_flight:
+                    self.idle.set()
 
-    async def _sendgrid(self, request: web.Request) -> web.Response:
+        return handle
+
+    async def _receive(self, request: web.Request, provider: str, number: int
+                       ) -> web.Response:
         started = time.perf_counter()
-
-        def refuse(status: int, reason: str) -> web.Response:
-            self._log(request, status, started, f"sendgrid: nothing recorded ({reason})")
-            return _answer(status, error=reason, recorded=0)
-
-        length = request.content_length
-        if length is not None and length > self.config.max_body:
-            return refuse(413, f"the body is {length:,} bytes; at most "
-                               f"{self.config.max_body:,} are accepted (--max-body)")
         try:
-            async with asyncio.timeout(self.config.read_timeout):
-                body = await request.read()
-        except web.HTTPRequestEntityTooLarge:
-            return refuse(413, f"the body is more than {self.config.max_body:,} bytes "
-                               "(--max-body)")
-        except TimeoutError:
-            return refuse(408, f"the body did not arrive within {self.config.read_timeout:g} s")
-        if self.config.sendgrid is not None:
-            why = self.config.sendgrid.check(
-                body,
-                request.headers.get(SIGNATURE_HEADER),
-                request.headers.get(TIMESTAMP_HEADER),
-                self.config.clock(),
-            )
-            if why is not None:
-                return refuse(403, f"not verified: {why}")
-        try:
-            outcome: Outcome = await asyncio.wrap_future(self.writer.submit(body))
-        except BadBody as exc:
-            return refuse(400, safe_text(str(exc), 2000))
-        except StoreBusy as exc:
-            return refuse(503, f"the store is busy: {exc}; retry later")
-        except StoreError as exc:
-            return refuse(503, safe_text(str(exc), 2000))
-        except Exception as exc:  # logged, and the provider retries
-            log.exception("POST /sendgrid: unexpected error")
-            return refuse(500, f"unexpected error: {type(exc).__name__}")
-        what = (f"sendgrid: {outcome.events} event{'' if outcome.events == 1 else 's'}: {outcome.recorded} recorded, "
-                f"{outcome.duplicate} duplicate, {outcome.skipped} skipped")
+            outcome = await self._record(request, provider, number)
+        except Refused as exc:
+            self._log(request, exc.status, started,
+                      f"{provider}: nothing recorded ({exc.reason})")
+            return _answer(exc.status, error=exc.reason, recorded=0)
+        if outcome is None:  # an SNS subscription message: said in its own log line
+            self._log(request, 200, started, f"{provider}: nothing to record")
+            return _answer(200, events=0, recorded=0)
+        what = (f"{provider}: {_plural(outcome.events, 'event')}: {outcome.recorded:,} recorded, "
+                f"{outcome.duplicate:,} duplicate, {outcome.skipped:,} skipped")
         if outcome.ignored:
-            what += f", {outcome.ignored} ignored"
+            what += f", {outcome.ignored:,} ignored"
         if outcome.parked:
-            what += f", {outcome.parked} waiting for their email"
+            what += f", {outcome.parked:,} waiting for their email"
+        if outcome.requests > 1:
+            what = (f"{provider} request {outcome.number}: "
+                    f"{_plural(outcome.request_events, 'event')}, committed in one transaction "
+                    f"with {_plural(outcome.requests - 1, 'other request')}; the transaction: "
+                    + what.split(": ", 1)[1])
         self._log(request, 200, started, what)
         return _answer(200, **outcome.to_dict())
+
+    async def _record(self, request: web.Request, provider: str, number: int
+                      ) -> Outcome | None:
+        config = self.config
+        label = f"POST /{provider} request {number}"
+        if provider not in config.paths():
+            raise Refused(404, f"POST /{provider} is not configured on this receiver (start "
+                               f"it with {OPTIONS[provider]})")
+        length = request.content_length
+        if length is not None and length > config.max_body:
+            raise Refused(413, f"the body is {length:,} bytes; at most "
+                               f"{config.max_body:,} are accepted (--max-body)")
+        if provider == "postmark" and config.postmark is not None:
+            why = config.postmark.check(request.headers.get("Authorization"))
+            if why is not None:
+                raise Refused(403, f"not verified: {why}")
+        try:
+            async with asyncio.timeout(config.read_timeout):
+                body = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            raise Refused(413, f"the body is more than {config.max_body:,} bytes "
+                               "(--max-body)") from None
+        except TimeoutError:
+            raise Refused(408, f"the body did not arrive within {config.read_timeout:g} s") \
+                from None
+        try:
+            prepared = await self._verify_and_prepare(request, provider, body, label)
+        except BadBody as exc:
+            raise Refused(400, safe_text(str(exc), 2000)) from None
+        if prepared is None:
+            return None
+        if not prepared.pairs:  # every event left out while reading: nothing to write
+            return nothing_to_write(prepared)
+        try:
+            return await asyncio.wrap_future(self.writer.submit(prepared, number))
+        except BadBody as exc:
+            raise Refused(400, safe_text(str(exc), 2000)) from None
+        except StoreBusy as exc:
+            raise Refused(503, f"the store is busy: {exc}; retry later") from None
+        except StoreError as exc:
+            raise Refused(503, safe_text(str(exc), 2000)) from None
+        except Exception as exc:  # logged, and the provider retries
+            log.exception("POST /%s: unexpected error", provider)
+            raise Refused(500, f"unexpected error: {type(exc).__name__}") from None
+
+    async def _verify_and_prepare(self, request: web.Request, provider: str,
+                                  body: bytes, label: str) -> Prepared | None:
+        """Check who sent *body* (403) and read it (400); None: nothing to record."""
+        config = self.config
+        if provider == "sendgrid":
+            if config.sendgrid is not None:
+                why = config.sendgrid.check(
+                    body,
+                    request.headers.get(SIGNATURE_HEADER),
+                    request.headers.get(TIMESTAMP_HEADER),
+                    config.clock(),
+                )
+                if why is not None:
+                    raise Refused(403, f"not verified: {why}")
+            return await asyncio.to_thread(prepare_sendgrid, body, label)
+        value = await asyncio.to_thread(parse_object, body, provider)
+        if provider == "mailgun" and config.mailgun is not None:
+            why = config.mailgun.check(value, config.clock())
+            if why is not None:
+                raise Refused(403, f"not verified: {why}")
+        if provider == "ses":
+            if config.ses is not None:
+                try:
+                    why = await asyncio.to_thread(config.ses.check, value)
+                except CertUnavailable as exc:
+                    raise Refused(503, f"cannot verify now: {exc}; retry later") from None
+                if why is not None:
+                    raise Refused(403, f"not verified: {why}")
+            kind = value.get("Type")
+            if kind in ("SubscriptionConfirmation", "UnsubscribeConfirmation"):
+                say_subscription(value)
+                return None
+        return await asyncio.to_thread(prepare_mapped, provider, value, label, len(body))
 
     async def health(self, request: web.Request) -> web.Response:
         started = time.perf_counter()
@@ -218,13 +327,26 @@ def announce(config: Config, port: int, created: bool) -> None:
     where = f"http://{config.host}:{port}"
     if created:
         log.info("no store at %s: created a new, empty one", config.db)
-    if config.sendgrid is None:
+    if config.no_verify:
         log.warning(
             "WARNING: --no-verify: requests are not verified; anyone who can reach %s "
             "can write events into %s", where, config.db,
         )
-    log.info("listening on %s (POST /sendgrid, GET /health), writing into %s; "
-             "stop with Ctrl-C or SIGTERM", where, config.db)
+    routes = ", ".join(f"POST /{p}" for p in config.paths())
+    log.info("listening on %s (%s, GET /health), writing into %s; "
+             "stop with Ctrl-C or SIGTERM", where, routes, config.db)
+
+
+def say_subscription(message: dict[str, Any]) -> None:
+    """An SNS subscription message records nothing: the user confirms by hand."""
+    topic = safe_text(str(message.get("TopicArn")), 300)
+    url = safe_text(str(message.get("SubscribeURL")), 2000)
+    if message.get("Type") == "SubscriptionConfirmation":
+        log.warning("SNS asks to confirm the subscription of this receiver to %s: open "
+                    "this URL once to confirm (nothing was recorded): %s", topic, url)
+    else:
+        log.warning("SNS says this receiver was unsubscribed from %s (to subscribe again: "
+                    "%s)", topic, url)
 
 
 async def serve(config: Config) -> None:
