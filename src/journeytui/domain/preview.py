@@ -12,7 +12,7 @@ in two steps (the README's section on the condition editor says the same):
   edit does not touch add no error.  Each estimated figure carries a margin of three
   standard errors (Bernoulli sampling), the variance taken at the upper end of what
   the sample allows (so a change the sample saw little of, or none, still fits).  On a store no
-  larger than the sample, the "estimate" is the exact answer (margin 0).
+  larger than the sample there is no estimate: the exact funnel comes as quickly.
 * **The exact funnel** (:func:`exact`): the draft replayed over every contact with
   the engine's own :class:`Runner`, one contact at a time, feeding the funnel's own
   :func:`journeytui.domain.funnel.compute` as it goes — only running totals are kept
@@ -453,17 +453,28 @@ class Sample:
     saved_figures: dict[str, Any] | None = None  # the stored funnel, when current
     saved_vectors: dict[int, list[int]] = field(default_factory=dict)
 
+    @property
+    def whole(self) -> bool:
+        """The store has no more contacts than a sample: no estimate (the exact funnel
+        is as quick)."""
+        return self.share >= 1.0
+
     @classmethod
     def prepare(cls, store: Store, saved_name: str | None, *, size: int = SAMPLE_CONTACTS,
-                cancel: Cancel | None = None) -> Sample:
+                saved_funnel: dict[str, Any] | None = None, cancel: Cancel | None = None,
+                whole: bool = False) -> Sample:
         """Choose the sample and read its events (and the saved journey's figures on it
-        when its stored results are current)."""
+        when its stored results are current).  *saved_funnel*: the saved journey's
+        stored funnel, when the caller has it already.  *whole*: read every contact
+        even when the store is no larger than a sample (an "estimate" with margin 0)."""
         conn = store.conn
         hwm = high_water(conn)
         now = default_now(conn)
         max_id = int(conn.execute("SELECT coalesce(max(id), 0) FROM contacts").fetchone()[0])
         n = int(conn.execute("SELECT count(*) FROM contacts").fetchone()[0])
         share = 1.0 if n <= size else size / n
+        if share >= 1.0 and not whole:
+            return cls(hwm, now, 1.0, [])
         if share >= 1.0:
             ids = [int(r[0]) for r in conn.execute("SELECT id FROM contacts ORDER BY id")]
         else:
@@ -474,11 +485,13 @@ class Sample:
         sample = cls(hwm, now, share, list(_events_of(conn, ids, hwm)))
         stored = stored_current(conn, saved_name)
         if stored is not None and stored.now == now:
-            from journeytui.domain.funnel import funnel
+            if saved_funnel is None:
+                from journeytui.domain.funnel import funnel
 
+                saved_funnel = funnel(store, saved_name or "")
             sample.saved = stored.journey
-            sample.saved_figures = funnel(store, saved_name or "")
-            sample.saved_vectors = sample._vectors(conn, stored.journey, None)
+            sample.saved_figures = saved_funnel
+            sample.saved_vectors = sample._vectors(conn, stored.journey, cancel)
         return sample
 
     def _vectors(self, conn: sqlite3.Connection, j: Journey,

@@ -68,6 +68,11 @@ class EditorState:
         return self.draft is not None and self.draft != self.saved
 
     @property
+    def typing(self) -> bool:
+        """The last edit was typing in a field (more keystrokes may follow)."""
+        return self._coalesce is not None and self._coalesce[0] == "field"
+
+    @property
     def condition(self) -> Node | None:
         """The condition of the chosen transition (or of the entry)."""
         if self.draft is None or self.t is None:

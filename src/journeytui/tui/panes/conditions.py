@@ -4,7 +4,12 @@ validated as you type, previewed in a worker, saved with versions.
 What is edited lives in :class:`journeytui.editor.EditorState` (the draft, the saved
 journey, the cursor, undo and redo); this pane shows it, turns keys into its methods,
 asks the user through :mod:`conditions_flows` and runs the store work in workers.
-The preview replays the draft in a worker thread, debounced, beside the saved funnel.
+The preview (``journeytui.domain.preview``) runs in a worker thread beside the saved
+funnel: first an estimate from a fixed sample of contacts (shown ``≈ … ±…``), then the
+exact funnel from a full replay that replaces it (its progress in the note).  A new
+edit sets the cancel flag of the work in flight, which stops between two contacts;
+every message carries the edit's generation, so a late answer is never shown.  Typing
+in a field waits ``preview_delay`` of quiet first; other edits ``edit_delay``.
 Saving uses ``save_journey(expected_version=…)``, so a save over someone else's newer
 version is refused (:class:`ConflictError`) and the user chooses what to do.
 
@@ -16,6 +21,7 @@ from __future__ import annotations
 
 import copy
 import json
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -33,6 +39,8 @@ from textual.widget import Widget
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
+from journeytui.domain.engine import high_water
+from journeytui.domain.funnel import funnel
 from journeytui.domain.journey_diff import version_changes
 from journeytui.domain.journey_model import parse_journey
 from journeytui.domain.journeys import (
@@ -45,6 +53,7 @@ from journeytui.domain.journeys import (
     restore_version,
     save_journey,
 )
+from journeytui.domain.preview import Estimate, PreviewCancelled, Sample, exact
 from journeytui.editor import ENTRY, CachedNames, EditorState
 from journeytui.editor.draft import LEAF_KINDS, Node, key_of, render_draft
 from journeytui.tui.journey_data import (
@@ -52,9 +61,8 @@ from journeytui.tui.journey_data import (
     WORKER_ERRORS,
     FunnelFigures,
     StoreChoices,
-    preview_figures,
+    from_domain,
     store_choices,
-    stored_figures,
 )
 from journeytui.tui.panes import conditions_flows as flows
 from journeytui.tui.panes.base import PaletteCommand, Pane
@@ -63,10 +71,12 @@ from journeytui.tui.widgets.condition_fields import ConditionFields, FieldInput
 from journeytui.tui.widgets.condition_preview import ConditionPreview
 from journeytui.tui.widgets.condition_tree import ConditionTree
 
-PREVIEW_DELAY = 0.35  # seconds of quiet before the preview is recomputed
+PREVIEW_DELAY = 0.35  # seconds of quiet typing in a field before the preview starts
+EDIT_DELAY = 0.02  # after any other edit (a part added, deleted, undone…)
 GROUPS = {
     "list": "conditions-list", "open": "conditions-open", "preview": "conditions-preview",
     "save": "conditions-save", "versions": "conditions-versions",
+    "sample": "conditions-sample",
 }
 
 
@@ -83,12 +93,27 @@ class JourneyOpened(Message):
     version: int
     figures: FunnelFigures | None
     transition: int | None
+    # the saved funnel as the domain gives it, and the store's high-water marks then
+    funnel: tuple[Any, dict[str, Any]] | None = None
 
 
 @dataclass
 class PreviewReady(Message):
     generation: int
     figures: FunnelFigures
+
+
+@dataclass
+class PreviewEstimated(Message):
+    generation: int
+    figures: FunnelFigures
+    estimate: Estimate
+
+
+@dataclass
+class PreviewProgress(Message):
+    generation: int
+    done: float  # share of the exact replay done
 
 
 @dataclass
@@ -129,6 +154,7 @@ class ConditionsPane(Pane):
     DEFAULT_CSS = (Path(__file__).resolve().parent.parent / "conditions.tcss").read_text(
         encoding="utf-8")
     preview_delay: ClassVar[float] = PREVIEW_DELAY  # tests that need no preview raise it
+    edit_delay: ClassVar[float] = EDIT_DELAY  # (both)
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save", id="conditions.save"),
@@ -164,13 +190,21 @@ class ConditionsPane(Pane):
         self.journeys: list[JourneyInfo] = []
         self.choices = StoreChoices()
         self.saved_figures: FunnelFigures | None = None
-        self.draft_figures: FunnelFigures | None = None
+        self.draft_figures: FunnelFigures | None = None  # the draft's exact funnel
+        # the draft's estimated funnel, until the exact one is known
+        self.draft_estimate: tuple[FunnelFigures, Estimate] | None = None
         self.saving = False
         self.leave_ok = False
         self.after_save: Callable[[], Any] | None = None  # once a save asked on leaving is done
         self._preview_generation = 0
         self._preview_timer: Timer | None = None
         self._preview_worker: tuple[Worker[None], int] | None = None
+        self._cancel: threading.Event | None = None  # the preview in flight's
+        self._previewing: dict[str, Any] | None = None  # the draft it is for
+        self._exact_done = 0.0
+        self._sample: tuple[tuple[Any, ...], Sample] | None = None
+        self._sample_lock = threading.Lock()
+        self._saved_funnel: tuple[Any, dict[str, Any]] | None = None
         self._pending: tuple[str, int | None] | None = None
         self._keep_history = False  # the next JourneyOpened follows our own save
         self._fields_wanted = 0
@@ -259,6 +293,8 @@ class ConditionsPane(Pane):
                 flows.conflict(self, str(error))
                 return
             said = f"Not saved: {said}" if said is not None else None
+        elif group == GROUPS["sample"]:
+            return  # the preview reads the sample again, and says what failed
         elif group == GROUPS["list"]:
             self.journeys = []
             if said is not None:
@@ -272,6 +308,7 @@ class ConditionsPane(Pane):
                 return
             if said is not None:
                 self.draft_figures = None
+                self.draft_estimate = None
                 self.query_one(ConditionPreview).show(self.saved_figures, None, said,
                                                       self.state.compared_transition())
                 return
@@ -335,8 +372,11 @@ class ConditionsPane(Pane):
     def _open_worker(self, name: str, transition: int | None) -> None:
         with self.japp.pool.store() as store:
             j, version = get_journey(store, name)
-            figures = stored_figures(store, name, DEFAULT_STALL_DAYS)
-        self.post_message(JourneyOpened(name, j.to_json_dict(), version, figures, transition))
+            marks = high_water(store.conn)
+            saved = funnel(store, name, stall_days=DEFAULT_STALL_DAYS)
+        self.post_message(JourneyOpened(name, j.to_json_dict(), version,
+                                        from_domain(j, saved, version), transition,
+                                        (marks, saved)))
 
     def on_journey_opened(self, message: JourneyOpened) -> None:
         self.japp.status_end("conditions")
@@ -345,7 +385,9 @@ class ConditionsPane(Pane):
                         message.transition, keep_history=keep)
         self.draft_figures = None
         self.saved_figures = message.figures
+        self._saved_funnel = message.funnel
         self.show_draft()
+        self._prepare_sample(message.journey_name, message.version)
 
     def start_new_journey(self, name: str, goal: str) -> None:
         self.state.new_journey(name, goal)
@@ -407,16 +449,33 @@ class ConditionsPane(Pane):
         self._schedule_preview()
 
     # -- preview ---------------------------------------------------------------------
-    def _schedule_preview(self) -> None:
-        state = self.state
-        preview = self.query_one(ConditionPreview)
+    def _stop_preview(self) -> None:
+        """Stop the preview in flight (its replay checks the flag between contacts)."""
         if self._preview_timer is not None:
             self._preview_timer.stop()
             self._preview_timer = None
+        if self._cancel is not None:
+            self._cancel.set()
+            self._cancel = None
+        self._previewing = None
         self._preview_generation += 1
+
+    def on_unmount(self) -> None:
+        self._stop_preview()
+
+    def _schedule_preview(self) -> None:
+        state = self.state
+        preview = self.query_one(ConditionPreview)
+        compared = state.compared_transition()
+        if state.draft is not None and state.dirty and state.problem is None and (
+                state.draft == self._previewing):
+            self._show_preview(compared)  # the same draft (the cursor moved): redraw only
+            return
+        self._stop_preview()
+        self.draft_figures = None  # never the figures of another draft
+        self.draft_estimate = None
         if state.draft is None:
             return
-        compared = state.compared_transition()
         if not state.dirty:
             self.draft_figures = self.saved_figures
             preview.show(self.saved_figures, self.saved_figures,
@@ -426,32 +485,104 @@ class ConditionsPane(Pane):
             preview.show(self.saved_figures, None,
                          "No preview while the draft cannot be used (see ✗ above).", compared)
             return
-        preview.show(self.saved_figures, self.draft_figures, "Computing the draft's funnel…",
-                     compared)
+        self._previewing = copy.deepcopy(state.draft)
+        preview.show(self.saved_figures, None, "Computing the draft's funnel…", compared)
+        typing = state.typing
         self._preview_timer = self.set_timer(
-            self.preview_delay, partial(self._start_preview, self._preview_generation))
+            self.preview_delay if typing else self.edit_delay,
+            partial(self._start_preview, self._preview_generation))
 
     def _start_preview(self, generation: int) -> None:
-        if generation != self._preview_generation or self.state.draft is None:
+        if generation != self._preview_generation or self._previewing is None:
             return
-        worker = self._preview(generation, copy.deepcopy(self.state.draft))
+        self._preview_timer = None
+        self._cancel = cancel = threading.Event()
+        self._exact_done = 0.0
+        worker = self._preview(generation, copy.deepcopy(self._previewing), cancel,
+                               self.state.journey_name, self.state.version)
         self._preview_worker = (worker, generation)
 
-    @work(thread=True, exclusive=True, group=GROUPS["preview"], exit_on_error=False)
-    def _preview(self, generation: int, definition: dict[str, Any]) -> None:
-        j = parse_journey(definition)
+    def _sample_for(self, store: Any, name: str | None, version: int,
+                    cancel: threading.Event | None = None) -> Sample:
+        """The fixed sample of contacts for estimates (read again when the store's
+        data or the saved journey changed); one thread reads it at a time."""
+        marks = high_water(store.conn)
+        key = (name, version, marks)
+        with self._sample_lock:
+            if self._sample is None or self._sample[0] != key:
+                saved = self._saved_funnel
+                funnel_dict = saved[1] if saved is not None and saved[0] == marks else None
+                self._sample = (key, Sample.prepare(store, name, saved_funnel=funnel_dict,
+                                                    cancel=cancel))
+            return self._sample[1]
+
+    @work(thread=True, exclusive=True, group=GROUPS["sample"], exit_on_error=False)
+    def _prepare_sample(self, name: str, version: int) -> None:
+        """Read the sample as soon as a journey is opened, so the first edit's estimate
+        does not wait for it."""
         with self.japp.pool.store() as store:
-            figures = preview_figures(store, j, DEFAULT_STALL_DAYS)
-        self.post_message(PreviewReady(generation, figures))
+            self._sample_for(store, name, version)
+
+    @work(thread=True, exclusive=True, group=GROUPS["preview"], exit_on_error=False)
+    def _preview(self, generation: int, definition: dict[str, Any], cancel: threading.Event,
+                 name: str | None, version: int) -> None:
+        j = parse_journey(definition)
+        try:
+            with self.japp.pool.store() as store:
+                sample = self._sample_for(store, name, version, cancel)
+                if not sample.whole:
+                    est = sample.estimate(store.conn, j, cancel=cancel)
+                    self.post_message(PreviewEstimated(
+                        generation, from_domain(j, est.figures, 0), est))
+                step = [0.0]
+
+                def progress(done: float) -> None:
+                    if done - step[0] >= 0.01:
+                        step[0] = done
+                        self.post_message(PreviewProgress(generation, done))
+
+                figures = exact(store, j, saved=name, cancel=cancel, progress=progress,
+                                stall_days=DEFAULT_STALL_DAYS)
+        except PreviewCancelled:
+            return
+        if not cancel.is_set():
+            self.post_message(PreviewReady(generation, from_domain(j, figures, 0)))
+
+    def _show_preview(self, compared: int | None) -> None:
+        """Redraw the preview with what is known of the draft's funnel."""
+        preview = self.query_one(ConditionPreview)
+        if self.draft_figures is not None:
+            preview.show(self.saved_figures, self.draft_figures,
+                         "Draft computed (not saved); Δ = draft − saved reached.", compared)
+        elif self.draft_estimate is not None:
+            figures, est = self.draft_estimate
+            preview.show(self.saved_figures, figures, (
+                f"≈ estimated from {est.sampled:,} sampled contacts (± 3 standard errors); "
+                f"exact figures {self._exact_done:.0%} replayed…"), compared, est.margins)
+        else:
+            preview.show(self.saved_figures, None, "Computing the draft's funnel…"
+                         + (f" {self._exact_done:.0%}" if self._exact_done else ""), compared)
+
+    def on_preview_estimated(self, message: PreviewEstimated) -> None:
+        if message.generation != self._preview_generation or self.draft_figures is not None:
+            return
+        self.draft_estimate = (message.figures, message.estimate)
+        self._show_preview(self.state.compared_transition())
+
+    def on_preview_progress(self, message: PreviewProgress) -> None:
+        if message.generation != self._preview_generation:
+            return
+        self._exact_done = message.done
+        self._show_preview(self.state.compared_transition())
 
     def on_preview_ready(self, message: PreviewReady) -> None:
         if message.generation != self._preview_generation:
             return
         self.draft_figures = message.figures
+        self.draft_estimate = None
+        self._cancel = None
         compared = self.state.compared_transition()
-        self.query_one(ConditionPreview).show(
-            self.saved_figures, message.figures,
-            "Draft computed (not saved); Δ = draft − saved reached.", compared)
+        self._show_preview(compared)
         # say it where the eye is when the preview is off screen or folded: the edited
         # transition's moves, saved → draft
         summary = preview_summary(self.saved_figures, message.figures, compared)

@@ -1,9 +1,11 @@
 """The live preview: per stage, the saved journey's funnel beside the draft's, with
-the difference written as a signed number (so it reads without colour)."""
+the difference written as a signed number (so it reads without colour).  While only
+an estimate of the draft is known, its figures read ``≈ 12,400 ±300`` (rounded to
+what the margin allows) and the current counts are left out."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.console import Group, RenderableType
 from rich.table import Table
@@ -17,6 +19,23 @@ from journeytui.tui.text import clean
 
 def signed(n: int) -> str:
     return "±0" if n == 0 else f"{n:+,}"
+
+
+Margins = dict[tuple[str, Any], int]
+
+
+def rounded(value: int, margin: int) -> tuple[int, int]:
+    """*value* and *margin* to two significant digits of the margin (0: exact)."""
+    if margin <= 0:
+        return value, 0
+    unit = 10 ** max(0, len(str(margin)) - 2)
+    return round(value / unit) * unit, -(-margin // unit) * unit
+
+
+def about(value: int, margin: int) -> str:
+    """``≈12,400 ±300`` (just the number when the margin is 0)."""
+    v, m = rounded(value, margin)
+    return f"≈{v:,} ±{m:,}" if m else f"{v:,}"
 
 
 class ConditionPreview(Widget):
@@ -37,24 +56,33 @@ class ConditionPreview(Widget):
         self.draft: FunnelFigures | None = None
         self.note = "Preview: edit a condition to see the funnel it would give."
         self.transition: int | None = None
+        self.margins: Margins | None = None
 
     def show(self, saved: FunnelFigures | None, draft: FunnelFigures | None, note: str,
-             transition: int | None = None) -> None:
+             transition: int | None = None, margins: Margins | None = None) -> None:
         """*transition*: the 1-based number of the transition being edited (its moves are
-        shown too)."""
+        shown too).  *margins*: *draft* is an estimate, ± these (see
+        ``journeytui.domain.preview.Estimate``)."""
         self.saved, self.draft, self.note = saved, draft, note
         self.transition = transition
+        self.margins = margins
         self.refresh(layout=True)
 
-    def _moves(self, f: FunnelFigures | None) -> str:
+    def _moves(self, f: FunnelFigures | None, margins: Margins | None = None) -> str:
         if f is None or self.transition is None:
             return "…"
         t = next((t for t in f.transitions if t.number == self.transition), None)
-        return fmt.num(t.moved) if t is not None else "new"
+        if t is None:
+            return "new"
+        if margins is not None:
+            return about(t.moved, margins.get(("moved", t.number), 0))
+        return fmt.num(t.moved)
 
     def render(self) -> RenderableType:
         muted = self.get_component_rich_style("preview--muted")
-        title = Text("Preview: reached (now)", style=self.get_component_rich_style(
+        margins = self.margins if self.draft is not None else None
+        title = Text("Preview: reached (now)" if margins is None else
+                     "Preview: reached (draft ≈ estimate)", style=self.get_component_rich_style(
             "preview--title"), no_wrap=True, overflow="ellipsis")
         note = Text(clean(self.note), style=muted)
         if self.saved is None and self.draft is None:
@@ -77,17 +105,23 @@ class ConditionPreview(Widget):
             left = f"{fmt.num(a.reached)} ({fmt.num(a.current)})" if a else "new"
             if self.draft is None:
                 right = "…"
+            elif margins is not None:
+                right = about(b.reached, margins.get(("reached", b.name), 0)) if b else "gone"
             else:
                 right = f"{fmt.num(b.reached)} ({fmt.num(b.current)})" if b else "gone"
             if a and b:
                 d = b.reached - a.reached
-                delta = Text(signed(d), style=up if d > 0 else down if d < 0 else muted)
+                shown = signed(d)
+                if margins is not None and margins.get(("reached", b.name), 0):
+                    d = rounded(b.reached, margins[("reached", b.name)])[0] - a.reached
+                    shown = "≈" + signed(d) if d else "≈0"
+                delta = Text(shown, style=up if d > 0 else down if d < 0 else muted)
             else:
                 delta = Text("")
             table.add_row(Text(label), Text(left), Text(right), delta)
         parts: list[RenderableType] = [title, table]
         if self.transition is not None:
-            was, now = self._moves(self.saved), self._moves(self.draft)
+            was, now = self._moves(self.saved), self._moves(self.draft, margins)
             moves = Text(f"t{self.transition} moved {was} → {now}", no_wrap=True,
                          overflow="ellipsis")
             if was.replace(",", "").isdigit() and now.replace(",", "").isdigit():
