@@ -17,6 +17,7 @@ is at NOW = T0+40d (c's open), so every evaluation is as of NOW.
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -269,3 +270,35 @@ def test_definitions_without_segments_read_back_unchanged() -> None:
     j2 = parse_journey(COND)
     assert j2.to_json_dict()["segments"] == COND["segments"]
     assert parse_journey(j2.to_json_dict()) == j2
+
+
+# -- the app ------------------------------------------------------------------------------
+async def test_pane_lists_segments_and_their_members(
+    tmp_path: Path, app_factory: Callable[..., object], settle: Callable[..., object],
+) -> None:
+    from journeytui.tui.panes.insights import InsightsPane
+
+    store = full(tmp_path)
+    db = store.path
+    store.close()
+    app = app_factory(db)
+    async with app.run_test(size=(80, 24)) as pilot:  # type: ignore[attr-defined]
+        await settle(pilot)  # type: ignore[operator]
+        await pilot.press("6")
+        await settle(pilot)  # type: ignore[operator]
+        pane = app.query_one(InsightsPane)  # type: ignore[attr-defined]
+        assert [g.segment.name for g in pane.segs] == ["Stuck A", "Fresh B", "All X"]
+        assert [g.members for g in pane.segs] == [1, 2, 1]
+        await pilot.press("end", "up")  # the last row is "All X"; one up: "Fresh B"
+        assert pane.highlighted is pane.segs[1]
+        await pilot.press("enter")
+        await settle(pilot)  # type: ignore[operator]
+        assert pane.contacts.has_focus and "segment Fresh B" in pane.contacts.border_title
+        job = pane.export_job()
+        assert job is not None and job.headers == ["email", "first_name", "last_name"]
+        with Store.open(db, readonly=True) as s:
+            assert list(job.rows(s)) == [["g@example.com", "g", ""],
+                                         ["d@example.com", "d", ""]]
+        await pilot.press("enter")  # opens g
+        await settle(pilot)  # type: ignore[operator]
+        assert app.main.current == "contacts"  # type: ignore[attr-defined]

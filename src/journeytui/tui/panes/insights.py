@@ -1,9 +1,12 @@
-"""The Insights pane: the four patterns of a journey as findings (issue 16).
+"""The Insights pane: the four patterns of a journey as findings, and its follow-up
+segments.
 
 Top: which journey, D (how long counts as not moving on), when evaluated.  Then the
-findings, grouped by pattern (⚠ marks those worth acting on); below, the reading of the
-highlighted one and the contacts behind it (Enter on a finding lists them, Enter on a
-contact opens it).  Every figure comes from :mod:`journeytui.domain.insights`.
+findings, grouped by pattern (⚠ marks those worth acting on), and the journey's
+segments with their sizes; below, the reading of the highlighted one and the contacts
+behind it (Enter on a finding or a segment lists them, Enter on a contact opens it).
+Every figure comes from :mod:`journeytui.domain.insights` and
+:mod:`journeytui.domain.segments`.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from journeytui.domain import insights as ins
+from journeytui.domain import segments as seg
 from journeytui.domain.journeys import JourneyInfo, list_journeys
 from journeytui.store import Store
 from journeytui.tui import fmt
@@ -72,7 +76,12 @@ def finding_cells(f: ins.Finding) -> tuple[str, str, str, str]:
     return mark, clean(what), fig, fmt.num(f.contacts)
 
 
-def finding_rows(result: ins.Insights) -> list[Row]:
+def segment_cells(g: seg.SegmentInfo) -> tuple[str, str, str, str]:
+    n = fmt.DASH if g.members is None else fmt.num(g.members)
+    return "", clean(f"{g.segment.name} · {g.segment.rule()}"), clean(g.segment.stage), n
+
+
+def finding_rows(result: ins.Insights, segs: Sequence[seg.SegmentInfo] = ()) -> list[Row]:
     rows: list[Row] = []
     for kind in ins.KINDS:
         items: list[ins.Finding] = list(getattr(result, kind))
@@ -87,6 +96,13 @@ def finding_rows(result: ins.Insights) -> list[Row]:
                             dim=True))
         for f in items:
             rows.append(Row(len(rows), finding_cells(f), payload=f))
+    rows.append(Row(len(rows), ("", f"— Follow-up segments: {len(segs)} —", "", ""),
+                    dim=True))
+    if not segs:
+        rows.append(Row(len(rows), ("", "(none: a journey file defines them under "
+                                    "\"segments\")", "", ""), dim=True))
+    for g in segs:
+        rows.append(Row(len(rows), segment_cells(g), payload=g))
     return rows
 
 
@@ -121,11 +137,13 @@ class InsightsPane(Pane):
             self.journeys = journeys
 
     class InsightsLoaded(Message):
-        def __init__(self, name: str, days: int, result: ins.Insights) -> None:
+        def __init__(self, name: str, days: int, result: ins.Insights,
+                     segs: list[seg.SegmentInfo]) -> None:
             super().__init__()
             self.name = name
             self.days = days
             self.result = result
+            self.segs = segs
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
@@ -133,8 +151,10 @@ class InsightsPane(Pane):
         self.journey: str | None = None
         self.days = ins.DEFAULT_DAYS
         self.result: ins.Insights | None = None
-        self.finding: ins.Finding | None = None  # whose contacts are listed
-        self.highlighted: ins.Finding | None = None
+        self.segs: list[seg.SegmentInfo] = []
+        # whose contacts are listed
+        self.finding: ins.Finding | seg.SegmentInfo | None = None
+        self.highlighted: ins.Finding | seg.SegmentInfo | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("Loading journeys…", id="insights-head", markup=False)
@@ -197,16 +217,18 @@ class InsightsPane(Pane):
         try:
             with self.japp.pool.store() as store:
                 result = ins.insights(store, name, days=days)
+                segs = [g for g in seg.list_segments(store) if g.journey == name]
         finally:
             self.app.call_from_thread(self.japp.status_end, "insights")
-        self.post_message(self.InsightsLoaded(name, days, result))
+        self.post_message(self.InsightsLoaded(name, days, result, segs))
 
     def on_insights_pane_insights_loaded(self, message: InsightsLoaded) -> None:
         if message.name != self.journey or message.days != self.days:
             return
         self.result = message.result
+        self.segs = message.segs
         self._show_head()
-        rows = finding_rows(message.result)
+        rows = finding_rows(message.result, message.segs)
         self.findings.set_source(ListSource(rows))
         n = len(message.result.all())
         set_panel_title(self.findings, f"Findings ({n:,})")
@@ -231,10 +253,16 @@ class InsightsPane(Pane):
                 head.append(f" · as of {fmt.when(self.result.evaluated_at)}", style="dim")
         self.query_one("#insights-head", Static).update(head)
 
-    def _show_reading(self, f: ins.Finding | None) -> None:
+    def _show_reading(self, f: ins.Finding | seg.SegmentInfo | None) -> None:
         self.highlighted = f
         text = Text()
-        if f is None:
+        if isinstance(f, seg.SegmentInfo):
+            text.append(f"Segment {clean(f.segment.name)}: ", style="bold")
+            text.append(clean(f.segment.rule()))
+            text.append(" · Enter: who · x on the list: SendGrid CSV", style="dim")
+            if f.segment.description:
+                text.append(" — " + clean(f.segment.description))
+        elif f is None:
             text.append(f"Shares resting on fewer than {ins.MIN_COUNT} contacts are not "
                         "shown.", style="dim")
         else:
@@ -257,12 +285,39 @@ class InsightsPane(Pane):
         if event.table is self.findings:
             if payload is not None:
                 self.show_contacts(payload)
-        elif isinstance(payload, ins.FindingContact):
+        elif isinstance(payload, ins.FindingContact | seg.Member):
             self.japp.main.open_contact(payload.contact_id)
 
-    def show_contacts(self, f: ins.Finding) -> None:
+    def show_segment(self, g: seg.SegmentInfo) -> None:
+        self.finding = g
+        seg_name, seg_journey = g.segment.name, g.journey
+
+        def count(store: Store) -> int:
+            return len(seg.members(store, seg_name, seg_journey)[3])
+
+        def page(store: Store, after: Any, limit: int) -> list[Row]:
+            # (the members in stage-since order; a page is those after the key)
+            rows = [m for m in seg.members(store, seg_name, seg_journey)[3]
+                    if after is None or (m.since or 0, m.contact_id) > after]
+            return [Row((m.since or 0, m.contact_id),
+                        (clean(f"{m.first_name} {m.last_name}".strip()) or "(no name)",
+                         clean(m.email) + (" (unsubscribed)" if m.unsubscribed_all else ""),
+                         fmt.when(m.since)), payload=m)
+                    for m in rows[:limit]]
+
+        self.contacts.set_source(FuncSource(count, page),
+                                 empty_text="Nobody in this segment now.")
+        n = fmt.DASH if g.members is None else fmt.num(g.members)
+        set_panel_title(self.contacts, f"Contacts ({n}) · segment {clean(g.segment.name)}"
+                        " · When = in the stage since")
+        self.contacts.focus()
+
+    def show_contacts(self, f: ins.Finding | seg.SegmentInfo) -> None:
         name, days = self.journey, self.days
         if name is None:
+            return
+        if isinstance(f, seg.SegmentInfo):
+            self.show_segment(f)
             return
         self.finding = f
         fid = f.id
@@ -331,7 +386,18 @@ class InsightsPane(Pane):
         if name is None or result is None:
             return None
         f = self.finding
-        if f is not None and self.contacts.has_focus:
+        if isinstance(f, seg.SegmentInfo) and self.contacts.has_focus:
+            seg_name, seg_journey = f.segment.name, f.journey
+
+            def upload(store: Store) -> Iterable[Sequence[object]]:
+                _, _, _, members = seg.members(store, seg_name, seg_journey)
+                for m in members:
+                    if not m.unsubscribed_all:
+                        yield [m.email, m.first_name, m.last_name]
+
+            return ExportJob(_stem(f"{seg_journey}-{seg_name}"), list(seg.LAYOUTS["sendgrid"]),
+                             upload)
+        if isinstance(f, ins.Finding) and self.contacts.has_focus:
             fid, kind = f.id, f.kind
 
             def contacts(store: Store) -> Iterable[Sequence[object]]:
@@ -353,10 +419,13 @@ class InsightsPane(Pane):
     def help_extra(self) -> list[tuple[str, str]]:
         return [
             ("↑ ↓ j k", "move over the findings; the reading of the highlighted one below"),
-            ("Enter", "findings: list the contacts behind it · contacts: open the contact"),
+            ("Enter", "findings, segments: list the contacts behind it · contacts: open the "
+                      "contact"),
             ("+ -", "change D, how long after a message or click counts as not moving on"),
             ("f, c", "focus the findings / the contacts"),
-            ("x", "export the findings, or (contacts focused) the contacts, as CSV"),
+            ("x", "export the findings, or (contacts focused) the contacts, as CSV; a "
+                  "segment's contacts as a SendGrid upload (email, first_name, last_name; "
+                  "unsubscribed from all left out)"),
             ("", (f"⚠ = worth acting on; nothing resting on fewer than {ins.MIN_COUNT} "
                   "contacts is shown")),
         ]
