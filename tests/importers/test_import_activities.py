@@ -132,3 +132,50 @@ def test_bad_rows_refuse_the_file_with_line_and_field(
     assert "line 5: field 'time'" in text
     store.close()
     assert main(["import", "activities", str(path), "--db", str(tmp_path / "s.db")]) == 2
+
+
+def test_explain_names_the_file_and_line_and_the_batch_can_be_removed(tmp_path: Path) -> None:
+    from journeytui.domain.batches import list_batches, remove_batch
+    from journeytui.domain.provenance import explain_moves
+
+    store = _store(tmp_path)
+    _journey(store, tmp_path)
+    path = tmp_path / "act.csv"
+    path.write_text(
+        "email,kind,name,url,time,id\n"
+        "ann@example.com,page,,https://x.example/pricing,2026-01-05T08:30:00Z,\n"
+        "ann@example.com,form,Webinar registration,,2026-01-05T09:00:00Z,f1\n"
+    )
+    report = import_activities(store, path, now=NOW)
+    (batch,) = list_batches(store)
+    assert (report.batch_id, batch.kind, batch.files, batch.events) == (
+        batch.id, "file", [str(path)], 2)
+    # ann's move to Registered came from the form on line 3 of the file
+    moves = explain_moves(store, "ann@example.com", "Webinar").moves
+    assert [(m.to_stage, m.at) for m in moves] == [("Invited", T0 + 60),
+                                                    ("Registered", T0 + 3600)]
+    (source,) = moves[1].sources
+    assert (source.event, source.source.file, source.source.line) == (
+        "form", str(path), 3)
+    # removing the batch takes the activities and the move out; importing again
+    # records them again (their ids are no longer seen)
+    removal = remove_batch(store, batch.id, now=NOW)
+    assert removal.activities == 2
+    assert _stage(store, "ann@example.com") == "Invited"
+    again = import_activities(store, path, now=NOW)
+    assert again.added == {"forms": 1, "visits": 1}
+    assert _stage(store, "ann@example.com") == "Registered"
+
+
+def test_a_dry_run_or_an_import_recording_nothing_keeps_no_batch(tmp_path: Path) -> None:
+    from journeytui.domain.batches import list_batches
+
+    store = _store(tmp_path)
+    path = tmp_path / "act.csv"
+    path.write_text("email,kind,name,time\nann@example.com,form,Sign up,1767600000\n"
+                    "zed@example.com,form,Sign up,1767600000\n")
+    assert import_activities(store, path, now=NOW, dry_run=True).batch_id == 0
+    assert list_batches(store) == []
+    import_activities(store, path, now=NOW)
+    again = import_activities(store, path, now=NOW)  # every row a duplicate or unknown
+    assert again.batch_id == 0 and len(list_batches(store)) == 1

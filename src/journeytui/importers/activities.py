@@ -17,6 +17,8 @@ imported; the others are counted as skipped, with the reason (and not remembered
 importing the file again after consent was given records them then).  An address that
 is not a contact is skipped too (contacts come from ``import contacts``).  An activity
 already imported (same id, or same row) is skipped, so re-importing changes nothing.
+Each recorded activity keeps its file and line (an import batch: ``journeytui
+explain --contact`` names them, ``journeytui batches remove`` takes them out again).
 
 A bad row (unknown kind, a form without name, a page without URL, a time that is not a
 time, an invalid address, a control character) refuses the whole file, naming each
@@ -26,11 +28,13 @@ line and field.  One transaction; journeys are advanced in it.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import time
 from dataclasses import dataclass
+from typing import Any
 
-from journeytui.importers._common import is_address
+from journeytui.importers._common import STDIN_NAME, is_address
 from journeytui.importers._report import (
     ImportReport,
     advance_journeys,
@@ -147,6 +151,39 @@ class _DryRun(Exception):
     pass
 
 
+class _Sources:
+    """Where each recorded activity came from (provenance: ``journeytui explain``, and
+    ``journeytui batches remove``): one import batch, one event source per activity
+    with its line and dedup key."""
+
+    def __init__(self, store: Store, name: str, at: int) -> None:
+        self.c = store.conn
+        kind = "stdin" if name == STDIN_NAME else "file"
+        cur = self.c.execute(
+            "INSERT INTO import_batches(started_at, kind, label, files) VALUES (?, ?, ?, ?)",
+            (at, kind, name[:200], json.dumps([name], ensure_ascii=False)))
+        self.batch = int(cur.lastrowid or 0)
+        self.rows: list[tuple[Any, ...]] = []
+
+    def add(self, a: _Activity) -> None:
+        """The activity just written (the connection's last inserted row)."""
+        row = self.c.execute("SELECT last_insert_rowid()").fetchone()[0]
+        self.rows.append((self.batch, "a", row, None, "form" if a.kind == "form" else "visit",
+                          a.at, 0, a.line, None, a.key, None))
+
+    def write(self) -> int:
+        """The batch's id (0: nothing recorded, no batch is kept)."""
+        if not self.rows:
+            self.c.execute("DELETE FROM import_batches WHERE id = ?", (self.batch,))
+            return 0
+        self.c.executemany(
+            "INSERT INTO event_sources(batch_id, target, row_id, email_id, kind, at, file_no,"
+            " line, idx, event_id, token) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", self.rows)
+        self.c.execute("UPDATE import_batches SET events = ? WHERE id = ?",
+                       (len(self.rows), self.batch))
+        return self.batch
+
+
 def import_activities(
     store: Store, path: str | os.PathLike[str], *, now: int | None = None,
     dry_run: bool = False,
@@ -163,6 +200,7 @@ def import_activities(
         with store.transaction():
             before = snapshot(store) if dry_run else None
             rec = Recorder(store)
+            sources = _Sources(store, name, clock)
             for a in rows:
                 where = f"{name}:{a.line}"
                 contact = rec.contact(a.address, create=False)
@@ -184,10 +222,12 @@ def import_activities(
                 else:
                     rec.visit(contact, a.value, a.at)
                     report.add("visits")
+                sources.add(a)
+            report.batch_id = sources.write()
             advance_journeys(store, report)
             if before is not None:
                 report.preview = dry_run_preview(before, snapshot(store))
                 raise _DryRun
     except _DryRun:
-        pass
+        report.batch_id = 0  # rolled back
     return report
