@@ -62,7 +62,8 @@ from journeytui.domain.journey_model import Journey
 from journeytui.errors import UserError
 from journeytui.store import Store
 
-# Contacts the estimate replays (its sample): about this many, whatever the store's size.
+# Contacts the estimate replays (its sample): about this many of those with activities
+# (the ones a journey replays), whatever the store's size.
 SAMPLE_CONTACTS = 3_000
 # The margin, in standard errors.
 Z = 3.0
@@ -471,7 +472,12 @@ class Sample:
         hwm = high_water(conn)
         now = default_now(conn)
         max_id = int(conn.execute("SELECT coalesce(max(id), 0) FROM contacts").fetchone()[0])
-        n = int(conn.execute("SELECT count(*) FROM contacts").fetchone()[0])
+        # how many contacts a replay feeds: as many as the saved journey has positions
+        # (when evaluated), else at most every contact
+        n = int(conn.execute(
+            "SELECT count(*) FROM journey_positions WHERE journey_id ="
+            " (SELECT id FROM journeys WHERE name = ?)", (saved_name,)).fetchone()[0]) or int(
+            conn.execute("SELECT count(*) FROM contacts").fetchone()[0])
         share = 1.0 if n <= size else size / n
         if share >= 1.0 and not whole:
             return cls(hwm, now, 1.0, [])
@@ -482,7 +488,10 @@ class Sample:
             ids = [cid for cid in range(1, max_id + 1) if contact_hash(cid) < limit]
         if cancel is not None and cancel.is_set():
             raise PreviewCancelled
-        sample = cls(hwm, now, share, list(_events_of(conn, ids, hwm)))
+        # (a contact without activities is in no journey: a replay does not feed it)
+        sample = cls(hwm, now, share, [
+            (cid, rows) for cid, rows in _events_of(conn, ids, hwm)
+            if any(row[2] == 1 for row in rows)])
         stored = stored_current(conn, saved_name)
         if stored is not None and stored.now == now:
             if saved_funnel is None:
