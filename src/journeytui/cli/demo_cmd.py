@@ -52,8 +52,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
             "(the old file stays until the new store is complete), or choose another --db."
         )
     tmp = target.parent / f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    from journeytui.cli.progress import progress_for
+
     try:
-        summary = generate(tmp, contacts=args.contacts, seed=args.seed)
+        with progress_for(args) as report:
+            summary = generate(tmp, contacts=args.contacts, seed=args.seed, progress=report)
     except sqlite3.Error as exc:  # e.g. the disk is full; generate() removed its file
         raise UserError(
             f"{target}: could not write the demo store ({exc}); nothing was changed"

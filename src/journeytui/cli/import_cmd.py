@@ -16,15 +16,19 @@ import os
 import stat
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from journeytui.cli import db_path
+from journeytui.cli.progress import ProgressFn, progress_for
 from journeytui.errors import UserError
+from journeytui.importers._common import STDIN_NAME
 from journeytui.importers._report import ImportReport, printable
 from journeytui.store import Store
 
-_Run = Callable[[Store, argparse.Namespace], ImportReport]
+_Run = Callable[[Store, argparse.Namespace, ProgressFn], ImportReport]
+_RECORDING = "recording and advancing the journeys"
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -153,15 +157,17 @@ def _run(args: argparse.Namespace, run: _Run, labels: dict[str, str], unit: str)
         with (
             tempfile.TemporaryDirectory(prefix="journeytui-dry-run-") as tmp,
             Store.create(Path(tmp) / "dry-run.db") as store,
+            progress_for(args) as progress,
         ):
-            report = run(store, args)
+            report = run(store, args, progress)
         report.notes.insert(0, f"No store at {printable(str(path), 200)} yet: compared with "
                             "an empty one.")
         return _print(args, report, labels, unit, path, created=False)
     created = not path.exists()
     store = Store.create(path) if created else Store.open(path)
     try:
-        report = run(store, args)
+        with progress_for(args) as progress:
+            report = run(store, args, progress)
     except BaseException as exc:
         store.close()
         if created:
@@ -199,7 +205,7 @@ def _print(
 
 def run_sendgrid(args: argparse.Namespace) -> int:
     from journeytui.importers.providers import refuse_other, sniff_path
-    from journeytui.importers.sendgrid import LABELS, import_sendgrid
+    from journeytui.importers.sendgrid import LABELS, import_parsed_events
 
     for f in args.files:  # another provider's file must not "succeed" with nothing
         if f != "-":
@@ -207,11 +213,48 @@ def run_sendgrid(args: argparse.Namespace) -> int:
     if args.files == ["-"] and not args.dry_run and _stdin_is_a_stream():
         return _follow_stdin(args, LABELS)
 
-    def run(store: Store, a: argparse.Namespace) -> ImportReport:
-        return import_sendgrid(store, a.files, default_email=a.email, dry_run=a.dry_run,
-                               email_by=a.email_by)
+    def run(store: Store, a: argparse.Namespace, progress: ProgressFn) -> ImportReport:
+        shown = [STDIN_NAME if f == "-" else str(Path(f)) for f in a.files]
+        return import_parsed_events(
+            store, _read_with_progress(a.files, shown, progress), a.email, files=shown,
+            dry_run=a.dry_run, email_by=a.email_by,
+        )
 
     return _run(args, run, LABELS, "events")
+
+
+def _read_with_progress(
+    paths: Sequence[str], shown: Sequence[str], progress: ProgressFn
+) -> Iterator[tuple[dict[str, Any], tuple[str, int, int | None]]]:
+    """The events of every file, as ``import sendgrid`` reads them, saying how many of
+    each file's lines are read; then that recording has begun."""
+    from journeytui.importers.sendgrid import read_events
+
+    for path, name in zip(paths, shown, strict=True):
+        total = None if path == "-" else _lines_in(path)
+        stage = f"reading {printable(Path(name).name if path != '-' else name, 80)} (lines)"
+        progress(stage, 0, total)
+        line = 0
+        for i, (event, loc) in enumerate(read_events(path)):
+            line = loc[1]
+            if not i % 4096:
+                progress(stage, line, total)
+            yield event, loc
+        progress(stage, total or line, total)
+    progress(_RECORDING, 0, None)
+
+
+def _lines_in(path: str) -> int | None:
+    """How many lines *path* has (None if it cannot be read: the reader says why)."""
+    lines, last = 0, b"\n"
+    try:
+        with open(path, "rb") as f:
+            while chunk := f.read(1 << 20):
+                lines += chunk.count(b"\n")
+                last = chunk[-1:]
+    except OSError:
+        return None
+    return lines + (last != b"\n")
 
 
 def _stdin_is_a_stream() -> bool:
@@ -259,7 +302,8 @@ def run_events(args: argparse.Namespace) -> int:
     from journeytui.importers.providers import import_events
     from journeytui.importers.sendgrid import LABELS
 
-    def run(store: Store, a: argparse.Namespace) -> ImportReport:
+    def run(store: Store, a: argparse.Namespace, progress: ProgressFn) -> ImportReport:
+        progress(f"reading, {_RECORDING}", 0, None)
         return import_events(
             store, a.files, a.provider, default_email=a.email, dry_run=a.dry_run
         )
@@ -272,7 +316,8 @@ def run_contacts(args: argparse.Namespace) -> int:
 
     mapping = parse_map(args.map)
 
-    def run(store: Store, a: argparse.Namespace) -> ImportReport:
+    def run(store: Store, a: argparse.Namespace, progress: ProgressFn) -> ImportReport:
+        progress(f"reading, {_RECORDING}", 0, None)
         consent = None if a.consent is None else a.consent == "yes"
         return import_contacts(store, a.file, preset=a.preset, mapping=mapping,
                                consent=consent, dry_run=a.dry_run)
@@ -283,7 +328,8 @@ def run_contacts(args: argparse.Namespace) -> int:
 def run_activities(args: argparse.Namespace) -> int:
     from journeytui.importers.activities import LABELS, import_activities
 
-    def run(store: Store, a: argparse.Namespace) -> ImportReport:
+    def run(store: Store, a: argparse.Namespace, progress: ProgressFn) -> ImportReport:
+        progress(f"reading, {_RECORDING}", 0, None)
         return import_activities(store, a.file, dry_run=a.dry_run)
 
     return _run(args, run, LABELS, "rows")

@@ -8,10 +8,11 @@ import os
 import sqlite3
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from journeytui.demo.catalog import CREATED_AT, EMAILS
+from journeytui.demo.catalog import CREATED_AT, DATA_END, DAY, EMAILS, EPOCH
 from journeytui.demo.events import (
     CLICK,
     CONFIRM,
@@ -76,6 +77,9 @@ def validate_contacts(n: int) -> None:
         )
 
 
+_SIMULATING = "simulating the year (days)"
+
+
 def generate(
     path: str | os.PathLike[str],
     *,
@@ -83,12 +87,15 @@ def generate(
     seed: int = DEFAULT_SEED,
     writer: str = "bulk",
     journeys: bool = True,
+    progress: Callable[[str, int, int | None], None] | None = None,
 ) -> DemoSummary:
     """Write a new demo store at *path* (which must not exist) and return a summary.
 
     *writer* is ``"bulk"`` (fast, used by ``journeytui demo``) or ``"recorder"``
     (every event through :class:`Recorder`; the reference the bulk path is tested
     against).  The file is left in WAL mode, with the WAL folded in (no ``-wal`` beside it).
+    *progress* (``report(stage, done, total)``, see ``journeytui.cli.progress``) hears
+    how far each stage is: the contacts, the simulated days, the indexes, the journeys.
     """
     validate_contacts(contacts)
     if writer not in ("bulk", "recorder"):
@@ -109,7 +116,7 @@ def generate(
             conn.execute("PRAGMA foreign_keys = OFF")
             conn.execute("PRAGMA ignore_check_constraints = ON")
             deferred_indexes = _drop_bulk_indexes(conn)
-        sim = Simulation(contacts, seed)
+        sim = Simulation(contacts, seed, progress)
         counts: Counter[str] = Counter()
         with store.transaction():
             sink: BulkSink | RecorderSink = (
@@ -118,11 +125,18 @@ def generate(
             )
             sim.people.subscriptions.clear()  # written; free the memory
             handle = sink.handle
-            for ev in sim.activity():
+            days = (DATA_END - EPOCH) // DAY
+            for i, ev in enumerate(sim.activity()):
                 counts[ev[1]] += 1 if ev[1] != SEND else len(ev[4].statuses)
                 handle(ev)
+                if progress is not None and not i % 8192:
+                    progress(_SIMULATING, max(0, ev[0] - EPOCH) // DAY, days)
+            if progress is not None:
+                progress(_SIMULATING, days, days)
             sink.finish()
-            for sql in deferred_indexes:  # rebuilt once, from sorted data: much faster
+            for i, sql in enumerate(deferred_indexes):  # rebuilt once, from sorted data
+                if progress is not None:
+                    progress("building the indexes", i, len(deferred_indexes))
                 conn.execute(sql)
             conn.execute("UPDATE meta SET value = ? WHERE key = 'created_at'", (str(CREATED_AT),))
             conn.execute(
@@ -144,7 +158,8 @@ def generate(
             from journeytui.demo.journeys import install_demo_journeys  # pydantic: on use
 
             t = time.perf_counter()
-            install_demo_journeys(store)  # evaluated at the latest event time: reproducible
+            # evaluated at the latest event time: reproducible
+            install_demo_journeys(store, progress=progress)
             journey_seconds = time.perf_counter() - t
         # WAL, like every store the app opens (so opening the committed demo store
         # never rewrites its header); the WAL is folded back in when the store closes.

@@ -5,6 +5,7 @@ The email, form and URL names they mention are those of ``journeytui.demo.catalo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from journeytui.domain.conditions import parse_condition
@@ -111,12 +112,23 @@ def _entry_webinar() -> Any:
     ]})
 
 
-def install_demo_journeys(store: Store, *, now: int | None = None) -> list[str]:
-    """Save and evaluate the demo journeys (the demo generator calls this last)."""
+def install_demo_journeys(
+    store: Store,
+    *,
+    now: int | None = None,
+    progress: Callable[[str, int, int | None], None] | None = None,
+) -> list[str]:
+    """Save and evaluate the demo journeys (the demo generator calls this last);
+    *progress* hears each journey done."""
     names = []
     at = default_now(store.conn)
-    for j in demo_journeys():
+    journeys = demo_journeys()
+    for i, j in enumerate(journeys):
+        if progress is not None:
+            progress("evaluating the demo journeys", i, len(journeys))
         save_journey(store, j, now=now, at=at, source=f"demo journey '{j.name}'")
         names.append(j.name)
+    if progress is not None:
+        progress("evaluating the demo journeys", len(journeys), len(journeys))
     compact_changes(store)
     return names

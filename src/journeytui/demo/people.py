@@ -6,7 +6,7 @@ import random
 import unicodedata
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -97,7 +97,10 @@ class Subscriptions:
         self.statuses, self.times = bytearray(), array("q")
 
 
-def make_people(rng: random.Random, n: int, names: NamePicker) -> People:
+def make_people(
+    rng: random.Random, n: int, names: NamePicker,
+    progress: Callable[[str, int, int | None], None] | None = None,
+) -> People:
     """Who the *n* contacts are: names, addresses, consent, lists, habits.
 
     Every draw but the long-tail names comes from *rng* (the simulation's stream).
@@ -128,6 +131,8 @@ def make_people(rng: random.Random, n: int, names: NamePicker) -> People:
     nf, nl = len(FIRST_NAMES), len(LAST_NAMES)
     rand, randrange, choices = rng.random, rng.randrange, rng.choices
     for c in range(n):
+        if progress is not None and not c % 16384:
+            progress("choosing the contacts", c, n)
         fi, li = randrange(nf), randrange(nl)
         first_name, last_name = names(FIRST_NAMES[fi], LAST_NAMES[li])
         f = ascii_of.get(first_name) or ascii_of.setdefault(first_name, _ascii(first_name))
@@ -189,6 +194,8 @@ def make_people(rng: random.Random, n: int, names: NamePicker) -> People:
     for kind in (ON_DELIVERY, LATE):
         if kind not in scanner:
             scanner[rng.randrange(n)] = kind
+    if progress is not None:
+        progress("choosing the contacts", n, n)
     return People(
         address, first, last, array("q", created), consent, tier, mpp, scanner,
         quiet_after, eligible, subs,

@@ -64,10 +64,13 @@ from journeytui.demo.people import People, cumulative, make_people, pick
 class Simulation:
     """The demo's year: who was sent what and what each recipient did."""
 
-    def __init__(self, n: int, seed: int) -> None:
+    def __init__(
+        self, n: int, seed: int,
+        progress: Callable[[str, int, int | None], None] | None = None,
+    ) -> None:
         self.n = n
         self.rng = random.Random(seed)
-        self.people = make_people(self.rng, n, NamePicker(seed))
+        self.people = make_people(self.rng, n, NamePicker(seed), progress)
         p = self.people
         # State that campaigns change, with the time of the change.
         # per list: contact -> when they left it (unsubscribed from it)
