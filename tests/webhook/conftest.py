@@ -76,14 +76,14 @@ def events(campaign: str = "Spring sale", n: int = 3, start: int = 0) -> list[di
         base = {
             "email": f"person{i}@example.com",
             "marketing_campaign_name": campaign,
-            "sg_message_id": f"msg{i}.filter0001",
+            "sg_message_id": f"msg{i}-{campaign}.filter0001",  # one message per send
         }
         out.append({**base, "event": "processed", "timestamp": T0 + i,
                     "sg_event_id": f"p{i}-{campaign}"})
         out.append({**base, "event": "delivered", "timestamp": T0 + i + 5,
                     "sg_event_id": f"d{i}-{campaign}"})
     out.append({"email": f"person{start}@example.com", "marketing_campaign_name": campaign,
-                "sg_message_id": f"msg{start}.filter0001", "event": "open",
+                "sg_message_id": f"msg{start}-{campaign}.filter0001", "event": "open",
                 "timestamp": T0 + start + 60, "sg_event_id": f"o{start}-{campaign}"})
     return out
 

@@ -308,6 +308,12 @@ class Writer:
         self._store.conn.execute(f"PRAGMA busy_timeout = {int(self._lock_wait * 1000)}")
 
     # -- the queue ------------------------------------------------------------------
+    @property
+    def waiting(self) -> int:
+        """Requests queued for the next transaction (not the one being written)."""
+        with self._cond:
+            return sum(1 for job in self._queue if job is not _STOP)
+
     def submit(self, prepared: Prepared, number: int = 0) -> Future[Outcome]:
         """Queue *prepared* (request *number*); its future is resolved once the
         transaction holding it committed (or failed)."""

@@ -264,7 +264,8 @@ class Receiver:
             self._log(request, 503, started, f"health: {reason}")
             return _answer(503, status="unavailable", store=str(path), reason=reason)
         self._log(request, 200, started, "health: the store is reachable")
-        return _answer(200, **data, requests=self.requests, in_flight=self.in_flight)
+        return _answer(200, **data, requests=self.requests, in_flight=self.in_flight,
+                       queued=self.writer.waiting, transactions=self.writer.transactions)
 
 
 class Server:
