@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from journeytui.errors import UserError
 from journeytui.importers.providers import brevo, import_events, mailgun, postmark, ses
 from journeytui.importers.providers._read import NAMES
 
@@ -194,3 +195,35 @@ def test_more_skips_than_listed_name_every_provider_of_the_import(
     reason = f"{brevo.TERMS.no_email} / {mailgun.TERMS.no_email}"
     assert list(report.skipped) == [reason]
     assert report.skipped[reason].count == 7
+
+
+@pytest.mark.parametrize(("line", "said"), [
+    ("5", "a JSON number"), ('"text"', "a JSON string"), ("null", "JSON null"),
+    ("[1, 2]", "a JSON array")])
+def test_a_body_that_is_not_an_object_refuses_the_file(
+    kit: Any, tmp_path: Path, line: str, said: str
+) -> None:
+    path = tmp_path / "postmark.json"
+    path.write_text(POSTMARK.read_text() + line + "\n")
+    with pytest.raises(UserError) as exc:
+        import_events(kit.store, [path], now=NOW)
+    # the real file has 9 lines: the added one is line 10
+    assert str(exc.value) == (f"{path}: line 10: {said} is not a {NAMES['postmark']} "
+                              "webhook body (a JSON object). Nothing was imported.")
+    assert kit.store.count("contacts") == 0
+
+
+@pytest.mark.parametrize(("path", "body", "reason"), [
+    (POSTMARK, {"MessageID": "x"}, "Postmark record without 'RecordType'"),
+    (BREVO, {"email": "a@example.com", "message-id": "x"}, "Brevo event without 'event'"),
+    (SES, {"Type": "Notification", "MessageId": "n", "Message": json.dumps({"mail": {}})},
+     "SES event without 'eventType' or 'notificationType'"),
+])
+def test_an_object_of_no_known_kind_is_skipped_in_the_providers_terms(
+    kit: Any, tmp_path: Path, path: Path, body: dict[str, Any], reason: str
+) -> None:
+    copy = tmp_path / path.name
+    lines = path.read_text().splitlines()
+    copy.write_text("\n".join([*lines, json.dumps(body)]) + "\n")
+    report = import_events(kit.store, [copy], now=NOW)
+    assert report.skipped[reason].locations == [f"{copy}:{len(lines) + 1}"]

@@ -3,6 +3,7 @@ their own locations to the SendGrid importer, in one transaction."""
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from collections.abc import Callable, Sequence
@@ -49,6 +50,13 @@ class _DryRun(Exception):
     """Raised inside the transaction of a dry run, so that it rolls back."""
 
 
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool) or value is None:
+        return f"JSON {json.dumps(value)}"
+    return {str: "a JSON string", int: "a JSON number", float: "a JSON number",
+            list: "a JSON array"}.get(type(value), "a JSON value")
+
+
 def _where(loc: Location) -> str:
     name, line, index = loc
     return f"{name}:{line}" if index is None else f"{name}:{line} [index {index}]"
@@ -71,6 +79,11 @@ class _Mapped:
         mapper = MAPPERS[use]
         for body, (line, index) in bodies:
             self.bodies += 1
+            if not isinstance(body, dict) and not (use == "mandrill" and isinstance(body, list)):
+                where = f"line {line}" + ("" if index is None else f", array index {index}")
+                raise UserError(
+                    f"{printable(name, 200)}: {where}: {_json_type(body)} is not a "
+                    f"{NAMES[use]} webhook body (a JSON object). Nothing was imported.")
             looks = sniff_body(body)
             if looks not in (use, None):
                 self.skipped.append((f"not a {NAMES[use]} body (looks like {NAMES[looks]})",

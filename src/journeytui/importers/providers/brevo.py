@@ -34,6 +34,8 @@ def map_body(body: dict[str, Any], out: Out) -> None:
     if mapped is None:
         if kind in ("list_addition", "contact_updated", "contact_deleted"):
             out.ignored = f"Brevo {kind} (not about an email)"
+        elif not kind:
+            out.skip("Brevo event without 'event'")
         else:
             out.skip(f"unknown Brevo event '{printable(kind, 30)}'")
         return

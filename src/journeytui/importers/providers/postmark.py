@@ -80,6 +80,8 @@ def map_body(body: dict[str, Any], out: Out) -> None:
         _subscription(body, out, common)
     elif record in ("Inbound", "SMTPAPIError"):
         out.ignored = f"Postmark {record} (not about a sent email)"
+    elif record is None:
+        out.skip("Postmark record without 'RecordType'")
     else:
         out.skip(f"unknown Postmark RecordType '{shown}'")
 

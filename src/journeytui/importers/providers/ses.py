@@ -123,6 +123,8 @@ def map_body(body: dict[str, Any], out: Out) -> None:
             add(event, destination, "mail.destination", asm_group_id=group)
     elif kind in ("Rendering Failure", "AMAZON_SES_SETUP_NOTIFICATION"):
         out.ignored = f"SES {kind} (no message was sent)"
+    elif kind is None:
+        out.skip("SES event without 'eventType' or 'notificationType'")
     else:
         out.skip(f"unknown SES event type '{printable(kind or '', 30)}'")
 
