@@ -11,8 +11,9 @@ from typing import Any
 from journeytui.cli import funnel_time
 from journeytui.cli.output import open_store, print_json, table
 from journeytui.errors import UserError
+from journeytui.present import pct
 from journeytui.textsafe import safe_text
-from journeytui.timefmt import fmt_rate, fmt_time, iso_time
+from journeytui.timefmt import fmt_time, iso_time
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -61,6 +62,8 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("name", nargs="?", metavar="JOURNEY")
     p.add_argument("--now", metavar="TIME", help="evaluation time, YYYY-MM-DD[THH:MM] UTC "
                    "(default: the latest event in the store)")
+    p.add_argument("--json", action="store_true",
+                   help="JSON: [{journey, in_journey, moves, evaluated_at}], no progress shown")
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("funnel", parents=[common], help="a journey's funnel")
@@ -211,21 +214,36 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 # -- evaluate / funnel ---------------------------------------------------------------
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    from journeytui.cli.progress import progress_for
     from journeytui.domain.engine import evaluate
 
     now = parse_time(args.now) if args.now else None
+    done = []
     with open_store(args) as store:
         if args.name:
             names = [args.name]
         else:
             names = [r[0] for r in store.conn.execute("SELECT name FROM journeys ORDER BY name")]
-            if not names:
+            if not names and not args.json:
                 print("No journeys to evaluate.")
                 return 0
-        for name in names:
-            r = evaluate(store, name, now=now)
-            print(f"{safe_text(name)}: {r.in_journey:,} contacts in the journey, {r.moves:,} moves"
-                  f" (as of {fmt_time(r.now)} UTC)")
+        # contacts replayed, on standard error: a bar on a terminal, lines otherwise
+        with progress_for(args) as report:
+            for name in names:
+                stage = f"evaluating {safe_text(name)} (contacts)"
+
+                def step(d: int, t: int, stage: str = stage) -> None:
+                    report(stage, d, t)
+
+                r = evaluate(store, name, now=now, progress=step)
+                done.append(r)
+                if not args.json:
+                    report.close()
+                    print(f"{safe_text(name)}: {r.in_journey:,} contacts in the journey,"
+                          f" {r.moves:,} moves (as of {fmt_time(r.now)} UTC)", flush=True)
+    if args.json:
+        print_json([{"journey": r.journey, "in_journey": r.in_journey, "moves": r.moves,
+                     "evaluated_at": iso_time(r.now)} for r in done])
     return 0
 
 
@@ -290,8 +308,8 @@ def format_funnel(data: dict[str, Any]) -> str:
         ["stage", "reached", "current", "next step", "cumulative", "drop-off",
          "median days", "stalled"],
         [(s["stage"], f"{s['reached']:,}", f"{s['current']:,}",
-          fmt_rate(s["next_step_conversion"]) if s["next_step_conversion"] is not None else None,
-          fmt_rate(s["cumulative_conversion"]), _n(s["drop_off"]), _days(s["median_days_to_next"]),
+          pct(s["next_step_conversion"]) if s["next_step_conversion"] is not None else None,
+          pct(s["cumulative_conversion"]), _n(s["drop_off"]), _days(s["median_days_to_next"]),
           _n(s["stalled"]) if s["stalled"] is not None else "goal")
          for s in data["stages"]],
         {1, 2, 3, 4, 5, 6, 7},
