@@ -19,6 +19,3 @@ def iso_time(ts: int | None) -> str | None:
         return None
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
-
-def fmt_rate(value: float | None) -> str:
-    return "—" if value is None else f"{value * 100:.1f} %"

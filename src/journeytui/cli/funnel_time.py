@@ -9,8 +9,8 @@ from typing import Any
 
 from journeytui.cli.output import open_store, print_json, table
 from journeytui.errors import UserError
+from journeytui.present import DASH, pct, pts
 from journeytui.textsafe import safe_text
-from journeytui.timefmt import fmt_rate
 
 
 def add_options(p: argparse.ArgumentParser) -> None:
@@ -96,8 +96,8 @@ def format_slice(data: dict[str, Any], sl: Any) -> str:
 
 def _num(v: float | int | None, rate: bool) -> str:
     if v is None:
-        return "—"
-    return fmt_rate(v) if rate else f"{v:,}"
+        return DASH
+    return pct(v) if rate else f"{v:,}"
 
 
 def _change(cell: dict[str, Any], rate: bool = False) -> str:
@@ -105,7 +105,7 @@ def _change(cell: dict[str, Any], rate: bool = False) -> str:
     if d is None:
         delta = ""
     elif rate:
-        delta = f" ({d * 100:+.1f} pts)"
+        delta = f" ({pts(d)})"
     else:
         delta = f" ({d:+,})"
     return f"{_num(a, rate)} → {_num(b, rate)}{delta}"

@@ -8,8 +8,9 @@ from typing import Any
 
 from journeytui.cli.output import open_store, print_json, table
 from journeytui.errors import UserError
+from journeytui.present import pct, pts
 from journeytui.textsafe import safe_text
-from journeytui.timefmt import fmt_rate, fmt_time
+from journeytui.timefmt import fmt_time
 
 TOP = 10
 
@@ -105,17 +106,17 @@ def format_insights(r: Any, top: int | None = TOP) -> str:
 
     section("Stall after a message", r.stall, "stall",
             ["email", "stage", "not moved", "baseline", "diff"],
-            lambda f: (f.email, f.stage, f"{fmt_rate(f.share)} of {f.sent:,}",
-                       f"{fmt_rate(f.baseline_share)} of {f.baseline:,}",
-                       f"{f.difference * 100:+.1f}"), {2, 3, 4})
+            lambda f: (f.email, f.stage, f"{pct(f.share)} of {f.sent:,}",
+                       f"{pct(f.baseline_share)} of {f.baseline:,}",
+                       pts(f.difference)), {2, 3, 4})
     section("Clicks without progress", r.clicks, "clicks",
             ["email", "link", "stage", "not moved"],
             lambda f: (f.email, f.url, f.stage,
-                       f"{f.not_moved:,} of {f.clickers:,} ({fmt_rate(f.share)})"), {3})
+                       f"{f.not_moved:,} of {f.clickers:,} ({pct(f.share)})"), {3})
     section("Unsubscribe spikes", r.unsubscribes, "unsubscribes",
             ["email", "list", "unsubscribed", "list median", "×"],
             lambda f: (f.email, f.list, (f"{f.unsubscribed:,} of {f.delivered:,} "
-                       f"({fmt_rate(f.rate)})"), fmt_rate(f.list_median),
+                       f"({pct(f.rate)})"), pct(f.list_median),
                        "—" if f.times_median is None else f"{f.times_median:.1f}"),
             {2, 3, 4})
     section("Dormant re-engaging", r.dormant, "dormant",

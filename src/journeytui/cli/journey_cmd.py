@@ -11,7 +11,7 @@ from typing import Any
 from journeytui.cli import funnel_time
 from journeytui.cli.output import open_store, print_json, table
 from journeytui.errors import UserError
-from journeytui.present import pct
+from journeytui.present import days, pct, whole_days
 from journeytui.textsafe import safe_text
 from journeytui.timefmt import fmt_time, iso_time
 
@@ -277,7 +277,8 @@ def cmd_funnel(args: argparse.Namespace) -> int:
                 print(table(
                     ["contact", "name", "in stage since", "days", "stalled"],
                     [(r.email, f"{r.first_name} {r.last_name}".strip(), fmt_time(r.since),
-                      r.days_in_stage, "stalled" if r.stalled else "") for r in rows],
+                      whole_days(r.days_in_stage), "stalled" if r.stalled else "")
+                     for r in rows],
                     {3},
                 ))
                 print(f"{len(rows):,} contacts")
@@ -294,10 +295,6 @@ def _n(v: int | None) -> str | None:
     return None if v is None else f"{v:,}"
 
 
-def _days(v: float | None) -> str | None:
-    return None if v is None else f"{v:.1f}"
-
-
 def format_funnel(data: dict[str, Any]) -> str:
     lines = [f"{safe_text(data['journey'])}" + (f" — {safe_text(data['goal'])}"
                                                   if data["goal"] else "")]
@@ -309,7 +306,7 @@ def format_funnel(data: dict[str, Any]) -> str:
          "median days", "stalled"],
         [(s["stage"], f"{s['reached']:,}", f"{s['current']:,}",
           pct(s["next_step_conversion"]) if s["next_step_conversion"] is not None else None,
-          pct(s["cumulative_conversion"]), _n(s["drop_off"]), _days(s["median_days_to_next"]),
+          pct(s["cumulative_conversion"]), _n(s["drop_off"]), days(s["median_days_to_next"]),
           _n(s["stalled"]) if s["stalled"] is not None else "goal")
          for s in data["stages"]],
         {1, 2, 3, 4, 5, 6, 7},

@@ -7,8 +7,9 @@ import argparse
 from typing import Any
 
 from journeytui.cli.output import open_store, print_json, table
+from journeytui.present import pct, pts
 from journeytui.textsafe import safe_text
-from journeytui.timefmt import fmt_rate, fmt_time
+from journeytui.timefmt import fmt_time
 
 BAR = 30
 
@@ -67,7 +68,7 @@ def cmd_timing(args: argparse.Namespace) -> int:
 
 
 def _delta(v: float | None) -> str:
-    return "" if v is None else f" ({v * 100:+.1f})"
+    return "" if v is None else f" ({pts(v)})"
 
 
 def cmd_series(args: argparse.Namespace) -> int:
@@ -88,10 +89,10 @@ def cmd_series(args: argparse.Namespace) -> int:
         ["email", "sent at", "delivered", "open rate", "click rate", "click-to-open",
          "unsub rate"],
         [(i.stats.name, fmt_time(i.stats.send_at), f"{i.stats.delivered:,}",
-          fmt_rate(i.stats.open_rate) + _delta(i.delta["open_rate"]),
-          fmt_rate(i.stats.click_rate) + _delta(i.delta["click_rate"]),
-          fmt_rate(i.stats.click_to_open) + _delta(i.delta["click_to_open"]),
-          fmt_rate(i.stats.unsubscribe_rate) + _delta(i.delta["unsubscribe_rate"]))
+          pct(i.stats.open_rate) + _delta(i.delta["open_rate"]),
+          pct(i.stats.click_rate) + _delta(i.delta["click_rate"]),
+          pct(i.stats.click_to_open) + _delta(i.delta["click_to_open"]),
+          pct(i.stats.unsubscribe_rate) + _delta(i.delta["unsubscribe_rate"]))
          for i in items],
         {2, 3, 4, 5, 6},
     ))

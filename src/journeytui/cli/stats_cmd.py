@@ -12,9 +12,10 @@ from journeytui.domain.activities import (
     email_activities,
 )
 from journeytui.domain.stats import EmailStats, email_stats, find_email
+from journeytui.present import activity_label, pct
 from journeytui.store import Store
 from journeytui.textsafe import safe_text
-from journeytui.timefmt import fmt_rate, fmt_time, iso_time
+from journeytui.timefmt import fmt_time, iso_time
 
 if TYPE_CHECKING:
     from journeytui.domain.delivery import DeliveryLog
@@ -59,17 +60,17 @@ def _describe(s: EmailStats) -> str:
         f"  status {s.status}, sent {fmt_time(s.send_at)} UTC"
         + (f", list {safe_text(s.list_name)}" if s.list_name else ""),
         f"  Sent          {s.sent:>8,}",
-        (f"  Delivered     {s.delivered:>8,}  delivery rate {fmt_rate(s.delivery_rate)} of sent"
+        (f"  Delivered     {s.delivered:>8,}  delivery rate {pct(s.delivery_rate)} of sent"
         f"  (bounced {s.bounced:,}: hard {s.bounced_hard:,}, soft {s.bounced_soft:,})"),
         (f"  Not sent      {s.dropped:>8,}  dropped by the provider (suppressed or refused"
          " addresses; not in Sent)"),
-        (f"  Opened        {s.opened:>8,}  open rate {fmt_rate(s.open_rate)} of delivered"
+        (f"  Opened        {s.opened:>8,}  open rate {pct(s.open_rate)} of delivered"
         f"  ({s.opens_total:,} opens; {s.machine_opens:,} machine opens left out)"),
-        (f"  Clicked       {s.clicked:>8,}  click rate {fmt_rate(s.click_rate)} of delivered,"
-        f" click-to-open {fmt_rate(s.click_to_open)} of openers"
+        (f"  Clicked       {s.clicked:>8,}  click rate {pct(s.click_rate)} of delivered,"
+        f" click-to-open {pct(s.click_to_open)} of openers"
         f"  ({s.clicks_total:,} clicks; {s.bot_clicks:,} suspected bot clicks left out)"),
-        f"  Unsubscribed  {s.unsubscribed:>8,}  {fmt_rate(s.unsubscribe_rate)} of delivered",
-        f"  Spam reports  {s.spam_reports:>8,}  {fmt_rate(s.spam_rate)} of delivered",
+        f"  Unsubscribed  {s.unsubscribed:>8,}  {pct(s.unsubscribe_rate)} of delivered",
+        f"  Spam reports  {s.spam_reports:>8,}  {pct(s.spam_rate)} of delivered",
         f"  {anonymous_line(s)}",
         ("  Opens are a weak signal (privacy proxies open everything): clicks are the"
         " headline figure."),
@@ -116,10 +117,10 @@ def cmd_stats(args: argparse.Namespace) -> int:
             s.name,
             fmt_time(s.send_at),
             f"{s.sent:,}",
-            fmt_rate(s.delivery_rate),
-            fmt_rate(s.open_rate),
-            fmt_rate(s.click_rate),
-            fmt_rate(s.click_to_open),
+            pct(s.delivery_rate),
+            pct(s.open_rate),
+            pct(s.click_rate),
+            pct(s.click_to_open),
             f"{s.unsubscribed:,}",
             f"{s.spam_reports:,}",
             "⚠ " + str(len(s.warnings)) if s.warnings else "",
@@ -208,8 +209,8 @@ def cmd_contact(args: argparse.Namespace) -> int:
                 table(
                     ["Time (UTC)", "Email", "Activity", "Value"],
                     [
-                        (fmt_time(r.at), r.email or "—", _activity_word(r.activity, r.bot, r.machine),
-                         r.value or "")
+                        (fmt_time(r.at), r.email or "—",
+                         activity_label(r.activity, bot=r.bot, machine=r.machine), r.value or "")
                         for r in rows
                     ],
                     right=set(),
@@ -232,14 +233,6 @@ def _print_delivery(log: DeliveryLog) -> None:
                 right=set(),
             ).replace("\n", "\n    ").join(["    ", ""])
         )
-
-
-def _activity_word(kind: str, bot: bool, machine: bool) -> str:
-    if bot:
-        return f"{kind} (suspected bot)"
-    if machine:
-        return f"{kind} (machine)"
-    return kind
 
 
 # -- activities -------------------------------------------------------------------
@@ -270,7 +263,7 @@ def cmd_activities(args: argparse.Namespace) -> int:
                 ["Time (UTC)", "Contact", "Address", "Activity", "Value"],
                 [
                     (fmt_time(r.at), r.contact, r.address,
-                     _activity_word(r.activity, r.bot, r.machine), r.value or "")
+                     activity_label(r.activity, bot=r.bot, machine=r.machine), r.value or "")
                     for r in rows
                 ],
                 right=set(),

@@ -38,21 +38,12 @@ COLUMNS = [
 ]
 
 
-def activity_label(a: EmailActivity) -> str:
-    if a.activity == "click" and a.bot:
-        return "click (bot?)"
-    if a.activity == "open" and a.machine:
-        return "machine open"
-    if a.activity == "unsubscribe" and a.value == "all":
-        return "unsub (all)"
-    return a.activity
-
-
 def activity_row(a: EmailActivity) -> Row:
     contact = a.contact or a.address
     return Row(
         a.key,
-        (fmt.when(a.at), activity_label(a), contact, a.value or ""),
+        (fmt.when(a.at), fmt.activity_label(a.activity, bot=a.bot, machine=a.machine), contact,
+         a.value or ""),
         payload=a,
         dim=a.bot or a.machine,
     )
@@ -216,7 +207,8 @@ class ActivitiesPane(Pane):
         a: EmailActivity = event.row.payload
         line = Text(overflow="fold")
         line.append(clean(a.contact or a.address), style="bold")
-        line.append(" <" + clean(a.address) + "> " + activity_label(a))
+        line.append(" <" + clean(a.address) + "> "
+                    + fmt.activity_label(a.activity, bot=a.bot, machine=a.machine))
         if a.value:
             line.append(" " + clean(a.value))
         self.query_one("#activities-current", Static).update(line)

@@ -80,16 +80,8 @@ def delivery_line(log: DeliveryLog | None, label: Style | str, muted: Style | st
     return line
 
 
-def timeline_label(r: TimelineRow) -> str:
-    if r.activity == "click" and r.bot:
-        return "click (bot?)"
-    if r.activity == "open" and r.machine:
-        return "machine open"
-    return r.activity
-
-
 def timeline_row(r: TimelineRow) -> Row:
-    return Row(r.key, (fmt.when(r.at), timeline_label(r), r.email or "", r.value or ""),
+    return Row(r.key, (fmt.when(r.at), fmt.activity_label(r.activity, bot=r.bot, machine=r.machine), r.email or "", r.value or ""),
                payload=r, dim=r.bot or r.machine)
 
 
@@ -383,7 +375,7 @@ class ContactsPane(Pane):
         else:
             r: TimelineRow = event.row.payload
             line = Text(overflow="fold")
-            line.append(f"{fmt.when(r.at)} {timeline_label(r)}", style="bold")
+            line.append(f"{fmt.when(r.at)} {fmt.activity_label(r.activity, bot=r.bot, machine=r.machine)}", style="bold")
             if r.email:
                 line.append(" · " + clean(r.email))
             if r.value:

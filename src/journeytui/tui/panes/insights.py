@@ -52,27 +52,23 @@ TITLES = {
 }
 
 
-def _pct(v: float | None) -> str:
-    return fmt.DASH if v is None else f"{v * 100:.0f} %"
-
-
 def finding_cells(f: ins.Finding) -> tuple[str, str, str, str]:
     """(mark, what, figure, contacts) of one finding row."""
     mark = "⚠" if f.flagged else ""
     if isinstance(f, ins.StallFinding):
         what = f"{f.email} · in {f.stage}"
-        fig = f"{f.difference * 100:+.0f} pts ({_pct(f.share)})".replace("-", "−")
+        fig = f"{fmt.pts(f.difference)} ({fmt.pct(f.share)})"
     elif isinstance(f, ins.ClickFinding):
         url = f.url.split("://", 1)[-1].removeprefix("www.")
         what = f"{url} · {f.email} · {f.stage}"
-        fig = f"{f.not_moved:,}/{f.clickers:,} ({_pct(f.share)})"
+        fig = f"{f.not_moved:,}/{f.clickers:,} ({fmt.pct(f.share)})"
     elif isinstance(f, ins.UnsubFinding):
         what = f"{f.email} · {f.list}"
         times = "" if f.times_median is None else f" {f.times_median:.1f}×"
-        fig = f"{(f.rate or 0) * 100:.1f} %{times}"
+        fig = f"{fmt.pct(f.rate)}{times}"
     else:
         what = f"{f.email} · from {f.stage}"
-        fig = f"{f.reengaged:,}/{f.recipients:,} ({_pct(f.share)})"
+        fig = f"{f.reengaged:,}/{f.recipients:,} ({fmt.pct(f.share)})"
     return mark, clean(what), fig, fmt.num(f.contacts)
 
 

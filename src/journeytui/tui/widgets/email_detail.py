@@ -94,7 +94,7 @@ class EmailDetail(Widget):
 
         def rate_of(r: float | None, denominator: int, what: str) -> Text:
             if r is None:
-                return Text(f"rate n/a (no {what})", style=muted)
+                return Text(f"{fmt.DASH} of 0 {what}", style=muted)
             return Text(f"{fmt.pct(r)} of {denominator:,} {what}")
 
         figures.add_row("Sent", fmt.num(s.sent), Text("recipients (each send counts)", style=muted))

@@ -42,11 +42,7 @@ def bar(fraction: float, width: int) -> str:
 
 
 def days(value: float | None) -> str:
-    if value is None:
-        return fmt.DASH
-    if value < 0.1:
-        return "< 0.1 d"
-    return f"{value:.1f} d" if value < 10 else f"{value:.0f} d"
+    return fmt.DASH if value is None else f"{fmt.days(value)} d"
 
 
 @dataclass(frozen=True)
