@@ -9,7 +9,7 @@ from pathlib import Path
 import journeytui
 
 PLAIN = ["store", "domain", "importers", "demo", "editor", "errors", "textsafe", "timefmt",
-         "export_target"]
+         "export_target", "present"]
 
 
 def test_plain_layers_do_not_import_textual() -> None:
