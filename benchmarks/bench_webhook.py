@@ -69,6 +69,7 @@ class Run:
     max_ms: float
     statuses: dict[int, int]
     transactions: int | None
+    parts: dict[str, float]  # median ms per part of a request, from the log lines
 
 
 class App:
@@ -200,9 +201,17 @@ def one_run(master: Path, tmp: Path, src: Path | None, bodies: list[bytes],
     for ln in grouped:
         m = re.search(r"with ([\d,]+) other request", ln)
         tx += 1 / (int(m.group(1).replace(",", "")) + 1) if m else 1
+    parts: dict[str, list[float]] = {}
+    for ln in grouped:  # "(verify+read 3, queue 120, lock 0, import 300, commit 2 ms)"
+        m = re.search(r"\(([a-z+]+ \d+(?:, [a-z+]+ \d+)*) ms\)", ln)
+        if m:
+            for part in m.group(1).split(", "):
+                name, ms = part.rsplit(" ", 1)
+                parts.setdefault(name, []).append(float(ms))
     ok = statuses.get(200, 0) * batch
     return Run(ok / wall, statistics.median(times) * 1000, percentile(times, 99) * 1000,
-               max(times) * 1000, statuses, round(tx) if grouped else None)
+               max(times) * 1000, statuses, round(tx) if grouped else None,
+               {k: statistics.median(v) for k, v in parts.items()})
 
 
 def main() -> int:
@@ -278,6 +287,11 @@ def main() -> int:
             tx = f"{statistics.median(txs):,.0f}" if txs else "?"
             row[name] = (eps, p50, p99)
             print(f"  {name:<10} {eps:9,.0f} {p50:8,.0f} {p99:8,.0f} {mx:8,.0f} {tx:>13}")
+        split = [r.parts for r in results[(load, "this")] if r.parts]
+        if split:
+            names = list(split[0])
+            print("  where a request's time goes (this design, ms, medians): " + ", ".join(
+                f"{k} {statistics.median(p.get(k, 0) for p in split):,.0f}" for k in names))
         if "previous" in row:
             (e0, a0, b0), (e1, a1, b1) = row["previous"], row["this"]
             print(f"  {'ratio':<10} {e1 / e0:8.2f}× {a0 / a1:7.2f}× {b0 / b1:7.2f}×  "

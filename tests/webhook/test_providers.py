@@ -360,3 +360,21 @@ def test_mailgun_key_file_and_cli_refusals(db: Path, tmp_path: Path, capsys) -> 
     code, err = run("--ses-topic", TOPIC, "--ses-cert", str(tmp_path / "none.pem"))
     assert code == 2 and "no such file" in err
     assert "Traceback" not in err
+
+
+def test_oversized_bodies_are_413_on_every_path(db: Path, signer: Signer, start_server,
+                                                tmp_path: Path, mailgun_key: str) -> None:
+    server = start_server(
+        db, None, max_body=4096, mailgun=MailgunVerifier(mailgun_key),
+        postmark=PostmarkAuth("u:p"),
+        ses=SnsVerifier([TOPIC], cert_cache(tmp_path, signer), fetch=False))
+    padding_ = {"padding": "x" * 5000}
+    before = dump(db)
+    for path, body, headers in (
+        ("/mailgun", mailgun_signed({**bodies(MAILGUN)[0], **padding_}, mailgun_key), {}),
+        ("/postmark", {**bodies(POSTMARK)[1], **padding_}, basic("u", "p")),
+        ("/ses", signer.sign({**bodies(SES)[0], **padding_}), {}),
+    ):
+        status, answer = post(server.url + path, raw(body), headers)
+        assert status == 413 and "4,096" in answer["error"], (path, answer)
+    assert dump(db) == before

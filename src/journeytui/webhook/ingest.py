@@ -93,6 +93,10 @@ class Outcome:
     requests: int = 1
     request_events: int = 0
     number: int = 0
+    #: where the request's time went, milliseconds: waiting for the writer ("queue"),
+    #: for another program's write lock ("lock"), reading, recording and advancing the
+    #: journeys ("import"), "commit"
+    timing: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -276,6 +280,7 @@ class Writer:
         self.queue_wait = queue_wait
         self._lock_wait = lock_wait
         self._count = 0
+        self._timing: dict[str, float] = {}
         self._store: Store | None = None
         self._queue: deque[Any] = deque()
         self._cond = threading.Condition()
@@ -366,6 +371,7 @@ class Writer:
     # -- one group -------------------------------------------------------------------
     def _run(self, group: list[_Job]) -> None:
         now = time.monotonic()
+        self._timing = {}
         live = []
         for job in group:
             if now - job.queued > self.queue_wait:
@@ -393,9 +399,11 @@ class Writer:
             return
         outcome = outcome_of(report)
         for job in live:
+            timing = {"queue": (now - job.queued) * 1000, **self._timing}
             job.future.set_result(replace(outcome, reasons=list(outcome.reasons),
                                           requests=len(live), number=job.number,
-                                          request_events=job.prepared.events))
+                                          request_events=job.prepared.events,
+                                          timing=timing))
 
     def _write(self, live: list[_Job]) -> ImportReport:
         """The group in one transaction.  The transaction is begun here (waiting at
@@ -413,6 +421,8 @@ class Writer:
         assert self._store is not None
         store = self._store
         conn = store.conn
+        clock = time.perf_counter
+        started = clock()
         try:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
@@ -422,6 +432,7 @@ class Writer:
                     f"{self._lock_wait:g} s"
                 ) from None
             raise StoreError(f"{self.path}: cannot write ({exc}); nothing was changed") from None
+        begun = clock()
         labels = [j.prepared.label for j in live]
         label = ", ".join(labels)
         if len(label) > 200:
@@ -437,6 +448,7 @@ class Writer:
                 files=labels, source=("webhook", label))
             for job in live:
                 _left_out(report, job.prepared)
+            imported = clock()
             conn.execute("COMMIT")
         except BaseException as exc:
             if conn.in_transaction:
@@ -453,6 +465,8 @@ class Writer:
                 ) from None
             raise
         self.transactions += 1
+        self._timing = {"lock": (begun - started) * 1000, "import": (imported - begun) * 1000,
+                        "commit": (clock() - imported) * 1000}
         return report
 
     # -- closing ---------------------------------------------------------------------

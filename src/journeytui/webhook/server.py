@@ -161,6 +161,8 @@ class Receiver:
                     f"{_plural(outcome.request_events, 'event')}, committed in one transaction "
                     f"with {_plural(outcome.requests - 1, 'other request')}; the transaction: "
                     + what.split(": ", 1)[1])
+        if outcome.timing:
+            what += " (" + ", ".join(f"{k} {v:.0f}" for k, v in outcome.timing.items()) + " ms)"
         self._log(request, 200, started, what)
         return _answer(200, **outcome.to_dict())
 
@@ -188,16 +190,20 @@ class Receiver:
         except TimeoutError:
             raise Refused(408, f"the body did not arrive within {config.read_timeout:g} s") \
                 from None
+        reading = time.perf_counter()
         try:
             prepared = await self._verify_and_prepare(request, provider, body, label)
         except BadBody as exc:
             raise Refused(400, safe_text(str(exc), 2000)) from None
+        read_ms = (time.perf_counter() - reading) * 1000
         if prepared is None:
             return None
         if not prepared.pairs:  # every event left out while reading: nothing to write
             return nothing_to_write(prepared)
         try:
-            return await asyncio.wrap_future(self.writer.submit(prepared, number))
+            outcome = await asyncio.wrap_future(self.writer.submit(prepared, number))
+            outcome.timing = {"verify+read": read_ms, **outcome.timing}
+            return outcome
         except BadBody as exc:
             raise Refused(400, safe_text(str(exc), 2000)) from None
         except StoreBusy as exc:
