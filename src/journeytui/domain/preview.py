@@ -257,11 +257,13 @@ def exact(
     store: Store, j: Journey, *, now: int | None = None,
     stall_days: int = DEFAULT_STALL_DAYS, validate: bool = True, saved: str | None = None,
     cancel: Cancel | None = None, progress: Progress | None = None,
+    report: dict[str, int] | None = None,
 ) -> dict[str, Any]:
     """The exact funnel of draft *j* (``funnel.compute``'s dict), replaying contact by
     contact with only running totals kept.  *saved*: the name of the saved journey
     the draft was edited from (its stored results are reused where sound).  Raises
-    :class:`PreviewCancelled` soon after *cancel* is set."""
+    :class:`PreviewCancelled` soon after *cancel* is set.  *report* gets how many
+    contacts were ``replayed`` and whether stored results were ``reused`` (0/1)."""
     if stall_days < 1:
         raise UserError(f"--stall-days {stall_days}: must be at least 1")
     if validate:
@@ -294,6 +296,8 @@ def exact(
                 contacts = _events_of(conn, few, hwm)
     if contacts is None:
         contacts = _contacts_of(conn, hwm, skip)
+    if report is not None:
+        report.update(replayed=0, reused=int(skip is not None))
 
     def moves() -> Iterator[tuple[int, int, int, int, int, int | None]]:
         new_state = c.new_state
@@ -312,6 +316,8 @@ def exact(
                     yield m[0], m[1], m[2], m[3], m[4], m[7]
                 out.moves.clear()
             n += 1
+            if report is not None:
+                report["replayed"] = n
             if progress is not None and n % 2048 == 0:
                 progress(min(cid / max_id, 1.0))
         yield from reused
@@ -453,6 +459,7 @@ class Sample:
     saved: Journey | None = None
     saved_figures: dict[str, Any] | None = None  # the stored funnel, when current
     saved_vectors: dict[int, list[int]] = field(default_factory=dict)
+    saved_visits: dict[int, int] = field(default_factory=dict)  # stages visited, a bit each
 
     @property
     def whole(self) -> bool:
@@ -503,8 +510,12 @@ class Sample:
             sample.saved_vectors = sample._vectors(conn, stored.journey, cancel)
         return sample
 
-    def _vectors(self, conn: sqlite3.Connection, j: Journey,
-                 cancel: Cancel | None) -> dict[int, list[int]]:
+    def _vectors(self, conn: sqlite3.Connection, j: Journey, cancel: Cancel | None,
+                 only: int | None = None) -> dict[int, list[int]]:
+        """Each sampled contact's share of the figures of *j* (contacts in no stage and
+        without moves left out).  *only*: a mask of stages — replay only the contacts
+        the saved journey put in one of them (the others: see :meth:`estimate`).
+        The saved journey's pass also notes the stages each contact visited."""
         c = compile_journey(j, conn)
         runner = Runner(c, self.now, keep_states=False)
         out = runner.out
@@ -513,22 +524,45 @@ class Sample:
         n_stages = len(j.stages)
         n_fig = 2 * n_stages + len(j.transitions) + 2
         vectors: dict[int, list[int]] = {}
+        visits = self.saved_visits
+        note = only is None and j is self.saved
         for cid, rows in self.events:
             if cancel is not None and cancel.is_set():
                 raise PreviewCancelled
+            if only is not None and not visits.get(cid, 0) & only:
+                continue
             st = c.new_state()
             runner.feed(cid, st, rows)
             runner.finish(cid, st)
             pos = out.positions.pop(cid)
             if pos[0] >= 0 or out.moves:
                 vectors[cid] = _vector(n_fig, main, level, n_stages, out.moves, pos)
+                if note:
+                    seen = 0
+                    for m in out.moves:
+                        seen |= 1 << m[2]
+                    visits[cid] = seen
             out.moves.clear()
         return vectors
 
     def estimate(self, conn: sqlite3.Connection, j: Journey, *,
                  cancel: Cancel | None = None) -> Estimate:
-        """The draft *j*'s funnel estimated from the sample."""
-        draft = self._vectors(conn, j, cancel)
+        """The draft *j*'s funnel estimated from the sample.
+
+        With the saved journey's figures at hand and an edit confined to the
+        transitions out of some stages (:func:`affected_stages`, transitions keeping
+        their numbers), only the sampled contacts the saved journey put in one of
+        those stages are replayed: any other's share is the saved one (a difference
+        of 0)."""
+        only = None
+        if self.saved is not None:
+            stages = affected_stages(self.saved, j)
+            if stages is not None and all(
+                    k == n for (_, k), n in _renumber(self.saved, j).items()):
+                only = sum(1 << f for f in stages)
+        draft = self._vectors(conn, j, cancel, only)
+        if only is not None:
+            draft = {cid: draft.get(cid, v) for cid, v in self.saved_vectors.items()}
         q = self.share
         names = j.stage_names
         n_stages = len(names)
@@ -543,6 +577,7 @@ class Sample:
         saved_slot = self._saved_slots() if self.saved_figures is not None else {}
         totals: dict[tuple[str, Any], int] = {}
         margins: dict[tuple[str, Any], int] = {}
+        everyone = set(draft) | set(self.saved_vectors)
         for what, key, slot in figures:
             base = saved_slot.get((what, key))
             if base is None:  # no saved figure to start from: the sample's total
@@ -552,7 +587,7 @@ class Sample:
                 sslot, start = base
                 ys = [(draft[cid][slot] if cid in draft else 0)
                       - (self.saved_vectors[cid][sslot] if cid in self.saved_vectors else 0)
-                      for cid in set(draft) | set(self.saved_vectors)]
+                      for cid in everyone]
             total = start + sum(ys) / q
             if q >= 1.0:
                 margin = 0.0

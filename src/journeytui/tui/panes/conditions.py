@@ -53,7 +53,13 @@ from journeytui.domain.journeys import (
     restore_version,
     save_journey,
 )
-from journeytui.domain.preview import Estimate, PreviewCancelled, Sample, exact
+from journeytui.domain.preview import (
+    SAMPLE_CONTACTS,
+    Estimate,
+    PreviewCancelled,
+    Sample,
+    exact,
+)
 from journeytui.editor import ENTRY, CachedNames, EditorState
 from journeytui.editor.draft import LEAF_KINDS, Node, key_of, render_draft
 from journeytui.tui.journey_data import (
@@ -155,6 +161,7 @@ class ConditionsPane(Pane):
         encoding="utf-8")
     preview_delay: ClassVar[float] = PREVIEW_DELAY  # tests that need no preview raise it
     edit_delay: ClassVar[float] = EDIT_DELAY  # (both)
+    sample_size: ClassVar[int] = SAMPLE_CONTACTS  # contacts an estimate replays
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save", id="conditions.save"),
@@ -513,7 +520,7 @@ class ConditionsPane(Pane):
                 saved = self._saved_funnel
                 funnel_dict = saved[1] if saved is not None and saved[0] == marks else None
                 self._sample = (key, Sample.prepare(store, name, saved_funnel=funnel_dict,
-                                                    cancel=cancel))
+                                                    cancel=cancel, size=self.sample_size))
             return self._sample[1]
 
     @work(thread=True, exclusive=True, group=GROUPS["sample"], exit_on_error=False)
