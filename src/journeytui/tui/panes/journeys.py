@@ -143,6 +143,7 @@ class JourneysPane(Pane):
         Binding("f", "focus_funnel", "Funnel", show=False, id="journeys.focus-funnel"),
         Binding("l", "focus_list", "List", show=False, id="journeys.focus-list"),
         Binding("e", "edit", "Edit", id="journeys.edit"),
+        Binding("a", "time_slice", "As of…", id="journeys.as-of"),
         Binding("r", "reload", "Reload", show=False, id="journeys.reload"),
     ]
 
@@ -424,6 +425,15 @@ class JourneysPane(Pane):
 
     def action_reload(self) -> None:
         self.reload()
+
+    def action_time_slice(self) -> None:
+        """The funnel as of a date, for an entry cohort, or compared (a dialog)."""
+        if self.journey is None:
+            self.notify("No journey to show.", markup=False)
+            return
+        from journeytui.tui.screens.funnel_slice import open_slice
+
+        open_slice(self.app, self.journey, self.stall_days)
 
     def action_edit(self) -> None:
         """Open the highlighted transition — on a stage, the transition into it — (or
