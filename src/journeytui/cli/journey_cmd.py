@@ -248,7 +248,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_funnel(args: argparse.Namespace) -> int:
-    from journeytui.domain.funnel import contacts_csv, funnel, stage_contacts
+    from journeytui.domain.funnel import funnel, iter_stage_contacts
 
     if funnel_time.wanted(args):
         return funnel_time.run(args)
@@ -258,30 +258,31 @@ def cmd_funnel(args: argparse.Namespace) -> int:
         raise UserError("--stage S goes with --contacts (list who is in the stage)")
     with open_store(args, readonly=True) as store:
         if args.stage:
-            rows = stage_contacts(store, args.name, args.stage, stall_days=args.stall_days,
-                                  stalled_only=args.stalled)
+            # written as read (one cursor over the stage), whatever the stage's size
+            rows = iter_stage_contacts(store, args.name, args.stage,
+                                       stall_days=args.stall_days, stalled_only=args.stalled)
             if args.csv:
-                out = Path(args.csv)
-                try:
-                    out.write_text(contacts_csv(rows), encoding="utf-8")
-                except OSError as exc:
-                    raise UserError(f"{out}: cannot write: {exc}") from None
-                print(f"wrote {len(rows):,} contacts to {out}")
+                n = _write_csv(Path(args.csv), rows)
+                print(f"wrote {n:,} contacts to {args.csv}")
             elif args.json:
-                print_json([{"email": r.email, "first_name": r.first_name,
-                              "last_name": r.last_name, "stage": r.stage,
-                              "since": iso_time(r.since),
-                              "days_in_stage": r.days_in_stage, "stalled": r.stalled}
-                             for r in rows])
+                from journeytui.cli.stream import write_json
+
+                write_json({"email": r.email, "first_name": r.first_name,
+                            "last_name": r.last_name, "stage": r.stage,
+                            "since": iso_time(r.since),
+                            "days_in_stage": r.days_in_stage, "stalled": r.stalled}
+                           for r in rows)
             else:
-                print(table(
+                from journeytui.cli.stream import write_table
+
+                n = write_table(
                     ["contact", "name", "in stage since", "days", "stalled"],
-                    [(r.email, f"{r.first_name} {r.last_name}".strip(), fmt_time(r.since),
+                    ((r.email, f"{r.first_name} {r.last_name}".strip(), fmt_time(r.since),
                       whole_days(r.days_in_stage), "stalled" if r.stalled else "")
-                     for r in rows],
+                     for r in rows),
                     {3},
-                ))
-                print(f"{len(rows):,} contacts")
+                )
+                print(f"{n:,} contacts")
             return 0
         data = funnel(store, args.name, stall_days=args.stall_days)
     if args.json:
@@ -289,6 +290,22 @@ def cmd_funnel(args: argparse.Namespace) -> int:
     else:
         print(format_funnel(data))
     return 0
+
+
+def _write_csv(out: Path, rows: Any) -> int:
+    """Stage contacts as CSV, written as read into FILE.part, then renamed to FILE (a
+    failed write leaves no half file)."""
+    from journeytui.domain.funnel import write_contacts_csv
+
+    part = out.with_name(out.name + ".part")
+    try:
+        with part.open("w", encoding="utf-8", newline="") as fh:
+            n = write_contacts_csv(rows, fh)
+        part.replace(out)
+    except OSError as exc:
+        part.unlink(missing_ok=True)
+        raise UserError(f"{out}: cannot write: {exc}") from None
+    return n
 
 
 def _n(v: int | None) -> str | None:

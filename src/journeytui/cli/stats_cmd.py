@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import itertools
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from journeytui.cli.output import open_store, print_json, table
 from journeytui.domain.activities import (
+    EmailActivity,
     anonymous_line,
     count_email_activities,
     email_activities,
@@ -237,39 +240,57 @@ def _print_delivery(log: DeliveryLog) -> None:
 
 # -- activities -------------------------------------------------------------------
 def cmd_activities(args: argparse.Namespace) -> int:
+    from journeytui.cli.stream import write_json, write_table
+
     with open_store(args, readonly=True) as store:
         email_id, name, status = find_email(store, args.email_name)
         stats = email_stats(store, name)[0] if status != "draft" else None
-        rows = email_activities(store, email_id, url_contains=args.link, limit=None)
         total = count_email_activities(store, email_id)
-    if args.json:
-        print_json(
-            {
-                "email": name,
-                "anonymous_clicks": stats.anonymous_clicks if stats else 0,
-                "clicks_total": stats.clicks_total if stats else 0,
-                "activities": [r.to_json() for r in rows],
-            }
-        )
-        return 0
-    if stats is None:
-        print(f"{safe_text(name)} is a draft: no activities.")
-        return 0
-    print(f"{safe_text(name)}: {total:,} contact activities (consented contacts only)")
-    print(anonymous_line(stats))
-    if rows:
-        print(
-            table(
+        # written as read: keyset pages of the newest-first list, nothing kept
+        rows = _all_activities(store, email_id, args.link)
+        if args.json:
+            write_json(
+                {
+                    "email": name,
+                    "anonymous_clicks": stats.anonymous_clicks if stats else 0,
+                    "clicks_total": stats.clicks_total if stats else 0,
+                    "activities": (r.to_json() for r in rows),
+                }
+            )
+            return 0
+        if stats is None:
+            print(f"{safe_text(name)} is a draft: no activities.")
+            return 0
+        print(f"{safe_text(name)}: {total:,} contact activities (consented contacts only)")
+        print(anonymous_line(stats))
+        first = next(rows, None)
+        if first is not None:
+            write_table(
                 ["Time (UTC)", "Contact", "Address", "Activity", "Value"],
-                [
+                (
                     (fmt_time(r.at), r.contact, r.address,
                      activity_label(r.activity, bot=r.bot, machine=r.machine), r.value or "")
-                    for r in rows
-                ],
+                    for r in itertools.chain((first,), rows)
+                ),
                 right=set(),
             )
-        )
     return 0
+
+
+ACTIVITY_PAGE = 2_000
+
+
+def _all_activities(
+    store: Store, email_id: int, link: str | None
+) -> Iterator[EmailActivity]:
+    after = None
+    while True:
+        page = email_activities(store, email_id, url_contains=link, after=after,
+                                limit=ACTIVITY_PAGE)
+        yield from page
+        if len(page) < ACTIVITY_PAGE:
+            return
+        after = page[-1].key
 
 
 # -- forget -----------------------------------------------------------------------

@@ -34,7 +34,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import groupby
 from operator import itemgetter
-from typing import Any
+from typing import IO, Any
 
 from journeytui.domain.conditions import render
 from journeytui.domain.journey_model import Journey, JourneyError
@@ -484,13 +484,16 @@ class StageContact:
     stalled: bool
 
 
-def stage_contacts(
+def iter_stage_contacts(
     store: Store, name: str, stage: str, *, stall_days: int = DEFAULT_STALL_DAYS,
     stalled_only: bool = False,
-) -> list[StageContact]:
-    """Contacts currently in *stage* (longest there first)."""
+) -> Iterator[StageContact]:
+    """Contacts currently in *stage* (longest there first), read as they are used:
+    one cursor over the stage's index, nothing held.  A wrong journey or stage is
+    said at the call, before any row."""
     from journeytui.domain.journeys import get_journey
 
+    _check_stall_days(stall_days)
     j, _ = get_journey(store, name)
     if stage not in j.stage_names:
         raise UserError(
@@ -498,36 +501,63 @@ def stage_contacts(
             + ", ".join(f"'{safe_text(s)}'" for s in j.stage_names)
         )
     conn = store.conn
+    jid = int(conn.execute("SELECT id FROM journeys WHERE name = ?", (name,)).fetchone()[0])
     row = conn.execute(
-        "SELECT p.evaluated_at FROM journey_progress p JOIN journeys j ON j.id = p.journey_id"
-        " WHERE j.name = ?", (name,)
-    ).fetchone()
+        "SELECT evaluated_at FROM journey_progress WHERE journey_id = ?", (jid,)).fetchone()
     now = int(row[0]) if row else int(time.time())
     limit = now - stall_days * DAY
     # Nobody is stalled in the goal or an exit stage (the funnel says the same).
     can_stall = stage in j.main_line[:-1]
-    out = []
-    for cid, email, first, last, since in conn.execute(
+    where = "p.journey_id = ? AND p.stage = ?"
+    if stalled_only:
+        if not can_stall:
+            return iter(())
+        where += f" AND p.since < {int(limit)}"
+    cursor = conn.execute(
         "SELECT c.id, c.email, c.first_name, c.last_name, p.since FROM journey_positions p"
-        " JOIN journeys j ON j.id = p.journey_id JOIN contacts c ON c.id = p.contact_id"
-        " WHERE j.name = ? AND p.stage = ? ORDER BY p.since, c.id", (name, stage)
-    ):
-        is_stalled = can_stall and since is not None and since < limit
-        if stalled_only and not is_stalled:
-            continue
-        days = None if since is None else round((now - since) / DAY, 1)
-        out.append(StageContact(cid, email, first, last, stage, since, days, is_stalled))
-    return out
+        f" JOIN contacts c ON c.id = p.contact_id WHERE {where}"
+        " ORDER BY p.since, p.contact_id", (jid, stage))
+
+    def rows() -> Iterator[StageContact]:
+        for cid, email, first, last, since in cursor:
+            is_stalled = can_stall and since is not None and since < limit
+            days = None if since is None else round((now - since) / DAY, 1)
+            yield StageContact(cid, email, first, last, stage, since, days, is_stalled)
+
+    return rows()
 
 
-def contacts_csv(rows: list[StageContact]) -> str:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["email", "first_name", "last_name", "stage", "since", "days_in_stage",
-                "stalled"])
+def stage_contacts(
+    store: Store, name: str, stage: str, *, stall_days: int = DEFAULT_STALL_DAYS,
+    stalled_only: bool = False,
+) -> list[StageContact]:
+    """Contacts currently in *stage* (longest there first), as a list."""
+    return list(iter_stage_contacts(store, name, stage, stall_days=stall_days,
+                                    stalled_only=stalled_only))
+
+
+CSV_HEADER = ["email", "first_name", "last_name", "stage", "since", "days_in_stage",
+              "stalled"]
+
+
+def _csv_row(r: StageContact) -> list[object]:
+    return [csv_cell(r.email), csv_cell(r.first_name), csv_cell(r.last_name),
+            csv_cell(r.stage), iso_time(r.since) or "", r.days_in_stage,
+            "yes" if r.stalled else "no"]
+
+
+def write_contacts_csv(rows: Iterable[StageContact], out: IO[str]) -> int:
+    """Write *rows* as CSV to *out* as they come; returns how many."""
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(CSV_HEADER)
+    n = 0
     for r in rows:
-        w.writerow([csv_cell(r.email), csv_cell(r.first_name), csv_cell(r.last_name),
-                    csv_cell(r.stage), iso_time(r.since) or "", r.days_in_stage,
-                    "yes" if r.stalled else "no"])
-    return buf.getvalue()
+        w.writerow(_csv_row(r))
+        n += 1
+    return n
 
+
+def contacts_csv(rows: Iterable[StageContact]) -> str:
+    buf = io.StringIO()
+    write_contacts_csv(rows, buf)
+    return buf.getvalue()
