@@ -227,3 +227,12 @@ def test_an_object_of_no_known_kind_is_skipped_in_the_providers_terms(
     copy.write_text("\n".join([*lines, json.dumps(body)]) + "\n")
     report = import_events(kit.store, [copy], now=NOW)
     assert report.skipped[reason].locations == [f"{copy}:{len(lines) + 1}"]
+
+
+def test_ses_recipients_that_are_not_a_list_are_no_recipients(kit: Any, tmp_path: Path) -> None:
+    # line 4 (Delivery): 'delivery.recipients' a number, 'mail.destination' a string
+    path = _broken(tmp_path, SES, 4, _ses_message(4, lambda m: (
+        m["delivery"].update(recipients=1.5), m["mail"].update(destination="jane@x.com"))))
+    report = import_events(kit.store, [path], now=NOW, default_email="SES test")
+    assert _skips(report) == {
+        "SES Delivery without recipients in 'delivery.recipients'": [f"{path}:4"]}

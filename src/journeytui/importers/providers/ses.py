@@ -64,7 +64,7 @@ def map_body(body: dict[str, Any], out: Out) -> None:
             break
     name = naming(campaign, None, None,
                   headers.get("subject") if isinstance(headers, dict) else None)
-    destination = [d for d in mail.get("destination") or [] if isinstance(d, str)]
+    destination = [d for d in _list(mail.get("destination")) if isinstance(d, str)]
     mail_ts = iso(mail.get("timestamp"))
     part: dict[str, Any] = {}
     part_key = ""
@@ -91,7 +91,7 @@ def map_body(body: dict[str, Any], out: Out) -> None:
 
     if kind == "Bounce":
         btype = part.get("bounceType")
-        recipients = part.get("bouncedRecipients") or []
+        recipients = _list(part.get("bouncedRecipients"))
         reason = None
         if recipients and isinstance(recipients[0], dict):
             reason = text(recipients[0].get("diagnosticCode"))
@@ -99,17 +99,17 @@ def map_body(body: dict[str, Any], out: Out) -> None:
             type="bounce" if btype == "Permanent" else "blocked",
             bounce_classification=text(part.get("bounceSubType")), reason=reason)
     elif kind == "Complaint":
-        add("spamreport", part.get("complainedRecipients") or [],
+        add("spamreport", _list(part.get("complainedRecipients")),
             "complaint.complainedRecipients")
     elif kind == "Delivery":
-        add("delivered", part.get("recipients") or destination, "delivery.recipients",
+        add("delivered", _list(part.get("recipients")) or destination, "delivery.recipients",
             response=text(part.get("smtpResponse")))
     elif kind == "Send":
         add("processed", destination, "mail.destination")
     elif kind == "Reject":
         add("dropped", destination, "mail.destination", reason=text(part.get("reason")))
     elif kind == "DeliveryDelay":
-        add("deferred", part.get("delayedRecipients") or destination,
+        add("deferred", _list(part.get("delayedRecipients")) or destination,
             "deliveryDelay.delayedRecipients", reason=text(part.get("delayType")))
     elif kind == "Open":
         add("open", destination, "mail.destination")
@@ -129,11 +129,15 @@ def map_body(body: dict[str, Any], out: Out) -> None:
         out.skip(f"unknown SES event type '{printable(kind or '', 30)}'")
 
 
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def _topics(prefs: Any) -> tuple[bool, dict[str, str]]:
     if not isinstance(prefs, dict):
         return False, {}
     status = {}
-    for t in prefs.get("topicSubscriptionStatus") or []:
+    for t in _list(prefs.get("topicSubscriptionStatus")):
         if isinstance(t, dict) and text(t.get("topicName")):
             status[str(t["topicName"]).strip()] = str(t.get("subscriptionStatus"))
     return prefs.get("unsubscribeAll") is True, status
