@@ -276,3 +276,22 @@ def test_odd_json_never_breaks_the_sniffing(kit: Any, tmp_path: Path, text: str)
         import_events(kit.store, [path], now=NOW)
     except UserError:
         pass
+
+
+def test_mailgun_failed_for_a_suppressed_address_is_a_drop(kit: Any, tmp_path: Path) -> None:
+    # Mailgun's 'failed' with reason suppress-bounce was never sent (the address is on
+    # its suppression list): dropped, not in Sent; a 'failed' bounce is a hard bounce
+    path = tmp_path / "mg.json"
+    path.write_text("".join(
+        '{"event-data": {"event": "failed", "severity": "permanent", '
+        f'"reason": "{why}", "id": "{why}", "timestamp": 1700000000, '
+        f'"recipient": "{who}@example.com", "delivery-status": {{"message": "{text}"}}, '
+        '"message": {"headers": {"message-id": "m1@x", "subject": "S"}}}}\n'
+        for why, who, text in (("suppress-bounce", "a", "Not delivering to previously "
+                                "bounced address"), ("bounce", "b", "5.1.1 no such user"))))
+    import_events(kit.store, [path], now=NOW)
+    # sent 1 (b), hard 1 (b), dropped 1 (a)
+    assert _figures(kit) == {"S": (1, 0, 1, 0, 1, 0, 0, 0, 0, 0)}
+    assert kit.one("SELECT s.reason FROM sends s JOIN contacts c ON c.id = s.contact_id"
+                   " WHERE c.email = 'a@example.com'") == (
+        "suppress-bounce: Not delivering to previously bounced address")

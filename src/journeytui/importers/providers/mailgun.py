@@ -60,6 +60,12 @@ def map_body(body: dict[str, Any], out: Out) -> None:
         out.add("processed", email, ts, **common)
     elif kind == "delivered":
         out.add("delivered", email, ts, **common)
+    elif kind == "failed" and str(data.get("reason") or "").startswith("suppress-"):
+        # suppress-bounce / -unsubscribe / -complaint: Mailgun did not send it (the
+        # address is on a suppression list): a drop, not a bounce
+        why = text(data.get("reason"))
+        out.add("dropped", email, ts, reason=f"{why}: {reason}" if reason != why else why,
+                **common)
     elif kind == "failed":
         severity = data.get("severity")
         if severity not in ("permanent", "temporary"):
