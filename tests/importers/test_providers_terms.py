@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from journeytui.domain.stats import email_stats
 from journeytui.errors import UserError
 from journeytui.importers.providers import brevo, import_events, mailgun, postmark, ses
 from journeytui.importers.providers._read import NAMES
@@ -236,3 +237,15 @@ def test_ses_recipients_that_are_not_a_list_are_no_recipients(kit: Any, tmp_path
     report = import_events(kit.store, [path], now=NOW, default_email="SES test")
     assert _skips(report) == {
         "SES Delivery without recipients in 'delivery.recipients'": [f"{path}:4"]}
+
+
+def test_ses_bounce_of_a_suppressed_address_is_a_drop(kit: Any, tmp_path: Path) -> None:
+    # line 1: jane's Permanent bounce, subtype OnAccountSuppressionList: SES never sent
+    # it (a drop, not in Sent); the email "Hello" has no other event
+    path = _broken(tmp_path, SES, 1, _ses_message(1, lambda m: m["bounce"].update(
+        bounceSubType="OnAccountSuppressionList")))
+    import_events(kit.store, [path], now=NOW)
+    (s,) = [s for s in email_stats(kit.store) if s.name == "Hello"]
+    assert (s.sent, s.bounced_hard, s.dropped) == (0, 0, 1)
+    assert kit.one("SELECT reason FROM sends") == (
+        "OnAccountSuppressionList: smtp; 550 5.1.1 <jane@example.com>... User unknown")

@@ -25,6 +25,8 @@ TERMS = Terms(
     naming="a 'campaign' tag in 'mail.tags', else 'mail.commonHeaders.subject'",
 )
 
+#: Bounce subtypes meaning SES suppressed the send (its own or the account's list)
+_SUPPRESSED = frozenset({"Suppressed", "OnAccountSuppressionList"})
 _PARTS = ("bounce", "complaint", "delivery", "open", "click", "reject", "deliveryDelay",
           "subscription", "send")
 
@@ -95,9 +97,14 @@ def map_body(body: dict[str, Any], out: Out) -> None:
         reason = None
         if recipients and isinstance(recipients[0], dict):
             reason = text(recipients[0].get("diagnosticCode"))
-        add("bounce", recipients, "bounce.bouncedRecipients",
-            type="bounce" if btype == "Permanent" else "blocked",
-            bounce_classification=text(part.get("bounceSubType")), reason=reason)
+        subtype = text(part.get("bounceSubType"))
+        if subtype in _SUPPRESSED:  # SES did not send to a suppressed address: a drop
+            add("dropped", recipients, "bounce.bouncedRecipients",
+                reason=f"{subtype}: {reason}" if reason else subtype)
+        else:
+            add("bounce", recipients, "bounce.bouncedRecipients",
+                type="bounce" if btype == "Permanent" else "blocked",
+                bounce_classification=subtype, reason=reason)
     elif kind == "Complaint":
         add("spamreport", _list(part.get("complainedRecipients")),
             "complaint.complainedRecipients")
