@@ -7,6 +7,7 @@ Whitepaper T0+2d, January T0+4d, February T0+5d, March T0+6d, April T0+7d.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from journeytui.cli import main
 from journeytui.domain.timing import DAYS, series, timing
 from journeytui.errors import UserError
 from journeytui.store import Store
+from journeytui.tui.widgets.timing_chart import axis, column
 
 TEASER = "Spring product teaser"
 TRACKER = "https://www.example.com/products/tracker"
@@ -116,4 +118,45 @@ def test_cli(store: Store, capsys: pytest.CaptureFixture[str]) -> None:
     data = json.loads(capsys.readouterr().out)
     assert data["emails"][1]["delta"]["open_rate"] == -0.25
     assert main(["--db", db, "series", "Newsletter", "--last", "2"]) == 0
-    assert "25.0 % (-25.0)" in capsys.readouterr().out
+    assert "25.0 % (−25.0 pts)" in capsys.readouterr().out  # a difference of rates: pts
+
+
+# -- the app ------------------------------------------------------------------------------
+def test_bars() -> None:
+    # 4 of 8 on a bar 1 cell high: half a cell, 4 eighths
+    assert column(4, 8, 1) == ["▄"]
+    # 8 of 8 on 2 cells: both full; 3 of 8 on 2 cells: 6 eighths, the lower cell
+    assert column(8, 8, 2) == ["█", "█"] and column(3, 8, 2) == [" ", "▆"]
+    # a little is never nothing: 1 of 1,000 on 1 cell rounds to 0 eighths, drawn as 1
+    assert column(1, 1000, 1) == ["▁"] and column(0, 1000, 1) == [" "]
+    assert axis(["0h", "", "", "3h"], 3).plain == "0h       3h"
+
+
+async def test_chart_from_the_emails_pane(
+    store: Store, app_factory: Callable[..., object], settle: Callable[..., object],
+) -> None:
+    from journeytui.tui.panes.emails import EmailsPane
+    from journeytui.tui.widgets.timing_chart import TimingChart, TimingScreen
+
+    db = store.path
+    store.close()
+    app = app_factory(db)
+    async with app.run_test(size=(80, 24)) as pilot:  # type: ignore[attr-defined]
+        await settle(pilot)  # type: ignore[operator]
+        pane = app.query_one(EmailsPane)  # type: ignore[attr-defined]
+        for _ in range(40):  # the emails are listed newest first: the teaser is last
+            if pane.selected is not None and pane.selected.name == TEASER:
+                break
+            await pilot.press("down")
+        assert pane.selected is not None and pane.selected.name == TEASER
+        await pilot.press("w")
+        await settle(pilot)  # type: ignore[operator]
+        screen = app.screen  # type: ignore[attr-defined]
+        assert isinstance(screen, TimingScreen)
+        t = screen.query_one(TimingChart).timing
+        assert t is not None and (t.opens, t.clicks, t.before_send) == (4, 1, 1)
+        text = screen.query_one(TimingChart).render().plain
+        assert "█ 4 opens  █ 1 clicks · consented only; +1/+1 anonymous" in text
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, TimingScreen)  # type: ignore[attr-defined]

@@ -144,6 +144,7 @@ class EmailsPane(Pane):
         Binding("slash", "filter", "Filter", key_display="/", id="emails.filter"),
         Binding("d", "focus_detail", "Detail", id="emails.detail"),
         Binding("p", "provenance", "Where from", id="emails.provenance"),
+        Binding("w", "timing", "When opened", id="emails.timing"),
         Binding("escape", "leave_detail", "Back", show=False, id="emails.leave-detail"),
     ]
 
@@ -318,6 +319,16 @@ class EmailsPane(Pane):
         if row is None:
             return
         self.japp.main.open_activities(row.id)
+
+    def action_timing(self) -> None:
+        """Opens and clicks of the highlighted email by hour and day after the send."""
+        from journeytui.tui.widgets.timing_chart import TimingScreen
+
+        row = self.selected
+        if row is None or row.stats is None:
+            self.notify("Drafts have no statistics.", markup=False)
+            return
+        self.app.push_screen(TimingScreen(row.name))
 
     def action_provenance(self) -> None:
         """Pick a figure of the highlighted email, then list the events behind it with
