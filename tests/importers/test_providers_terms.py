@@ -249,3 +249,15 @@ def test_ses_bounce_of_a_suppressed_address_is_a_drop(kit: Any, tmp_path: Path) 
     assert (s.sent, s.bounced_hard, s.dropped) == (0, 0, 1)
     assert kit.one("SELECT reason FROM sends") == (
         "OnAccountSuppressionList: smtp; 550 5.1.1 <jane@example.com>... User unknown")
+
+
+def test_ses_open_of_a_message_to_several_recipients_is_skipped(
+    kit: Any, tmp_path: Path
+) -> None:
+    # line 7: the Open of a message sent to two addresses: SES does not say whose
+    path = _broken(tmp_path, SES, 7, _ses_message(7, lambda m: m["mail"].update(
+        destination=["recipient@example.com", "other@example.com"])))
+    report = import_events(kit.store, [path], now=NOW, default_email="SES test")
+    assert _skips(report) == {
+        "SES Open of a message to several recipients ('mail.destination'): SES does not "
+        "say which one": [f"{path}:7"]}

@@ -118,6 +118,11 @@ def map_body(body: dict[str, Any], out: Out) -> None:
     elif kind == "DeliveryDelay":
         add("deferred", _list(part.get("delayedRecipients")) or destination,
             "deliveryDelay.delayedRecipients", reason=text(part.get("delayType")))
+    elif kind in ("Open", "Click", "Subscription") and len(destination) > 1:
+        # SES says the message, not which of its recipients opened, clicked or changed
+        # a preference: counting it for each would invent engagement
+        out.skip(f"SES {kind} of a message to several recipients ('mail.destination'): "
+                 "SES does not say which one")
     elif kind == "Open":
         add("open", destination, "mail.destination")
     elif kind == "Click":
