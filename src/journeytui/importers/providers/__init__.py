@@ -32,7 +32,7 @@ each body.  The README (section Imports, "Other providers") has the mapping tabl
 provider's dedup key and which field names the email.
 """
 
-from journeytui.importers.providers._import import import_events, read_files
+from journeytui.importers.providers._import import ensure_lists, import_events, read_files
 from journeytui.importers.providers._read import (
     NAMES,
     PROVIDERS,
@@ -42,5 +42,5 @@ from journeytui.importers.providers._read import (
     sniff_path,
 )
 
-__all__ = ["NAMES", "PROVIDERS", "import_events", "read_bodies", "read_files",
+__all__ = ["NAMES", "PROVIDERS", "ensure_lists", "import_events", "read_bodies", "read_files",
            "refuse_other", "sniff_body", "sniff_path"]

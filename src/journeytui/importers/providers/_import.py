@@ -174,7 +174,7 @@ def import_events(
     try:
         with store.transaction():
             before = snapshot(store) if dry_run else None
-            new_lists = _ensure_lists(store, got.lists)
+            new_lists = ensure_lists(store, got.lists)
             report = import_parsed_events(store, got.pairs, default_email, files=files,
                                           now=now)
             report.add("new_lists", new_lists)
@@ -188,9 +188,11 @@ def import_events(
     return report
 
 
-def _ensure_lists(store: Store, lists: dict[int, str]) -> int:
-    """The providers' own lists (Postmark streams, SES contact lists and topics) under
-    their names, before the importer looks them up by group; how many are new."""
+def ensure_lists(store: Store, lists: dict[int, str]) -> int:
+    """The providers' own lists (Postmark streams, SES contact lists and topics: group ->
+    name, as :class:`_Mapped` ``lists`` has them) under their names, inside the caller's
+    transaction and before the SendGrid importer looks them up by group; how many are
+    new."""
     if not lists:
         return 0
     rec = Recorder(store)
