@@ -38,6 +38,13 @@ def about(value: int, margin: int) -> str:
     return f"≈{v:,} ±{m:,}" if m else f"{v:,}"
 
 
+def _width(rows: list[tuple[str, str, str, str, int]], delta: bool) -> int:
+    """The columns' width for *rows* (the stage names cut at 14)."""
+    width = min(14, max(len(r[0]) for r in rows)) + 2
+    width += max(len(r[1]) for r in rows) + max(len(r[2]) for r in rows)
+    return width + (max(len(r[3]) for r in rows) + 1 if delta else 0)
+
+
 class ConditionPreview(Widget):
     COMPONENT_CLASSES: ClassVar[set[str]] = {"preview--title", "preview--muted",
                                              "preview--up", "preview--down"}
@@ -78,6 +85,37 @@ class ConditionPreview(Widget):
             return about(t.moved, margins.get(("moved", t.number), 0))
         return fmt.num(t.moved)
 
+    def _rows(self, order: list[str], saved: dict[str, Any], draft: dict[str, Any],
+              margins: Margins | None, *, currents: bool,
+              ) -> list[tuple[str, str, str, str, int]]:
+        """Per stage: label, saved, draft, Δ (text) and Δ (its sign)."""
+        rows = []
+        for name in order:
+            a, b = saved.get(name), draft.get(name)
+            either = b if b is not None else a
+            label = ("↳ " if either is not None and either.exit else "") + clean(name)
+            left = "new" if not a else (f"{fmt.num(a.reached)} ({fmt.num(a.current)})"
+                                        if currents else fmt.num(a.reached))
+            m = margins.get(("reached", name), 0) if margins is not None and b else 0
+            if self.draft is None:
+                right = "…"
+            elif not b:
+                right = "gone"
+            elif margins is not None:
+                right = about(b.reached, m)
+            else:
+                right = (f"{fmt.num(b.reached)} ({fmt.num(b.current)})" if currents
+                         else fmt.num(b.reached))
+            d, shown = 0, ""
+            if a and b:
+                d = b.reached - a.reached
+                shown = signed(d)
+                if m:  # an estimate: the difference to what its margin allows
+                    d = rounded(d, m)[0]
+                    shown = "≈" + signed(d) if d else "≈0"
+            rows.append((label, left, right, shown, d))
+        return rows
+
     def render(self) -> RenderableType:
         muted = self.get_component_rich_style("preview--muted")
         margins = self.margins if self.draft is not None else None
@@ -87,38 +125,27 @@ class ConditionPreview(Widget):
         note = Text(clean(self.note), style=muted)
         if self.saved is None and self.draft is None:
             return Group(title, note)
-        table = Table.grid(padding=(0, 1))
-        table.add_column(no_wrap=True, overflow="ellipsis", max_width=14)
-        table.add_column(justify="right", no_wrap=True)
-        table.add_column(justify="right", no_wrap=True)
-        table.add_column(justify="right", no_wrap=True)
-        table.add_row(Text("Stage", style="bold"), Text("Saved", style="bold"),
-                      Text("Draft", style="bold"), Text("Δ", style="bold"))
         saved = {s.name: s for s in (self.saved.stages if self.saved else [])}
         draft = {s.name: s for s in (self.draft.stages if self.draft else [])}
         order = list(draft) + [n for n in saved if n not in draft]
         up = self.get_component_rich_style("preview--up")
         down = self.get_component_rich_style("preview--down")
-        for name in order:
-            a, b = saved.get(name), draft.get(name)
-            label = ("↳ " if (b or a) and (b or a).exit else "") + clean(name)  # type: ignore[union-attr]
-            left = f"{fmt.num(a.reached)} ({fmt.num(a.current)})" if a else "new"
-            if self.draft is None:
-                right = "…"
-            elif margins is not None:
-                right = about(b.reached, margins.get(("reached", b.name), 0)) if b else "gone"
-            else:
-                right = f"{fmt.num(b.reached)} ({fmt.num(b.current)})" if b else "gone"
-            if a and b:
-                d = b.reached - a.reached
-                shown = signed(d)
-                if margins is not None and margins.get(("reached", b.name), 0):
-                    d = rounded(b.reached, margins[("reached", b.name)])[0] - a.reached
-                    shown = "≈" + signed(d) if d else "≈0"
-                delta = Text(shown, style=up if d > 0 else down if d < 0 else muted)
-            else:
-                delta = Text("")
-            table.add_row(Text(label), Text(left), Text(right), delta)
+        rows = self._rows(order, saved, draft, margins, currents=True)
+        room = self.size.width - 2
+        if _width(rows, True) > room:  # narrow: the reached counts alone
+            rows = self._rows(order, saved, draft, margins, currents=False)
+            title.plain = title.plain.replace(" (now)", "")
+        with_delta = _width(rows, True) <= room  # (else Δ is left out: draft ± fits)
+        table = Table.grid(padding=(0, 1))
+        table.add_column(no_wrap=True, overflow="ellipsis", max_width=14)
+        for _ in range(3 if with_delta else 2):
+            table.add_column(justify="right", no_wrap=True)
+        head = [Text(h, style="bold") for h in ("Stage", "Saved", "Draft", "Δ")]
+        table.add_row(*head[:4 if with_delta else 3])
+        for label, left, right, shown, d in rows:
+            style = up if d > 0 else down if d < 0 else muted
+            cells = [Text(label), Text(left), Text(right), Text(shown, style=style)]
+            table.add_row(*cells[:4 if with_delta else 3])
         parts: list[RenderableType] = [title, table]
         if self.transition is not None:
             was, now = self._moves(self.saved), self._moves(self.draft, margins)
