@@ -45,10 +45,10 @@ def draw(db: str) -> None:
 
 def write_contact(db: str) -> None:
     """Write a contact row the way the app writes: a transaction of a pooled store
-    (in a private session the pool copies the store first, see journeytui.tui.db)."""
+    (in a private session the pool copies the store first, see journeytui.store.pool)."""
     from pathlib import Path
 
-    from journeytui.tui.db import SESSION_STORE_ENV, StorePool
+    from journeytui.store.pool import SESSION_STORE_ENV, StorePool
 
     copy = os.environ.get(SESSION_STORE_ENV)
     pool = StorePool(db, copy_on_write=Path(copy) if copy else None)

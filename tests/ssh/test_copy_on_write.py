@@ -1,6 +1,6 @@
 """A private session's store: read through mode=ro connections, copied at the first write.
 
-The real StorePool (journeytui.tui.db) on real SQLite files, and the real domain's
+The real StorePool (journeytui.store.pool) on real SQLite files, and the real domain's
 journey save (the app's write path in the Conditions pane).
 """
 
@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from journeytui.store import Store, StoreError
-from journeytui.tui.db import SESSION_STORE_ENV, StorePool
+from journeytui.store.pool import SESSION_STORE_ENV, StorePool
 
 
 def digest(path: Path) -> str:

@@ -12,9 +12,9 @@ from journeytui.errors import UserError
 
 def run_app(args: argparse.Namespace) -> int:
     """Check the store (a bad one raises StoreError before Textual starts), then run."""
+    from journeytui.store.pool import SESSION_STORE_ENV
     from journeytui.tui import config
     from journeytui.tui.app import make_app
-    from journeytui.tui.db import SESSION_STORE_ENV
     from journeytui.tui.themes import BUILTIN_DIR, load_themes
 
     theme = getattr(args, "theme", None)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from journeytui.domain.stats import EmailStats
+from journeytui.domain.stats import EmailStats, email_stats
 from journeytui.store import Store
 from journeytui.timefmt import iso_time
 
@@ -158,6 +158,20 @@ def count_email_activities(
     return int(
         store.conn.execute(f"SELECT count(*) FROM activities a WHERE {where}", params).fetchone()[0]
     )
+
+
+def email_heading(store: Store, email_id: int) -> tuple[str, EmailStats | None] | None:
+    """What heads the activity list of email *email_id*: its name and its statistics
+    (None for a draft); None when there is no such email."""
+    row = store.conn.execute(
+        "SELECT name, status FROM emails WHERE id = ?", (email_id,)
+    ).fetchone()
+    if row is None:
+        return None
+    name, status = row
+    if status == "draft":
+        return name, None
+    return name, next((s for s in email_stats(store, name) if s.id == email_id), None)
 
 
 def anonymous_line(stats: EmailStats) -> str:

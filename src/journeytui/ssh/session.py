@@ -26,6 +26,7 @@ from journeytui.ssh.storecopy import (
     remove_session_dir,
     seed_config,
 )
+from journeytui.store.pool import SESSION_STORE_ENV  # where a private session's copy goes
 from journeytui.textsafe import safe_text
 
 if TYPE_CHECKING:
@@ -74,10 +75,6 @@ _ENV_DROP = {
     "SSH_AUTH_SOCK",
     "DISPLAY",
 }
-#: Tells the app of a private session where its own copy of the store goes: the app
-#: reads ``--db`` read-only (``mode=ro``) and copies it there at the visitor's first
-#: save (journeytui.tui.db.SESSION_STORE_ENV; the ssh package does not import the app).
-SESSION_STORE_ENV = "JOURNEYTUI_SESSION_STORE"
 _TERM_OK = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,63}")
 _INPUT_HIGH_WATER = 1 << 16
 

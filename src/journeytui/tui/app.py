@@ -17,9 +17,9 @@ from journeytui.errors import UserError
 from journeytui.export_target import ExportPolicy, ExportRefused
 from journeytui.store import Store
 from journeytui.store.db import explain_failure
+from journeytui.store.pool import StorePool, open_source_readonly
 from journeytui.tui import config
 from journeytui.tui.commands import PaneCommands
-from journeytui.tui.db import StorePool, open_source_readonly
 from journeytui.tui.screens.main import MainScreen
 from journeytui.tui.themes import (
     APP_VARIABLE_DEFAULTS,
@@ -73,7 +73,7 @@ class JourneyApp(App[int]):
         self.blink = blink  # text cursors blink (off in tests, for stable snapshots)
         self.db_path = Path(db_path)
         # session_store (a private serve-ssh session): the store is read through
-        # read-only connections; the first save copies it there (see tui/db.py)
+        # read-only connections; the first save copies it there (see store/pool.py)
         self.pool = StorePool(
             self.db_path, readonly=readonly, on_wait=self._writer_waiting,
             copy_on_write=session_store, on_copy=self._store_copied,

@@ -21,8 +21,9 @@ from journeytui.domain.activities import (
     count_email_activities,
     email_activities,
     email_activities_before,
+    email_heading,
 )
-from journeytui.domain.stats import EmailStats, email_stats
+from journeytui.domain.stats import EmailStats
 from journeytui.store import Store
 from journeytui.tui import fmt
 from journeytui.tui.panes.base import ExportJob, PaletteCommand, Pane, set_panel_title
@@ -133,11 +134,9 @@ class ActivitiesPane(Pane):
     @work(thread=True, exclusive=True, group="activities-stats", exit_on_error=False)
     def _load_stats(self, email_id: int) -> None:
         with self.japp.pool.store() as store:
-            row = store.conn.execute(
-                "SELECT name FROM emails WHERE id = ?", (email_id,)
-            ).fetchone()
-            stats = next((s for s in email_stats(store) if s.id == email_id), None)
-        self.post_message(self.StatsLoaded(email_id, stats, row[0] if row else "?"))
+            heading = email_heading(store, email_id)
+        name, stats = heading if heading is not None else ("?", None)
+        self.post_message(self.StatsLoaded(email_id, stats, name))
 
     def on_activities_pane_stats_loaded(self, message: StatsLoaded) -> None:
         if message.email_id != self.email_id:

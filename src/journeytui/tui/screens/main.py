@@ -23,11 +23,11 @@ from textual.widgets import ContentSwitcher, Static
 from textual.worker import Worker
 
 from journeytui.export_target import ExportPolicy, ExportRefused
+from journeytui.store.watch import StoreWatcher
 from journeytui.textsafe import csv_cell
 from journeytui.tui import fmt
 from journeytui.tui.panes import PANES, spec
 from journeytui.tui.panes.base import ExportJob, Pane
-from journeytui.tui.store_watch import StoreWatcher
 from journeytui.tui.text import clean
 from journeytui.tui.widgets.key_bar import KeyBar
 
