@@ -19,6 +19,7 @@ from journeytui.store import Store
 from journeytui.store.db import explain_failure
 from journeytui.store.pool import StorePool, open_source_readonly
 from journeytui.tui import config
+from journeytui.tui._textual_private import line_filters, refresh_ansi_filter
 from journeytui.tui.commands import PaneCommands
 from journeytui.tui.screens.main import MainScreen
 from journeytui.tui.themes import (
@@ -134,7 +135,7 @@ class JourneyApp(App[int]):
         classes = {c: False for c in self.classes if c.startswith("-theme-")}
         classes.update({f"-theme-{name}": True, "-dark-mode": dark, "-light-mode": not dark})
         self.update_classes(classes, update=False)
-        self._refresh_truecolor_filter(self.ansi_theme)  # Textual 8.2.8 (pinned)
+        refresh_ansi_filter(self)
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return {**super().get_theme_variable_defaults(), **APP_VARIABLE_DEFAULTS}
@@ -152,9 +153,8 @@ class JourneyApp(App[int]):
         from textual.filter import Monochrome, NoColor
 
         wanted = NoColor if theme.ansi else Monochrome
-        self._filters = [
-            wanted() if isinstance(f, NoColor | Monochrome) else f for f in self._filters
-        ]
+        filters = line_filters(self)
+        filters[:] = [wanted() if isinstance(f, NoColor | Monochrome) else f for f in filters]
         self.refresh(repaint=True)
 
     def get_default_screen(self) -> MainScreen:
@@ -169,7 +169,7 @@ class JourneyApp(App[int]):
         self._remember_theme = True
         for problem in self.startup_problems:
             self.notify(problem, severity="warning", timeout=10, markup=False)
-        self._check_size()
+        self.check_size()
 
     def _theme_changed(self, theme: Theme) -> None:
         self._sync_no_color(theme)
@@ -258,7 +258,7 @@ class JourneyApp(App[int]):
         return super().deliver_binary(*args, **kwargs)  # type: ignore[arg-type]
 
     # -- size ------------------------------------------------------------------------
-    def _check_size(self) -> None:
+    def check_size(self) -> None:
         small = self.size.width < MIN_WIDTH or self.size.height < MIN_HEIGHT
         self.set_class(small, "-too-small")
         compact = self.size.width < FULL_WIDTH or self.size.height < FULL_HEIGHT

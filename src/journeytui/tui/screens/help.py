@@ -14,6 +14,8 @@ from textual.dom import DOMNode
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from journeytui.tui._textual_private import bindings_of, keymap_of
+
 if TYPE_CHECKING:
     from journeytui.tui.panes.base import Pane
 
@@ -21,8 +23,8 @@ if TYPE_CHECKING:
 def node_bindings(node: DOMNode) -> list[Binding]:
     """The bindings of *node* as the keymap left them (one per action)."""
     seen: dict[str, Binding] = {}
-    bindings_map = node._bindings.copy()
-    keymap = getattr(node.app, "_keymap", None)
+    bindings_map = bindings_of(node).copy()
+    keymap = keymap_of(node.app)
     if keymap:
         bindings_map.apply_keymap(keymap)  # as Textual does when it checks the keys
     for key, bindings in bindings_map.key_to_bindings.items():

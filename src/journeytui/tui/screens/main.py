@@ -26,6 +26,7 @@ from journeytui.export_target import ExportPolicy, ExportRefused
 from journeytui.store.watch import StoreWatcher
 from journeytui.textsafe import csv_cell
 from journeytui.tui import fmt
+from journeytui.tui._textual_private import bindings_of, keymap_of
 from journeytui.tui.panes import PANES, spec
 from journeytui.tui.panes.base import ExportJob, Pane
 from journeytui.tui.text import clean
@@ -84,7 +85,7 @@ class TabLine(Static):
 
     def show(self, current: str) -> None:
         line = Text(no_wrap=True, overflow="ellipsis")
-        keymap = getattr(self.app, "_keymap", {})
+        keymap = keymap_of(self.app)
         for pane in PANES:
             keys = keymap.get(f"pane.{pane.pane_id}", pane.key).split(",")[0]
             key = self.app.get_key_display(Binding(keys, ""))
@@ -166,7 +167,7 @@ class MainScreen(Screen[None]):
             )
 
     def on_resize(self) -> None:
-        self.japp._check_size()
+        self.japp.check_size()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         self.japp.worker_changed(event)
@@ -252,7 +253,7 @@ class MainScreen(Screen[None]):
 
         known = declared_binding_ids()
         for node in [self.app, self, *self.query("*")]:
-            for bindings in node._bindings.key_to_bindings.values():
+            for bindings in bindings_of(node).key_to_bindings.values():
                 known.update(b.id for b in bindings if b.id)
         for screen in (HelpScreen, ExportDialog):
             known.update(b.id for b in screen.BINDINGS if isinstance(b, Binding) and b.id)
