@@ -536,6 +536,90 @@ def stage_contacts(
                                     stalled_only=stalled_only))
 
 
+# -- a stage's list, one keyset page at a time (the Journeys pane) --------------------
+@dataclass(frozen=True)
+class StageMember:
+    """A contact in a stage, as a list shows it."""
+
+    contact_id: int
+    name: str
+    address: str
+    since: int | None
+
+
+STAGE_SORTS = ("longest", "newest", "name")
+
+
+def count_in_stage(store: Store, jid: int, stage: str, before: int | None) -> int:
+    """How many contacts are in *stage* of journey *jid* (in it since before *before*
+    only, when given: the stalled ones)."""
+    sql = "SELECT count(*) FROM journey_positions WHERE journey_id = ? AND stage = ?"
+    args: list[Any] = [jid, stage]
+    if before is not None:
+        sql += " AND since < ?"
+        args.append(before)
+    return int(store.conn.execute(sql, args).fetchone()[0])
+
+
+def stage_page(
+    store: Store, jid: int, stage: str, *, before: int | None, sort: str,
+    after: Any | None, limit: int, backwards: bool = False,
+) -> list[tuple[Any, StageMember]]:
+    """One keyset page of the contacts now in *stage* (stalled only: *before*);
+    returns (key, contact) pairs, the key to pass as *after* for the next page.
+
+    *sort*: one of :data:`STAGE_SORTS`.  *backwards*: the *limit* rows just before key
+    *after* (the last rows when it is None), in the list's order — so the end of a
+    long list is one read.  Ordered by ``since`` and the contact id as they are, so the
+    stage index serves every page (no sort of the whole stage).
+    """
+    where = "p.journey_id = ? AND p.stage = ?"
+    args: list[Any] = [jid, stage]
+    if before is not None:
+        where += " AND p.since < ?"
+        args.append(before)
+    if sort == "name":
+        order_cols, direction = ("lower(c.first_name || ' ' || c.last_name)", "p.contact_id"), "ASC"
+    elif sort == "newest":
+        order_cols, direction = ("p.since", "p.contact_id"), "DESC"
+    else:
+        order_cols, direction = ("p.since", "p.contact_id"), "ASC"
+    if backwards:
+        direction = "DESC" if direction == "ASC" else "ASC"
+    if after is not None:
+        op = ">" if direction == "ASC" else "<"
+        where += f" AND ({order_cols[0]}, {order_cols[1]}) {op} (?, ?)"
+        args.extend(after)
+    sql = (
+        f"SELECT {order_cols[0]}, p.contact_id, trim(c.first_name || ' ' || c.last_name),"
+        " c.email, p.since"
+        " FROM journey_positions p JOIN contacts c ON c.id = p.contact_id"
+        f" WHERE {where} ORDER BY {order_cols[0]} {direction}, {order_cols[1]} {direction}"
+        " LIMIT ?"
+    )
+    args.append(limit)
+    rows = [
+        ((k, cid), StageMember(cid, name or "", address or "", since))
+        for k, cid, name, address, since in store.conn.execute(sql, args)
+    ]
+    return rows[::-1] if backwards else rows
+
+
+def iter_stage_members(
+    store: Store, jid: int, stage: str, *, before: int | None, sort: str, page: int = 2000,
+) -> Iterator[StageMember]:
+    """Every contact in *stage*, in the list's order, a keyset page at a time."""
+    after = None
+    while True:
+        rows = stage_page(store, jid, stage, before=before, sort=sort, after=after,
+                          limit=page)
+        for _, c in rows:
+            yield c
+        if len(rows) < page:
+            return
+        after = rows[-1][0]
+
+
 CSV_HEADER = ["email", "first_name", "last_name", "stage", "since", "days_in_stage",
               "stalled"]
 

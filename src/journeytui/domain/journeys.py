@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from journeytui.domain.conditions import StoreNames
@@ -300,3 +300,48 @@ def contact_moves(store: Store, contact_id: int) -> list[ContactMove]:
             " WHERE m.contact_id = ? ORDER BY m.at, m.provisional, m.id", (contact_id,)
         )
     ]
+
+
+def journey_id(store: Store, name: str) -> int | None:
+    """The stored id of journey *name* (None: no such journey)."""
+    row = store.conn.execute("SELECT id FROM journeys WHERE name = ?", (name,)).fetchone()
+    return int(row[0]) if row else None
+
+
+# -- names a condition can refer to (the editor's suggestions) -----------------------
+@dataclass
+class StoreChoices:
+    emails: list[str] = field(default_factory=list)
+    lists: list[str] = field(default_factory=list)
+    forms: list[str] = field(default_factory=list)
+    links: dict[str, list[str]] = field(default_factory=dict)  # email name -> URLs
+    pages: list[str] = field(default_factory=list)
+
+    def all_links(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for urls in self.links.values():
+            for u in urls:
+                seen.setdefault(u, None)
+        return sorted(seen)
+
+
+def store_choices(store: Store) -> StoreChoices:
+    """The emails, lists, forms, links and pages (the first 500) of the store."""
+    conn = store.conn
+    links: dict[str, list[str]] = {}
+    for email, url in conn.execute(
+        "SELECT e.name, l.url FROM links l JOIN emails e ON e.id = l.email_id"
+        " ORDER BY e.name, l.url"
+    ):
+        links.setdefault(email, []).append(url)
+    return StoreChoices(
+        emails=[r[0] for r in conn.execute("SELECT name FROM emails ORDER BY name")],
+        lists=[r[0] for r in conn.execute("SELECT name FROM lists ORDER BY name")],
+        forms=[r[0] for r in conn.execute(
+            "SELECT DISTINCT value FROM activities WHERE kind = 'form' AND value IS NOT NULL"
+            " ORDER BY value")],
+        links=links,
+        pages=[r[0] for r in conn.execute(
+            "SELECT DISTINCT value FROM activities WHERE kind = 'visit' AND value IS NOT NULL"
+            " ORDER BY value LIMIT 500")],
+    )

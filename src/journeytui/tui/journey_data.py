@@ -8,9 +8,9 @@ same numbers as ``journeytui funnel``), for the saved journey
 Meanings are the domain's (PRODUCT.md §4; ``reached`` counts a contact for every
 main-line stage up to the furthest it got, so it never grows along the main line).
 
-What the domain does not offer and the panes need is here too: who is in a stage
-one keyset page at a time in three orders (the domain returns the whole list,
-longest first), and the names a condition may use (for suggestions).  Plain
+Who is in a stage (one keyset page at a time, in three orders) and the names a
+condition may use come from the domain too (``funnel.stage_page``,
+``journeys.store_choices``), under the names the panes use.  No SQL here: plain
 functions of a Store; they run in worker threads.
 """
 
@@ -18,12 +18,22 @@ from __future__ import annotations
 
 import sqlite3
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from journeytui.domain.funnel import (
+    STAGE_SORTS,
+    StageMember,
+    count_in_stage,
+    iter_stage_members,
+    stage_page,
+)
 from journeytui.domain.journey_model import Journey
+from journeytui.domain.journeys import StoreChoices as StoreChoices
+from journeytui.domain.journeys import journey_id as journey_id
+from journeytui.domain.journeys import store_choices as store_choices
 from journeytui.errors import UserError
 from journeytui.store import Store
 
@@ -148,133 +158,17 @@ def preview_figures(
     return from_domain(j, preview(store, j, stall_days=stall_days), version)
 
 
-# -- who is in a stage -----------------------------------------------------------------
-@dataclass(frozen=True)
-class StageContact:
-    contact_id: int
-    name: str
-    address: str
-    since: int | None
-
-
-SORTS = ("longest", "newest", "name")
+# -- who is in a stage, and the names a condition can use: the domain's ----------------
+SORTS = STAGE_SORTS
 SORT_LABELS = {
     "longest": "longest in stage first",
     "newest": "newest in stage first",
     "name": "by name",
 }
-
-
-def journey_id(store: Store, name: str) -> int | None:
-    row = store.conn.execute("SELECT id FROM journeys WHERE name = ?", (name,)).fetchone()
-    return int(row[0]) if row else None
-
-
-def count_stage_contacts(
-    store: Store, jid: int, stage: str, before: int | None
-) -> int:
-    sql = "SELECT count(*) FROM journey_positions WHERE journey_id = ? AND stage = ?"
-    args: list[Any] = [jid, stage]
-    if before is not None:
-        sql += " AND since < ?"
-        args.append(before)
-    return int(store.conn.execute(sql, args).fetchone()[0])
-
-
-def stage_contacts(
-    store: Store, jid: int, stage: str, *, before: int | None, sort: str,
-    after: Any | None, limit: int, backwards: bool = False,
-) -> list[tuple[Any, StageContact]]:
-    """One keyset page of the contacts now in *stage* (stalled only: *before*);
-    returns (key, contact) pairs, the key to pass as *after* for the next page.
-
-    *backwards*: the *limit* rows just before key *after* (the last rows when it is
-    None), in the list's order — so the end of a long list is one read.  Ordered by
-    ``since`` and the contact id as they are, so the stage index serves every page
-    (no sort of the whole stage).
-    """
-    where = "p.journey_id = ? AND p.stage = ?"
-    args: list[Any] = [jid, stage]
-    if before is not None:
-        where += " AND p.since < ?"
-        args.append(before)
-    if sort == "name":
-        order_cols, direction = ("lower(c.first_name || ' ' || c.last_name)", "p.contact_id"), "ASC"
-    elif sort == "newest":
-        order_cols, direction = ("p.since", "p.contact_id"), "DESC"
-    else:
-        order_cols, direction = ("p.since", "p.contact_id"), "ASC"
-    if backwards:
-        direction = "DESC" if direction == "ASC" else "ASC"
-    if after is not None:
-        op = ">" if direction == "ASC" else "<"
-        where += f" AND ({order_cols[0]}, {order_cols[1]}) {op} (?, ?)"
-        args.extend(after)
-    sql = (
-        f"SELECT {order_cols[0]}, p.contact_id, trim(c.first_name || ' ' || c.last_name),"
-        " c.email, p.since"
-        " FROM journey_positions p JOIN contacts c ON c.id = p.contact_id"
-        f" WHERE {where} ORDER BY {order_cols[0]} {direction}, {order_cols[1]} {direction}"
-        " LIMIT ?"
-    )
-    args.append(limit)
-    rows = [
-        ((k, cid), StageContact(cid, name or "", address or "", since))
-        for k, cid, name, address, since in store.conn.execute(sql, args)
-    ]
-    return rows[::-1] if backwards else rows
-
-
-def all_stage_contacts(
-    store: Store, jid: int, stage: str, *, before: int | None, sort: str
-) -> Iterator[StageContact]:
-    after = None
-    while True:
-        page = stage_contacts(store, jid, stage, before=before, sort=sort, after=after,
-                              limit=2000)
-        for _, c in page:
-            yield c
-        if len(page) < 2000:
-            return
-        after = page[-1][0]
-
-
-# -- names a condition can refer to (for suggestions) ----------------------------------
-@dataclass
-class StoreChoices:
-    emails: list[str] = field(default_factory=list)
-    lists: list[str] = field(default_factory=list)
-    forms: list[str] = field(default_factory=list)
-    links: dict[str, list[str]] = field(default_factory=dict)  # email name -> URLs
-    pages: list[str] = field(default_factory=list)
-
-    def all_links(self) -> list[str]:
-        seen: dict[str, None] = {}
-        for urls in self.links.values():
-            for u in urls:
-                seen.setdefault(u, None)
-        return sorted(seen)
-
-
-def store_choices(store: Store) -> StoreChoices:
-    conn = store.conn
-    links: dict[str, list[str]] = defaultdict(list)
-    for email, url in conn.execute(
-        "SELECT e.name, l.url FROM links l JOIN emails e ON e.id = l.email_id"
-        " ORDER BY e.name, l.url"
-    ):
-        links[email].append(url)
-    return StoreChoices(
-        emails=[r[0] for r in conn.execute("SELECT name FROM emails ORDER BY name")],
-        lists=[r[0] for r in conn.execute("SELECT name FROM lists ORDER BY name")],
-        forms=[r[0] for r in conn.execute(
-            "SELECT DISTINCT value FROM activities WHERE kind = 'form' AND value IS NOT NULL"
-            " ORDER BY value")],
-        links=dict(links),
-        pages=[r[0] for r in conn.execute(
-            "SELECT DISTINCT value FROM activities WHERE kind = 'visit' AND value IS NOT NULL"
-            " ORDER BY value LIMIT 500")],
-    )
+StageContact = StageMember
+count_stage_contacts = count_in_stage
+stage_contacts = stage_page
+all_stage_contacts = iter_stage_members
 
 
 def diff(current: Sequence[StageRow], draft: Sequence[StageRow]) -> dict[str, tuple[int, int]]:
