@@ -10,7 +10,7 @@ from typing import Any
 
 from journeytui.domain.conditions import parse_condition
 from journeytui.domain.engine import compact_changes, default_now
-from journeytui.domain.journey_model import Journey, Stage, Transition
+from journeytui.domain.journey_model import Journey, Segment, Stage, Transition
 from journeytui.domain.journeys import save_journey
 from journeytui.store import Store
 
@@ -69,6 +69,14 @@ def demo_journeys() -> list[Journey]:
                 ]},
             ]}),
         ],
+        segments=[
+            Segment(name="Recently at risk", stage="At-risk", entered_within_days=30,
+                    description="Entered At-risk in the last 30 days: a win-back email"),
+            Segment(name="Pricing, still interested", stage="Interested", in_stage_days=7,
+                    clicked="example.com/pricing",
+                    description="Clicked pricing but still Interested after 7 days: "
+                    "a sales follow-up"),
+        ],
     )
     webinar = Journey(
         name="Webinar",
@@ -100,6 +108,11 @@ def demo_journeys() -> list[Journey]:
                 {"visited": {"url": "example.com/pricing", "since_stage": True}},
                 {"clicked": {"url": "example.com/pricing", "since_stage": True}},
             ]}),
+        ],
+        segments=[
+            Segment(name="Registered, not back", stage="Registered", in_stage_days=7,
+                    description="Registered for the webinar, no product visit or click "
+                    "a week later: send the recording"),
         ],
     )
     return [lead, webinar]
