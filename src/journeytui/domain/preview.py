@@ -133,6 +133,26 @@ def _contacts_of(
             yield c, changes[c]
 
 
+# Small stores: each contact's events, as last read, are kept (per connection, until
+# any change), so that the editor's previews pay only for the replay.
+CACHE_MAX_ROWS = 100_000
+_cache: dict[str, Any] = {}
+_cache_lock = threading.Lock()
+
+
+def _all_contacts(conn: sqlite3.Connection, hwm: Hwm) -> Iterable[tuple[int, list[Row]]]:
+    """Every contact's events (:func:`_contacts_of`), from the cache when it is small."""
+    if sum(hwm) > CACHE_MAX_ROWS:
+        return _contacts_of(conn, hwm, None)
+    key = (id(conn), conn.execute("PRAGMA data_version").fetchone()[0], conn.total_changes,
+           hwm)
+    with _cache_lock:  # the app's worker threads share it
+        if _cache.get("key") != key or _cache.get("conn") is not conn:
+            _cache.clear()
+            _cache.update(key=key, conn=conn, contacts=list(_contacts_of(conn, hwm, None)))
+        return _cache["contacts"]  # type: ignore[no-any-return]
+
+
 def _events_of(conn: sqlite3.Connection, ids: list[int], hwm: Hwm) -> Iterator[tuple[int, list[Row]]]:
     """The events of the contacts *ids* (few), contact by contact in the engine's order."""
     params = hwm_params(hwm)
@@ -295,7 +315,8 @@ def exact(
             if few is not None:
                 contacts = _events_of(conn, few, hwm)
     if contacts is None:
-        contacts = _contacts_of(conn, hwm, skip)
+        contacts = _contacts_of(conn, hwm, skip) if skip is not None else _all_contacts(
+            conn, hwm)
     if report is not None:
         report.update(replayed=0, reused=int(skip is not None))
 
