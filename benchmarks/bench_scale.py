@@ -1,0 +1,407 @@
+"""Cost against store size: every figure of the scale issue at 2k, 100k and 1M contacts,
+each beside its floor, measured in one run, with the ratios and the growth 2k → 1M.
+
+    BENCH_STORES_REUSE=1 .venv/bin/python benchmarks/bench_scale.py \\
+        [--sizes 2000 100000 1000000] [--runs 5] [--big-runs 3] [--skip-tui]
+
+Each size's cached demo store (benchmarks/stores.py) is copied first; everything
+writes to the copy only.  A copy whose journeys have no kept funnel yet (a store
+built before the funnel was kept) is evaluated once before measuring (said).
+
+Figures (medians of --runs; whole-process ones of --big-runs at 1M, where one run
+takes minutes):
+
+* ``import sendgrid`` of a 100-event file into the store with its journeys (whole
+  process), floor: a process that parses the same file and inserts the events into
+  a scratch SQLite table;
+* ``funnel "Lead nurturing"`` (whole process), floor ``python -c "import sqlite3,
+  json"``; and in-process, the kept funnel beside the same funnel computed from
+  every stored move (what every open cost before);
+* ``evaluate "Lead nurturing"`` and ``evaluate`` (all journeys): wall time and peak
+  RSS of the process, floor: the ``sqlite3`` shell reading the same events in the
+  engine's order (output to /dev/null);
+* ``activities EMAIL`` (text, all rows) for the email with the most activities:
+  wall and peak RSS, floor: the ``sqlite3`` shell running the same join;
+* the TUI, in one process per size: the Journeys pane opening (key 4 → funnel
+  drawn), ``G`` at the end of the longest stage list and of the longest activities
+  list (key press → last row drawn; RSS growth), floor: the same last page read
+  directly with the domain's keyset query.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import resource
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from stores import store_path  # noqa: E402
+
+from journeytui.domain import engine  # noqa: E402
+from journeytui.domain.funnel import full_funnel, funnel, load_tally  # noqa: E402
+from journeytui.domain.journeys import get_journey, journey_id  # noqa: E402
+from journeytui.store import Store  # noqa: E402
+
+JT = str(Path(sys.executable).with_name("journeytui"))
+LEAD = "Lead nurturing"
+FLOOR_INSERT = r"""
+import json, sqlite3, sys
+rows = [json.loads(line) for line in open(sys.argv[1], encoding="utf-8")]
+c = sqlite3.connect(sys.argv[2])
+c.execute("CREATE TABLE IF NOT EXISTS e(email, at, event, id, msg, url)")
+c.executemany("INSERT INTO e VALUES (?,?,?,?,?,?)", [(r["email"], r["timestamp"],
+              r["event"], r["sg_event_id"], r["sg_message_id"], r.get("url")) for r in rows])
+c.commit()
+"""
+
+
+def run(argv: list[str], *, stdin: Any = None) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MB) of a whole process, its output thrown away.
+    (/usr/bin/time measures the RSS: a child forked from this process would count
+    this process's pages until its exec.)"""
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as rec:
+        t = time.perf_counter()
+        p = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rec.name, *argv],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=stdin)
+        wall = time.perf_counter() - t
+        if p.returncode != 0:
+            raise SystemExit(f"{' '.join(argv[:4])}…: exit {p.returncode}: "
+                             f"{p.stderr.decode()[-500:]}")
+        rss_kb = int(rec.read().strip().splitlines()[-1])
+    return wall, rss_kb / 1024
+
+
+def med(xs: list[float]) -> float:
+    return statistics.median(xs)
+
+
+class Row:
+    """One figure beside its floor (wall seconds, optional peak RSS in MB)."""
+
+    def __init__(self, what: str, floor_what: str) -> None:
+        self.what, self.floor_what = what, floor_what
+        self.t: list[float] = []
+        self.f: list[float] = []
+        self.rss: list[float] = []
+        self.frss: list[float] = []
+        self.note = ""
+
+    def ratio(self) -> float | None:
+        if not self.f or not self.t:
+            return None
+        # per pair, measured side by side
+        return med([a / b for a, b in zip(self.t, self.f, strict=False)])
+
+    def line(self) -> str:
+        t = f"{med(self.t) * 1000:9.1f} ms" if self.t else "        —"
+        f = f"{med(self.f) * 1000:9.1f} ms" if self.f else "        —"
+        r = self.ratio()
+        rs = f"{r:6.2f} ×" if r is not None else "      —"
+        mem = f"  {med(self.rss):6.0f} MB" if self.rss else ""
+        fmem = f" (floor {med(self.frss):.0f} MB)" if self.frss else ""
+        n = f"  n={len(self.t)}"
+        return (f"  {self.what:<44}{t}  {self.floor_what:<30}{f}  {rs}{mem}{fmem}{n}"
+                f"{'  ' + self.note if self.note else ''}")
+
+
+def hundred_events(conn: sqlite3.Connection, k: int, at: int) -> list[dict[str, Any]]:
+    """100 events (delivered, open, click for 33 contacts, one more delivered) of the
+    latest sent email, for consented contacts that already have activities; run *k*
+    picks other contacts, and every event id is new."""
+    email, url = conn.execute(
+        "SELECT e.name, l.url FROM emails e JOIN links l ON l.email_id = e.id"
+        " WHERE e.id = (SELECT email_id FROM sends ORDER BY at DESC LIMIT 1) LIMIT 1").fetchone()
+    people = [r[0] for r in conn.execute(
+        "SELECT email FROM contacts WHERE consent = 1 AND id IN"
+        " (SELECT contact_id FROM activities WHERE id % 7 = 0 LIMIT 400)"
+        " LIMIT 34 OFFSET ?", (34 * k,))]
+    out: list[dict[str, Any]] = []
+    for i, who in enumerate(people):
+        msg = f"bench{k}x{i}.filter0001.1.0"
+        kinds = ["delivered", "open", "click"] if i < 33 else ["delivered"]
+        for j, ev in enumerate(kinds):
+            e = {"email": who, "timestamp": at + 60 * i + j, "event": ev,
+                 "sg_event_id": f"bench-{k}-{i}-{j}", "sg_message_id": msg,
+                 "marketing_campaign_name": email}
+            if ev == "click":
+                e["url"] = url
+            out.append(e)
+    return out[:100]
+
+
+def events_sql(conn: sqlite3.Connection) -> str:
+    """The engine's reads of a full evaluation, as one script for the sqlite3 shell."""
+    hwm = engine.high_water(conn)
+    params = engine.hwm_params(hwm)
+
+    def bind(sql: str) -> str:
+        for k, v in params.items():
+            sql = sql.replace(f":{k}", str(int(v)))
+        return sql
+
+    return bind(engine.EVENTS_SQL) + ";\n" + bind(engine.CHANGES_SQL) + ";\n"
+
+
+def busiest_email(conn: sqlite3.Connection) -> tuple[int, str, int]:
+    eid, n = conn.execute(
+        "SELECT email_id, count(*) FROM activities WHERE email_id IS NOT NULL"
+        " GROUP BY email_id ORDER BY 2 DESC LIMIT 1").fetchone()
+    name = conn.execute("SELECT name FROM emails WHERE id = ?", (eid,)).fetchone()[0]
+    return int(eid), str(name), int(n)
+
+
+def measure_size(n: int, runs: int, big_runs: int, tmp: Path, skip_tui: bool
+                 ) -> dict[str, Row]:
+    src = store_path(n)
+    db = tmp / f"scale-{n}.db"
+    t = time.perf_counter()
+    shutil.copy(src, db)
+    print(f"\n== {n:,} contacts ({src.name}, {src.stat().st_size / 1e6:,.0f} MB;"
+          f" copied in {time.perf_counter() - t:.1f} s)", flush=True)
+    store = Store.open(db)
+    jids = {name: journey_id(store, name) for name in (LEAD, "Webinar")}
+    missing = [name for name, jid in jids.items() if jid is not None and load_tally(
+        store.conn, jid, get_journey(store, name)[0]) is None]
+    if missing:
+        t = time.perf_counter()
+        engine.evaluate_all(store)
+        print(f"  (setup: no kept funnel in this older store: evaluated {', '.join(missing)}"
+              f" once in {time.perf_counter() - t:.1f} s)", flush=True)
+    conn = store.conn
+    latest = engine.default_now(conn)
+    sql_events = events_sql(conn)
+    eid, email, n_acts = busiest_email(conn)
+    store.close()
+    reps = big_runs if n >= 1_000_000 else runs
+    rows: dict[str, Row] = {}
+
+    # import of 100 events
+    r = rows["import"] = Row("import sendgrid, 100 events (process)", "parse + insert (process)")
+    for k in range(runs):
+        c = sqlite3.connect(db)
+        evs = hundred_events(c, k, latest + 3600 * (k + 1))
+        c.close()
+        f = tmp / f"hundred-{n}-{k}.json"
+        f.write_text("".join(json.dumps(e) + "\n" for e in evs), encoding="utf-8")
+        r.t.append(run([JT, "import", "sendgrid", str(f), "--db", str(db)])[0])
+        scratch = tmp / f"scratch-{n}-{k}.db"
+        r.f.append(run([sys.executable, "-c", FLOOR_INSERT, str(f), str(scratch)])[0])
+    print(r.line(), flush=True)
+
+    # funnel: whole process, and in-process kept vs computed from every move
+    r = rows["funnel_cli"] = Row(f"funnel {LEAD!r} (process)", "python -c 'import sqlite3, json'")
+    for _ in range(runs):
+        r.t.append(run([JT, "funnel", LEAD, "--db", str(db)])[0])
+        r.f.append(run([sys.executable, "-c", "import sqlite3, json"])[0])
+    print(r.line(), flush=True)
+    r = rows["funnel"] = Row("funnel, kept (in process)", "computed from every move")
+    store = Store.open(db, readonly=True)
+    funnel(store, LEAD)
+    for _ in range(runs):
+        t = time.perf_counter()
+        funnel(store, LEAD)
+        r.t.append(time.perf_counter() - t)
+    for _ in range(min(runs, 3) if n >= 1_000_000 else runs):
+        t = time.perf_counter()
+        full_funnel(store, LEAD)
+        r.f.append(time.perf_counter() - t)
+    r.note = "(ratio: kept / computed)"
+    store.close()
+    print(r.line(), flush=True)
+
+    # evaluation
+    script = tmp / f"events-{n}.sql"
+    script.write_text(sql_events, encoding="utf-8")
+    for key, argv, label in (
+        ("eval_lead", [JT, "evaluate", LEAD, "--db", str(db)], f"evaluate {LEAD!r}"),
+        ("eval_all", [JT, "evaluate", "--db", str(db)], "evaluate (all journeys)"),
+    ):
+        r = rows[key] = Row(label, "sqlite3 ordered read")
+        for _ in range(reps):
+            t, rss = run(argv)
+            r.t.append(t)
+            r.rss.append(rss)
+            with script.open() as fh:
+                ft, frss = run(["sqlite3", "-readonly", str(db)], stdin=fh)
+            r.f.append(ft * (2 if key == "eval_all" else 1))  # two journeys read it twice
+            r.frss.append(frss)
+        if key == "eval_all":
+            r.note = "(floor: the read × 2 journeys)"
+        print(r.line(), flush=True)
+
+    # activities EMAIL
+    r = rows["activities"] = Row(f"activities (text, {n_acts:,} rows)", "sqlite3 join")
+    join = tmp / f"join-{n}.sql"
+    join.write_text(
+        "SELECT a.at, trim(c.first_name || ' ' || c.last_name), c.email, a.kind, a.value"
+        " FROM activities a JOIN contacts c ON c.id = a.contact_id"
+        f" WHERE a.email_id = {eid} ORDER BY a.at DESC, a.id DESC;\n", encoding="utf-8")
+    for _ in range(runs):
+        t, rss = run([JT, "activities", email, "--db", str(db)])
+        r.t.append(t)
+        r.rss.append(rss)
+        with join.open() as fh:
+            ft, frss = run(["sqlite3", "-readonly", str(db)], stdin=fh)
+        r.f.append(ft)
+        r.frss.append(frss)
+    print(r.line(), flush=True)
+
+    if not skip_tui:
+        rows.update(asyncio.run(tui_figures(db, eid, runs)))
+    return rows
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+async def tui_figures(db: Path, eid: int, runs: int) -> dict[str, Row]:
+    from journeytui.domain.activities import email_activities_before
+    from journeytui.domain.funnel import count_in_stage, stage_page
+    from journeytui.tui.app import make_app
+    from journeytui.tui.panes.activities import ActivitiesPane
+    from journeytui.tui.panes.journeys import JourneysPane
+
+    out: dict[str, Row] = {}
+    cfg = Path(tempfile.mkdtemp(prefix="jt-bench-cfg-"))
+    app = make_app(db, config_dir=cfg, blink=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        async def idle() -> None:
+            while app.status_text() != "Ready" or any(w.is_running for w in app.workers):
+                await asyncio.sleep(0.002)
+            await pilot.pause()
+
+        await idle()
+        r = out["pane"] = Row("Journeys pane opens (key → funnel drawn)", "")
+        pane: JourneysPane | None = None
+        for _ in range(runs):
+            await pilot.press("1")
+            await idle()
+            t = time.perf_counter()
+            await pilot.press("4")
+            pane = app.main.query_one(JourneysPane)
+            await idle()
+            while pane.figures is None:
+                await asyncio.sleep(0.001)
+            r.t.append(time.perf_counter() - t)
+        print(r.line(), flush=True)
+        assert pane is not None and pane.jid is not None and pane.figures is not None
+        # the longest stage list
+        stage = max(pane.figures.stages, key=lambda s: s.current)
+        r = out["stage_end"] = Row(f"stage list {stage.name} ({stage.current:,}), G",
+                                   "last page by keyset")
+        store = Store.open(db, readonly=True)
+        for _ in range(runs):
+            pane.funnel.select_key(f"stage:{stage.name}")
+            await idle()
+            table = pane.detail
+            table.focus()
+            await idle()
+            before = rss_mb()
+            t = time.perf_counter()
+            await pilot.press("G")
+            while table.row_count is None or table.row_at(table.row_count - 1) is None:
+                await asyncio.sleep(0.001)
+            await pilot.pause()
+            r.t.append(time.perf_counter() - t)
+            r.rss.append(rss_mb() - before)
+            t = time.perf_counter()
+            stage_page(store, pane.jid, stage.name, before=None, sort="longest", after=None,
+                       limit=200, backwards=True)
+            count_in_stage(store, pane.jid, stage.name, None)
+            r.f.append(time.perf_counter() - t)
+            await pilot.press("g")
+            await idle()
+        r.note = "(RSS: growth per jump)"
+        print(r.line(), flush=True)
+        # the longest activities list
+        await pilot.press("2")
+        await idle()
+        apane = app.main.query_one(ActivitiesPane)
+        r = out["acts_end"] = Row("activities list, G", "last page by keyset")
+        for _ in range(runs):
+            apane.show_email(eid)
+            await idle()
+            table = apane.table
+            table.focus()
+            await idle()
+            before = rss_mb()
+            t = time.perf_counter()
+            await pilot.press("G")
+            while table.row_count is None or table.row_at(table.row_count - 1) is None:
+                await asyncio.sleep(0.001)
+            await pilot.pause()
+            r.t.append(time.perf_counter() - t)
+            r.rss.append(rss_mb() - before)
+            t = time.perf_counter()
+            email_activities_before(store, eid, before=None, limit=200)
+            r.f.append(time.perf_counter() - t)
+            await pilot.press("g")
+            await idle()
+        r.note = "(RSS: growth per jump)"
+        print(r.line(), flush=True)
+        store.close()
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[2_000, 100_000, 1_000_000])
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--big-runs", type=int, default=3, help="whole-process runs at 1M")
+    ap.add_argument("--skip-tui", action="store_true")
+    ap.add_argument("--tmp", type=Path, help="where the copies go (default: a temp dir)")
+    args = ap.parse_args()
+    random.seed(0)
+    started = time.perf_counter()
+    tmp = Path(tempfile.mkdtemp(prefix="jt-scale-", dir=args.tmp))
+    results: dict[int, dict[str, Row]] = {}
+    try:
+        for n in args.sizes:
+            results[n] = measure_size(n, args.runs, args.big_runs, tmp, args.skip_tui)
+            for f in tmp.glob(f"scale-{n}.db*"):
+                f.unlink()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print("\n== growth (median wall time; ratio to the floor in brackets)")
+    keys = list(next(iter(results.values())))
+    sizes = list(results)
+    print("  " + f"{'what':<46}" + "".join(f"{n:>22,}" for n in sizes))
+    for key in keys:
+        cells = []
+        for n in sizes:
+            r = results[n].get(key)
+            if r is None or not r.t:
+                cells.append(f"{'—':>22}")
+                continue
+            ratio = r.ratio()
+            cell = f"{med(r.t) * 1000:.1f} ms" + (f" ({ratio:.2f}×)" if ratio else "")
+            cells.append(f"{cell:>22}")
+        first = results[sizes[0]].get(key)
+        print("  " + f"{(first.what if first else key)[:46]:<46}" + "".join(cells))
+    print(f"\nwhole run {time.perf_counter() - started:.0f} s; load average"
+          f" {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs;"
+          f" this process peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}"
+          " MB")
+
+
+if __name__ == "__main__":
+    main()
