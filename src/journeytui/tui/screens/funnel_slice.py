@@ -182,7 +182,7 @@ def _signed(v: float | int | None, rate: bool = False) -> str:
 def slice_table(data: dict[str, Any]) -> Table:
     t = Table(box=None, padding=(0, 1), header_style="bold", expand=False)
     for name, right in (("Stage", False), ("Reached", True), ("Current", True),
-                        ("Next step", True), ("Cumulative", True), ("Med. days", True),
+                        ("Next", True), ("Cumul.", True), ("Med. d", True),
                         ("Stalled", True)):
         t.add_column(name, justify="right" if right else "left", no_wrap=True)
     for s in data["stages"]:
