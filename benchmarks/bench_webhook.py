@@ -11,6 +11,9 @@ thrown away), opens the real app on the copy in tmux (its once-a-second
 here), and lets *senders* threads each POST *batches* signed bodies of *batch* events
 (the synthetic mix of bench_import.py, every event new) on a keep-alive connection.
 
+The receiver's CPU time per 1,000 events (from /proc, the timed part only) is printed
+too: on a machine shared with other work it says more than the wall-clock figures.
+
 Two loads per run:
 
 * **as fast as answered** (closed loop): each sender posts its next batch as soon as
@@ -38,6 +41,7 @@ import os
 import re
 import shlex
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -55,6 +59,12 @@ from bench_import import synthetic_events
 from stores import store_path
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     k = min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))
@@ -70,6 +80,7 @@ class Run:
     statuses: dict[int, int]
     transactions: int | None
     parts: dict[str, float]  # median ms per part of a request, from the log lines
+    cpu_ms: float  # the receiver's CPU time per 1,000 events acknowledged
 
 
 class App:
@@ -128,9 +139,10 @@ def one_run(master: Path, tmp: Path, src: Path | None, bodies: list[bytes],
     for f in tmp.glob("run.db*"):
         f.unlink()
     shutil.copy(master, db)
-    # the design's own app; it opens the store first (an older cached schema is
-    # upgraded then, before the receiver starts and before anything is timed)
-    app = App(db, f"bench-webhook-{os.getpid()}-{tag}", src) if tui else None
+    # The same app (this checkout's) beside either receiver, so that the two designs
+    # meet the same load; it opens the store first (an older cached schema is upgraded
+    # then, before the receiver starts and before anything is timed).
+    app = App(db, f"bench-webhook-{os.getpid()}-{tag}", None) if tui else None
     try:
         proc, port, log, drain = serve(db, public, src)
         times: list[float] = []
@@ -182,16 +194,21 @@ def one_run(master: Path, tmp: Path, src: Path | None, bodies: list[bytes],
         if first.status != 200:
             raise RuntimeError(f"the warm-up request got {first.status}")
         threads = [threading.Thread(target=sender, args=(k,)) for k in range(senders)]
+        cpu_before = cpu_seconds(proc.pid)
         begin = time.perf_counter()
         for t in threads:
             t.start()
         for t in threads:
             t.join()
         wall = time.perf_counter() - begin
+        cpu = cpu_seconds(proc.pid) - cpu_before
         proc.terminate()
         proc.wait(timeout=120)
         drain.join(timeout=30)
-    finally:
+    finally:  # also when stopped (SIGTERM is made an exit in main)
+        if "proc" in locals() and proc.poll() is None:
+            proc.terminate()
+            proc.wait(timeout=120)
         if app is not None:
             app.close()
     grouped = [ln for ln in log if "POST /sendgrid 200" in ln][1:]  # not the warm-up
@@ -211,7 +228,8 @@ def one_run(master: Path, tmp: Path, src: Path | None, bodies: list[bytes],
     ok = statuses.get(200, 0) * batch
     return Run(ok / wall, statistics.median(times) * 1000, percentile(times, 99) * 1000,
                max(times) * 1000, statuses, round(tx) if grouped else None,
-               {k: statistics.median(v) for k, v in parts.items()})
+               {k: statistics.median(v) for k, v in parts.items()},
+               cpu * 1000 / (ok / 1000) if ok else 0.0)
 
 
 def main() -> int:
@@ -228,6 +246,7 @@ def main() -> int:
                     help="src directory of the previous design, measured side by side")
     ap.add_argument("--no-tui", action="store_true", help="do not open the app on the store")
     args = ap.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # clean up what was started
     if args.base is not None and not (args.base / "journeytui").is_dir():
         ap.error(f"--base {args.base}: no journeytui package there")
 
@@ -264,6 +283,7 @@ def main() -> int:
                     results.setdefault((load, name), []).append(run)
                     print(f"run {r + 1} {load:>22} {name:>8}: {run.events_s:7,.0f} ev/s, "
                           f"p50 {run.p50_ms:5,.0f} ms, p99 {run.p99_ms:5,.0f} ms, "
+                          f"CPU {run.cpu_ms:4,.0f} ms/1k events, "
                           f"transactions {run.transactions}, statuses {run.statuses}",
                           file=sys.stderr, flush=True)
 
@@ -274,8 +294,8 @@ def main() -> int:
     for load, _ in loads:
         print(f"\n{load}:")
         print(f"  {'design':<10} {'events/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} "
-              f"{'transactions':>13}")
-        row: dict[str, tuple[float, float, float]] = {}
+              f"{'transactions':>13} {'CPU ms/1k ev':>13}")
+        row: dict[str, tuple[float, float, float, float]] = {}
         for name, _ in designs:
             runs = results[(load, name)]
             failed |= any(set(r.statuses) != {200} for r in runs)
@@ -285,17 +305,20 @@ def main() -> int:
             mx = statistics.median(r.max_ms for r in runs)
             txs = [r.transactions for r in runs if r.transactions is not None]
             tx = f"{statistics.median(txs):,.0f}" if txs else "?"
-            row[name] = (eps, p50, p99)
-            print(f"  {name:<10} {eps:9,.0f} {p50:8,.0f} {p99:8,.0f} {mx:8,.0f} {tx:>13}")
+            cpu = statistics.median(r.cpu_ms for r in runs)
+            row[name] = (eps, p50, p99, cpu)
+            print(f"  {name:<10} {eps:9,.0f} {p50:8,.0f} {p99:8,.0f} {mx:8,.0f} {tx:>13} "
+                  f"{cpu:13,.0f}")
         split = [r.parts for r in results[(load, "this")] if r.parts]
         if split:
             names = list(split[0])
             print("  where a request's time goes (this design, ms, medians): " + ", ".join(
                 f"{k} {statistics.median(p.get(k, 0) for p in split):,.0f}" for k in names))
         if "previous" in row:
-            (e0, a0, b0), (e1, a1, b1) = row["previous"], row["this"]
-            print(f"  {'ratio':<10} {e1 / e0:8.2f}× {a0 / a1:7.2f}× {b0 / b1:7.2f}×  "
-                  "(events/s this/previous; times previous/this)")
+            (e0, a0, b0, c0), (e1, a1, b1, c1) = row["previous"], row["this"]
+            print(f"  {'ratio':<10} {e1 / e0:8.2f}× {a0 / a1:7.2f}× {b0 / b1:7.2f}× "
+                  f"{'':>8} {'':>13} {c0 / c1:12.2f}×  (events/s this/previous; times and "
+                  "CPU previous/this)")
     print("\ntarget: ≥ 5,000 events/s with p99 ≤ 250 ms")
     return 1 if failed else 0
 
