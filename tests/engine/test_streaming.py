@@ -63,8 +63,8 @@ def test_progress_counts_the_contacts(demo: Path, monkeypatch: pytest.MonkeyPatc
     finally:
         store.close()
     assert report.contacts == total
-    # every 50 contacts, then the end
-    assert seen == [(k, total) for k in range(50, total + 1, 50)] + [(total, total)]
+    # the start, every 50 contacts, then the end
+    assert seen == [(k, total) for k in range(0, total + 1, 50)] + [(total, total)]
 
 
 def _run(capsys: pytest.CaptureFixture[str], argv: list[str]) -> Any:

@@ -557,6 +557,8 @@ def _evaluate_full(
         states.clear()
 
     total = contacts_to_evaluate(conn) if progress is not None else 0
+    if progress is not None:
+        progress(0, total)
     done = 0
     for cid, rows in _merged(*_events(conn, hwm)):
         st = new_state()
