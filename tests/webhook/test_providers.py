@@ -378,3 +378,33 @@ def test_oversized_bodies_are_413_on_every_path(db: Path, signer: Signer, start_
         status, answer = post(server.url + path, raw(body), headers)
         assert status == 413 and "4,096" in answer["error"], (path, answer)
     assert dump(db) == before
+
+
+def test_a_locked_store_is_503_on_every_path(db: Path, signer: Signer, start_server,
+                                             tmp_path: Path, mailgun_key: str) -> None:
+    import sqlite3
+
+    server = start_server(
+        db, None, lock_wait=0.2, mailgun=MailgunVerifier(mailgun_key),
+        postmark=PostmarkAuth("u:p"),
+        ses=SnsVerifier([TOPIC], cert_cache(tmp_path, signer), fetch=False))
+    requests = (
+        ("/mailgun", lambda: mailgun_signed(bodies(MAILGUN)[0], mailgun_key), {}),
+        ("/postmark", lambda: bodies(POSTMARK)[1], basic("u", "p")),
+        ("/ses", lambda: signer.sign(bodies(SES)[0]), {}),
+    )
+    before = dump(db)
+    other = sqlite3.connect(db, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # another program holds the write lock
+        other.execute("UPDATE meta SET value = value WHERE key = 'app'")
+        for path, body, headers in requests:
+            status, answer = post(server.url + path, raw(body()), headers)
+            assert status == 503 and "retry" in answer["error"], (path, answer)
+        other.execute("ROLLBACK")
+    finally:
+        other.close()
+    assert dump(db) == before
+    for path, body, headers in requests:  # the providers' retries
+        status, answer = post(server.url + path, raw(body()), headers)
+        assert status == 200 and answer["recorded"] == 1, (path, answer)
