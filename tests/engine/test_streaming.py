@@ -89,3 +89,19 @@ def test_cli_progress_lines_and_json(
     assert out.err == ""
     data = json.loads(out.out)
     assert [d["journey"] for d in data] == [LEAD, "Webinar"]
+
+
+def test_a_save_reports_progress_too(demo: Path) -> None:
+    from journeytui.domain.journeys import get_journey, save_journey
+
+    store = Store.open(demo)
+    try:
+        j, _ = get_journey(store, LEAD)
+        changed = j.model_copy(update={"goal": j.goal + " (edited)"})
+        seen: list[tuple[int, int]] = []
+        save_journey(store, changed, progress=lambda d, t: seen.append((d, t)))
+        total = store.conn.execute(
+            "SELECT count(DISTINCT contact_id) FROM activities").fetchone()[0]
+    finally:
+        store.close()
+    assert seen[0] == (0, total) and seen[-1] == (total, total)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -119,6 +120,7 @@ def save_journey(
     at: int | None = None,
     now: int | None = None,
     source: str = "journey",
+    progress: Callable[[int, int], None] | None = None,
 ) -> int:
     """Validate, save and re-evaluate *j*; returns its new version.
 
@@ -127,7 +129,8 @@ def save_journey(
     *original_name*: the name it had when read (a rename).  *at*: the save time
     (default: the wall clock; the demo journeys pass the store's latest event time,
     so demo stores stay reproducible).  *now*: the evaluation time (default: the
-    store's latest event).
+    store's latest event).  *progress*: called with (contacts done, contacts in all)
+    while the journey is evaluated (as :func:`journeytui.domain.engine.evaluate`).
     """
     from journeytui.domain.engine import _evaluate_full
 
@@ -181,7 +184,7 @@ def save_journey(
             " VALUES (?, ?, ?, ?)",
             (jid, version, definition, when),
         )
-        _evaluate_full(conn, jid, version, j, now)
+        _evaluate_full(conn, jid, version, j, now, progress)
         return version
 
 
