@@ -72,11 +72,14 @@ def compute(data: FunnelData, *, stall_days: int = DEFAULT_STALL_DAYS) -> dict[s
     _check_stall_days(stall_days)
     j = data.journey
     tally = Tally(j)
+    durations: list[list[int]] = [[] for _ in tally.reached]
     for cid, group in groupby(data.moves, key=itemgetter(0)):
         tally.contact(cid, ((m[2], m[3], m[4], m[5], 0) for m in group))
-    durations: list[list[int]] = [[] for _ in tally.reached]
-    for k, seconds, _ in tally.steps_added:
-        durations[k].append(seconds)
+        # only the seconds are kept (the moves of a preview stream past, a million
+        # contacts' worth)
+        for k, seconds, _ in tally.steps_added:
+            durations[k].append(seconds)
+        tally.steps_added.clear()
     medians = [statistics.median(d) if d else None for d in durations]
     stalled: Counter[int] = Counter()
     limit = data.now - stall_days * DAY
@@ -454,21 +457,11 @@ def full_funnel(store: Store, name: str, *, stall_days: int = DEFAULT_STALL_DAYS
     return compute(stored_data(store, name), stall_days=stall_days)
 
 
-def preview(
-    store: Store, j: Journey, *, now: int | None = None, stall_days: int = DEFAULT_STALL_DAYS,
-    validate: bool = True,
-) -> dict[str, Any]:
-    """The funnel *j* would give, without saving or writing anything."""
-    from journeytui.domain.engine import replay
-    from journeytui.domain.journeys import validate_for_store
+def preview(store: Store, j: Journey, **options: Any) -> dict[str, Any]:
+    """The funnel *j* would give, without writing (``journeytui.domain.preview``)."""
+    from journeytui.domain.preview import preview as exact_preview
 
-    if validate:
-        validate_for_store(store, j)
-    r = replay(store.conn, j, now=now, keep_states=False)
-    positions = {cid: pos for cid, pos in r.positions.items() if pos[0] >= 0}
-    moves = [(m[0], m[1], m[2], m[3], m[4], m[7]) for m in r.moves]
-    data = FunnelData(j, r.now, positions, moves, r.clicks, _email_names(store))
-    return compute(data, stall_days=stall_days)
+    return exact_preview(store, j, **options)
 
 
 # -- who is in a stage ---------------------------------------------------------------
