@@ -123,6 +123,13 @@ class PreviewProgress(Message):
 
 
 @dataclass
+class SaveProgress(Message):
+    doing: str  # what the status line says
+    done: int  # contacts evaluated
+    total: int
+
+
+@dataclass
 class SaveDone(Message):
     journey_name: str
     version: int
@@ -316,6 +323,7 @@ class ConditionsPane(Pane):
             if said is not None:
                 self.draft_figures = None
                 self.draft_estimate = None
+                self._previewing = None  # (moving the cursor tries again)
                 self.query_one(ConditionPreview).show(self.saved_figures, None, said,
                                                       self.state.compared_transition())
                 return
@@ -762,15 +770,31 @@ class ConditionsPane(Pane):
                    *, as_copy: bool, doing: str) -> None:
         self.saving = True
         self.japp.status_begin("conditions-save", doing)
-        self._save(definition, version, original)
+        self._save(definition, version, original, doing)
 
     @work(thread=True, exclusive=True, group=GROUPS["save"], exit_on_error=False)
-    def _save(self, definition: dict[str, Any], version: int, original: str | None) -> None:
+    def _save(self, definition: dict[str, Any], version: int, original: str | None,
+              doing: str) -> None:
         j = parse_journey(definition, source=clean(definition.get("name", "")))
+        said = [0.0]
+
+        def progress(done: int, total: int) -> None:
+            share = done / total if total else 1.0
+            if share - said[0] >= 0.01:  # a message per percent at most
+                said[0] = share
+                self.post_message(SaveProgress(doing, done, total))
+
         with self.japp.pool.store() as store:
             new_version = save_journey(store, j, expected_version=version,
-                                       original_name=original)
+                                       original_name=original, progress=progress)
         self.post_message(SaveDone(j.name, new_version))
+
+    def on_save_progress(self, message: SaveProgress) -> None:
+        """The status line follows the evaluation a save runs."""
+        if self.saving:
+            self.japp.status_begin(
+                "conditions-save", f"{message.doing.rstrip('…')}: {message.done:,} of "
+                f"{message.total:,} contacts ({message.done / max(message.total, 1):.0%})")
 
     def on_save_done(self, message: SaveDone) -> None:
         self.japp.status_end("conditions-save")
