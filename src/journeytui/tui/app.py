@@ -321,23 +321,29 @@ class JourneyApp(App[int]):
     def worker_changed(self, event: Worker.StateChanged) -> None:
         """A query that failed is said, and no longer shown as loading (never a traceback).
 
-        Worker messages do not bubble: the pane base class, the main screen and the
-        paged table hand theirs here.
+        The one path from a failed worker to what the user sees: workers raise; worker
+        messages do not bubble, so the pane base class (which first lets the pane undo
+        what the worker left half done, :meth:`Pane.worker_failed`), the main screen and
+        the screens hand theirs here.
         """
         if event.state != WorkerState.ERROR:
             return
-        error = event.worker.error
+        self.say_failure(event.worker.group, self.failure_text(event.worker.error))
+
+    def failure_text(self, error: BaseException | None) -> str:
+        """What a failed worker's *error* means for the user: a user error's own text, a
+        damaged store or a full disk said with what to do, else the error itself."""
         known = explain_failure(error, self.db_path) if error is not None else None
         if isinstance(error, UserError):
-            said = str(error)
-        elif known is not None:  # a damaged store, a full disk, …: what to do
-            said = str(known)
-        else:
-            said = f"{type(error).__name__}: {error}"
-        self.notify(
-            f"Could not load ({event.worker.group}): {said}",
-            severity="error", timeout=10, markup=False,
-        )
+            return str(error)
+        if known is not None:  # a damaged store, a full disk, …: what to do
+            return str(known)
+        return f"{type(error).__name__}: {error}"
+
+    def say_failure(self, group: str, said: str) -> None:
+        """Tell the user a worker of *group* failed; the status line stops saying loading."""
+        self.notify(f"Could not load ({group}): {said}", severity="error", timeout=10,
+                    markup=False)
         try:
             self.main.status.clear()
         except (LookupError, NoMatches):

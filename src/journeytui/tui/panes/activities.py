@@ -4,6 +4,7 @@ with the line that explains the gap to the statistics.  Enter opens the contact.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -66,18 +67,18 @@ class ActivitiesPane(Pane):
         Binding("e", "show_email", "Email", id="activities.email"),
     ]
 
+    @dataclass
     class StatsLoaded(Message):
-        def __init__(self, email_id: int, stats: EmailStats | None, name: str) -> None:
-            super().__init__()
-            self.email_id = email_id
-            self.stats = stats
-            self.name = name
+        email_id: int
+        stats: EmailStats | None
+        name: str
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.email_id: int | None = None
         self.stats: EmailStats | None = None
         self.email_name = ""
+        self.heading_error = ""  # why the heading could not be read (said in its place)
         self.url_filter = ""
         self.who_filter = ""
         self.clicks_only = False
@@ -115,6 +116,7 @@ class ActivitiesPane(Pane):
     def show_email(self, email_id: int) -> None:
         self.email_id = email_id
         self.stats = None
+        self.heading_error = ""
         self.url_filter = ""
         self.who_filter = ""
         self.clicks_only = False
@@ -138,11 +140,19 @@ class ActivitiesPane(Pane):
         name, stats = heading if heading is not None else ("?", None)
         self.post_message(self.StatsLoaded(email_id, stats, name))
 
+    def worker_failed(self, group: str, said: str) -> bool:
+        if group == "activities-stats":  # the heading says it instead of "Loading…"
+            self.heading_error = said
+            self._show_title()
+            return True
+        return False
+
     def on_activities_pane_stats_loaded(self, message: StatsLoaded) -> None:
         if message.email_id != self.email_id:
             return
         self.stats = message.stats
         self.email_name = message.name
+        self.heading_error = ""
         self._show_title()
 
     def _show_title(self) -> None:
@@ -155,7 +165,11 @@ class ActivitiesPane(Pane):
             set_panel_title(self.table, f"{what} ({count:,})")
         self.query_one("#activities-title", Static).update(title)
         gap = self.query_one("#activities-gap", Static)
-        if self.stats is None:
+        if self.heading_error:
+            self.query_one("#activities-title", Static).update(
+                Text("Could not load this email", style="bold"))
+            gap.update(Text(clean(self.heading_error), style="italic"))
+        elif self.stats is None:
             gap.update(Text("Draft: no statistics and no activities.", style="italic"))
         else:
             gap.update(Text(clean(anonymous_line(self.stats)), style="italic"))

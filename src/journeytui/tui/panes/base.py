@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from textual.containers import Vertical
 from textual.markup import escape
 from textual.widget import Widget
-from textual.worker import Worker
+from textual.worker import Worker, WorkerState
 
 from journeytui.store import Store
 from journeytui.textsafe import safe_text
@@ -112,8 +112,21 @@ class Pane(Vertical):
         for panel in self.query(".panel"):
             _draw_panel_title(panel)
 
+    # -- workers: they raise, and one path says what failed --------------------------
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        self.japp.worker_changed(event)  # a failed query is reported, not left "loading"
+        """A worker of this pane failed: the pane undoes what it left half done
+        (:meth:`worker_failed`), then the app says it (unless the pane showed it in
+        place) — a failed query is reported, never left "loading", never a traceback."""
+        if event.state != WorkerState.ERROR:
+            return
+        said = self.japp.failure_text(event.worker.error)
+        if not self.worker_failed(event.worker.group, said):
+            self.japp.say_failure(event.worker.group, said)
+
+    def worker_failed(self, group: str, said: str) -> bool:
+        """A worker of *group* raised; *said* is what it means for the user.  Reset what
+        the worker was to fill; return True when the pane has shown *said* itself."""
+        return False
 
     def on_pane_shown(self) -> None:
         """Called each time the pane becomes the current one."""

@@ -32,7 +32,6 @@ from journeytui.domain.contacts import (
 )
 from journeytui.domain.delivery import DeliveryLog, DeliveryRow, delivery_log
 from journeytui.domain.journeys import ContactMove, ContactStage, contact_moves, contact_stages
-from journeytui.errors import UserError
 from journeytui.store import Store
 from journeytui.tui import fmt
 from journeytui.tui.panes.base import ExportJob, PaletteCommand, Pane, set_panel_title
@@ -244,24 +243,19 @@ class ContactsPane(Pane):
         Binding("m", "focus_matches", "Matches", id="contacts.matches"),
     ]
 
+    @dataclass
     class SearchDone(Message):
-        def __init__(self, query: str, matches: list[ContactMatch], seconds: float) -> None:
-            super().__init__()
-            self.query = query
-            self.matches = matches
-            self.seconds = seconds
+        query: str
+        matches: list[ContactMatch]
+        seconds: float
 
+    @dataclass
     class CardLoaded(Message):
-        def __init__(
-            self, contact_id: int, card: ContactCard | None, journeys: list[JourneyPath],
-            error: str = "", delivery: DeliveryLog | None = None,
-        ) -> None:
-            super().__init__()
-            self.contact_id = contact_id
-            self.card = card
-            self.journeys = journeys
-            self.error = error
-            self.delivery = delivery
+        contact_id: int
+        card: ContactCard | None
+        journeys: list[JourneyPath]
+        error: str = ""
+        delivery: DeliveryLog | None = None
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
@@ -504,15 +498,21 @@ class ContactsPane(Pane):
 
     @work(thread=True, exclusive=True, group="contact-card", exit_on_error=False)
     def _load_card(self, contact_id: int) -> None:
-        try:
-            with self.japp.pool.store() as store:
-                card = contact_card(store, contact_id)
-                journeys = journey_paths(store, contact_id)
-                log = delivery_log(store, contact_id)
-        except UserError as exc:
-            self.post_message(self.CardLoaded(contact_id, None, [], str(exc)))
-            return
+        with self.japp.pool.store() as store:
+            card = contact_card(store, contact_id)
+            journeys = journey_paths(store, contact_id)
+            log = delivery_log(store, contact_id)
         self.post_message(self.CardLoaded(contact_id, card, journeys, delivery=log))
+
+    def worker_failed(self, group: str, said: str) -> bool:
+        if group == "contact-card" and self.contact_id is not None:
+            # the card says why it is empty (e.g. the contact was forgotten meanwhile)
+            self.on_contacts_pane_card_loaded(self.CardLoaded(self.contact_id, None, [], said))
+            return True
+        if group == "contact-search":
+            self.japp.status_end("contact-search")
+            set_panel_title(self.matches_table, "Matches: the search failed")
+        return False
 
     def on_contacts_pane_card_loaded(self, message: CardLoaded) -> None:
         if message.contact_id != self.contact_id:

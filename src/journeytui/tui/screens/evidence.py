@@ -5,6 +5,7 @@ from (file:line, webhook request or stdin, and batch) and the provider's event i
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.text import Text
@@ -15,6 +16,7 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label
+from textual.worker import Worker, WorkerState
 
 from journeytui.domain.provenance import FIGURE_TITLES, FigureExplanation, explain_figure
 from journeytui.store import Store
@@ -50,10 +52,9 @@ class EvidenceScreen(ModalScreen[None]):
     EvidenceScreen #evidence-row { width: 100%; height: 3; }
     """
 
+    @dataclass
     class Loaded(Message):
-        def __init__(self, result: FigureExplanation | str) -> None:
-            super().__init__()
-            self.result = result
+        result: FigureExplanation | str
 
     def __init__(self, open_store: Callable[[], object], email: str, figure: str,
                  link: str | None = None) -> None:
@@ -86,14 +87,16 @@ class EvidenceScreen(ModalScreen[None]):
 
     @work(thread=True, exclusive=True, group="evidence", exit_on_error=False)
     def _load(self) -> None:
-        try:
-            with self.open_store() as store:  # type: ignore[attr-defined]
-                assert isinstance(store, Store)
-                result: FigureExplanation | str = explain_figure(
-                    store, self.email, self.figure, link=self.link, limit=LIMIT)
-        except Exception as exc:  # noqa: BLE001 - shown to the user, never a traceback
-            result = str(exc) or type(exc).__name__
+        with self.open_store() as store:  # type: ignore[attr-defined]
+            assert isinstance(store, Store)
+            result = explain_figure(store, self.email, self.figure, link=self.link, limit=LIMIT)
         self.post_message(self.Loaded(result))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The worker raised: the screen says why, in place (the app's one wording)."""
+        if event.state == WorkerState.ERROR:
+            said = self.app.failure_text(event.worker.error)  # type: ignore[attr-defined]
+            self.post_message(self.Loaded(said))
 
     def on_evidence_screen_loaded(self, message: Loaded) -> None:
         title = self.query_one("#evidence-title", Label)

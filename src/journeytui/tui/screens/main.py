@@ -7,6 +7,7 @@ import io
 import sys
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -119,17 +120,14 @@ class MainScreen(Screen[None]):
         Binding("x", "export", "Export", id="export"),
     ]
 
+    @dataclass
     class StoreChanged(Message):
         """Another connection committed to the store; *events* arrived with it."""
+        events: int
 
-        def __init__(self, events: int) -> None:
-            super().__init__()
-            self.events = events
-
+    @dataclass
     class SizeLoaded(Message):
-        def __init__(self, text: str) -> None:
-            super().__init__()
-            self.text = text
+        text: str
 
     def __init__(self) -> None:
         super().__init__()
@@ -218,10 +216,9 @@ class MainScreen(Screen[None]):
             self._after_paint.append(callback)
 
     # -- panes mounted after the first paint -----------------------------------------
+    @dataclass
     class PanesImported(Message):
-        def __init__(self, classes: list[type[Pane]]) -> None:
-            super().__init__()
-            self.classes = classes
+        classes: list[type[Pane]]
 
     def import_rest_when_idle(self) -> None:
         """Once nothing is loading (the first pane has its data), import the others."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 from textual.binding import Binding, BindingType
@@ -20,19 +21,17 @@ class FilterInput(Input):
     FilterInput.-open { display: block; }
     """
 
+    @dataclass
     class Closed(Message):
-        def __init__(self, field: FilterInput) -> None:
-            super().__init__()
-            self.field = field
+        field: FilterInput
 
         @property
         def control(self) -> FilterInput:
             return self.field
 
+    @dataclass
     class Done(Message):
-        def __init__(self, field: FilterInput) -> None:
-            super().__init__()
-            self.field = field
+        field: FilterInput
 
         @property
         def control(self) -> FilterInput:

@@ -135,21 +135,19 @@ class FunnelView(ScrollView, can_focus=True):
 
     cursor: reactive[int] = reactive(0, init=False)
 
+    @dataclass
     class Highlighted(Message):
-        def __init__(self, view: FunnelView, item: Item) -> None:
-            super().__init__()
-            self.view = view
-            self.item = item
+        view: FunnelView
+        item: Item
 
         @property
         def control(self) -> FunnelView:
             return self.view
 
+    @dataclass
     class Selected(Message):
-        def __init__(self, view: FunnelView, item: Item) -> None:
-            super().__init__()
-            self.view = view
-            self.item = item
+        view: FunnelView
+        item: Item
 
         @property
         def control(self) -> FunnelView:

@@ -173,60 +173,52 @@ class PagedTable(ScrollView, can_focus=True):
 
     cursor_row: reactive[int] = reactive(0, init=False)
 
+    @dataclass
     class Highlighted(Message):
-        def __init__(self, table: PagedTable, row: Row) -> None:
-            super().__init__()
-            self.table = table
-            self.row = row
+        table: PagedTable
+        row: Row
 
         @property
         def control(self) -> PagedTable:
             return self.table
 
+    @dataclass
     class Selected(Message):
-        def __init__(self, table: PagedTable, row: Row) -> None:
-            super().__init__()
-            self.table = table
-            self.row = row
+        table: PagedTable
+        row: Row
 
         @property
         def control(self) -> PagedTable:
             return self.table
 
+    @dataclass
     class Counted(Message):
         """The number of rows is known (posted from the worker)."""
-
-        def __init__(self, table: PagedTable, generation: int, count: int) -> None:
-            super().__init__()
-            self.table = table
-            self.generation = generation
-            self.count = count
+        table: PagedTable
+        generation: int
+        count: int
 
         @property
         def control(self) -> PagedTable:
             return self.table
 
+    @dataclass
     class PageLoaded(Message):
-        def __init__(
-            self, table: PagedTable, generation: int, page: int, rows: list[Row], final: bool
-        ) -> None:
-            super().__init__()
-            self.table = table
-            self.generation = generation
-            self.page = page
-            self.rows = rows
-            self.final = final  # the last page this fetch will post
+        table: PagedTable
+        generation: int
+        page: int
+        rows: list[Row]
+        final: bool  # the last page this fetch will post
 
         @property
         def control(self) -> PagedTable:
             return self.table
 
+    @dataclass
     class LoadFailed(Message):
-        def __init__(self, table: PagedTable, generation: int, error: str) -> None:
-            super().__init__()
-            self.table = table
-            self.generation = generation
-            self.error = error
+        table: PagedTable
+        generation: int
+        error: str
 
     def __init__(
         self,

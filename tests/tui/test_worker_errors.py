@@ -1,0 +1,61 @@
+"""One path from a failed worker to what the user sees: workers raise, the pane resets
+what the worker was to fill and the failure is said once, in the app's wording."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from journeytui.errors import UserError
+from journeytui.tui.panes import activities as activities_mod
+from journeytui.tui.panes import contacts as contacts_mod
+from journeytui.tui.panes.activities import ActivitiesPane
+from journeytui.tui.panes.contacts import CardView
+
+
+def _fail(*args: object, **kwargs: object) -> object:
+    raise UserError("journeys.db: the disk is full (a fault put in by the test)")
+
+
+async def _until(pilot, check) -> None:  # type: ignore[no-untyped-def]
+    """Pause until *check()* holds (a failed worker makes ``settle`` raise, so poll)."""
+    for _ in range(400):
+        if check():
+            return
+        await pilot.pause(0.01)
+    raise AssertionError("the condition never held")
+
+
+async def test_a_failed_activities_heading_says_why_in_place(
+    demo_db: Path, app_factory, settle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(activities_mod, "email_heading", _fail)
+    app = app_factory(demo_db)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.main.open_activities(1)
+        pane = app.main.query_one(ActivitiesPane)
+        await _until(pilot, lambda: app.status_text() == "Ready" and pane.table.row_count)
+        await pilot.pause()
+        assert str(pane.query_one("#activities-title").render()) == "Could not load this email"
+        assert str(pane.query_one("#activities-gap").render()) == (
+            "journeys.db: the disk is full (a fault put in by the test)")
+        assert app.status_text() == "Ready"  # not left "loading"
+        # said in place, so no second report as a notification
+        assert not [n for n in app._notifications if "disk is full" in n.message]
+
+
+async def test_a_failed_contact_card_says_why_in_the_card(
+    demo_db: Path, app_factory, settle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(contacts_mod, "contact_card", _fail)
+    app = app_factory(demo_db)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.main.open_contact(1)
+        await _until(pilot, lambda: "disk is full" in app.main.query_one(CardView).hint)
+        await _until(pilot, lambda: app.status_text() == "Ready")
+        card = app.main.query_one(CardView)
+        assert card.hint == "journeys.db: the disk is full (a fault put in by the test)"
+        assert app.status_text() == "Ready"
