@@ -61,6 +61,13 @@ Rules (PRODUCT.md §4), as built here — the README's "Journeys" section says t
   (``journey_positions.recheck_at``) — and no other contact's state.  A changed
   definition, or states stored by another engine (``STATE_FORMAT``), replay the
   journey fully.
+* **Writing.**  A full evaluation streams: each contact's moves, position and
+  state are written in batches (:data:`BATCH_MOVES` moves) as contacts finish, and
+  the journey's funnel counts (:class:`journeytui.domain.funnel.Tally`) are built on
+  the way; an advance takes back and adds again the share of the contacts it
+  touches.  Deleting the newest row of an event table (a forgotten contact) lets
+  SQLite reuse its id below the high-water marks: an advance that has not seen that
+  deletion (``freed_ids``) replays the journey fully.
 * **Known limits.**  After a contact revokes consent its clicks are no longer seen
   while campaigns keep being sent, so an inactivity exit can follow.  Forgetting a
   contact deletes its positions and moves (the per-stage click counters, which name
