@@ -1,4 +1,4 @@
-"""The default demo store looks like a marketer's year (PRODUCT.md, issue 2 "Demo data")."""
+"""The default demo store looks like a marketer's year (PRODUCT.md, "Demo data")."""
 
 from __future__ import annotations
 

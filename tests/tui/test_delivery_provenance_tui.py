@@ -1,4 +1,4 @@
-"""Pilot tests for issue 10 items 6 and 7 in the TUI: the contact card's delivery log
+"""Pilot tests in the TUI: the contact card's delivery log
 (d) and the email detail's provenance (p).  Stores are built by importing a few events,
 so every expected figure is worked out by hand here."""
 

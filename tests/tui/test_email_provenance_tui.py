@@ -1,5 +1,5 @@
 """Pilot test: ``p`` on the Emails pane picks a figure of the highlighted email and
-lists the events behind it with where each came from (issue 10 item 7); an anonymous
+lists the events behind it with where each came from; an anonymous
 event never shows the person.  Expectations are worked out by hand from the file."""
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Snapshot tests of the Emails, Activities and Contacts panes (and the shell: help,
 too-small, text safety) at 80×24 and 120×40 on the fixed demo store.
 
-The Journeys and Conditions panes (issue 5) have their own snapshot tests.
+The Journeys and Conditions panes have their own snapshot tests.
 
 Fixed data (demo store, 300 contacts, seed 7, fixed clock), fixed theme, cursor blink
 off, no user config.  Look at a new or changed SVG before accepting it

@@ -17,8 +17,8 @@ from journeytui.errors import UserError
 from journeytui.store import DEFAULT_DB
 from journeytui.store.db import explain_failure, set_wait_notice
 
-# Modules that register commands, in help order.  A module that is not there is
-# skipped, so a feature can be added without touching this file again.
+# Modules that register commands, in help order (a new command module is added here
+# and in COMMAND_HOME; a module named here that is missing is an error, not skipped).
 COMMAND_MODULES = [
     "journeytui.cli.demo_cmd",
     "journeytui.cli.import_cmd",
@@ -97,13 +97,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     home = COMMAND_HOME.get(command) if command is not None else None
     for name in [home] if home is not None else COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue
-            raise
-        module.register(sub, common)
+        importlib.import_module(name).register(sub, common)
     return parser
 
 

@@ -1,5 +1,5 @@
-"""`batches`: the import batches on record, and removing the events of one
-(issue 9 item 3: a wrong file imported is taken back, figures and journeys with it)."""
+"""`batches`: the import batches on record, and removing the events of one (a wrong
+file imported is taken back, figures and journeys with it)."""
 
 from __future__ import annotations
 

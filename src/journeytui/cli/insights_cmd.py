@@ -1,4 +1,4 @@
-"""`insights JOURNEY`: what moved people, where they stall, who to follow up (issue 16)."""
+"""`insights JOURNEY`: what moved people, where they stall, who to follow up."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Import batches (issue 9 item 3): list them, and remove the events of one.
+"""Import batches: list them, and remove the events of one.
 
 Removing a batch undoes what its events wrote, from its ``event_sources`` rows, in
 one transaction:

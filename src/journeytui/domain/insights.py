@@ -1,4 +1,4 @@
-"""Insights: the product does the reading of a journey (issue 16, part 1).
+"""Insights: the product does the reading of a journey.
 
 Four patterns, per journey, each a list of findings with its numbers, a one-sentence
 reading, the counts it rests on and a way to list the contacts behind it:

@@ -53,7 +53,6 @@ from journeytui.domain.conditions import (
     check_names,
     default_entry,
     dump,
-    render,
 )
 from journeytui.textsafe import safe_text
 
@@ -189,10 +188,6 @@ def transition_label(j: Journey, index: int) -> str:
     t = j.transitions[index]
     src = safe_text(t.from_) if t.from_ is not None else "any stage"
     return f"transition {index + 1} ({src} → {safe_text(t.to)})"
-
-
-def describe_transition(j: Journey, index: int) -> str:
-    return f"{transition_label(j, index)}: {render(j.transitions[index].when)}"
 
 
 # -- parsing and validation ------------------------------------------------------------

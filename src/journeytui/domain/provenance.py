@@ -1,5 +1,5 @@
 """Provenance: the events behind a figure of an email, or behind a contact's journey
-moves, with where each came from (issue 10 item 7).
+moves, with where each came from.
 
 Every event an import applies leaves a row in ``event_sources`` (see the schema,
 version 6): its import batch (a file, standard input, a webhook request), file, line

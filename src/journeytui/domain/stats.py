@@ -149,7 +149,7 @@ class EmailStats:
         return rate(self.spam_reports, self.delivered)
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON object of `journeytui stats --json` (keys fixed by issue 2)."""
+        """The JSON object of `journeytui stats --json` (its keys are a public format: keep them)."""
         return {
             "name": self.name,
             "subject": self.subject,

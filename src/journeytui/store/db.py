@@ -406,14 +406,6 @@ class Store:
             self._token_key = bytes.fromhex(value)
         return self._token_key
 
-    def size_bytes(self) -> int:
-        total = 0
-        for suffix in ("", "-wal"):
-            f = Path(str(self.path) + suffix)
-            if f.exists():
-                total += f.stat().st_size
-        return total
-
     def count(self, table: str) -> int:
         return int(self.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
 

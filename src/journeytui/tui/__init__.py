@@ -1,1 +1,1 @@
-"""The Textual app (issues 4 and 5).  Build it with :func:`journeytui.tui.app.make_app`."""
+"""The terminal app (Textual).  Build it with :func:`journeytui.tui.app.make_app`."""

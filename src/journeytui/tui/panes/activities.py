@@ -54,7 +54,6 @@ def activity_row(a: EmailActivity) -> Row:
 class ActivitiesPane(Pane):
     PANE_ID = "activities"
     TITLE = "Activities"
-    KEY = "2"
     SUMMARY = (
         "The contact activities of the selected email: consented contacts only, newest first."
     )

@@ -4,8 +4,8 @@ A pane declares its own keys (``BINDINGS``, each with a description and an ``id`
 so a user keymap can rebind it), its own command-palette commands
 (:meth:`Pane.palette_commands`, :meth:`Pane.palette_search`), what its CSV export
 holds (:meth:`Pane.export_job`) and any extra lines for the help screen
-(:meth:`Pane.help_extra`).  The shell (``screens/main.py``) gives each pane a key
-(``KEY``), a place in the tab line, the palette and the help screen.
+(:meth:`Pane.help_extra`).  Its entry in ``panes/__init__.py`` (:data:`PANES`) gives it a key, and the
+shell (``screens/main.py``) a place in the tab line, the palette and the help screen.
 """
 
 from __future__ import annotations
@@ -69,7 +69,6 @@ class Pane(Vertical):
 
     PANE_ID: ClassVar[str] = ""
     TITLE: ClassVar[str] = ""
-    KEY: ClassVar[str] = ""
     SUMMARY: ClassVar[str] = ""  # one line for the help screen
 
     DEFAULT_CSS = """

@@ -20,8 +20,8 @@ failure shows.  What they find comes back as the small messages below.
 from __future__ import annotations
 
 import copy
-import json
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -160,7 +160,6 @@ def preview_summary(saved: FunnelFigures | None, draft: FunnelFigures | None,
 class ConditionsPane(Pane):
     PANE_ID = "conditions"
     TITLE = "Conditions"
-    KEY = "5"
     SUMMARY = ("The transition conditions of a journey, edited by keyboard, checked as you "
                "type, previewed beside the saved funnel, saved with versions.")
 
@@ -889,9 +888,3 @@ class ConditionsPane(Pane):
             ("u, U", "undo, redo (also ctrl+z, ctrl+y)"),
             ("ctrl+s", "save: validates, keeps a version, re-evaluates the journey"),
         ]
-
-
-def definition_json(definition: dict[str, Any]) -> str:
-    """The draft as JSON text (tests compare it with the store)."""
-    return json.dumps(definition, ensure_ascii=False, sort_keys=True)
-

@@ -232,7 +232,6 @@ class SearchInput(Input):
 class ContactsPane(Pane):
     PANE_ID = "contacts"
     TITLE = "Contacts"
-    KEY = "3"
     SUMMARY = "Find a contact by part of a name or address; see the card and every activity."
 
     BINDINGS: ClassVar[list[BindingType]] = [

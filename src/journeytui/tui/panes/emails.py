@@ -134,7 +134,6 @@ class EmailTable(DataTable[str | Text]):
 class EmailsPane(Pane):
     PANE_ID = "emails"
     TITLE = "Emails"
-    KEY = "1"
     SUMMARY = "Every email with its statistics; the highlighted one's detail below."
 
     BINDINGS: ClassVar[list[BindingType]] = [

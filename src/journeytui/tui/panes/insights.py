@@ -105,7 +105,6 @@ def finding_rows(result: ins.Insights, segs: Sequence[seg.SegmentInfo] = ()) -> 
 class InsightsPane(Pane):
     PANE_ID = "insights"
     TITLE = "Insights"
-    KEY = "6"
     SUMMARY = ("What a journey's data says: stalls after a message, clicks without "
                "progress, unsubscribe spikes, dormant contacts re-engaging; who is behind "
                "each finding.")

@@ -126,7 +126,6 @@ def transition_rows(t: TransitionRow, f: FunnelFigures) -> list[Row]:
 class JourneysPane(Pane):
     PANE_ID = "journeys"
     TITLE = "Journeys"
-    KEY = "4"
     SUMMARY = ("The funnel of a journey: reached, current, conversion, drop-off, time to "
                "next and stalled contacts per stage; who is in a stage; what moved them.")
 

@@ -1,6 +1,6 @@
-"""The events behind one figure of an email (issue 10 item 7, key ``p`` on the email
-detail): time, event, contact (never for an anonymous event), detail, where it came
-from (file:line, webhook request or stdin, and batch) and the provider's event id."""
+"""The events behind one figure of an email (key ``p`` on the email detail): time,
+event, contact (never for an anonymous event), detail, where it came from (file:line,
+webhook request or stdin, and batch) and the provider's event id."""
 
 from __future__ import annotations
 
