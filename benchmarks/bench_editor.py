@@ -92,7 +92,38 @@ async def child(db: Path, runs: int, exact_runs: int) -> dict[str, Any]:
     except Exception:
         if "rss_peak" not in out:  # (an error while the app shuts down is not ours)
             raise
+    estimate_alone(db, runs, out)
     return out
+
+
+def estimate_alone(db: Path, runs: int, out: dict[str, Any]) -> None:
+    """The estimate of the t4 edit without the app: wall and CPU time (this design)."""
+    try:
+        from journeytui.domain.preview import Sample
+    except ImportError:
+        return
+    from journeytui.domain.journeys import get_journey
+    from journeytui.store import Store
+
+    store = Store.open(db)
+    try:
+        started = time.perf_counter()
+        sample = Sample.prepare(store, NAME)
+        out["prepare"] = [time.perf_counter() - started]
+        j, _ = get_journey(store, NAME)
+        ts = list(j.transitions)
+        k = next(i for i, t in enumerate(ts) if t.from_ == "Browsing")
+        ts[k] = ts[k].model_copy(update={"when": ts[k].when.any[0]})  # type: ignore[union-attr]
+        draft = j.model_copy(update={"transitions": ts})
+        out["estimate_wall"], out["estimate_cpu"] = [], []
+        for _ in range(runs):
+            wall, cpu = time.perf_counter(), time.thread_time()
+            est = sample.estimate(store.conn, draft)
+            out["estimate_cpu"].append(time.thread_time() - cpu)
+            out["estimate_wall"].append(time.perf_counter() - wall)
+        out["sampled"] = est.sampled
+    finally:
+        store.close()
 
 
 async def _edits(app: Any, out: dict[str, Any], runs: int, exact_runs: int) -> None:
@@ -256,6 +287,10 @@ def report(n: int, evals: list[float], results: dict[str, dict[str, Any]]) -> No
         a = new[key] if new else []
         b = old[key] if old else []
         print(f"  {title:32} {cell(a):>34}   {cell(b):>34}   {ratio(med(a), med(b))}")
+    if new and "estimate_wall" in new:
+        print(f"  the estimate alone (no app; {new['sampled']:,} sampled contacts): "
+              f"{cell(new['estimate_wall'])}, CPU {cell(new['estimate_cpu'])}; its sample"
+              f" read once per journey opened: {cell(new['prepare'])}")
     for label, res in results.items():
         print(f"  memory ({label}): {res['rss_open']:.0f} MB open → peak {res['rss_peak']:.0f} MB"
               f" while previewing (+{res['rss_peak'] - res['rss_open']:.0f} MB)")
