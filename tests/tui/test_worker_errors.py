@@ -59,3 +59,18 @@ async def test_a_failed_contact_card_says_why_in_the_card(
         card = app.main.query_one(CardView)
         assert card.hint == "journeys.db: the disk is full (a fault put in by the test)"
         assert app.status_text() == "Ready"
+
+
+async def test_a_failed_page_of_rows_says_why_in_the_table(
+    demo_db: Path, app_factory, settle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(activities_mod, "email_activities", _fail)
+    app = app_factory(demo_db)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.main.open_activities(1)
+        pane = app.main.query_one(ActivitiesPane)
+        await _until(pilot, lambda: pane.table._error is not None)
+        # the user error's own text, in place of the rows (not "UserError: …")
+        assert pane.table._error == "journeys.db: the disk is full (a fault put in by the test)"
+        await _until(pilot, lambda: app.status_text() == "Ready")

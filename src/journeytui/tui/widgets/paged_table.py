@@ -30,6 +30,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.worker import Worker, WorkerState
 
 from journeytui.store import Store
 from journeytui.tui.text import clean
@@ -239,6 +240,8 @@ class PagedTable(ScrollView, can_focus=True):
         self._wanted_page = 0
         self._loading = False
         self._error: str | None = None
+        self._fetch_worker: Worker[None] | None = None
+        self._fetch_generation = 0
         self._highlight_sent: Any = object()
 
     # -- public API ------------------------------------------------------------------
@@ -336,35 +339,44 @@ class PagedTable(ScrollView, can_focus=True):
         if plan is None:
             return
         self._loading = True
-        self._fetch(self._generation, self.source, plan, self.row_count is None)
+        self._fetch_generation = self._generation
+        self._fetch_worker = self._fetch(self._generation, self.source, plan,
+                                         self.row_count is None)
 
     @work(thread=True, exit_on_error=False, group="paged-table")
     def _fetch(self, generation: int, source: RowSource, plan: _Plan, count: bool) -> None:
         pool = self.app.pool  # type: ignore[attr-defined]
         step = -1 if plan.backwards else 1
-        try:
-            with pool.store() as store:
-                if count:
-                    self.post_message(self.Counted(self, generation, source.count(store)))
-                page, key = plan.first, plan.key
-                limit = plan.first_limit or PAGE_SIZE
-                while True:
-                    if generation != self._generation:
-                        return
-                    if plan.backwards:
-                        rows = source.page_before(store, key, limit)  # type: ignore[attr-defined]
-                        final = page == plan.last or page == 0 or not rows
-                    else:
-                        rows = source.page(store, key, limit)
-                        final = page == plan.last or len(rows) < PAGE_SIZE
-                    self.post_message(self.PageLoaded(self, generation, page, rows, final))
-                    if final:
-                        break
-                    key = rows[0].key if plan.backwards else rows[-1].key
-                    page += step
-                    limit = PAGE_SIZE
-        except Exception as exc:  # noqa: BLE001 - shown in the table, never a traceback
-            self.post_message(self.LoadFailed(self, generation, f"{type(exc).__name__}: {exc}"))
+        with pool.store() as store:
+            if count:
+                self.post_message(self.Counted(self, generation, source.count(store)))
+            page, key = plan.first, plan.key
+            limit = plan.first_limit or PAGE_SIZE
+            while True:
+                if generation != self._generation:
+                    return
+                if plan.backwards:
+                    rows = source.page_before(store, key, limit)  # type: ignore[attr-defined]
+                    final = page == plan.last or page == 0 or not rows
+                else:
+                    rows = source.page(store, key, limit)
+                    final = page == plan.last or len(rows) < PAGE_SIZE
+                self.post_message(self.PageLoaded(self, generation, page, rows, final))
+                if final:
+                    break
+                key = rows[0].key if plan.backwards else rows[-1].key
+                page += step
+                limit = PAGE_SIZE
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A fetch raised: the table says why in place of its rows (the app's one
+        wording of a failure), and the app says it once."""
+        if event.state != WorkerState.ERROR or event.worker is not self._fetch_worker:
+            return
+        error = event.worker.error
+        failure_text = getattr(self.app, "failure_text", None)
+        said = failure_text(error) if failure_text else f"{type(error).__name__}: {error}"
+        self.post_message(self.LoadFailed(self, self._fetch_generation, said))
 
     def _evict(self) -> None:
         """Keep the :data:`MAX_PAGES` pages nearest the cursor (and the screen)."""
@@ -427,7 +439,11 @@ class PagedTable(ScrollView, can_focus=True):
         self._error = message.error
         self.row_count = self.row_count or 0
         self.refresh()
-        self.notify(f"Could not load rows: {message.error}", severity="error")
+        say_failure = getattr(self.app, "say_failure", None)
+        if say_failure is not None:
+            say_failure("rows", message.error)
+        else:
+            self.notify(f"Could not load rows: {message.error}", severity="error", markup=False)
 
     # -- geometry --------------------------------------------------------------------
     def _update_virtual_size(self) -> None:
