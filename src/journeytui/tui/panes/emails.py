@@ -147,15 +147,9 @@ class EmailsPane(Pane):
         Binding("escape", "leave_detail", "Back", show=False, id="emails.leave-detail"),
     ]
 
+    @dataclass
     class Loaded(Message):
-        def __init__(self, rows: list[EmailRow]) -> None:
-            super().__init__()
-            self.rows = rows
-
-    class LoadFailed(Message):
-        def __init__(self, error: str) -> None:
-            super().__init__()
-            self.error = error
+        rows: list[EmailRow]
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
@@ -221,12 +215,8 @@ class EmailsPane(Pane):
 
     @work(thread=True, exclusive=True, group="emails", exit_on_error=False)
     def _load(self) -> None:
-        try:
-            with self.japp.pool.store() as store:
-                rows = list_emails(store)
-        except Exception as exc:  # noqa: BLE001 - shown to the user, never a traceback
-            self.post_message(self.LoadFailed(f"{type(exc).__name__}: {exc}"))
-            return
+        with self.japp.pool.store() as store:
+            rows = list_emails(store)
         self.post_message(self.Loaded(rows))
 
     def on_emails_pane_loaded(self, message: Loaded) -> None:
@@ -243,9 +233,10 @@ class EmailsPane(Pane):
                 None, "No emails in this store yet. Import some with `journeytui import`."
             )
 
-    def on_emails_pane_load_failed(self, message: LoadFailed) -> None:
-        self.japp.status_end("emails")
-        self.notify(f"Could not load emails: {message.error}", severity="error", markup=False)
+    def worker_failed(self, group: str, said: str) -> bool:
+        if group == "emails":
+            self.japp.status_end("emails")  # the app says what failed
+        return False
 
     # -- table -----------------------------------------------------------------------
     def _refill(self, keep_id: int | None = None) -> None:

@@ -12,6 +12,7 @@ Every figure comes from :mod:`journeytui.domain.insights` and
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from functools import partial
 from typing import Any, ClassVar
 
@@ -126,19 +127,16 @@ class InsightsPane(Pane):
         Binding("r", "reload", "Reload", show=False, id="insights.reload"),
     ]
 
+    @dataclass
     class JourneysLoaded(Message):
-        def __init__(self, journeys: list[JourneyInfo]) -> None:
-            super().__init__()
-            self.journeys = journeys
+        journeys: list[JourneyInfo]
 
+    @dataclass
     class InsightsLoaded(Message):
-        def __init__(self, name: str, days: int, result: ins.Insights,
-                     segs: list[seg.SegmentInfo]) -> None:
-            super().__init__()
-            self.name = name
-            self.days = days
-            self.result = result
-            self.segs = segs
+        name: str
+        days: int
+        result: ins.Insights
+        segs: list[seg.SegmentInfo]
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]

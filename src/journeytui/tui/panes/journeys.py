@@ -33,7 +33,6 @@ from journeytui.tui.journey_data import (
     SORT_LABELS,
     SORTS,
     STALL_STEPS,
-    WORKER_ERRORS,
     FunnelFigures,
     StageContact,
     StageRow,
@@ -146,21 +145,18 @@ class JourneysPane(Pane):
         Binding("r", "reload", "Reload", show=False, id="journeys.reload"),
     ]
 
+    @dataclass
     class JourneysLoaded(Message):
-        def __init__(self, journeys: list[JourneyInfo], error: str = "") -> None:
-            super().__init__()
-            self.journeys = journeys
-            self.error = error
+        journeys: list[JourneyInfo]
+        error: str = ""
 
+    @dataclass
     class FunnelLoaded(Message):
-        def __init__(self, name: str, stall_days: int, figures: FunnelFigures | None,
-                     jid: int | None, error: str = "") -> None:
-            super().__init__()
-            self.name = name
-            self.stall_days = stall_days
-            self.figures = figures
-            self.jid = jid
-            self.error = error
+        name: str
+        stall_days: int
+        figures: FunnelFigures | None
+        jid: int | None
+        error: str = ""
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
@@ -207,13 +203,20 @@ class JourneysPane(Pane):
 
     @work(thread=True, exclusive=True, group="journeys-list", exit_on_error=False)
     def _load_journeys(self) -> None:
-        try:
-            with self.japp.pool.store() as store:
-                journeys = list_journeys(store)
-        except WORKER_ERRORS as exc:
-            self.post_message(self.JourneysLoaded([], str(exc)))
-            return
+        with self.japp.pool.store() as store:
+            journeys = list_journeys(store)
         self.post_message(self.JourneysLoaded(journeys))
+
+    def worker_failed(self, group: str, said: str) -> bool:
+        """The list or the funnel could not be read: the funnel says why, in place."""
+        if group == "journeys-list":
+            self.on_journeys_pane_journeys_loaded(self.JourneysLoaded([], clean(said)))
+            return True
+        if group == "funnel" and self.journey is not None:
+            self.on_journeys_pane_funnel_loaded(
+                self.FunnelLoaded(self.journey, self.stall_days, None, None, clean(said)))
+            return True
+        return False
 
     def on_journeys_pane_journeys_loaded(self, message: JourneysLoaded) -> None:
         self.journeys = message.journeys
@@ -240,13 +243,9 @@ class JourneysPane(Pane):
 
     @work(thread=True, exclusive=True, group="funnel", exit_on_error=False)
     def _load_funnel(self, name: str, stall_days: int) -> None:
-        try:
-            with self.japp.pool.store() as store:
-                figures = stored_figures(store, name, stall_days)
-                jid = journey_id(store, name)
-        except WORKER_ERRORS as exc:
-            self.post_message(self.FunnelLoaded(name, stall_days, None, None, str(exc)))
-            return
+        with self.japp.pool.store() as store:
+            figures = stored_figures(store, name, stall_days)
+            jid = journey_id(store, name)
         self.post_message(self.FunnelLoaded(name, stall_days, figures, jid))
 
     def on_journeys_pane_funnel_loaded(self, message: FunnelLoaded) -> None:
