@@ -25,7 +25,7 @@ replay).  The rules, as the README's "Time, cohorts and segments" section says:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -204,7 +204,8 @@ def describe(sl: Slice) -> str:
         parts.append(f"entered {lo} – {hi}")
     if sl.within_days is not None:
         parts.append(f"moves within {sl.within_days} days of entry")
-    parts.append("as of evaluation" if sl.as_of is None else f"as of {fmt_time(sl.as_of)}")
+    parts.append("as of the last evaluation" if sl.as_of is None
+                 else f"as of {fmt_time(sl.as_of)}")
     return ", ".join(parts)
 
 
@@ -255,7 +256,3 @@ def compare_slices(
 ) -> dict[str, Any]:
     return compare(slice_funnel(store, name, before, stall_days=stall_days),
                    slice_funnel(store, name, after, stall_days=stall_days))
-
-
-def with_as_of(sl: Slice, t: int | None) -> Slice:
-    return replace(sl, as_of=t)
