@@ -116,6 +116,32 @@ def test_members_after_an_incremental_import_equal_a_full_evaluation(tmp_path: P
         assert _who(b.store, name) == _who(whole, name) == who, name
 
 
+def test_members_after_a_sendgrid_import_equal_a_full_evaluation(tmp_path: Path) -> None:
+    """The same, the later events arriving as a SendGrid webhook file (the import
+    advances every journey)."""
+    import json
+
+    from journeytui.importers.sendgrid import import_sendgrid
+
+    (tmp_path / "full").mkdir()
+    (tmp_path / "inc").mkdir()
+    whole = full(tmp_path / "full")
+    b = _builder(tmp_path / "inc")
+    _play(b, [e for e in EVENTS if int(e[2]) <= SPLIT])  # type: ignore[call-overload]
+    save_journey(b.store, parse_journey(JOURNEY))
+    later = [e for e in EVENTS if int(e[2]) > SPLIT]
+    assert {e[0] for e in later} == {"open", "click"}
+    events = [
+        {"email": f"{who}@example.com", "timestamp": at, "event": kind,
+         "sg_event_id": f"e{k}", "category": email, **({"url": rest[0]} if rest else {})}
+        for k, (kind, who, at, email, *rest) in enumerate(later)
+    ]
+    (tmp_path / "ev.json").write_text(json.dumps(events), encoding="utf-8")
+    import_sendgrid(b.store, [tmp_path / "ev.json"])
+    for name, who in EXPECTED.items():
+        assert _who(b.store, name) == _who(whole, name) == who, name
+
+
 def test_export_layouts(tmp_path: Path) -> None:
     store = full(tmp_path)
     _, _, _, rows = segments.members(store, "All X")
