@@ -287,6 +287,8 @@ def test_in_segment_validation() -> None:
                        "entered_within_days": 7}]})
     assert "segment 1, in_stage_days" in _bad(
         {"segments": [{"name": "Stuck", "stage": "A", "in_stage_days": 0}]})
+    assert "segment 1, name: Value error, must not contain control characters" in _bad(
+        {"segments": [{"name": "Stuck\x1b[31m", "stage": "A"}]})
 
 
 def test_definitions_without_segments_read_back_unchanged() -> None:
