@@ -164,19 +164,9 @@ class SliceDialog(ModalScreen[SliceRequest | None]):
         self.dismiss(None)
 
 
-def _rate(v: float | None) -> str:
-    return fmt.DASH if v is None else f"{v * 100:.1f} %"
-
-
-def _n(v: int | None) -> str:
-    return fmt.DASH if v is None else f"{v:,}"
-
-
-def _signed(v: float | int | None, rate: bool = False) -> str:
-    if v is None:
-        return ""
-    text = f"{v * 100:+.1f}" if rate else f"{v:+,}"
-    return text.replace("-", "−")
+def _signed(v: int | None) -> str:
+    """A change of a count, signed with a minus sign (a change of a rate: fmt.pts)."""
+    return "" if v is None else f"{v:+,}".replace("-", "−")
 
 
 def slice_table(data: dict[str, Any]) -> Table:
@@ -186,29 +176,29 @@ def slice_table(data: dict[str, Any]) -> Table:
                         ("Stalled", True)):
         t.add_column(name, justify="right" if right else "left", no_wrap=True)
     for s in data["stages"]:
-        t.add_row(clean(s["stage"]), _n(s["reached"]), _n(s["current"]),
-                  _rate(s["next_step_conversion"]), _rate(s["cumulative_conversion"]),
-                  fmt.DASH if s["median_days_to_next"] is None else f"{s['median_days_to_next']}",
-                  "goal" if s["stalled"] is None else _n(s["stalled"]))
+        t.add_row(clean(s["stage"]), fmt.num(s["reached"]), fmt.num(s["current"]),
+                  fmt.pct(s["next_step_conversion"]), fmt.pct(s["cumulative_conversion"]),
+                  fmt.days(s["median_days_to_next"]),
+                  "goal" if s["stalled"] is None else fmt.num(s["stalled"]))
     for e in data["exits"]:
-        t.add_row(Text(clean(e["stage"]) + " (exit)", style="dim"), _n(e["reached"]),
-                  _n(e["current"]), "", "", "", "")
+        t.add_row(Text(clean(e["stage"]) + " (exit)", style="dim"), fmt.num(e["reached"]),
+                  fmt.num(e["current"]), "", "", "", "")
     return t
 
 
 def comparison_table(data: dict[str, Any]) -> Table:
     t = Table(box=None, padding=(0, 1), header_style="bold", expand=False)
     for name, right in (("Stage", False), ("Reached", True), ("Δ", True), ("Current", True),
-                        ("Δ", True), ("Cumulative", True), ("Δ pts", True)):
+                        ("Δ", True), ("Cumulative", True), ("Δ", True)):
         t.add_column(name, justify="right" if right else "left", no_wrap=True)
     for s in data["stages"]:
         r, c, k = s["reached"], s["current"], s["cumulative_conversion"]
-        t.add_row(clean(s["stage"]), _n(r["after"]), _signed(r["delta"]), _n(c["after"]),
-                  _signed(c["delta"]), _rate(k["after"]), _signed(k["delta"], True))
+        t.add_row(clean(s["stage"]), fmt.num(r["after"]), _signed(r["delta"]), fmt.num(c["after"]),
+                  _signed(c["delta"]), fmt.pct(k["after"]), fmt.pts(k["delta"]))
     for e in data["exits"]:
         r, c = e["reached"], e["current"]
-        t.add_row(Text(clean(e["stage"]) + " (exit)", style="dim"), _n(r["after"]),
-                  _signed(r["delta"]), _n(c["after"]), _signed(c["delta"]), "", "")
+        t.add_row(Text(clean(e["stage"]) + " (exit)", style="dim"), fmt.num(r["after"]),
+                  _signed(r["delta"]), fmt.num(c["after"]), _signed(c["delta"]), "", "")
     return t
 
 
