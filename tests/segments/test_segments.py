@@ -327,6 +327,9 @@ async def test_pane_lists_segments_and_their_members(
         with Store.open(db, readonly=True) as s:
             assert list(job.rows(s)) == [["g@example.com", "g", ""],
                                          ["d@example.com", "d", ""]]
+        await pilot.press("m")  # the Mailchimp layout: the same rows, its header
+        job = pane.export_job()
+        assert job is not None and job.headers == ["Email Address", "First Name", "Last Name"]
         await pilot.press("enter")  # opens g
         await settle(pilot)  # type: ignore[operator]
         assert app.main.current == "contacts"  # type: ignore[attr-defined]

@@ -34,6 +34,7 @@ from journeytui.tui.text import clean
 from journeytui.tui.widgets.paged_table import Column, FuncSource, ListSource, PagedTable, Row
 
 DAY_STEPS = [7, 14, 30, 60, 90]
+LAYOUT_NAMES = {"sendgrid": "SendGrid", "mailchimp": "Mailchimp"}
 FINDING_COLUMNS = [
     Column("", 1),
     Column("Finding", None, min_width=20),
@@ -125,6 +126,7 @@ class InsightsPane(Pane):
         Binding("f", "focus_findings", "Findings", show=False, id="insights.focus-findings"),
         Binding("c", "focus_contacts", "Contacts", show=False, id="insights.focus-contacts"),
         Binding("r", "reload", "Reload", show=False, id="insights.reload"),
+        Binding("m", "upload_layout", "Upload layout", show=False, id="insights.layout"),
     ]
 
     @dataclass
@@ -145,6 +147,7 @@ class InsightsPane(Pane):
         self.days = ins.DEFAULT_DAYS
         self.result: ins.Insights | None = None
         self.segs: list[seg.SegmentInfo] = []
+        self.upload_layout = "sendgrid"  # the layout a segment's export is written in
         # whose contacts are listed
         self.finding: ins.Finding | seg.SegmentInfo | None = None
         self.highlighted: ins.Finding | seg.SegmentInfo | None = None
@@ -252,7 +255,8 @@ class InsightsPane(Pane):
         if isinstance(f, seg.SegmentInfo):
             text.append(f"Segment {clean(f.segment.name)}: ", style="bold")
             text.append(clean(f.segment.rule()))
-            text.append(" · Enter: who · x on the list: SendGrid CSV", style="dim")
+            layout = LAYOUT_NAMES[self.upload_layout]
+            text.append(f" · Enter: who · x on the list: {layout} CSV (m)", style="dim")
             if f.segment.description:
                 text.append(" — " + clean(f.segment.description))
         elif f is None:
@@ -369,6 +373,12 @@ class InsightsPane(Pane):
     def action_reload(self) -> None:
         self.reload()
 
+    def action_upload_layout(self) -> None:
+        self.upload_layout = "mailchimp" if self.upload_layout == "sendgrid" else "sendgrid"
+        layout = LAYOUT_NAMES[self.upload_layout]
+        self.notify(f"A segment's export is now a {layout} contact upload.", markup=False)
+        self._show_reading(self.highlighted)
+
     # -- shell hooks -----------------------------------------------------------------
     def palette_commands(self) -> list[PaletteCommand]:
         return [PaletteCommand(f"Insights of {j.name}", "Insights pane (key o)",
@@ -388,8 +398,8 @@ class InsightsPane(Pane):
                     if not m.unsubscribed_all:
                         yield [m.email, m.first_name, m.last_name]
 
-            return ExportJob(_stem(f"{seg_journey}-{seg_name}"), list(seg.LAYOUTS["sendgrid"]),
-                             upload)
+            return ExportJob(_stem(f"{seg_journey}-{seg_name}-{self.upload_layout}"),
+                             list(seg.LAYOUTS[self.upload_layout]), upload)
         if isinstance(f, ins.Finding) and self.contacts.has_focus:
             fid, kind = f.id, f.kind
 
@@ -417,8 +427,9 @@ class InsightsPane(Pane):
             ("+ -", "change D, how long after a message or click counts as not moving on"),
             ("f, c", "focus the findings / the contacts"),
             ("x", "export the findings, or (contacts focused) the contacts, as CSV; a "
-                  "segment's contacts as a SendGrid upload (email, first_name, last_name; "
-                  "unsubscribed from all left out)"),
+                  "segment's contacts as a contact upload (unsubscribed from all left out)"),
+            ("m", "the upload layout of a segment's export: SendGrid (email, first_name, "
+                  "last_name) or Mailchimp (Email Address, First Name, Last Name)"),
             ("", (f"⚠ = worth acting on; nothing resting on fewer than {ins.MIN_COUNT} "
                   "contacts is shown")),
         ]
