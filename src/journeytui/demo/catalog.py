@@ -169,9 +169,8 @@ DOMAINS = (
     ("inbox.example.org", 1.0), ("corp.example.com", 1.5), ("studio.example", 0.7),
     ("agency.example", 0.7), ("shop.example", 0.5), ("uni.example.edu", 0.6),
 )
-# Engagement tiers: share of contacts, chance to open, chance to click once opened,
-# weight for unsubscribing / reporting spam.
-TIERS = ("champion", "engaged", "casual", "cold")
+# Engagement tiers 0-3 (champion, engaged, casual, cold): share of contacts, chance to
+# open, chance to click once opened, weight for unsubscribing / reporting spam.
 TIER_SHARE = (0.06, 0.22, 0.40, 0.32)
 TIER_OPEN = (0.80, 0.50, 0.22, 0.04)
 TIER_CLICK = (0.50, 0.30, 0.13, 0.08)
