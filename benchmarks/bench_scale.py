@@ -126,9 +126,9 @@ def hundred_events(conn: sqlite3.Connection, k: int, at: int) -> list[dict[str, 
         "SELECT e.name, l.url FROM emails e JOIN links l ON l.email_id = e.id"
         " WHERE e.id = (SELECT email_id FROM sends ORDER BY at DESC LIMIT 1) LIMIT 1").fetchone()
     people = [r[0] for r in conn.execute(
-        "SELECT email FROM contacts WHERE consent = 1 AND id IN"
-        " (SELECT contact_id FROM activities WHERE id % 7 = 0 LIMIT 400)"
-        " LIMIT 34 OFFSET ?", (34 * k,))]
+        "SELECT c.email FROM contacts c WHERE c.consent = 1 AND EXISTS"
+        " (SELECT 1 FROM activities a WHERE a.contact_id = c.id)"
+        " ORDER BY c.id LIMIT 34 OFFSET ?", (34 * k,))]
     out: list[dict[str, Any]] = []
     for i, who in enumerate(people):
         msg = f"bench{k}x{i}.filter0001.1.0"
