@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -137,8 +138,9 @@ store.close()
 
 
 def compare(rev: str, path: Path, tmp: Path, runs: int, n: int) -> None:
-    """Import *path* with the code of git revision *rev* and with this tree, alternately,
-    each run in a fresh process and store; print both medians and the ratio."""
+    """Import *path* with the code of git revision *rev* and with this tree (its code as
+    at the start), alternately, each run in a fresh process and store; print both
+    medians and the ratio."""
     root = Path(__file__).resolve().parent.parent
     old_tree = tmp / "old-tree"
     subprocess.run(
@@ -146,7 +148,7 @@ def compare(rev: str, path: Path, tmp: Path, runs: int, n: int) -> None:
         check=True, capture_output=True,
     )
     try:
-        trees = {"old": old_tree / "src", "new": root / "src"}
+        trees = {"old": old_tree / "src", "new": tmp / "new-src"}
         wall: dict[str, list[float]] = {"old": [], "new": []}
         cpu: dict[str, list[float]] = {"old": [], "new": []}
         sends: dict[str, int] = {}
@@ -199,6 +201,10 @@ def main() -> None:
             bench_contacts(Path(tmp), args.contacts, args.runs)
 
     with tempfile.TemporaryDirectory() as tmp:
+        if args.compare:  # this tree's code as it is now: later edits do not mix in
+            shutil.copytree(Path(__file__).resolve().parent.parent / "src",
+                            Path(tmp) / "new-src",
+                            ignore=shutil.ignore_patterns("__pycache__"))
         events = synthetic_events(args.events)
         if args.without:
             left_out = set(args.without.split(","))

@@ -155,6 +155,9 @@ _DETAIL_KINDS = frozenset({"bounce", "dropped", "deferred"})
 _ADDRESSES: dict[str, str] = {}
 
 _NAMES_LISTED = 10
+#: The page cache of an import of more than _BIG_IMPORT events (negative: KiB).
+IMPORT_CACHE_KIB = -65_536
+_BIG_IMPORT = 10_000
 
 _WS = re.compile(r"[ \t\n\r]*")
 
@@ -585,6 +588,7 @@ class _Importer:
         self.sources: list[tuple[Any, ...]] = []
         self.traced = 0
         self.rec.touched = []
+        self.rec.counts = {}  # email_stats counters written once, in finish()
 
     def start_batch(self, kind: str, label: str, files: list[str], at: int) -> None:
         """The import_batches row this import's event sources point at."""
@@ -700,13 +704,17 @@ class _Importer:
             self.groups[group] = list_id
         return list_id
 
+    def know_contacts(self, pending: list[_Event]) -> None:
+        """Look up, in one go, the contacts the events name that are in the store."""
+        if _has_rows(self.store, "contacts"):
+            self.contacts = self.rec.known_contacts(sorted({ev.address for ev in pending}))
+
     def contact(self, addr: str, at: int) -> ContactRef:
         ref = self.contacts.get(addr)
         if ref is None:
-            # created without consent if new; new ones are counted once at the end
-            created = self.rec.contact(addr, consent=False, at=at)
-            assert created is not None  # the address was checked when the event was read
-            ref = self.contacts[addr] = created
+            # not in the store (know_contacts): created without consent; new ones are
+            # counted once at the end
+            ref = self.contacts[addr] = self.rec.new_contact(addr, at)
         return ref
 
     def park(self, ev: _Event) -> None:
@@ -722,9 +730,13 @@ class _Importer:
             (ev.event_id, ev.msg, contact.id, ev.ts, json.dumps(payload, ensure_ascii=False)),
         )
 
-    def prepare_seen(self, pending: list[_Event]) -> None:
+    def prepare_seen(self, event_ids: set[str]) -> None:
         """Look up, in one go, which events of this import were imported before."""
-        ids = sorted({ev.event_id for ev in pending})
+        self.now: set[str] = set()
+        if not _has_rows(self.store, "seen_events"):  # a store that saw no event yet
+            self.before: set[str] = set()
+            return
+        ids = sorted(event_ids)
         self.before = self.rec.already_seen(ids)
         if self.legacy_seen:  # an older store remembered bare sg_event_ids
             bare: dict[str, list[str]] = {}
@@ -734,7 +746,6 @@ class _Importer:
                     bare.setdefault(legacy, []).append(event_id)
             for legacy in self.rec.already_seen(sorted(bare)):
                 self.before.update(bare[legacy])
-        self.now: set[str] = set()
 
     def seen(self, event_id: str) -> bool:
         """True if *event_id* was imported before (or earlier in this import)."""
@@ -744,12 +755,14 @@ class _Importer:
         return False
 
     def finish(self) -> None:
+        self.rec.flush_counts()
         self.write_sources()
         self.rec.mark_seen(self.now)
         self.rec.flush_messages()
 
     def apply(self, ev: _Event, email_id: int | None) -> None:
-        report, rec = self.report, self.rec
+        rec = self.rec
+        added = self.report.added  # every LABELS key is there (0 at the start)
         kind, at, group, msg = ev.kind, ev.ts, ev.group, ev.msg
         contact = self.contact(ev.address, at)
         if email_id is not None:
@@ -769,49 +782,49 @@ class _Importer:
                 email_id, contact, kind, at, message_id=msg, hard=ev.flag, detail=ev.detail
             )
             if created and kind != "dropped":
-                report.add("sent")
+                added["sent"] += 1
             if kind == "bounce":
-                report.add("bounced_hard" if ev.flag else "bounced_soft")
+                added["bounced_hard" if ev.flag else "bounced_soft"] += 1
             else:
-                report.add(kind)
+                added[kind] += 1
         elif kind == "open":
             assert email_id is not None
             if rec.infer_send(email_id, contact, at, msg):
-                report.add("inferred")
+                added["inferred"] += 1
             rec.open(email_id, contact, at, machine=ev.flag)
-            report.add("machine_opens" if ev.flag else "opens")
+            added["machine_opens" if ev.flag else "opens"] += 1
             if not contact.consent:
-                report.add("anonymous")
+                added["anonymous"] += 1
         elif kind == "click":
             assert email_id is not None and ev.url is not None
             if rec.infer_send(email_id, contact, at, msg):
-                report.add("inferred")
+                added["inferred"] += 1
             bot = rec.click(email_id, contact, ev.url, at)
-            report.add("bot_clicks" if bot else "clicks")
+            added["bot_clicks" if bot else "clicks"] += 1
             if not contact.consent:
-                report.add("anonymous")
+                added["anonymous"] += 1
         else:
             if email_id is None:
-                report.add("no_email")
+                added["no_email"] += 1
             elif kind != "group_resubscribe" and rec.infer_send(email_id, contact, at, msg):
                 # unsubscribing or reporting spam through an email proves it arrived too
-                report.add("inferred")
+                added["inferred"] += 1
             if kind == "unsubscribe":
                 rec.unsubscribe(contact, at, email_id=email_id)
-                report.add("unsubscribes_all")
+                added["unsubscribes_all"] += 1
             elif kind == "group_unsubscribe":
                 assert group is not None
                 list_id = self.list_for_group(group)
                 rec.unsubscribe(contact, at, email_id=email_id, list_id=list_id)
-                report.add("unsubscribes_list")
+                added["unsubscribes_list"] += 1
             elif kind == "group_resubscribe":
                 assert group is not None
                 list_id = self.list_for_group(group)
                 rec.resubscribe(contact, list_id, at, email_id=email_id)
-                report.add("resubscribes")
+                added["resubscribes"] += 1
             elif kind == "spamreport":
                 rec.spam_report(email_id, contact, at)
-                report.add("spam_reports")
+                added["spam_reports"] += 1
             else:  # pragma: no cover - _check lets only HANDLED kinds through
                 raise AssertionError(kind)
         if ev.variant is not None and email_id is not None:
@@ -826,20 +839,21 @@ def _collect(
     pairs: Iterable[tuple[dict[str, Any], Location]],
     report: ImportReport,
     latest: int,
-    names: dict[str, int],
+    names: dict[str, None],
 ) -> list[_Event]:
     """Check every event of *pairs* (all read before anything is written): the ones
     worth applying, sorted by (timestamp, order read); the rest are skipped or ignored
-    in *report*.  *names* gets each location's file name and its event count."""
+    in *report*.  *names* gets the locations' file names, in order of first appearance."""
     pending: list[_Event] = []
     keys: dict[EmailKey, EmailKey] = {}  # one tuple per distinct key, not one per event
     order = 0
     by = _EMAIL_BY.get()
+    name: str | None = None
     for ev, where in pairs:
         loc: Loc = where if len(where) == 3 else (where[0], where[1], None)  # type: ignore[assignment]
-        name = loc[0]
-        names[name] = names.get(name, 0) + 1
-        report.records += 1
+        if loc[0] is not name:
+            name = loc[0]
+            names.setdefault(name, None)
         order += 1
         checked = _check(ev, latest)
         if isinstance(checked, str):
@@ -876,13 +890,22 @@ def _collect(
                    _variant(ev) if ("marketing_campaign_version" in ev
                                     or "marketing_campaign_split_id" in ev) else None)
         )
+    report.records += order
     pending.sort()
     return pending
+
+
+def _has_rows(store: Store, table: str) -> bool:
+    """Whether *table* (one of the importer's own) holds any row: an import into a new
+    store needs no lookups."""
+    return store.conn.execute(f"SELECT EXISTS (SELECT 1 FROM {table})").fetchone()[0] == 1
 
 
 def _known_messages(store: Store, messages: set[str]) -> dict[str, int]:
     """Message id -> email id of the *messages* an earlier import recorded."""
     out: dict[str, int] = {}
+    if not _has_rows(store, "messages"):
+        return out
     items = list(messages)
     for i in range(0, len(items), 500):
         chunk = items[i : i + 500]
@@ -900,6 +923,8 @@ def _unpark(store: Store, messages: set[str], skip_ids: set[str]) -> list[_Event
     those still without an email are parked again).  Events this import holds too
     (*skip_ids*) are left to this import's copy."""
     out: list[_Event] = []
+    if not _has_rows(store, "parked_events"):
+        return out
     items = sorted(messages)
     for i in range(0, len(items), 500):
         chunk = items[i : i + 500]
@@ -1035,12 +1060,12 @@ def import_parsed_events(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        names: dict[str, int] = {}
+        names: dict[str, None] = {}
         pending = _collect(events, report, latest, names)
         if files is None:
             report.files = list(names)
         for name in report.files:
-            if not names.get(name):
+            if name not in names:
                 report.notes.append(f"{printable(name, 200)}: no events in this file.")
         if source is None:
             source = ("stdin", STDIN_NAME) if STDIN_NAME in names else (
@@ -1081,7 +1106,27 @@ def _import(
     now: int | None,
 ) -> ImportReport:
     default = ("named", default_email) if default_email else None
+    conn = store.conn
+    cache = conn.execute("PRAGMA cache_size").fetchone()[0]
+    if len(pending) > _BIG_IMPORT:
+        # A larger page cache while a big import writes: the index pages of the sends,
+        # events and sources it grows stay in memory (fewer spills of the transaction).
+        conn.execute(f"PRAGMA cache_size = {IMPORT_CACHE_KIB}")
+    try:
+        return _apply_all(store, pending, default, report, dry_run, source, now)
+    finally:
+        conn.execute(f"PRAGMA cache_size = {int(cache)}")
 
+
+def _apply_all(
+    store: Store,
+    pending: list[_Event],
+    default: EmailKey | None,
+    report: ImportReport,
+    dry_run: bool,
+    source: tuple[str, str],
+    now: int | None,
+) -> ImportReport:
     try:
         with store.transaction():
             before = snapshot(store) if dry_run else None
@@ -1089,12 +1134,15 @@ def _import(
             imp = _Importer(store, report)
             imp.start_batch(*source, report.files, int(time.time()) if now is None else now)
             messages = {ev.msg for ev in pending if ev.msg is not None}
-            unparked = _unpark(store, messages, {ev.event_id for ev in pending})
+            event_ids = {ev.event_id for ev in pending}
+            unparked = _unpark(store, messages, event_ids)
             if unparked:
                 pending = sorted(pending + unparked)
+                event_ids.update(ev.event_id for ev in unparked)
             known = _known_messages(store, messages)
             imp.rec.new_messages = messages - known.keys()
-            imp.prepare_seen(pending)
+            imp.prepare_seen(event_ids)
+            imp.know_contacts(pending)
             waiting = 0
             for event, key in _attribute(pending, known, default):
                 if key is None and event.kind not in _NO_EMAIL_OK:

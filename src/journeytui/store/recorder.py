@@ -42,8 +42,10 @@ _COUNTED_IN: dict[str, tuple[str, ...]] = {
 }
 
 
-# (old status, new status) -> the UPDATE of email_stats it needs ("" = none)
-_RECOUNT: dict[tuple[str | None, str], str] = {}
+# (old status, new status) -> the changes of email_stats counters it needs
+_RECOUNT: dict[tuple[str | None, str], dict[str, int]] = {}
+# counter names -> the UPDATE of email_stats that adds to them
+_ADD_SQL: dict[tuple[str, ...], str] = {}
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,9 @@ class Recorder:
         self._with_stats: set[int] = set()
         self._remembered: dict[str, int] = {}
         self._with_variant: set[int] = set()  # sends whose variant this Recorder set
+        #: when a dict, changes of email_stats counters wait here (email id -> column ->
+        #: change) until :meth:`flush_counts` writes them in one go (a big import)
+        self.counts: dict[int, dict[str, int]] | None = None
         #: (email id, contact id) -> what _send_on_record found
         self.sent_to: dict[tuple[int, int], list[int] | int] = {}
         #: when a list, every write appends (target, row id, email id, token or mark):
@@ -118,6 +123,28 @@ class Recorder:
             (addr, first_name, last_name, int(consent), at if consent else None, at),
         )
         return ContactRef(int(cur.lastrowid or 0), addr, consent)
+
+    def known_contacts(self, addresses: list[str]) -> dict[str, ContactRef]:
+        """The contacts of those of *addresses* (stored form: lower-cased) that exist,
+        looked up in chunks."""
+        out: dict[str, ContactRef] = {}
+        for i in range(0, len(addresses), 500):
+            chunk = addresses[i : i + 500]
+            for cid, addr, consent in self.c.execute(
+                "SELECT id, email, consent FROM contacts WHERE email IN"
+                f" ({', '.join('?' * len(chunk))})",
+                chunk,
+            ):
+                out[addr] = ContactRef(cid, addr, bool(consent))
+        return out
+
+    def new_contact(self, address: str, at: int) -> ContactRef:
+        """A new contact without name or consent for *address* (stored form), which the
+        caller knows is not in the store."""
+        cur = self.c.execute(
+            "INSERT INTO contacts(email, created_at) VALUES (?, ?)", (address, at)
+        )
+        return ContactRef(int(cur.lastrowid or 0), address, False)
 
     def set_consent(self, contact: ContactRef, consent: bool, at: int) -> ContactRef:
         if contact.consent != consent:
@@ -227,18 +254,47 @@ class Recorder:
     def _recount(self, email_id: int, old: str | None, new: str) -> None:
         if old == new:
             return
-        sql = _RECOUNT.get((old, new))
-        if sql is None:
-            delta: dict[str, int] = {}
+        delta = _RECOUNT.get((old, new))
+        if delta is None:
+            delta = {}
             for status, sign in ((old, -1), (new, 1)):
                 for column in _COUNTED_IN.get(status, ()):  # type: ignore[arg-type]
                     delta[column] = delta.get(column, 0) + sign
-            sets = ", ".join(f"{col} = {col} + {d}" for col, d in delta.items() if d)
-            sql = _RECOUNT[(old, new)] = (
-                f"UPDATE email_stats SET {sets} WHERE email_id = ?" if sets else ""
-            )
-        if sql:
-            self.c.execute(sql, (email_id,))
+            delta = _RECOUNT[(old, new)] = {col: d for col, d in delta.items() if d}
+        if delta:
+            self._add(email_id, delta)
+
+    def _add(self, email_id: int, delta: dict[str, int]) -> None:
+        """Add *delta* (column -> change) to the email_stats counters of *email_id*."""
+        counts = self.counts
+        if counts is not None:
+            row = counts.get(email_id)
+            if row is None:
+                counts[email_id] = dict(delta)
+                return
+            for column, d in delta.items():
+                row[column] = row.get(column, 0) + d
+            return
+        columns = tuple(delta)
+        sql = _ADD_SQL.get(columns)
+        if sql is None:
+            sets = ", ".join(f"{col} = {col} + ?" for col in columns)
+            sql = _ADD_SQL[columns] = f"UPDATE email_stats SET {sets} WHERE email_id = ?"
+        self.c.execute(sql, (*delta.values(), email_id))
+
+    def flush_counts(self) -> None:
+        """Write the counter changes kept in :attr:`counts` (call before committing)."""
+        counts = self.counts
+        if not counts:
+            return
+        self.counts = None
+        try:
+            for email_id in sorted(counts):
+                delta = {col: d for col, d in counts[email_id].items() if d}
+                if delta:
+                    self._add(email_id, delta)
+        finally:
+            self.counts = {}
 
     def _new_send(
         self,
@@ -531,10 +587,11 @@ class Recorder:
 
     # -- engagement ------------------------------------------------------------------
     def _engagement(self, email_id: int, token: str) -> tuple[int, int, int | None, int, int]:
-        self.c.execute(
+        if self.c.execute(
             "INSERT OR IGNORE INTO recipient_engagement(email_id, token) VALUES (?, ?)",
             (email_id, token),
-        )
+        ).rowcount == 1:
+            return 0, 0, None, 0, 0  # a new row: nothing on record yet
         row = self.c.execute(
             "SELECT opens, clicks, last_click_at, unsubscribed, spam"
             " FROM recipient_engagement WHERE email_id = ? AND token = ?",
@@ -545,28 +602,21 @@ class Recorder:
     def open(self, email_id: int, contact: ContactRef, at: int, *, machine: bool = False) -> None:
         self._stats(email_id)
         token = recipient_token(self.key, email_id, contact.address)
-        opens, _, _, _, _ = self._engagement(email_id, token)
         if machine:
             self.c.execute(
-                "UPDATE recipient_engagement SET machine_opens = machine_opens + 1"
-                " WHERE email_id = ? AND token = ?",
+                "INSERT INTO recipient_engagement(email_id, token, machine_opens) VALUES (?, ?, 1)"
+                " ON CONFLICT DO UPDATE SET machine_opens = machine_opens + 1",
                 (email_id, token),
             )
-            self.c.execute(
-                "UPDATE email_stats SET machine_opens = machine_opens + 1 WHERE email_id = ?",
-                (email_id,),
-            )
+            self._add(email_id, {"machine_opens": 1})
         else:
-            self.c.execute(
-                "UPDATE recipient_engagement SET opens = opens + 1"
-                " WHERE email_id = ? AND token = ?",
+            opens = self.c.execute(
+                "INSERT INTO recipient_engagement(email_id, token, opens) VALUES (?, ?, 1)"
+                " ON CONFLICT DO UPDATE SET opens = opens + 1 RETURNING opens",
                 (email_id, token),
-            )
-            self.c.execute(
-                "UPDATE email_stats SET opens_total = opens_total + 1, opened = opened + ?,"
-                " anonymous_opens = anonymous_opens + ? WHERE email_id = ?",
-                (int(opens == 0), int(not contact.consent), email_id),
-            )
+            ).fetchone()[0]
+            self._add(email_id, {"opens_total": 1, "opened": int(opens == 1),
+                                 "anonymous_opens": int(not contact.consent)})
         if contact.consent:
             cur = self.c.execute(
                 "INSERT INTO activities(contact_id, kind, email_id, at, machine)"
@@ -610,10 +660,7 @@ class Recorder:
                 " WHERE email_id = ? AND token = ?",
                 (at, email_id, token),
             )
-            self.c.execute(
-                "UPDATE email_stats SET bot_clicks = bot_clicks + 1 WHERE email_id = ?",
-                (email_id,),
-            )
+            self._add(email_id, {"bot_clicks": 1})
             self.c.execute(
                 "UPDATE link_stats SET bot_clicks = bot_clicks + 1 WHERE link_id = ?", (link_id,)
             )
@@ -623,11 +670,8 @@ class Recorder:
                 " WHERE email_id = ? AND token = ?",
                 (at, email_id, token),
             )
-            self.c.execute(
-                "UPDATE email_stats SET clicks_total = clicks_total + 1, clicked = clicked + ?,"
-                " anonymous_clicks = anonymous_clicks + ? WHERE email_id = ?",
-                (int(clicks == 0), int(not contact.consent), email_id),
-            )
+            self._add(email_id, {"clicks_total": 1, "clicked": int(clicks == 0),
+                                 "anonymous_clicks": int(not contact.consent)})
             self.c.execute(
                 "INSERT OR IGNORE INTO link_recipients(link_id, token) VALUES (?, ?)",
                 (link_id, token),
@@ -722,10 +766,7 @@ class Recorder:
                     " WHERE email_id = ? AND token = ?",
                     (email_id, token),
                 )
-                self.c.execute(
-                    "UPDATE email_stats SET unsubscribed = unsubscribed + 1 WHERE email_id = ?",
-                    (email_id,),
-                )
+                self._add(email_id, {"unsubscribed": 1})
             if self.touched is not None and not contact.consent:
                 self.touched.append(("u", None, email_id, token))
         if contact.consent:
@@ -755,10 +796,7 @@ class Recorder:
                     "UPDATE recipient_engagement SET spam = 1 WHERE email_id = ? AND token = ?",
                     (email_id, token),
                 )
-                self.c.execute(
-                    "UPDATE email_stats SET spam_reports = spam_reports + 1 WHERE email_id = ?",
-                    (email_id,),
-                )
+                self._add(email_id, {"spam_reports": 1})
             if self.touched is not None and not contact.consent:
                 self.touched.append(("p", None, email_id, token))
         if contact.consent:
