@@ -16,6 +16,7 @@ As of T1 = T0+11d: a in B (since T0+2d), b and c in A; d and e not yet in.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -213,3 +214,73 @@ def test_cli(store: Store, capsys: pytest.CaptureFixture[str]) -> None:
     assert "give the entry cohort too" in capsys.readouterr().err
     assert main(["--db", db, "funnel", "M", "--as-of", "2026-01-16", "--stage", "A",
                  "--contacts"]) == 2
+
+
+# -- the app: the Journeys pane's dialog (key a) ------------------------------------------
+async def test_dialog_shows_the_as_of_funnel_and_a_comparison(
+    tmp_path: Path, app_factory: Callable[..., object], settle: Callable[..., object],
+) -> None:
+    from journeytui.tui.screens.funnel_slice import SliceDialog, SliceScreen
+
+    store = build(tmp_path)
+    db = store.path
+    store.close()
+    app = app_factory(db)
+    async with app.run_test(size=(80, 24)) as pilot:  # type: ignore[attr-defined]
+        await settle(pilot)  # type: ignore[operator]
+        await pilot.press("4")
+        await settle(pilot)  # type: ignore[operator]
+        await pilot.press("a")
+        await pilot.pause()
+        assert isinstance(app.screen, SliceDialog)  # type: ignore[attr-defined]
+        await pilot.press(*"2026-01-16", "enter")
+        await settle(pilot)  # type: ignore[operator]
+        screen = app.screen  # type: ignore[attr-defined]
+        assert isinstance(screen, SliceScreen) and screen.data is not None
+        assert [s["reached"] for s in screen.data["stages"]] == [3, 1, 0]
+        assert [s["current"] for s in screen.data["stages"]] == [2, 1, 0]
+        # a: change it — the dialog comes back filled; compare with that date instead
+        await pilot.press("a")
+        await pilot.pause()
+        assert isinstance(app.screen, SliceDialog)  # type: ignore[attr-defined]
+        await pilot.press("ctrl+u")  # as of: empty (the evaluation)
+        for _ in range(4):
+            await pilot.press("down")
+            await pilot.pause()
+        await pilot.press(*"2026-01-16", "enter")
+        await settle(pilot)  # type: ignore[operator]
+        screen = app.screen  # type: ignore[attr-defined]
+        assert isinstance(screen, SliceScreen) and screen.data is not None
+        a = screen.data["stages"][0]["reached"]
+        assert a == {"before": 3, "after": 5, "delta": 2}
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, SliceScreen)  # type: ignore[attr-defined]
+
+
+async def test_dialog_says_what_is_wrong(
+    tmp_path: Path, app_factory: Callable[..., object], settle: Callable[..., object],
+) -> None:
+    from textual.widgets import Static
+
+    from journeytui.tui.screens.funnel_slice import SliceDialog
+
+    store = build(tmp_path)
+    db = store.path
+    store.close()
+    app = app_factory(db)
+    async with app.run_test(size=(80, 24)) as pilot:  # type: ignore[attr-defined]
+        await settle(pilot)  # type: ignore[operator]
+        await pilot.press("4")
+        await settle(pilot)  # type: ignore[operator]
+        await pilot.press("a")
+        await pilot.pause()
+        for _ in range(3):
+            await pilot.press("down")
+            await pilot.pause()
+        await pilot.press("5", "enter")  # a window without a cohort
+        await pilot.pause()
+        dialog = app.screen  # type: ignore[attr-defined]
+        assert isinstance(dialog, SliceDialog)
+        error = str(dialog.query_one("#slice-error", Static).render())
+        assert "give the entry cohort too" in error
