@@ -110,3 +110,26 @@ def test_a_failing_transaction_fails_every_request_of_its_group(
     assert dump(db) == before
     status, answer = post(url, bodies[1], keys.headers(bodies[1]))  # the retry
     assert status == 200 and answer["recorded"] == 5, answer
+
+
+def test_the_log_is_copied_back_into_the_store_file_while_serving(
+        db: Path, keys: Keys, start_server, tmp_path: Path) -> None:
+    """Commits leave the copying of the write-ahead log to a checkpointer thread; it
+    still happens while the receiver runs (the store file alone holds the events)."""
+    import shutil
+
+    server = start_server(db, keys)
+    body = body_of(events("Checkpointed", n=3))
+    assert post(server.url + "/sendgrid", body, keys.headers(body))[0] == 200
+
+    def main_file_alone() -> dict[str, tuple[int, int, int]]:
+        copy = tmp_path / "main-file-only.db"
+        shutil.copy(db, copy)  # without the -wal file
+        try:
+            return stats(copy)
+        finally:
+            copy.unlink()
+
+    # 3 recipients sent and delivered, 1 opened, read from the main file alone
+    wait_for(lambda: main_file_alone().get("Checkpointed") == (3, 3, 1),
+             "the events in the store file itself")

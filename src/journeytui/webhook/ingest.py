@@ -59,6 +59,10 @@ QUEUE_WAIT_S = 20.0
 MAX_GROUP_REQUESTS = 32
 MAX_GROUP_BYTES = 16 * 1024 * 1024
 
+#: How often the write-ahead log is copied back into the store file, off the
+#: requests' path (the writer's own connection never does it in a COMMIT).
+CHECKPOINT_EVERY_S = 1.0
+
 _SQLITE_BUSY = 5
 
 
@@ -259,6 +263,44 @@ def _left_out(report: ImportReport, prepared: Prepared) -> None:
         report.records += n
 
 
+class _Checkpointer:
+    """Copies the write-ahead log back into the store file about once a second, in a
+    thread and connection of its own (a PASSIVE checkpoint: it waits for nobody and
+    nobody waits for it).  SQLite would otherwise do it inside whichever COMMIT
+    finds the log over 1,000 pages, and that request would wait for the copy and its
+    fsync (up to a few hundred ms on the 100k store)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.dirty = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True,
+                                        name="journeytui-webhook-checkpoint")
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            conn = sqlite3.connect(self.path, isolation_level=None)
+        except sqlite3.Error:
+            return  # SQLite's own checkpoint at the last close still happens
+        try:
+            conn.execute("PRAGMA busy_timeout = 1000")
+            while not self._stop.wait(CHECKPOINT_EVERY_S):
+                if not self.dirty.is_set():
+                    continue
+                self.dirty.clear()
+                try:
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                except sqlite3.Error:
+                    self.dirty.set()  # busy for a moment: next time
+        finally:
+            conn.close()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
 @dataclass
 class _Job:
     prepared: Prepared
@@ -281,6 +323,7 @@ class Writer:
         self._lock_wait = lock_wait
         self._count = 0
         self._timing: dict[str, float] = {}
+        self._checkpointer: _Checkpointer | None = None
         self._store: Store | None = None
         self._queue: deque[Any] = deque()
         self._cond = threading.Condition()
@@ -310,7 +353,11 @@ class Writer:
         # pay for it now rather than in the first request.
         with self._store.transaction():
             pass
-        self._store.conn.execute(f"PRAGMA busy_timeout = {int(self._lock_wait * 1000)}")
+        conn = self._store.conn
+        conn.execute(f"PRAGMA busy_timeout = {int(self._lock_wait * 1000)}")
+        if conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+            conn.execute("PRAGMA wal_autocheckpoint = 0")  # the checkpointer's job
+            self._checkpointer = _Checkpointer(self.path)
 
     # -- the queue ------------------------------------------------------------------
     @property
@@ -465,12 +512,17 @@ class Writer:
                 ) from None
             raise
         self.transactions += 1
+        if self._checkpointer is not None:
+            self._checkpointer.dirty.set()
         self._timing = {"lock": (begun - started) * 1000, "import": (imported - begun) * 1000,
                         "commit": (clock() - imported) * 1000}
         return report
 
     # -- closing ---------------------------------------------------------------------
     def _close_store(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.close()
+            self._checkpointer = None
         if self._store is not None:
             self._store.close()
             self._store = None
