@@ -105,3 +105,19 @@ def test_a_save_reports_progress_too(demo: Path) -> None:
     finally:
         store.close()
     assert seen[0] == (0, total) and seen[-1] == (total, total)
+
+
+def test_all_journeys_in_one_read_equal_each_alone(demo: Path) -> None:
+    store = Store.open(demo)
+    try:
+        names = [r[0] for r in store.conn.execute("SELECT name FROM journeys ORDER BY name")]
+        alone = {}
+        for name in names:
+            engine.evaluate(store, name)
+            alone[name] = _results(store, name)
+        reports = engine.evaluate_all(store)
+        assert [r.journey for r in reports] == names == [LEAD, "Webinar"]
+        for name in names:
+            assert _results(store, name) == alone[name]
+    finally:
+        store.close()

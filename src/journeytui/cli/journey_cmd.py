@@ -215,10 +215,9 @@ def cmd_restore(args: argparse.Namespace) -> int:
 # -- evaluate / funnel ---------------------------------------------------------------
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from journeytui.cli.progress import progress_for
-    from journeytui.domain.engine import evaluate
+    from journeytui.domain.engine import evaluate, evaluate_all
 
     now = parse_time(args.now) if args.now else None
-    done = []
     with open_store(args) as store:
         if args.name:
             names = [args.name]
@@ -227,20 +226,23 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             if not names and not args.json:
                 print("No journeys to evaluate.")
                 return 0
-        # contacts replayed, on standard error: a bar on a terminal, lines otherwise
+        # contacts replayed, on standard error: a bar on a terminal, lines otherwise;
+        # all journeys are evaluated in one read of the events
+        stage = (f"evaluating {safe_text(args.name)} (contacts)" if args.name
+                 else f"evaluating {len(names)} journeys (contacts)")
+
+        def step(d: int, t: int) -> None:
+            report(stage, d, t)
+
         with progress_for(args) as report:
-            for name in names:
-                stage = f"evaluating {safe_text(name)} (contacts)"
-
-                def step(d: int, t: int, stage: str = stage) -> None:
-                    report(stage, d, t)
-
-                r = evaluate(store, name, now=now, progress=step)
-                done.append(r)
-                if not args.json:
-                    report.close()
-                    print(f"{safe_text(name)}: {r.in_journey:,} contacts in the journey,"
-                          f" {r.moves:,} moves (as of {fmt_time(r.now)} UTC)", flush=True)
+            if args.name:
+                done = [evaluate(store, args.name, now=now, progress=step)]
+            else:
+                done = evaluate_all(store, now=now, progress=step)
+        if not args.json:
+            for r in done:
+                print(f"{safe_text(r.journey)}: {r.in_journey:,} contacts in the journey,"
+                      f" {r.moves:,} moves (as of {fmt_time(r.now)} UTC)")
     if args.json:
         print_json([{"journey": r.journey, "in_journey": r.in_journey, "moves": r.moves,
                      "evaluated_at": iso_time(r.now)} for r in done])

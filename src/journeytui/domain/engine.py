@@ -82,6 +82,7 @@ import json
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import groupby
 from operator import itemgetter
@@ -507,15 +508,20 @@ def evaluate(
 ) -> Evaluation:
     """Full re-evaluation of journey *name*; replaces its positions, moves and kept
     funnel.  *progress*: called with (contacts done, contacts in all) as it goes."""
+    with _large_cache(store), store.transaction() as conn:
+        jid, version, j = _journey_row(conn, name)
+        return _evaluate_full(conn, jid, version, j, now, progress)
+
+
+@contextmanager
+def _large_cache(store: Store) -> Iterator[None]:
+    """A larger page cache while journeys' rows are rewritten: the index pages of the
+    moves and positions stay in memory (fewer spills of a long transaction)."""
     conn = store.conn
     cache = conn.execute("PRAGMA cache_size").fetchone()[0]
-    # A larger page cache while the journey's rows are rewritten: the index pages of
-    # the moves and positions stay in memory (fewer spills of a long transaction).
     conn.execute(f"PRAGMA cache_size = {EVALUATION_CACHE_KIB}")
     try:
-        with store.transaction() as conn:
-            jid, version, j = _journey_row(conn, name)
-            return _evaluate_full(conn, jid, version, j, now, progress)
+        yield
     finally:
         conn.execute(f"PRAGMA cache_size = {int(cache)}")
 
@@ -525,28 +531,42 @@ def contacts_to_evaluate(conn: sqlite3.Connection) -> int:
     return int(conn.execute("SELECT count(DISTINCT contact_id) FROM activities").fetchone()[0])
 
 
-def _evaluate_full(
-    conn: sqlite3.Connection, jid: int, version: int, j: Journey, now: int | None,
-    progress: Progress | None = None,
-) -> Evaluation:
-    hwm = high_water(conn)
-    seq = change_seq(conn)
-    if now is None:
-        now = default_now(conn)
-    c = compile_journey(j, conn)
-    names = c.stage_names
-    for table in ("journey_moves", "journey_positions", "journey_click_stats",
-                  "journey_funnel_steps"):
-        conn.execute(f"DELETE FROM {table} WHERE journey_id = ?", (jid,))
-    runner = Runner(c, now)
-    out = runner.out
-    moves, positions, states = out.moves, out.positions, out.states
-    tally = Tally(j)
-    recheck = c.recheck_at
-    new_state = c.new_state
-    report = Evaluation(j.name, now, 0, 0, 0)
+class _FullEvaluation:
+    """One journey's full evaluation, fed one contact at a time: moves, positions and
+    states written every :data:`BATCH_MOVES` moves, the funnel tally built on the way."""
 
-    def flush() -> None:
+    def __init__(self, conn: sqlite3.Connection, jid: int, version: int, j: Journey,
+                 now: int, hwm: Hwm, seq: int) -> None:
+        self.conn, self.jid, self.version, self.hwm, self.seq = conn, jid, version, hwm, seq
+        self.c = c = compile_journey(j, conn)
+        for table in ("journey_moves", "journey_positions", "journey_click_stats",
+                      "journey_funnel_steps"):
+            conn.execute(f"DELETE FROM {table} WHERE journey_id = ?", (jid,))
+        self.runner = Runner(c, now)
+        self.tally = Tally(j)
+        self.report = Evaluation(j.name, now, 0, 0, 0)
+
+    def contact(self, cid: int, rows: Iterable[tuple[Any, ...]]) -> None:
+        runner = self.runner
+        moves = runner.out.moves
+        st = self.c.new_state()
+        first = len(moves)
+        runner.feed(cid, st, rows)
+        runner.finish(cid, st)
+        if len(moves) > first:
+            self.tally.contact(cid, [(m[2], m[3], m[4], m[7], m[8]) for m in moves[first:]])
+        stage = runner.out.positions[cid][0]
+        if stage >= 0:
+            self.tally.current[stage] += 1
+            self.report.in_journey += 1
+        self.report.contacts += 1
+        if len(moves) >= BATCH_MOVES:
+            self.flush()
+
+    def flush(self) -> None:
+        conn, jid, c, out, report = self.conn, self.jid, self.c, self.runner.out, self.report
+        names, recheck, now = c.stage_names, c.recheck_at, self.runner.now
+        moves, positions, states = out.moves, out.positions, out.states
         report.write_batches += 1
         report.most_in_flight = max(report.most_in_flight, len(moves))
         report.moves += len(moves)
@@ -558,39 +578,57 @@ def _evaluate_full(
               _dump_state(states[cid]), recheck(states[cid], now))
              for cid, pos in positions.items()],
         )
-        write_steps(conn, jid, tally)
+        write_steps(conn, jid, self.tally)
         moves.clear()
         positions.clear()
         states.clear()
 
+    def close(self) -> Evaluation:
+        self.flush()
+        _write_clicks(self.conn, self.jid, self.c, self.runner.out.clicks)
+        _set_progress(self.conn, self.jid, self.version, self.hwm, self.runner.now, self.seq)
+        save_tally(self.conn, self.jid, self.tally)
+        return self.report
+
+
+def _evaluate_full(
+    conn: sqlite3.Connection, jid: int, version: int, j: Journey, now: int | None,
+    progress: Progress | None = None,
+) -> Evaluation:
+    return _evaluate_many(conn, [(jid, version, j)], now, progress)[0]
+
+
+def _evaluate_many(
+    conn: sqlite3.Connection, journeys: list[tuple[int, int, Journey]], now: int | None,
+    progress: Progress | None = None,
+) -> list[Evaluation]:
+    """Full evaluation of several journeys in one read of the events: each contact's
+    rows are fed to every journey in turn."""
+    if not journeys:
+        return []
+    hwm = high_water(conn)
+    seq = change_seq(conn)
+    if now is None:
+        now = default_now(conn)
+    runs = [_FullEvaluation(conn, jid, version, j, now, hwm, seq)
+            for jid, version, j in journeys]
     total = contacts_to_evaluate(conn) if progress is not None else 0
     if progress is not None:
         progress(0, total)
     done = 0
     for cid, rows in _merged(*_events(conn, hwm)):
-        st = new_state()
-        first = len(moves)
-        runner.feed(cid, st, rows)
-        runner.finish(cid, st)
-        if len(moves) > first:
-            tally.contact(cid, [(m[2], m[3], m[4], m[7], m[8]) for m in moves[first:]])
-        stage = positions[cid][0]
-        if stage >= 0:
-            tally.current[stage] += 1
-            report.in_journey += 1
+        if len(runs) == 1:
+            runs[0].contact(cid, rows)
+        else:
+            group = rows if isinstance(rows, list) else list(rows)
+            for run in runs:
+                run.contact(cid, group)
         done += 1
-        if len(moves) >= BATCH_MOVES:
-            flush()
         if progress is not None and done % PROGRESS_EVERY == 0:
             progress(min(done, total), max(total, done))
-    flush()
-    report.contacts = done
     if progress is not None:
         progress(done, max(total, done))
-    _write_clicks(conn, jid, c, out.clicks)
-    _set_progress(conn, jid, version, hwm, now, seq)
-    save_tally(conn, jid, tally)
-    return report
+    return [run.close() for run in runs]
 
 
 def change_seq(conn: sqlite3.Connection) -> int:
@@ -867,7 +905,10 @@ def compact_changes(store: Store) -> None:
 def evaluate_all(
     store: Store, *, now: int | None = None, progress: Progress | None = None
 ) -> list[Evaluation]:
-    names = [r[0] for r in store.conn.execute("SELECT name FROM journeys ORDER BY name")]
-    out = [evaluate(store, n, now=now, progress=progress) for n in names]
+    """Full re-evaluation of every journey (by name), in one read of the events and
+    one transaction; *progress* counts contacts once for all journeys."""
+    with _large_cache(store), store.transaction() as conn:
+        names = [r[0] for r in conn.execute("SELECT name FROM journeys ORDER BY name")]
+        out = _evaluate_many(conn, [_journey_row(conn, n) for n in names], now, progress)
     compact_changes(store)
     return out
