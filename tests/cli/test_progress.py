@@ -37,7 +37,8 @@ def test_demo_says_each_stage_in_plain_lines(
     assert out.startswith("Wrote ") and len(out.splitlines()) == 1  # the answer only
     lines = err.splitlines()
     for stage in ("choosing the contacts", "simulating the year (days)",
-                  "building the indexes", "evaluating the demo journeys"):
+                  "building the indexes", "evaluating the journey 'Lead nurturing' (contacts)",
+                  "evaluating the journey 'Webinar' (contacts)"):
         assert f"{stage} …" in lines, (stage, lines)
         assert any(ln.startswith(f"{stage}: done (") for ln in lines), (stage, lines)
     # the simulated year runs 2026-01-05 09:00 → 2026-11-01 00:00: 299 whole days

@@ -6,6 +6,7 @@ The email, form and URL names they mention are those of ``journeytui.demo.catalo
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from journeytui.domain.conditions import parse_condition
@@ -132,16 +133,15 @@ def install_demo_journeys(
     progress: Callable[[str, int, int | None], None] | None = None,
 ) -> list[str]:
     """Save and evaluate the demo journeys (the demo generator calls this last);
-    *progress* hears each journey done."""
+    *progress* hears each journey's evaluation, contact by contact."""
     names = []
     at = default_now(store.conn)
-    journeys = demo_journeys()
-    for i, j in enumerate(journeys):
+    for j in demo_journeys():
+        said: Callable[[int, int], None] | None = None
         if progress is not None:
-            progress("evaluating the demo journeys", i, len(journeys))
-        save_journey(store, j, now=now, at=at, source=f"demo journey '{j.name}'")
+            said = partial(progress, f"evaluating the journey '{j.name}' (contacts)")
+        save_journey(store, j, now=now, at=at, source=f"demo journey '{j.name}'",
+                     progress=said)
         names.append(j.name)
-    if progress is not None:
-        progress("evaluating the demo journeys", len(journeys), len(journeys))
     compact_changes(store)
     return names
