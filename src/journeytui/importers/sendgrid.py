@@ -294,20 +294,17 @@ def _read_lines(text: str, name: str) -> Iterator[tuple[dict[str, Any], Loc]]:
             )
         yield whole, (name, 1, None)
         return
-    loads = json.loads
-    n = len(text)
-    start, number = 0, 0
-    while start < n:
-        end = text.find("\n", start)
-        if end < 0:
-            end = n
-        line = text[start:end].strip()
-        start = end + 1
-        number += 1
+    decode = json.JSONDecoder().raw_decode  # json.loads without its per-call wrapping
+    ws = _WS.match
+    for number, raw in enumerate(text.split("\n"), 1):
+        line = raw.strip()
         if not line:
             continue
         try:
-            obj = loads(line)
+            obj, end = decode(line)
+            if end != len(line):  # what json.loads says of a second value on the line
+                end = ws(line, end).end()  # type: ignore[union-attr]
+                raise json.JSONDecodeError("Extra data", line, end)
         except json.JSONDecodeError as exc:
             raise _fail(
                 name,
@@ -764,7 +761,7 @@ class _Importer:
         rec = self.rec
         added = self.report.added  # every LABELS key is there (0 at the start)
         kind, at, group, msg = ev.kind, ev.ts, ev.group, ev.msg
-        contact = self.contact(ev.address, at)
+        contact = self.contacts.get(ev.address) or self.contact(ev.address, at)
         if email_id is not None:
             if msg is not None and msg not in self.remembered:
                 self.remembered.add(msg)
@@ -1018,6 +1015,7 @@ def import_parsed_events(
     dry_run: bool = False,
     source: tuple[str, str] | None = None,
     email_by: str | None = None,
+    progress: Callable[[str, int, int | None], None] | None = None,
 ) -> ImportReport:
     """Import already-parsed SendGrid events, each with where it came from, into
     *store* in one transaction — what a file import does after reading its files.
@@ -1044,7 +1042,8 @@ def import_parsed_events(
     would have changed.  *source* is (kind, label) of the import batch recorded for
     provenance (kind file, stdin, webhook or demo; default ``stdin`` if a location names
     ``<stdin>``, else ``file`` labelled by the file names).  The batch's id is
-    ``report.batch_id``.
+    ``report.batch_id``.  *progress* (``report(stage, done, total)``) hears how many
+    events are recorded, then that the journeys are advanced.
     """
     if default_email is not None:
         default_email = default_email.strip()
@@ -1070,11 +1069,26 @@ def import_parsed_events(
         if source is None:
             source = ("stdin", STDIN_NAME) if STDIN_NAME in names else (
                 "file", _label(report.files))
-        return _import(store, pending, default_email, report, dry_run, source, now)
+        return _import(store, pending, default_email, report, dry_run, source, now,
+                       progress)
     finally:
         if collecting:
             gc.enable()
         _EMAIL_BY.reset(token)
+
+
+def _told(
+    items: Iterator[tuple[_Event, EmailKey | None]], total: int, progress: Callable[[str, int, int | None], None] | None,
+) -> Iterator[tuple[_Event, EmailKey | None]]:
+    """*items* as they are applied, saying every 4,096 how many (a progress display)."""
+    if progress is None:
+        yield from items
+        return
+    for i, item in enumerate(items):
+        if not i % 4096:
+            progress("recording the events", i, total)
+        yield item
+    progress("recording the events", total, total)
 
 
 def _label(names: Sequence[str]) -> str:
@@ -1104,6 +1118,7 @@ def _import(
     dry_run: bool,
     source: tuple[str, str],
     now: int | None,
+    progress: Callable[[str, int, int | None], None] | None = None,
 ) -> ImportReport:
     default = ("named", default_email) if default_email else None
     conn = store.conn
@@ -1113,7 +1128,7 @@ def _import(
         # events and sources it grows stay in memory (fewer spills of the transaction).
         conn.execute(f"PRAGMA cache_size = {IMPORT_CACHE_KIB}")
     try:
-        return _apply_all(store, pending, default, report, dry_run, source, now)
+        return _apply_all(store, pending, default, report, dry_run, source, now, progress)
     finally:
         conn.execute(f"PRAGMA cache_size = {int(cache)}")
 
@@ -1126,6 +1141,7 @@ def _apply_all(
     dry_run: bool,
     source: tuple[str, str],
     now: int | None,
+    progress: Callable[[str, int, int | None], None] | None = None,
 ) -> ImportReport:
     try:
         with store.transaction():
@@ -1144,7 +1160,7 @@ def _apply_all(
             imp.prepare_seen(event_ids)
             imp.know_contacts(pending)
             waiting = 0
-            for event, key in _attribute(pending, known, default):
+            for event, key in _told(_attribute(pending, known, default), len(pending), progress):
                 if key is None and event.kind not in _NO_EMAIL_OK:
                     if event.msg is not None:  # a later import may name its message
                         imp.park(event)
@@ -1170,6 +1186,8 @@ def _apply_all(
             imp.finish()
             report.batch_id = imp.batch_id
             report.add("new_contacts", store.count("contacts") - contacts_before)
+            if progress is not None:
+                progress("advancing the journeys", 0, None)
             advance_journeys(store, report)
             if before is not None:
                 report.preview = dry_run_preview(before, snapshot(store))
