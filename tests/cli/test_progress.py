@@ -55,9 +55,11 @@ def test_import_says_lines_read_then_recording(
     name = "reading ev.ndjson (lines)"
     assert err[0] == f"{name} …"
     assert err[1].startswith(f"{name}: done (30, ")  # 30 events, one a line
-    assert err[2] == "recording and advancing the journeys …"
-    assert err[3].startswith("recording and advancing the journeys: done (")
-    assert len(err) == 4
+    assert err[2] == "recording the events …"
+    assert err[3].startswith("recording the events: done (30, ")
+    assert err[4] == "advancing the journeys …"
+    assert err[5].startswith("advancing the journeys: done (")
+    assert len(err) == 6
 
 
 def test_json_prints_no_progress(

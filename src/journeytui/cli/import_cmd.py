@@ -217,7 +217,7 @@ def run_sendgrid(args: argparse.Namespace) -> int:
         shown = [STDIN_NAME if f == "-" else str(Path(f)) for f in a.files]
         return import_parsed_events(
             store, _read_with_progress(a.files, shown, progress), a.email, files=shown,
-            dry_run=a.dry_run, email_by=a.email_by,
+            dry_run=a.dry_run, email_by=a.email_by, progress=progress,
         )
 
     return _run(args, run, LABELS, "events")
@@ -227,7 +227,7 @@ def _read_with_progress(
     paths: Sequence[str], shown: Sequence[str], progress: ProgressFn
 ) -> Iterator[tuple[dict[str, Any], tuple[str, int, int | None]]]:
     """The events of every file, as ``import sendgrid`` reads them, saying how many of
-    each file's lines are read; then that recording has begun."""
+    each file's lines are read (the importer then says how many events are recorded)."""
     from journeytui.importers.sendgrid import read_events
 
     for path, name in zip(paths, shown, strict=True):
@@ -241,7 +241,6 @@ def _read_with_progress(
                 progress(stage, line, total)
             yield event, loc
         progress(stage, total or line, total)
-    progress(_RECORDING, 0, None)
 
 
 def _lines_in(path: str) -> int | None:
