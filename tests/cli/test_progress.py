@@ -133,3 +133,15 @@ def test_a_bar_on_a_terminal_ends_complete() -> None:
             report("counting", done, 10)
     text = stream.getvalue()
     assert "counting" in text and "10/10" in text
+
+
+def test_import_events_says_reading_then_recording(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], at_once: None
+) -> None:
+    f = _events_file(tmp_path / "ev.ndjson", 30)  # SendGrid's shape, recognised as such
+    assert main(["import", "events", str(f), "--db", str(tmp_path / "s.db")]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == "reading the files …"
+    assert err[2] == "recording the events …"
+    assert err[3].startswith("recording the events: done (30, ")
+    assert err[4] == "advancing the journeys …"

@@ -302,9 +302,10 @@ def run_events(args: argparse.Namespace) -> int:
     from journeytui.importers.sendgrid import LABELS
 
     def run(store: Store, a: argparse.Namespace, progress: ProgressFn) -> ImportReport:
-        progress(f"reading, {_RECORDING}", 0, None)
+        progress("reading the files", 0, None)
         return import_events(
-            store, a.files, a.provider, default_email=a.email, dry_run=a.dry_run
+            store, a.files, a.provider, default_email=a.email, dry_run=a.dry_run,
+            progress=progress,
         )
 
     return _run(args, run, LABELS, "events")

@@ -162,10 +162,12 @@ def import_events(
     *,
     now: int | None = None,
     dry_run: bool = False,
+    progress: Callable[[str, int, int | None], None] | None = None,
 ) -> ImportReport:
     """Import provider event files (each one provider, recognised per file with
     ``auto``) into *store* in one transaction, through the SendGrid importer; every
-    event keeps its own file, line and array index (provenance, skip reasons)."""
+    event keeps its own file, line and array index (provenance, skip reasons).
+    *progress* hears how many events are recorded (as the SendGrid importer says it)."""
     from journeytui.importers.sendgrid import import_parsed_events
 
     got = read_files(paths, provider)
@@ -176,7 +178,7 @@ def import_events(
             before = snapshot(store) if dry_run else None
             new_lists = ensure_lists(store, got.lists)
             report = import_parsed_events(store, got.pairs, default_email, files=files,
-                                          now=now)
+                                          now=now, progress=progress)
             report.add("new_lists", new_lists)
             if before is not None:
                 report.preview = dry_run_preview(before, snapshot(store))
