@@ -145,3 +145,17 @@ def test_import_events_says_reading_then_recording(
     assert err[2] == "recording the events …"
     assert err[3].startswith("recording the events: done (30, ")
     assert err[4] == "advancing the journeys …"
+
+
+def test_import_contacts_says_reading_then_rows(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], at_once: None
+) -> None:
+    f = tmp_path / "contacts.csv"
+    f.write_text("email,first_name,last_name,tracking_consent,lists\n"
+                 + "".join(f"p{i}@example.com,P,{i},yes,News\n" for i in range(12)))
+    assert main(["import", "contacts", str(f), "--db", str(tmp_path / "s.db")]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == "reading the file …"
+    assert err[2] == "recording the contacts (rows) …"
+    assert err[3].startswith("recording the contacts (rows): done (12, ")  # 12 rows
+    assert len(err) == 4

@@ -317,10 +317,10 @@ def run_contacts(args: argparse.Namespace) -> int:
     mapping = parse_map(args.map)
 
     def run(store: Store, a: argparse.Namespace, progress: ProgressFn) -> ImportReport:
-        progress(f"reading, {_RECORDING}", 0, None)
+        progress("reading the file", 0, None)
         consent = None if a.consent is None else a.consent == "yes"
         return import_contacts(store, a.file, preset=a.preset, mapping=mapping,
-                               consent=consent, dry_run=a.dry_run)
+                               consent=consent, dry_run=a.dry_run, progress=progress)
 
     return _run(args, run, LABELS, "rows")
 

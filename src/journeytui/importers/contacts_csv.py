@@ -35,6 +35,7 @@ from __future__ import annotations
 import os
 import time
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -255,9 +256,11 @@ def import_contacts(
     mapping: dict[str, str] | None = None,
     consent: bool | None = None,
     dry_run: bool = False,
+    progress: Callable[[str, int, int | None], None] | None = None,
 ) -> ImportReport:
     """Import one contacts file (CSV, TSV, JSON, NDJSON, or a Mailchimp export ZIP) into
-    *store* in one transaction (all or nothing)."""
+    *store* in one transaction (all or nothing); *progress* (``report(stage, done,
+    total)``) hears how many rows are recorded."""
     from journeytui.importers._report import dry_run_preview, snapshot
 
     at = int(time.time()) if now is None else now
@@ -301,7 +304,7 @@ def import_contacts(
     try:
         with store.transaction():
             before = snapshot(store) if dry_run else None
-            _apply(store, rows, report, at, name)
+            _apply(store, rows, report, at, name, progress)
             if before is not None:
                 report.preview = dry_run_preview(before, snapshot(store))
                 raise _DryRun
@@ -310,13 +313,16 @@ def import_contacts(
     return report
 
 
-def _apply(store: Store, rows: list[_Row], report: ImportReport, at: int, name: str) -> None:
+def _apply(store: Store, rows: list[_Row], report: ImportReport, at: int, name: str,
+           progress: Callable[[str, int, int | None], None] | None = None) -> None:
     """Write *rows* (inside the caller's transaction)."""
     if rows:
         rec = Recorder(store)
         c = store.conn
         list_ids: dict[str, int] = {}
-        for row in rows:
+        for i, row in enumerate(rows):
+            if progress is not None and not i % 4096:
+                progress("recording the contacts (rows)", i, len(rows))
             ref = rec.contact(row.address, create=False)
             changed = False
             if ref is None:
