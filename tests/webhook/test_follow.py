@@ -1,4 +1,4 @@
-"""Following a pipe: one transaction per batch of lines (issue 14 item 3, the engine of it)."""
+"""Following a pipe: one transaction per batch of lines (the engine of `import sendgrid -`)."""
 
 from __future__ import annotations
 

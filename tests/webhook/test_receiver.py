@@ -1,4 +1,4 @@
-"""serve-webhook: a real server on a free port, signed requests (issue 14 item 1)."""
+"""serve-webhook: a real server on a free port, signed SendGrid requests."""
 
 from __future__ import annotations
 
