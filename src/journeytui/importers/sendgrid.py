@@ -158,6 +158,8 @@ _NAMES_LISTED = 10
 #: The page cache of an import of more than _BIG_IMPORT events (negative: KiB).
 IMPORT_CACHE_KIB = -65_536
 _BIG_IMPORT = 10_000
+# event_sources rows are written every this many
+_SOURCES_CHUNK = 8_192
 
 _WS = re.compile(r"[ \t\n\r]*")
 
@@ -607,6 +609,13 @@ class _Importer:
         batch, kind, at, event_id = self.batch_id, ev.kind, ev.ts, ev.event_id
         self.traced += 1
         add = self.sources.append
+        if len(touched) == 1 and touched[0][3] is None:  # the common case: one row
+            target, row, email, _ = touched[0]
+            add((batch, target, row, email, kind, at, file_no, line, index, event_id, None))
+            touched.clear()
+            if len(self.sources) >= _SOURCES_CHUNK:
+                self.flush_sources()
+            return
         for target, row, email, mark in touched:
             if mark is None:
                 add((batch, target, row, email, kind, at, file_no, line, index, event_id, None))
@@ -622,17 +631,24 @@ class _Importer:
                 add((batch, target, None, email, kind, at, file_no, line, index, event_id,
                      mark))
         touched.clear()
+        if len(self.sources) >= _SOURCES_CHUNK:
+            self.flush_sources()
+
+    def flush_sources(self) -> None:
+        """Write the event_sources rows gathered so far (in chunks: few rows in memory)."""
+        self.c.executemany(
+            "INSERT INTO event_sources(batch_id, target, row_id, email_id, kind, at, file_no,"
+            " line, idx, event_id, token) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            self.sources,
+        )
+        self.sources = []
 
     def write_sources(self) -> None:
         if not self.traced:  # nothing applied (e.g. every event a duplicate): no batch
             self.c.execute("DELETE FROM import_batches WHERE id = ?", (self.batch_id,))
             self.batch_id = 0
             return
-        self.c.executemany(
-            "INSERT INTO event_sources(batch_id, target, row_id, email_id, kind, at, file_no,"
-            " line, idx, event_id, token) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            self.sources,
-        )
+        self.flush_sources()
         self.c.execute(
             "UPDATE import_batches SET events = ?, files = ? WHERE id = ?",
             (self.traced,
