@@ -37,6 +37,7 @@ def test_moves_are_written_in_batches_with_the_same_results(
     assert one.write_batches == 1 and one.most_in_flight == one.moves  # 20,000 per batch
 
     monkeypatch.setattr(engine, "BATCH_MOVES", 5)
+    monkeypatch.setattr(engine, "BATCH_CONTACTS", 3)
     store = Store.open(demo)
     try:
         report = engine.evaluate(store, LEAD)
@@ -46,6 +47,9 @@ def test_moves_are_written_in_batches_with_the_same_results(
         assert report.most_in_flight <= 4 + longest
         assert report.write_batches >= report.moves // (4 + longest)
         assert report.write_batches > 10
+        # and never more than 3 contacts' positions and states
+        assert report.most_contacts_in_flight == 3
+        assert report.write_batches >= report.contacts // 3
         assert (report.moves, report.in_journey) == (one.moves, one.in_journey)
         assert _results(store, LEAD) == whole
     finally:

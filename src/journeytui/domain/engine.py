@@ -478,9 +478,12 @@ def _write_clicks(
     )
 
 
-# Moves written per batch by a full evaluation (with the positions and states of the
-# contacts they belong to): memory stays flat whatever the store's size.
+# A full evaluation writes its moves, and the positions and states of the contacts
+# they belong to, once it holds this many moves or this many contacts (a journey few
+# contacts move in holds states, not moves): memory stays flat whatever the store's
+# size.
 BATCH_MOVES = 20_000
+BATCH_CONTACTS = 5_000
 # The page cache of a full evaluation (negative: KiB).
 EVALUATION_CACHE_KIB = -65_536
 # How often (in contacts) a full evaluation reports its progress.
@@ -498,9 +501,11 @@ class Evaluation:
     contacts: int  # contacts replayed (with at least one activity)
     in_journey: int  # of them, in a stage as of *now*
     moves: int
-    # how the moves were written: batches, and the most rows held at once
+    # how the moves were written: batches, and the most moves and contacts (positions
+    # and states) held at once
     write_batches: int = 0
     most_in_flight: int = 0
+    most_contacts_in_flight: int = 0
 
 
 def evaluate(
@@ -560,7 +565,7 @@ class _FullEvaluation:
             self.tally.current[stage] += 1
             self.report.in_journey += 1
         self.report.contacts += 1
-        if len(moves) >= BATCH_MOVES:
+        if len(moves) >= BATCH_MOVES or len(runner.out.positions) >= BATCH_CONTACTS:
             self.flush()
 
     def flush(self) -> None:
@@ -569,6 +574,7 @@ class _FullEvaluation:
         moves, positions, states = out.moves, out.positions, out.states
         report.write_batches += 1
         report.most_in_flight = max(report.most_in_flight, len(moves))
+        report.most_contacts_in_flight = max(report.most_contacts_in_flight, len(positions))
         report.moves += len(moves)
         _write_moves(conn, jid, c, moves)
         conn.executemany(
