@@ -459,7 +459,7 @@ def _message(ev: dict[str, Any]) -> str | None:
     mid = ev.get("sg_message_id")
     if not isinstance(mid, str):
         return None
-    head = mid.split(".", 1)[0].strip()
+    head = mid.partition(".")[0].strip()
     return head or None
 
 
@@ -1176,6 +1176,7 @@ def _apply_all(
             imp.prepare_seen(event_ids)
             imp.know_contacts(pending)
             waiting = 0
+            emails = imp.emails  # key -> email id, filled by imp.email
             for event, key in _told(_attribute(pending, known, default), len(pending), progress):
                 if key is None and event.kind not in _NO_EMAIL_OK:
                     if event.msg is not None:  # a later import may name its message
@@ -1189,7 +1190,10 @@ def _apply_all(
                 if imp.seen(event.event_id):
                     report.skip(DUPLICATE, _where(event.loc))
                     continue
-                email_id = imp.email(key, event.ts) if key is not None else None
+                if key is None:
+                    email_id = None
+                else:
+                    email_id = emails.get(key) or imp.email(key, event.ts)
                 imp.apply(event, email_id)
                 imp.trace(event)
             if waiting:
