@@ -11,6 +11,7 @@ estimate test at a size where a sample is a small share of the contacts).
 from __future__ import annotations
 
 import shutil
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from journeytui.domain.funnel import funnel
 from journeytui.domain.journey_model import Journey, Stage, Transition
 from journeytui.domain.journeys import get_journey, save_journey
 from journeytui.domain.preview import (
+    Cancel,
     Estimate,
     PreviewCancelled,
     Sample,
@@ -175,6 +177,40 @@ def test_a_set_cancel_flag_stops_the_replay_between_contacts(demo: Store) -> Non
     # asked once before each contact: it stopped before the sixth, not at the end
     assert flag.checks == 6
     assert report["replayed"] == 5
+
+
+def test_setting_the_flag_interrupts_the_statement_a_replay_waits_on(
+        demo_store: Path) -> None:
+    """The ordered read of every event sorts them all before the first contact comes:
+    a set flag interrupts that statement too (on the connection being watched)."""
+    store = Store.open(demo_store, check_same_thread=False)
+    flag = Cancel()
+    started = threading.Event()
+    outcome: list[str] = []
+
+    def replay_waiting_on_sql() -> None:
+        try:
+            with flag.watching(store.conn):
+                started.set()
+                store.conn.execute(  # (counts to 10^12: never ends of itself)
+                    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n"
+                    " WHERE i < 1000000000000) SELECT count(*) FROM n").fetchone()
+            outcome.append("finished")
+        except PreviewCancelled:
+            outcome.append("cancelled")
+
+    worker = threading.Thread(target=replay_waiting_on_sql)
+    worker.start()
+    started.wait()
+    for _ in range(1200):  # set until it lands while the statement runs
+        flag.set()
+        worker.join(0.05)
+        if not worker.is_alive():
+            break
+    store.close() if not worker.is_alive() else None
+    assert outcome == ["cancelled"]
+    # the connection is left alone afterwards (the pool may lend it again)
+    assert flag._conns == []
 
 
 # -- the estimate ----------------------------------------------------------------------

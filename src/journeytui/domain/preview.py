@@ -170,7 +170,45 @@ def _events_of(conn: sqlite3.Connection, ids: list[int], hwm: Hwm) -> Iterator[t
 
 
 # -- the exact funnel ----------------------------------------------------------------
-Cancel = threading.Event
+class Cancel(threading.Event):
+    """The cancel flag of a preview.  Setting it also interrupts the SQL statement a
+    replay is waiting on (the ordered read of every event sorts them all before the
+    first contact comes), on the connection the replay registered while it runs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = threading.Lock()
+        self._conns: list[sqlite3.Connection] = []
+
+    def set(self) -> None:
+        with self._lock:
+            super().set()
+            for conn in self._conns:
+                conn.interrupt()
+
+    def watching(self, conn: sqlite3.Connection) -> _Watch:
+        return _Watch(self, conn)
+
+
+class _Watch:
+    """``with cancel.watching(conn):`` — *conn* is interrupted if the flag is set
+    meanwhile (and never after: the pool may lend it to someone else)."""
+
+    def __init__(self, cancel: Cancel, conn: sqlite3.Connection) -> None:
+        self.cancel, self.conn = cancel, conn
+
+    def __enter__(self) -> None:
+        with self.cancel._lock:
+            self.cancel._conns.append(self.conn)
+            if self.cancel.is_set():
+                raise PreviewCancelled
+
+    def __exit__(self, kind: Any, error: BaseException | None, tb: Any) -> None:
+        with self.cancel._lock:
+            self.cancel._conns.remove(self.conn)
+        if isinstance(error, sqlite3.OperationalError) and self.cancel.is_set():
+            raise PreviewCancelled from None  # the statement was interrupted
+
 Progress = Callable[[float], None]
 
 
@@ -276,7 +314,7 @@ def _renumber(saved: Journey, draft: Journey) -> dict[tuple[int, int], int]:
 def exact(
     store: Store, j: Journey, *, now: int | None = None,
     stall_days: int = DEFAULT_STALL_DAYS, validate: bool = True, saved: str | None = None,
-    cancel: Cancel | None = None, progress: Progress | None = None,
+    cancel: threading.Event | None = None, progress: Progress | None = None,
     report: dict[str, int] | None = None,
 ) -> dict[str, Any]:
     """The exact funnel of draft *j* (``funnel.compute``'s dict), replaying contact by
@@ -291,6 +329,17 @@ def exact(
 
         validate_for_store(store, j)
     conn = store.conn
+    if isinstance(cancel, Cancel):
+        with cancel.watching(conn):
+            return _exact(conn, j, now, stall_days, saved, cancel, progress, report)
+    return _exact(conn, j, now, stall_days, saved, cancel, progress, report)
+
+
+def _exact(
+    conn: sqlite3.Connection, j: Journey, now: int | None, stall_days: int,
+    saved: str | None, cancel: threading.Event | None, progress: Progress | None,
+    report: dict[str, int] | None,
+) -> dict[str, Any]:
     hwm = high_water(conn)
     if now is None:
         now = default_now(conn)
@@ -490,7 +539,7 @@ class Sample:
 
     @classmethod
     def prepare(cls, store: Store, saved_name: str | None, *, size: int = SAMPLE_CONTACTS,
-                saved_funnel: dict[str, Any] | None = None, cancel: Cancel | None = None,
+                saved_funnel: dict[str, Any] | None = None, cancel: threading.Event | None = None,
                 whole: bool = False) -> Sample:
         """Choose the sample and read its events (and the saved journey's figures on it
         when its stored results are current).  *saved_funnel*: the saved journey's
@@ -531,7 +580,7 @@ class Sample:
             sample.saved_vectors = sample._vectors(conn, stored.journey, cancel)
         return sample
 
-    def _vectors(self, conn: sqlite3.Connection, j: Journey, cancel: Cancel | None,
+    def _vectors(self, conn: sqlite3.Connection, j: Journey, cancel: threading.Event | None,
                  only: int | None = None) -> dict[int, list[int]]:
         """Each sampled contact's share of the figures of *j* (contacts in no stage and
         without moves left out).  *only*: a mask of stages — replay only the contacts
@@ -567,7 +616,7 @@ class Sample:
         return vectors
 
     def estimate(self, conn: sqlite3.Connection, j: Journey, *,
-                 cancel: Cancel | None = None) -> Estimate:
+                 cancel: threading.Event | None = None) -> Estimate:
         """The draft *j*'s funnel estimated from the sample.
 
         With the saved journey's figures at hand and an edit confined to the

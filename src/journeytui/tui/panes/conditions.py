@@ -55,6 +55,7 @@ from journeytui.domain.journeys import (
 )
 from journeytui.domain.preview import (
     SAMPLE_CONTACTS,
+    Cancel,
     Estimate,
     PreviewCancelled,
     Sample,
@@ -79,6 +80,7 @@ from journeytui.tui.widgets.condition_tree import ConditionTree
 
 PREVIEW_DELAY = 0.35  # seconds of quiet typing in a field before the preview starts
 EDIT_DELAY = 0.02  # after any other edit (a part added, deleted, undone…)
+PROGRESS_EVERY = 0.5  # seconds between two progress notes of the exact replay
 GROUPS = {
     "list": "conditions-list", "open": "conditions-open", "preview": "conditions-preview",
     "save": "conditions-save", "versions": "conditions-versions",
@@ -212,7 +214,7 @@ class ConditionsPane(Pane):
         self._preview_generation = 0
         self._preview_timer: Timer | None = None
         self._preview_worker: tuple[Worker[None], int] | None = None
-        self._cancel: threading.Event | None = None  # the preview in flight's
+        self._cancel: Cancel | None = None  # the preview in flight's
         self._previewing: dict[str, Any] | None = None  # the draft it is for
         self._exact_done = 0.0
         self._sample: tuple[tuple[Any, ...], Sample] | None = None
@@ -510,7 +512,7 @@ class ConditionsPane(Pane):
         if generation != self._preview_generation or self._previewing is None:
             return
         self._preview_timer = None
-        self._cancel = cancel = threading.Event()
+        self._cancel = cancel = Cancel()
         self._exact_done = 0.0
         worker = self._preview(generation, copy.deepcopy(self._previewing), cancel,
                                self.state.journey_name, self.state.version)
@@ -538,7 +540,7 @@ class ConditionsPane(Pane):
             self._sample_for(store, name, version)
 
     @work(thread=True, exclusive=True, group=GROUPS["preview"], exit_on_error=False)
-    def _preview(self, generation: int, definition: dict[str, Any], cancel: threading.Event,
+    def _preview(self, generation: int, definition: dict[str, Any], cancel: Cancel,
                  name: str | None, version: int) -> None:
         j = parse_journey(definition)
         try:
@@ -548,11 +550,13 @@ class ConditionsPane(Pane):
                     est = sample.estimate(store.conn, j, cancel=cancel)
                     self.post_message(PreviewEstimated(
                         generation, from_domain(j, est.figures, 0), est))
-                step = [0.0]
+                said = [time.monotonic()]
 
                 def progress(done: float) -> None:
-                    if done - step[0] >= 0.01:
-                        step[0] = done
+                    # at most twice a second: each redraw lays the screen out again,
+                    # on the thread the replay shares the interpreter with
+                    if time.monotonic() - said[0] >= PROGRESS_EVERY:
+                        said[0] = time.monotonic()
                         self.post_message(PreviewProgress(generation, done))
 
                 figures = exact(store, j, saved=name, cancel=cancel, progress=progress,
