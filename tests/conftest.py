@@ -7,10 +7,18 @@
 * ``app_factory``: ``make_app`` with that config, a fixed theme and no cursor blink.
 * ``settle``: ``await settle(pilot)`` waits until every worker is done, its messages
   are handled and the status line says "Ready".
+* ``until``: ``await until(pilot, condition, what)`` waits until *condition()* holds,
+  letting the app run between looks (``pilot.pause()``: until the app is idle, no fixed
+  sleep); for conditions ``settle`` cannot wait for (a worker that fails or is held).
+* ``wait_until``: the same, settling between looks (workers done, then timers: a
+  debounced preview, the store watcher).
+  How long either takes never fails a test: only a condition that does not hold after
+  two minutes does (the suite's timeout is four).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -55,3 +63,34 @@ async def _settle(pilot: Pilot[object]) -> None:
 @pytest.fixture
 def settle():  # type: ignore[no-untyped-def]
     return _settle
+
+
+UNTIL_LIMIT = 120.0  # seconds: a hang guard only, far above any run under load
+
+
+async def _until(pilot: Pilot[object], condition: Callable[[], object],
+                 what: str = "the condition", *, settle: bool = False) -> None:
+    deadline = time.monotonic() + UNTIL_LIMIT
+    while True:
+        if settle:
+            await _settle(pilot)
+        if condition():
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} never held (workers: {list(pilot.app.workers)})")
+        await pilot.pause()
+
+
+@pytest.fixture
+def until():  # type: ignore[no-untyped-def]
+    return _until
+
+
+async def _wait_until(pilot: Pilot[object], condition: Callable[[], object],
+                      what: str = "the condition") -> None:
+    await _until(pilot, condition, what, settle=True)
+
+
+@pytest.fixture
+def wait_until():  # type: ignore[no-untyped-def]
+    return _wait_until

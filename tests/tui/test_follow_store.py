@@ -3,11 +3,9 @@ list and the open contact change, the cursor stays where it was."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from textual.pilot import Pilot
 
 from journeytui.store import Recorder, Store
 from journeytui.tui.panes.contacts import ContactsPane
@@ -19,19 +17,6 @@ from journeytui.tui.screens.main import StatusLine
 @pytest.fixture(autouse=True)
 def quick_watch(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(main_screen, "WATCH_SECONDS", 0.1)
-
-
-@pytest.fixture
-def wait_until(settle):  # type: ignore[no-untyped-def]
-    async def wait(pilot: Pilot[object], condition: Callable[[], bool], what: str) -> None:
-        for _ in range(300):
-            await settle(pilot)
-            if condition():
-                return
-            await pilot.pause(0.05)
-        raise AssertionError(f"timed out waiting for {what}")
-
-    return wait
 
 
 async def test_a_write_from_another_connection_shows_up_with_the_cursor_kept(

@@ -192,7 +192,7 @@ async def test_switch_theme_is_remembered(demo_db: Path, app_factory, config_dir
         assert app.theme == "journey-dark"
         await pilot.press("ctrl+p")
         await pilot.press(*"j-light")
-        await pilot.pause(0.3)
+        await settle(pilot)  # the palette's search is a worker: its hits are listed
         await pilot.press("enter")
         await pilot.pause()
         assert app.theme == "journey-light"

@@ -42,7 +42,7 @@ async def test_emails_activities_contact_and_palette_show_data_literally(
         assert "News [i]letter[/i]: subscribed" in text
         assert ESC not in text
         await pilot.press("ctrl+p", *"Boom")
-        await pilot.pause(0.3)
+        await settle(pilot)  # the palette's search is a worker: its hits are listed
         text = screen_text(app)
         assert "Email: [bold]Boom[/] \\x1b[31mred\\x1b[0m" in text
         assert ESC not in text

@@ -1,5 +1,8 @@
 """One path from a failed worker to what the user sees: workers raise, the pane resets
-what the worker was to fill and the failure is said once, in the app's wording."""
+what the worker was to fill and the failure is said once, in the app's wording.
+
+A failed worker makes ``settle`` raise, so these tests wait with ``until`` for what the
+failure leaves behind (the pane's record of it, the status line), never for a time."""
 
 from __future__ import annotations
 
@@ -18,17 +21,8 @@ def _fail(*args: object, **kwargs: object) -> object:
     raise UserError("journeys.db: the disk is full (a fault put in by the test)")
 
 
-async def _until(pilot, check) -> None:  # type: ignore[no-untyped-def]
-    """Pause until *check()* holds (a failed worker makes ``settle`` raise, so poll)."""
-    for _ in range(400):
-        if check():
-            return
-        await pilot.pause(0.01)
-    raise AssertionError("the condition never held")
-
-
 async def test_a_failed_activities_heading_says_why_in_place(
-    demo_db: Path, app_factory, settle, monkeypatch: pytest.MonkeyPatch
+    demo_db: Path, app_factory, settle, until, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(activities_mod, "email_heading", _fail)
     app = app_factory(demo_db)
@@ -36,8 +30,11 @@ async def test_a_failed_activities_heading_says_why_in_place(
         await settle(pilot)
         app.main.open_activities(1)
         pane = app.main.query_one(ActivitiesPane)
-        await _until(pilot, lambda: app.status_text() == "Ready" and pane.table.row_count)
-        await pilot.pause()
+        # the heading's worker and the rows' worker end in either order: wait for both
+        # (the failure handled by the pane, the first page shown)
+        await until(pilot, lambda: pane.heading_error != "", "the heading's failure handled")
+        await until(pilot, lambda: app.status_text() == "Ready" and pane.table.row_count,
+                    "the rows")
         assert str(pane.query_one("#activities-title").render()) == "Could not load this email"
         assert str(pane.query_one("#activities-gap").render()) == (
             "journeys.db: the disk is full (a fault put in by the test)")
@@ -47,22 +44,23 @@ async def test_a_failed_activities_heading_says_why_in_place(
 
 
 async def test_a_failed_contact_card_says_why_in_the_card(
-    demo_db: Path, app_factory, settle, monkeypatch: pytest.MonkeyPatch
+    demo_db: Path, app_factory, settle, until, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(contacts_mod, "contact_card", _fail)
     app = app_factory(demo_db)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         app.main.open_contact(1)
-        await _until(pilot, lambda: "disk is full" in app.main.query_one(CardView).hint)
-        await _until(pilot, lambda: app.status_text() == "Ready")
+        await until(pilot, lambda: "disk is full" in app.main.query_one(CardView).hint,
+                    "the card's failure handled")
+        await until(pilot, lambda: app.status_text() == "Ready", "the history loaded")
         card = app.main.query_one(CardView)
         assert card.hint == "journeys.db: the disk is full (a fault put in by the test)"
         assert app.status_text() == "Ready"
 
 
 async def test_a_failed_page_of_rows_says_why_in_the_table(
-    demo_db: Path, app_factory, settle, monkeypatch: pytest.MonkeyPatch
+    demo_db: Path, app_factory, settle, until, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(activities_mod, "email_activities", _fail)
     app = app_factory(demo_db)
@@ -70,7 +68,7 @@ async def test_a_failed_page_of_rows_says_why_in_the_table(
         await settle(pilot)
         app.main.open_activities(1)
         pane = app.main.query_one(ActivitiesPane)
-        await _until(pilot, lambda: pane.table._error is not None)
+        await until(pilot, lambda: pane.table._error is not None, "the rows' failure handled")
         # the user error's own text, in place of the rows (not "UserError: …")
         assert pane.table._error == "journeys.db: the disk is full (a fault put in by the test)"
-        await _until(pilot, lambda: app.status_text() == "Ready")
+        await until(pilot, lambda: app.status_text() == "Ready", "the status line cleared")

@@ -4,18 +4,16 @@
   journeys "Lead nurturing" and "Webinar", plus a journey "Nurture" that has the
   stages of the lead-nurturing story and no transitions yet, for building them by
   keyboard), built once per session, copied per test.
-* ``wait_until``: wait for workers (and timers) until a condition holds.
-* ``config_dir``, ``app_factory``, ``settle``: in ``tests/conftest.py``.
+* ``config_dir``, ``app_factory``, ``settle``, ``until``, ``wait_until``: in
+  ``tests/conftest.py``.
 """
 
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from textual.pilot import Pilot
 
 from journeytui.demo import generate
 from journeytui.demo.journeys import install_demo_journeys
@@ -55,21 +53,6 @@ def demo_db(demo_master: Path, tmp_path: Path) -> Path:
     path = tmp_path / "journeys.db"
     shutil.copyfile(demo_master, path)
     return path
-
-
-@pytest.fixture
-def wait_until(settle):  # type: ignore[no-untyped-def]
-    async def wait(pilot: Pilot[object], condition: Callable[[], bool],
-                   what: str = "condition") -> None:
-        """Wait (workers, then short pauses for timers) until *condition* holds."""
-        for _ in range(300):
-            await settle(pilot)
-            if condition():
-                return
-            await pilot.pause(0.05)
-        raise AssertionError(f"timed out waiting for {what}")
-
-    return wait
 
 
 @pytest.fixture

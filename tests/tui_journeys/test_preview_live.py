@@ -34,7 +34,7 @@ class GatedReplay:
 
     def __call__(self, store: Store, j: Journey, **options: Any) -> dict[str, Any]:
         self.started.append(j)
-        self.gate.wait(60)
+        self.gate.wait(200)  # a guard only: the test opens it (or its teardown does)
         try:
             figures = exact(store, j, **options)
         except PreviewCancelled:
@@ -50,15 +50,6 @@ def gated(monkeypatch: pytest.MonkeyPatch) -> GatedReplay:
     monkeypatch.setattr(conditions_module, "exact", replay)
     yield replay  # type: ignore[misc]
     replay.gate.set()
-
-
-async def poll(pilot: Pilot[object], condition: Any, what: str) -> None:
-    """Wait for *condition* while a worker is held (``settle`` would wait for it)."""
-    for _ in range(400):
-        if condition():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 async def open_t4(pilot: Pilot[object], wait_until: Any) -> ConditionsPane:
@@ -94,7 +85,7 @@ def preview_text(pane: ConditionsPane) -> str:
 
 
 async def test_an_estimate_is_shown_first_then_the_exact_funnel(
-        demo_db: Path, app_factory: Any, wait_until: Any, gated: GatedReplay,
+        demo_db: Path, app_factory: Any, wait_until: Any, until: Any, gated: GatedReplay,
         monkeypatch: pytest.MonkeyPatch) -> None:
     # a sample of 100 of the store's contacts with activities: an estimate
     monkeypatch.setattr(ConditionsPane, "sample_size", 100)
@@ -102,7 +93,7 @@ async def test_an_estimate_is_shown_first_then_the_exact_funnel(
     async with app.run_test(size=(120, 40)) as pilot:
         pane = await open_t4(pilot, wait_until)
         await pilot.press("d")  # t4: clicked a pricing link only
-        await poll(pilot, lambda: pane.draft_estimate is not None, "the estimate")
+        await until(pilot, lambda: pane.draft_estimate is not None, "the estimate")
         text = preview_text(pane)
         assert "draft ≈ estimate" in text and "≈ estimated from" in text
         assert "±" in text
@@ -118,16 +109,17 @@ async def test_an_estimate_is_shown_first_then_the_exact_funnel(
 
 
 async def test_an_edit_during_the_replay_cancels_it(
-        demo_db: Path, app_factory: Any, wait_until: Any, gated: GatedReplay) -> None:
+        demo_db: Path, app_factory: Any, wait_until: Any, until: Any,
+        gated: GatedReplay) -> None:
     app = app_factory(demo_db)
     async with app.run_test(size=(120, 40)) as pilot:
         pane = await open_t4(pilot, wait_until)
         await pilot.press("d")  # draft A: t4 on a pricing link only
-        await poll(pilot, lambda: len(gated.started) == 1, "the replay of draft A")
+        await until(pilot, lambda: len(gated.started) == 1, "the replay of draft A")
         first = pane.draft
         await pilot.press("n")  # draft B: t4 on *not* a pricing link
         assert pane.draft != first
-        await poll(pilot, lambda: len(gated.started) == 2, "the replay of draft B")
+        await until(pilot, lambda: len(gated.started) == 2, "the replay of draft B")
         assert pane.draft_figures is None  # A's figures are never shown
         gated.gate.set()
         await wait_until(pilot, lambda: pane.draft_figures is not None, "B's funnel")
