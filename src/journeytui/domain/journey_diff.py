@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from typing import TypeVar
+
 from journeytui.domain.conditions import render
 from journeytui.domain.journey_model import Journey, Segment, Transition
 from journeytui.textsafe import safe_text
+
+T = TypeVar("T")
 
 
 def _label(t: Transition) -> str:
@@ -19,16 +24,24 @@ def _link(url: str | None) -> str:
     return "—" if url is None else f"'{safe_text(url)}'"
 
 
+def _added_removed(kind: str, before: Mapping[str, T], after: Mapping[str, T],
+                   note: Callable[[T], str] = lambda _: "") -> list[str]:
+    """"+ kind name" (with *note* of the new one) and "− kind name", each by name."""
+    return ([f"+ {kind} {name}{note(after[name])}" for name in sorted(after.keys() - before.keys())]
+            + [f"− {kind} {name}" for name in sorted(before.keys() - after.keys())])
+
+
+def _reordered(before: Mapping[str, object], after: Mapping[str, object]) -> bool:
+    """The names kept by both are in another order."""
+    return [n for n in before if n in after] != [n for n in after if n in before]
+
+
 def _segment_changes(old: list[Segment], new: list[Segment]) -> list[str]:
     """Segments added, removed, fed by another stage, with another rule (a value or —
     for none), another description, reordered (a segment is known by its name)."""
-    changes: list[str] = []
     before = {g.name: g for g in old}
     after = {g.name: g for g in new}
-    for name in sorted(after.keys() - before.keys()):
-        changes.append(f"+ segment {name} ({after[name].rule()})")
-    for name in sorted(before.keys() - after.keys()):
-        changes.append(f"− segment {name}")
+    changes = _added_removed("segment", before, after, lambda g: f" ({g.rule()})")
     for name in sorted(before.keys() & after.keys()):
         a, b = before[name], after[name]
         if a.stage != b.stage:
@@ -44,7 +57,7 @@ def _segment_changes(old: list[Segment], new: list[Segment]) -> list[str]:
                            f" → {_link(b.clicked)}")
         if a.description != b.description:
             changes.append(f"segment {name}: description changed")
-    if [g.name for g in old if g.name in after] != [g.name for g in new if g.name in before]:
+    if _reordered(before, after):
         changes.append("segments reordered")
     return changes
 
@@ -54,20 +67,14 @@ def version_changes(old: Journey, new: Journey) -> list[str]:
     line; the goal; the entry condition; transitions added, removed, with another
     condition or priority (a transition is known by its from → to); segments added,
     removed, fed by another stage or with another rule."""
-    changes: list[str] = []
     before = {s.name: s for s in old.stages}
     after = {s.name: s for s in new.stages}
-    for name in sorted(after.keys() - before.keys()):
-        changes.append(f"+ stage {name}" + (" (exit)" if after[name].exit else ""))
-    for name in sorted(before.keys() - after.keys()):
-        changes.append(f"− stage {name}")
+    changes = _added_removed("stage", before, after, lambda s: " (exit)" if s.exit else "")
     for name in sorted(before.keys() & after.keys()):
         if before[name].exit != after[name].exit:
             now = "now an exit" if after[name].exit else "back on the main line"
             changes.append(f"stage {name} {now}")
-    if [s.name for s in old.stages if s.name in after] != [
-        s.name for s in new.stages if s.name in before
-    ]:
+    if _reordered(before, after):
         changes.append("stages reordered")
     if old.goal != new.goal:
         changes.append("goal changed")
@@ -75,10 +82,7 @@ def version_changes(old: Journey, new: Journey) -> list[str]:
         changes.append("entry condition changed")
     olds = {_label(t): t for t in old.transitions}
     news = {_label(t): t for t in new.transitions}
-    for label in sorted(news.keys() - olds.keys()):
-        changes.append(f"+ transition {label}")
-    for label in sorted(olds.keys() - news.keys()):
-        changes.append(f"− transition {label}")
+    changes.extend(_added_removed("transition", olds, news))
     for label in sorted(olds.keys() & news.keys()):
         a, b = olds[label], news[label]
         if render(a.when) != render(b.when):
