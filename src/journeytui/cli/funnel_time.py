@@ -5,6 +5,7 @@ the funnel at a past time, for an entry cohort, and the change between two of th
 from __future__ import annotations
 
 import argparse
+from datetime import UTC, datetime
 from typing import Any
 
 from journeytui.cli.output import open_store, print_json, table
@@ -79,19 +80,39 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def format_slice(data: dict[str, Any], sl: Any) -> str:
-    from journeytui.cli.journey_cmd import format_funnel
+def _evaluated(data: dict[str, Any]) -> int | None:
+    """A funnel's ``evaluated_at`` (ISO, as in the JSON) as seconds."""
+    iso = data.get("evaluated_at")
+    if not iso:
+        return None
+    return int(datetime.strptime(iso, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).timestamp())
+
+
+def _which(data: dict[str, Any], sl: Any) -> str:
     from journeytui.domain.cohort import describe
+
+    return describe(sl, _evaluated(data) if sl.as_of is None else None)
+
+
+def format_slice(data: dict[str, Any], sl: Any) -> str:
+    """The plain funnel's text, its second line saying which funnel this is (the
+    date, the cohort) once, times as ``YYYY-MM-DD HH:MM`` UTC."""
+    from journeytui.cli.journey_cmd import format_funnel
 
     shown = dict(data)
     if shown["clicks_with_no_move"] is None:
         shown["clicks_with_no_move"] = []
-    out = format_funnel(shown)
-    head = f"{describe(sl)}"
+    title, _, rest = format_funnel(shown).split("\n", 2)  # its "as of" line is said here
+    stalled = f"stalled = more than {data['stall_days']} days in a stage"
+    if sl.is_cohort:  # a long description: the counts on a line of their own
+        head = [_which(data, sl), f"{data['in_journey']:,} contacts in this cohort; {stalled}"]
+    else:
+        head = [f"{_which(data, sl)}; {data['in_journey']:,} contacts in the journey; {stalled}"]
+    out = "\n".join([title, *head, rest])
     if data["clicks_with_no_move"] is None:
         out += ("\n\n(clicks with no move are counted per journey, not per date or cohort:"
                 " see the plain funnel)")
-    return head + "\n" + out
+    return out
 
 
 def _num(v: float | int | None, rate: bool) -> str:
@@ -112,11 +133,9 @@ def _change(cell: dict[str, Any], rate: bool = False) -> str:
 
 
 def format_comparison(data: dict[str, Any], before: Any, after: Any) -> str:
-    from journeytui.domain.cohort import describe
-
     lines = [f"{safe_text(data['journey'])}: change per stage",
-             f"before: {describe(before)}",
-             f"after:  {describe(after)}",
+             f"before: {_which(data['before'], before)}",
+             f"after:  {_which(data['after'], after)}",
              f"contacts in the journey: {_change(data['in_journey'])}",
              ""]
     lines.append(table(

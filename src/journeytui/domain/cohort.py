@@ -193,8 +193,9 @@ def slice_funnel(
     return data
 
 
-def describe(sl: Slice) -> str:
-    """One line saying which funnel *sl* is (for headings)."""
+def describe(sl: Slice, evaluated_at: int | None = None) -> str:
+    """One line saying which funnel *sl* is (for headings); times ``YYYY-MM-DD HH:MM``
+    UTC.  With *evaluated_at*, "as of the last evaluation" says when that was."""
     from journeytui.timefmt import fmt_time
 
     parts = []
@@ -204,8 +205,12 @@ def describe(sl: Slice) -> str:
         parts.append(f"entered {lo} – {hi}")
     if sl.within_days is not None:
         parts.append(f"moves within {sl.within_days} days of entry")
-    parts.append("as of the last evaluation" if sl.as_of is None
-                 else f"as of {fmt_time(sl.as_of)}")
+    if sl.as_of is not None:
+        parts.append(f"as of {fmt_time(sl.as_of)}")
+    elif evaluated_at is not None:
+        parts.append(f"as of the last evaluation ({fmt_time(evaluated_at)})")
+    else:
+        parts.append("as of the last evaluation")
     return ", ".join(parts)
 
 
