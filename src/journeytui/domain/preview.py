@@ -360,9 +360,7 @@ def _exact(
     if reuse is not None:
         taken = _reuse(conn, reuse[0], j, reuse[1], positions, out.clicks)
         if taken is not None:
-            skip, reused, few = taken
-            if few is not None:
-                contacts = _events_of(conn, few, hwm)
+            skip, reused, contacts = taken
     if contacts is None:
         contacts = _contacts_of(conn, hwm, skip) if skip is not None else _all_contacts(
             conn, hwm)
@@ -402,9 +400,26 @@ def _exact(
 
 
 # Reusing stored results pays while the contacts to replay are at most this share;
-# up to FEW_AFFECTED of them, their events are read by contact (else one pass over all).
+# up to BY_CONTACT of them, their events are read by contact, CHUNK contacts a query
+# (about 0.4 ms a contact: index seeks), else in one pass over every event (which sorts
+# them all, and turns every row into a Python tuple, but reads in order).
 REUSE_SHARE = 0.6
-FEW_AFFECTED = 20_000
+BY_CONTACT = 20_000
+CHUNK = 5_000
+
+
+def _chunks(marks: bytearray) -> Iterator[list[int]]:
+    """The ids whose byte is set, CHUNK at a time, in order."""
+    chunk: list[int] = []
+    i = marks.find(1)
+    while i != -1:
+        chunk.append(i)
+        if len(chunk) == CHUNK:
+            yield chunk
+            chunk = []
+        i = marks.find(1, i + 1)
+    if chunk:
+        yield chunk
 _STATES = "SELECT contact_id, state FROM journey_positions WHERE journey_id = ?"
 
 
@@ -412,13 +427,13 @@ def _reuse(
     conn: sqlite3.Connection, stored: _Stored, draft: Journey, stages: set[int],
     positions: _Positions, clicks: dict[tuple[int, int], list[int]],
 ) -> tuple[bytearray, Iterator[tuple[int, int, int, int, int, int | None]],
-           list[int] | None] | None:
+           Iterator[tuple[int, list[Row]]] | None] | None:
     """Take the stored figures of the contacts the edit cannot change (never in a stage
     of *stages*): their positions into *positions*, the click counters less the other
     contacts' share into *clicks*.  Returns a byte per contact id, 1 for those (the
     replay skips them), and their stored moves, renumbered (to read after the
-    replay), and the contacts to replay when they are few; None when most contacts
-    must be replayed anyway."""
+    replay), and the events of the contacts to replay when they are few enough to be
+    read by contact; None when most contacts must be replayed anyway."""
     jid = stored.jid
     names = draft.stage_names
     index = {n: i for i, n in enumerate(names)}
@@ -449,9 +464,12 @@ def _reuse(
             " WHERE journey_id = ?", (jid,)):
         clicks[(index[stage_name], email)] = [n, moved]
     if n_affected:
-        states = (conn.execute(_STATES + " AND contact_id IN (SELECT value FROM json_each(?))",
-                               (jid, json.dumps([i for i in range(max_id + 1) if affected[i]])))
-                  if n_affected <= FEW_AFFECTED else conn.execute(_STATES, (jid,)))
+        by_contact = n_affected <= BY_CONTACT
+        states: Iterable[tuple[int, str]] = (
+            row for ids in _chunks(affected) for row in conn.execute(
+                _STATES + " AND contact_id IN (SELECT value FROM json_each(?))",
+                (jid, json.dumps(ids)))
+        ) if by_contact else conn.execute(_STATES, (jid,))
         for cid, state in states:
             if affected[cid]:  # their replay adds the draft's share back
                 for s, e, n, m in json.loads(state)[CLICKS]:
@@ -469,8 +487,11 @@ def _reuse(
                 src = index[f] if f is not None else -1
                 yield cid, src, index[t], renumber[(src, num or 0)], at, email
 
-    few = [i for i in range(max_id + 1) if affected[i]] if n_affected <= FEW_AFFECTED else None
-    return skip, stored_moves(), few
+    hwm = high_water(conn)
+    events = (
+        pair for ids in _chunks(affected) for pair in _events_of(conn, ids, hwm)
+    ) if n_affected <= BY_CONTACT else None
+    return skip, stored_moves(), events
 
 
 # -- the estimate --------------------------------------------------------------------
