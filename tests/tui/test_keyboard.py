@@ -185,7 +185,8 @@ async def test_activities_filter_by_link(demo_db: Path, app_factory, settle) -> 
         assert {r.payload.value for r in table.cached_rows()} == {url}
 
 
-async def test_switch_theme_is_remembered(demo_db: Path, app_factory, config_dir: Path, settle) -> None:
+async def test_switch_theme_is_remembered(demo_db: Path, app_factory, config_dir: Path, settle,
+                                          until) -> None:
     app = app_factory(demo_db)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
@@ -193,9 +194,8 @@ async def test_switch_theme_is_remembered(demo_db: Path, app_factory, config_dir
         await pilot.press("ctrl+p")
         await pilot.press(*"j-light")
         await settle(pilot)  # the palette's search is a worker: its hits are listed
-        await pilot.press("enter")
-        await pilot.pause()
-        assert app.theme == "journey-light"
+        await pilot.press("enter")  # the palette runs the command after it closes
+        await until(pilot, lambda: app.theme == "journey-light", "the theme switched")
     settings = json.loads((config_dir / "settings.json").read_text())
     assert settings["theme"] == "journey-light"
     again = app_factory(demo_db, theme=None)
