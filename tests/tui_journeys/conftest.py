@@ -60,4 +60,5 @@ def no_preview(monkeypatch: pytest.MonkeyPatch) -> None:
     """The editor computes no preview (keys are not slowed by its worker)."""
     from journeytui.tui.panes.conditions import ConditionsPane
 
-    monkeypatch.setattr(ConditionsPane, "preview_delay", 3600.0)
+    monkeypatch.setattr(ConditionsPane, "preview_delay", 3600.0)  # after typing
+    monkeypatch.setattr(ConditionsPane, "edit_delay", 3600.0)  # after any other edit
