@@ -11,7 +11,7 @@ are found per node by :func:`node_errors`, with the domain's own validation.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -54,6 +54,7 @@ LEAF_KINDS: dict[str, str] = {
     "visited": "visited a page",
     "no_click_in_last": "no click in the last N campaigns",
     "clicks_at_least": "at least K clicks within D days",
+    "in_segment": "in a segment of this journey",
 }
 LEAF_DEFAULTS: dict[str, dict[str, Any]] = {
     "clicked": {},
@@ -65,6 +66,7 @@ LEAF_DEFAULTS: dict[str, dict[str, Any]] = {
     "visited": {"url": ""},
     "no_click_in_last": {"campaigns": 3},
     "clicks_at_least": {"count": 3, "within_days": 30},
+    "in_segment": {},
 }
 
 
@@ -72,7 +74,8 @@ LEAF_DEFAULTS: dict[str, dict[str, Any]] = {
 class FieldSpec:
     name: str
     label: str
-    kind: str  # "email" | "list" | "form" | "link" | "page" | "match" | "int" | "bool"
+    kind: str  # "email" | "list" | "form" | "link" | "page" | "segment" | "match" | "int"
+    #            | "bool"
     hint: str
 
 
@@ -113,6 +116,7 @@ FIELDS: dict[str, list[FieldSpec]] = {
         FieldSpec("within_days", "Within days", "int", "D, 1–3650"),
         SINCE_STAGE,
     ],
+    "in_segment": [FieldSpec("segment", "Segment", "segment", "a segment of this journey")],
 }
 
 
@@ -353,8 +357,15 @@ def _pydantic_message(exc: ValidationError) -> str:
     return f"{field}: {msg}" if field else msg
 
 
-def node_errors(root: Node | None, names: CachedNames | None) -> dict[Path, str]:
-    """Per node, why it cannot be used (empty groups, bad fields, unknown names)."""
+#: why a leaf ``in_segment`` naming this segment cannot be used where it is (None: it
+#: can); EditorState builds one from the draft journey with the domain's own check
+SegmentCheck = Callable[[str], "str | None"]
+
+
+def node_errors(root: Node | None, names: CachedNames | None,
+                segment_check: SegmentCheck | None = None) -> dict[Path, str]:
+    """Per node, why it cannot be used (empty groups, bad fields, unknown names, a
+    segment the journey lacks or that can never hold there)."""
     errors: dict[Path, str] = {}
     for path, _, node in flatten(root):
         key = key_of(node)
@@ -370,6 +381,11 @@ def node_errors(root: Node | None, names: CachedNames | None) -> dict[Path, str]
         if key == "visited" and not (node[key] or {}).get("url"):
             errors[path] = "Page: type part of the page's URL"
             continue
+        if key == "in_segment" and segment_check is not None:
+            why = segment_check(str((node[key] or {}).get("segment") or ""))
+            if why is not None:
+                errors[path] = why
+                continue
         try:
             parsed = parse_condition(node)
         except ValidationError as exc:

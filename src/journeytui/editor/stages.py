@@ -1,6 +1,7 @@
 """The stages of a draft journey, edited as a whole (the stages dialog works on one
-:class:`StagesEdit` and hands back its journey): add, rename (the transitions follow),
-delete (refused while a transition uses the stage), exit on/off, reorder."""
+:class:`StagesEdit` and hands back its journey): add, rename (the transitions and the
+segments follow), delete (refused while a transition uses the stage; a segment that
+uses it makes the save refused, naming it), exit on/off, reorder."""
 
 from __future__ import annotations
 
@@ -41,7 +42,8 @@ class StagesEdit:
         return at
 
     def rename(self, i: int, name: str) -> None:
-        """Rename stage *i*; the transitions from and to it follow."""
+        """Rename stage *i*; the transitions from and to it and the segments it feeds
+        follow (a condition ``in_segment`` names the segment, so it keeps working)."""
         old = self.stages[i]["name"]
         if name == old:
             return
@@ -52,6 +54,9 @@ class StagesEdit:
                 t["from"] = name
             if t.get("to") == old:
                 t["to"] = name
+        for g in self.journey.get("segments") or []:
+            if isinstance(g, dict) and g.get("stage") == old:
+                g["stage"] = name
 
     def users(self, i: int) -> list[int]:
         """The transitions (numbered from 1) that go from or to stage *i*."""

@@ -14,7 +14,18 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from journeytui.domain.journey_model import JourneyError, check_against_store, parse_journey
+from pydantic import ValidationError
+
+from journeytui.domain.conditions import parse_condition
+from journeytui.domain.journey_model import (
+    Journey,
+    JourneyError,
+    Transition,
+    check_against_store,
+    check_segments,
+    parse_journey,
+    transition_label,
+)
 from journeytui.editor import draft as ops
 from journeytui.editor.draft import GROUPS, LEAF_KINDS, CachedNames, Node, Path, key_of
 from journeytui.textsafe import safe_text
@@ -89,6 +100,65 @@ class EditorState:
     @property
     def stage_names(self) -> list[str]:
         return [s["name"] for s in (self.draft or {}).get("stages", [])]
+
+    @property
+    def segment_names(self) -> list[str]:
+        """The names of the draft journey's follow-up segments (the choices of a part
+        ``in_segment``)."""
+        return [str(g.get("name", "")) for g in (self.draft or {}).get("segments") or []
+                if isinstance(g, dict)]
+
+    def segment_check(self) -> ops.SegmentCheck | None:
+        """Why a part ``in_segment`` naming a segment cannot be used in the chosen
+        condition: the domain's own check (journey_model.check_segments) of that
+        segment in this place — the entry, or a transition from its stage — on the
+        draft's stages and segments.  When the segments themselves cannot be used (a
+        stage they name was deleted), only a missing name is reported here: the
+        whole-journey check says what is wrong with them."""
+        d = self.draft
+        if d is None or self.t is None:
+            return None
+        names = self.segment_names
+        base: Journey | None
+        try:
+            base = Journey.model_validate({"name": "journey", "stages": d.get("stages"),
+                                           "segments": d.get("segments") or []})
+            check_segments(base)
+        except (ValidationError, JourneyError):
+            base = None
+        entry = self.t == ENTRY
+        tr = {} if entry else d["transitions"][self.t]
+
+        def check(name: str) -> str | None:
+            if not name:
+                if names:
+                    return ("Segment: choose one of this journey's segments ("
+                            + ", ".join(f"'{safe_text(n)}'" for n in names) + ")")
+                return ("Segment: this journey defines no segments (they are defined in "
+                        "its journey file, under \"segments\")")
+            if base is None or (tr.get("from") is not None
+                                and tr.get("from") not in base.stage_names):
+                return None
+            try:
+                leaf = parse_condition({"in_segment": {"segment": name}})
+                if entry:
+                    j = base.model_copy(update={"entry": leaf})
+                    where = "journey: entry"
+                else:
+                    t = Transition.model_validate({"from": tr.get("from"),
+                                                   "to": str(tr.get("to")), "when": leaf})
+                    j = base.model_copy(update={"transitions": [t]})
+                    where = f"journey: {transition_label(j, 0)}"
+            except ValidationError:
+                return None  # (the part's own check says why)
+            try:
+                check_segments(j)
+            except JourneyError as exc:
+                text, prefix = str(exc), where + ": condition in_segment"
+                return text[len(prefix):].lstrip(": ") if text.startswith(prefix) else text
+            return None
+
+        return check
 
     def transition_label(self, t: int | None) -> str:
         if self.draft is None or t is None:
@@ -316,7 +386,8 @@ class EditorState:
     def check(self) -> None:
         """Find the mistakes of the condition (per part) and why the draft cannot be
         saved: the cursor's part first, then any part, then the whole journey."""
-        self.errors = ops.node_errors(self.condition, self.names) if self.t is not None else {}
+        self.errors = (ops.node_errors(self.condition, self.names, self.segment_check())
+                       if self.t is not None else {})
         self.problem = self._problem()
 
     def _problem(self) -> str | None:
@@ -328,6 +399,14 @@ class EditorState:
         if self.errors:
             path = min(self.errors)
             return self.where(path) + self.errors[path]
+        stages = set(self.stage_names)
+        for g in d.get("segments") or []:
+            if isinstance(g, dict) and g.get("stage") not in stages:
+                return (f"segment '{safe_text(str(g.get('name')))}' takes its contacts from "
+                        f"stage '{safe_text(str(g.get('stage')))}', which this journey no "
+                        "longer has: put the stage back (u undoes the delete), or move the "
+                        "segment to another stage in the journey file (journeytui journey "
+                        "export, then load)")
         try:
             j = parse_journey(d, source=safe_text(d.get("name", "journey")))
             if self.names is not None:

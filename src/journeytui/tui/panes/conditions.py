@@ -631,6 +631,7 @@ class ConditionsPane(Pane):
             self._focus_first_field()
 
     async def _show_fields(self, generation: int, path: Any, node: Node | None) -> None:
+        self.fields.segments = self.state.segment_names
         await self.fields.show(path, node)
         self._fields_shown = generation
         if self._focus_fields_when_shown and generation == self._fields_wanted:

@@ -1,5 +1,6 @@
 """The fields of the highlighted leaf: one compact input per field; a field that
-names an email, list, form, link or page offers the store's names as you type —
+names an email, list, form, link or page offers the store's names as you type (a
+segment: the open journey's segment names) —
 the best prefix completion inline (→ accepts it) and the best fuzzy matches in a
 short list below (↓/↑ choose, Enter takes one)."""
 
@@ -112,6 +113,7 @@ class ConditionFields(Vertical):
         self.path: Path | None = None
         self.kind: str | None = None
         self.choices = StoreChoices()
+        self.segments: list[str] = []  # the open journey's segment names
         self._matches: list[str] = []
 
     def compose(self) -> ComposeResult:
@@ -129,6 +131,8 @@ class ConditionFields(Vertical):
             return c.forms
         if spec.kind == "page":
             return c.pages
+        if spec.kind == "segment":
+            return self.segments
         if spec.kind == "link":
             email = (node.get(key_of(node)) or {}).get("email")
             return c.links.get(email, []) if email else c.all_links()
@@ -163,7 +167,7 @@ class ConditionFields(Vertical):
                 text = field_text(node, field.spec.name)
                 if field.value != text and not field.has_focus:
                     field.value = text
-                if field.spec.kind == "link":
+                if field.spec.kind in ("link", "segment"):  # (other email; journey)
                     field.names = self.names_for(field.spec, node)
                     field.suggester = PrefixSuggester(field.names)
             return
