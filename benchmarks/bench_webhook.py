@@ -139,10 +139,10 @@ def one_run(master: Path, tmp: Path, src: Path | None, bodies: list[bytes],
     for f in tmp.glob("run.db*"):
         f.unlink()
     shutil.copy(master, db)
-    # The same app (this checkout's) beside either receiver, so that the two designs
-    # meet the same load; it opens the store first (an older cached schema is upgraded
-    # then, before the receiver starts and before anything is timed).
-    app = App(db, f"bench-webhook-{os.getpid()}-{tag}", None) if tui else None
+    # The app of the same checkout as the receiver (a design may add to the schema,
+    # which the other cannot open); it opens the store first (an older cached schema
+    # is upgraded then, before the receiver starts and before anything is timed).
+    app = App(db, f"bench-webhook-{os.getpid()}-{tag}", src) if tui else None
     try:
         proc, port, log, drain = serve(db, public, src)
         times: list[float] = []
