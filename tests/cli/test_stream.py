@@ -79,27 +79,54 @@ def test_table_is_table_byte_for_byte_and_streamed(monkeypatch: pytest.MonkeyPat
 
 def test_activities_cli_streams_the_same_rows(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    """With pages of 7 rows the CLI lists every activity once, newest first, as the
-    pane's list does (the 2,000-row pages are the same query)."""
-    import journeytui.cli.stats_cmd as stats_cmd
-    from journeytui.domain.activities import count_email_activities, email_activities
+    """The CLI lists every activity once, newest first, as the pane's list does, read
+    from one cursor as it writes; the JSON items (built from a template) are
+    EmailActivity.to_json's and the text lines are the whole-list table's."""
+    import journeytui.cli.stream as stream
+    from journeytui.domain.activities import (
+        count_email_activities,
+        email_activities,
+        iter_email_activity_rows,
+    )
     from journeytui.domain.stats import find_email
+    from journeytui.present import activity_label
     from journeytui.store import Store
+    from journeytui.timefmt import fmt_time
 
     db = tmp_path / "d.db"
     generate(db, contacts=200)
     store = Store.open(db, readonly=True)
     name = "Spring product teaser"
     eid, _, _ = find_email(store, name)
-    expected = [a.to_json() for a in email_activities(store, eid, limit=None)]
+    acts = email_activities(store, eid, limit=None)
+    expected = [a.to_json() for a in acts]
     assert len(expected) == count_email_activities(store, eid) > 20
+    assert any(a.bot or a.machine for a in acts) and any(a.value for a in acts)
+    lazy = iter_email_activity_rows(store, eid)
+    assert isinstance(lazy, Iterator) and next(lazy)[0] == acts[0].id
+    lazy.close()
+    cells = [(fmt_time(a.at), a.contact, a.address,
+              activity_label(a.activity, bot=a.bot, machine=a.machine), a.value or "")
+             for a in acts]
     store.close()
-    monkeypatch.setattr(stats_cmd, "ACTIVITY_PAGE", 7)
+    monkeypatch.setattr(stream, "CHUNK", 7)  # several chunks after the first item
     assert main(["activities", name, "--json", "--db", str(db)]) == 0
-    assert json.loads(capsys.readouterr().out)["activities"] == expected
+    text = capsys.readouterr().out
+    assert json.loads(text)["activities"] == expected
+    whole = io.StringIO()
+    with redirect_stdout(whole):
+        print_json({"email": name, "anonymous_clicks": json.loads(text)["anonymous_clicks"],
+                    "clicks_total": json.loads(text)["clicks_total"], "activities": expected})
+    assert text == whole.getvalue()
+    head = ["Time (UTC)", "Contact", "Address", "Activity", "Value"]
+    assert main(["activities", name, "--db", str(db)]) == 0  # the sample holds every row
+    lines = capsys.readouterr().out.splitlines(keepends=True)
+    assert "".join(lines[2:]) == table(head, cells, right=set()) + "\n"
+    monkeypatch.setattr(stream, "SAMPLE", 5)  # then chunks of 7 rows
     assert main(["activities", name, "--db", str(db)]) == 0
-    lines = capsys.readouterr().out.splitlines()
+    lines = capsys.readouterr().out.splitlines(keepends=True)
     assert len(lines) == 2 + 2 + len(expected)  # title, anonymous line, header, rule
+    assert [ln.split("  ")[0] for ln in lines[4:]] == [c[0] for c in cells]
 
 
 def test_stage_contacts_cli_streams_the_same_rows(
@@ -129,3 +156,29 @@ def test_stage_contacts_cli_streams_the_same_rows(
     assert main(base) == 0
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 2 + len(rows) + 1 and lines[-1] == f"{len(rows):,} contacts"
+
+
+def test_a_printable_text_is_one_safe_text_leaves_alone() -> None:
+    """The table's shortcut (a chunk of printable text is not searched) holds for
+    every character: each one safe_text makes visible is unprintable."""
+    from journeytui.textsafe import safe_text
+
+    changed = [chr(c) for c in range(0x110000) if safe_text(chr(c)) != chr(c)]
+    assert "\x1b" in changed and "\u202e" in changed  # ESC, a bidi override
+    assert not [ch for ch in changed if ch.isprintable()]
+
+
+def test_table_chunks_make_only_unsafe_cells_visible(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows past the sample come in chunks; a chunk with one unsafe cell escapes that
+    cell and leaves the others (and a chunk without any) as they are."""
+    import journeytui.cli.stream as stream
+
+    monkeypatch.setattr(stream, "SAMPLE", 2)
+    monkeypatch.setattr(stream, "CHUNK", 3)
+    rows = [("a", "é"), ("b", None), ("c", "x\x1b[2Jy"), ("d", 5), ("e", "ok"), ("f", "\u202e")]
+    out = io.StringIO()
+    assert write_table(["K", "V"], rows, right=set(), out=out) == 6
+    # widths from the sample: K 1, V 1 ("é", "—"); later cells are not cut
+    assert out.getvalue().splitlines() == [
+        "K  V", "-  -", "a  é", "b  —", "c  x\\x1b[2Jy", "d  5", "e  ok", "f  \\u202e",
+    ]

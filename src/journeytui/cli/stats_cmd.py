@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import argparse
 import itertools
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from journeytui.cli.output import open_store, print_json, table
 from journeytui.domain.activities import (
-    EmailActivity,
+    ActivityRow,
     anonymous_line,
     count_email_activities,
-    email_activities,
+    iter_email_activity_rows,
 )
 from journeytui.domain.stats import EmailStats, email_stats, find_email
 from journeytui.present import activity_label, pct
@@ -240,21 +240,22 @@ def _print_delivery(log: DeliveryLog) -> None:
 
 # -- activities -------------------------------------------------------------------
 def cmd_activities(args: argparse.Namespace) -> int:
-    from journeytui.cli.stream import write_json, write_table
+    from journeytui.cli.stream import Encoded, write_json, write_table
 
     with open_store(args, readonly=True) as store:
         email_id, name, status = find_email(store, args.email_name)
         stats = email_stats(store, name)[0] if status != "draft" else None
         total = count_email_activities(store, email_id)
-        # written as read: keyset pages of the newest-first list, nothing kept
-        rows = _all_activities(store, email_id, args.link)
+        # written as read from one cursor, nothing kept; the same rows and order as
+        # the pane's pages
+        rows = iter_email_activity_rows(store, email_id, url_contains=args.link)
         if args.json:
             write_json(
                 {
                     "email": name,
                     "anonymous_clicks": stats.anonymous_clicks if stats else 0,
                     "clicks_total": stats.clicks_total if stats else 0,
-                    "activities": (r.to_json() for r in rows),
+                    "activities": Encoded(_activities_json(rows)),
                 }
             )
             return 0
@@ -267,30 +268,50 @@ def cmd_activities(args: argparse.Namespace) -> int:
         if first is not None:
             write_table(
                 ["Time (UTC)", "Contact", "Address", "Activity", "Value"],
-                (
-                    (fmt_time(r.at), r.contact, r.address,
-                     activity_label(r.activity, bot=r.bot, machine=r.machine), r.value or "")
-                    for r in itertools.chain((first,), rows)
-                ),
+                _activity_cells(itertools.chain((first,), rows)),
                 right=set(),
             )
     return 0
 
 
-ACTIVITY_PAGE = 2_000
+# What EmailActivity.to_json gives, encoded as print_json would write it: a template
+# filled per row (no encoder call per row), the time formatted once per minute.
+_ACTIVITY_JSON = (
+    '{\n  "contact": %s,\n  "address": %s,\n  "activity": %s,\n  "time": "%s%02dZ",'
+    '\n  "value": %s,\n  "suspected_bot": %s,\n  "machine_open": %s\n}'
+)
 
 
-def _all_activities(
-    store: Store, email_id: int, link: str | None
-) -> Iterator[EmailActivity]:
-    after = None
-    while True:
-        page = email_activities(store, email_id, url_contains=link, after=after,
-                                limit=ACTIVITY_PAGE)
-        yield from page
-        if len(page) < ACTIVITY_PAGE:
-            return
-        after = page[-1].key
+def _activities_json(rows: Iterator[ActivityRow]) -> Iterator[str]:
+    from journeytui.cli.stream import json_str
+
+    minutes: dict[int, str] = {}
+    for _, _, contact, address, kind, at, value, bot, machine in rows:
+        minute = at - at % 60
+        prefix = minutes.get(minute)
+        if prefix is None:  # "2026-03-01T09:30:" of "2026-03-01T09:30:00Z"
+            prefix = minutes[minute] = str(iso_time(minute))[:-3]
+        yield _ACTIVITY_JSON % (
+            "null" if contact is None else json_str(contact),
+            "null" if address is None else json_str(address),
+            json_str(kind), prefix, at - minute,
+            "null" if value is None else json_str(value),
+            "true" if bot else "false", "true" if machine else "false",
+        )
+
+
+def _activity_cells(rows: Iterable[ActivityRow]) -> Iterator[tuple[str, Any, Any, str, str]]:
+    """The text table's cells of each row (as the Activities pane shows them); the
+    time is formatted once per minute."""
+    minutes: dict[int, str] = {}
+    for _, _, contact, address, kind, at, value, bot, machine in rows:
+        minute = at - at % 60
+        when = minutes.get(minute)
+        if when is None:
+            when = minutes[minute] = fmt_time(minute)
+        label = activity_label(kind, bot=bool(bot), machine=bool(machine)) if (
+            bot or machine) else kind
+        yield when, contact, address, label, value or ""
 
 
 # -- forget -----------------------------------------------------------------------

@@ -5,6 +5,10 @@ may be any iterable (a generator over a cursor), written item by item.
 :func:`write_table` writes a plain text table like ``output.table``; the columns are
 as wide as the first :data:`SAMPLE` rows (and the headers) need, then each row is
 written as it comes (a longer cell further down widens only its own line).
+Both write in chunks of :data:`CHUNK` items (fewer, larger writes) after the first
+ones, and do per row only what a row needs: a table's line is one precomputed format,
+and its cells are checked for characters to make visible once per chunk (most chunks
+have none); a list given as :class:`Encoded` holds items already encoded as JSON.
 """
 
 from __future__ import annotations
@@ -18,18 +22,41 @@ from typing import IO, Any
 from journeytui.textsafe import safe_text
 
 SAMPLE = 1_000
+CHUNK = 1_000
 
 _dumps = json.JSONEncoder(ensure_ascii=True, indent=2).encode
+#: A string as JSON, as ``_dumps`` writes it (ASCII, escaped).
+json_str = json.encoder.encode_basestring_ascii
+
+
+class Encoded:
+    """A list for :func:`write_json` whose items come already encoded as JSON, as
+    ``_dumps`` (indent 2, ASCII) would write each at the top level: no encoder runs
+    per item (for a long list of flat records built from a template)."""
+
+    def __init__(self, items: Iterable[str]) -> None:
+        self.items = iter(items)
 
 
 def _streamed(value: Any) -> bool:
-    return isinstance(value, Iterator) or (
+    return isinstance(value, Iterator | Encoded) or (
         isinstance(value, dict) and any(_streamed(v) for v in value.values()))
 
 
 def _write(value: Any, level: int, write: Any) -> None:
     pad = "  " * level
-    if isinstance(value, Iterator):
+    if isinstance(value, Encoded):
+        inner = pad + "  "
+        nl = "\n" + inner
+        head = next(value.items, None)
+        if head is None:
+            write("[]")
+            return
+        write("[\n" + inner + head.replace("\n", nl))
+        while chunk := list(itertools.islice(value.items, CHUNK)):
+            write("," + nl + ",\n".join(chunk).replace("\n", nl))
+        write("\n" + pad + "]")
+    elif isinstance(value, Iterator):
         first = True
         inner = pad + "  "
         for item in value:
@@ -68,25 +95,42 @@ def write_table(
     terminal, None shown as "—".  Returns how many rows were written."""
     stream = out if out is not None else sys.stdout
     it = iter(rows)
-    sample = [_cells(r) for r in itertools.islice(it, SAMPLE)]
+    sample = _cells(list(itertools.islice(it, SAMPLE)))
+    _check(sample, len(headers))
     widths = [len(h) for h in headers]
     for r in sample:
         widths = [max(w, len(c)) for w, c in zip(widths, r, strict=True)]
+    # str.format pads like ljust/rjust (never cuts): one call a line
+    fmt = "  ".join(("{:>%d}" if i in right else "{:<%d}") % w
+                    for i, w in enumerate(widths)).format
 
-    def line(values: Sequence[str]) -> str:
-        return "  ".join(
-            v.rjust(w) if i in right else v.ljust(w)
-            for i, (v, w) in enumerate(zip(values, widths, strict=True))
-        ).rstrip() + "\n"
+    def lines(cells: list[list[str]]) -> str:
+        return "".join([fmt(*r).rstrip() + "\n" for r in cells])
 
-    stream.write(line(list(headers)))
-    stream.write(line(["-" * w for w in widths]))
-    n = 0
-    for r in itertools.chain(sample, (_cells(r) for r in it)):
-        stream.write(line(r))
-        n += 1
+    stream.write(lines([list(headers), ["-" * w for w in widths]]))
+    stream.write(lines(sample))
+    n = len(sample)
+    while chunk := list(itertools.islice(it, CHUNK)):
+        cells = _cells(chunk)
+        _check(cells, len(widths))
+        stream.write(lines(cells))
+        n += len(cells)
     return n
 
 
-def _cells(row: Sequence[object]) -> list[str]:
-    return ["—" if c is None else safe_text(c) for c in row]
+def _check(rows: list[list[str]], n: int) -> None:
+    if rows and set(map(len, rows)) != {n}:
+        raise ValueError("every row needs one cell per header")
+
+
+def _cells(rows: list[Sequence[object]]) -> list[list[str]]:
+    """The rows' cells as text: None as "—", anything else through ``safe_text`` —
+    called for each cell only when the chunk holds a character it would change."""
+    texts = [["—" if c is None else c if c.__class__ is str else str(c) for c in r]
+             for r in rows]
+    joined = " ".join([" ".join(r) for r in texts])
+    # every character safe_text changes is unprintable (a test checks): a printable
+    # chunk is left as it is without the pattern's slower search
+    if not joined.isprintable() and safe_text(joined) != joined:
+        texts = [[safe_text(c) for c in r] for r in texts]
+    return texts

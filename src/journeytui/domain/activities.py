@@ -7,6 +7,7 @@ newest first with a keyset ``(at, id)`` so a pane can page through any length.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -125,6 +126,22 @@ def email_activities(
         sql += " LIMIT ?"
         params.append(limit)
     return [_activity(r) for r in store.conn.execute(sql, params)]
+
+
+# (id, contact_id, contact, address, kind, at, value, bot, machine), as EmailActivity
+ActivityRow = tuple[int, int, str | None, str | None, str, int, str | None, int, int]
+
+
+def iter_email_activity_rows(
+    store: Store, email_id: int, *, url_contains: str | None = None,
+) -> Iterator[ActivityRow]:
+    """Every activity of *email_id*, newest first (as :func:`email_activities`), as
+    plain rows read from one cursor while the caller consumes them: constant memory
+    whatever the email's size (the order is the ``activities_email`` index's, no
+    sort), no object built per row."""
+    where, params = _where(store, email_id, url_contains)
+    yield from store.conn.execute(
+        f"{_ACTIVITY_SELECT} WHERE {where} ORDER BY a.at DESC, a.id DESC", params)
 
 
 def email_activities_before(
