@@ -3,6 +3,7 @@ each beside its floor, measured in one run, with the ratios and the growth 2k â†
 
     BENCH_STORES_REUSE=1 .venv/bin/python benchmarks/bench_scale.py \\
         [--sizes 2000 100000 1000000] [--runs 5] [--big-runs 3] [--skip-tui]
+        [--only import funnel evaluate activities tui]
 
 Each size's cached demo store (benchmarks/stores.py) is copied first; everything
 writes to the copy only.  A copy whose journeys have no kept funnel yet (a store
@@ -58,6 +59,7 @@ from journeytui.store import Store  # noqa: E402
 
 JT = str(Path(sys.executable).with_name("journeytui"))
 LEAD = "Lead nurturing"
+PARTS = ("import", "funnel", "evaluate", "activities", "tui")
 FLOOR_INSERT = r"""
 import json, sqlite3, sys
 rows = [json.loads(line) for line in open(sys.argv[1], encoding="utf-8")]
@@ -164,8 +166,8 @@ def busiest_email(conn: sqlite3.Connection) -> tuple[int, str, int]:
     return int(eid), str(name), int(n)
 
 
-def measure_size(n: int, runs: int, big_runs: int, tmp: Path, skip_tui: bool
-                 ) -> dict[str, Row]:
+def measure_size(n: int, runs: int, big_runs: int, tmp: Path, skip_tui: bool,
+                 only: set[str] | None = None) -> dict[str, Row]:
     src = store_path(n)
     db = tmp / f"scale-{n}.db"
     t = time.perf_counter()
@@ -189,76 +191,85 @@ def measure_size(n: int, runs: int, big_runs: int, tmp: Path, skip_tui: bool
     reps = big_runs if n >= 1_000_000 else runs
     rows: dict[str, Row] = {}
 
-    # import of 100 events
-    r = rows["import"] = Row("import sendgrid, 100 events (process)", "parse + insert (process)")
-    for k in range(runs):
-        c = sqlite3.connect(db)
-        evs = hundred_events(c, k, latest + 3600 * (k + 1))
-        c.close()
-        f = tmp / f"hundred-{n}-{k}.json"
-        f.write_text("".join(json.dumps(e) + "\n" for e in evs), encoding="utf-8")
-        r.t.append(run([JT, "import", "sendgrid", str(f), "--db", str(db)])[0])
-        scratch = tmp / f"scratch-{n}-{k}.db"
-        r.f.append(run([sys.executable, "-c", FLOOR_INSERT, str(f), str(scratch)])[0])
-    print(r.line(), flush=True)
+    def want(part: str) -> bool:
+        return only is None or part in only
 
-    # funnel: whole process, and in-process kept vs computed from every move
-    r = rows["funnel_cli"] = Row(f"funnel {LEAD!r} (process)", "python -c 'import sqlite3, json'")
-    for _ in range(runs):
-        r.t.append(run([JT, "funnel", LEAD, "--db", str(db)])[0])
-        r.f.append(run([sys.executable, "-c", "import sqlite3, json"])[0])
-    print(r.line(), flush=True)
-    r = rows["funnel"] = Row("funnel, kept (in process)", "computed from every move")
-    store = Store.open(db, readonly=True)
-    funnel(store, LEAD)
-    for _ in range(runs):
-        t = time.perf_counter()
-        funnel(store, LEAD)
-        r.t.append(time.perf_counter() - t)
-    for _ in range(min(runs, 3) if n >= 1_000_000 else runs):
-        t = time.perf_counter()
-        full_funnel(store, LEAD)
-        r.f.append(time.perf_counter() - t)
-    r.note = "(ratio: kept / computed)"
-    store.close()
-    print(r.line(), flush=True)
-
-    # evaluation
-    script = tmp / f"events-{n}.sql"
-    script.write_text(sql_events, encoding="utf-8")
-    for key, argv, label in (
-        ("eval_lead", [JT, "evaluate", LEAD, "--db", str(db)], f"evaluate {LEAD!r}"),
-        ("eval_all", [JT, "evaluate", "--db", str(db)], "evaluate (all journeys)"),
-    ):
-        r = rows[key] = Row(label, "sqlite3 ordered read")
-        for _ in range(reps):
-            t, rss = run(argv)
-            r.t.append(t)
-            r.rss.append(rss)
-            with script.open() as fh:
-                ft, frss = run(["sqlite3", "-readonly", str(db)], stdin=fh)
-            r.f.append(ft)  # every journey is evaluated in one read of the events
-            r.frss.append(frss)
+    if want("import"):
+        # import of 100 events
+        r = rows["import"] = Row("import sendgrid, 100 events (process)", "parse + insert (process)")
+        for k in range(runs):
+            c = sqlite3.connect(db)
+            evs = hundred_events(c, k, latest + 3600 * (k + 1))
+            c.close()
+            f = tmp / f"hundred-{n}-{k}.json"
+            f.write_text("".join(json.dumps(e) + "\n" for e in evs), encoding="utf-8")
+            r.t.append(run([JT, "import", "sendgrid", str(f), "--db", str(db)])[0])
+            scratch = tmp / f"scratch-{n}-{k}.db"
+            r.f.append(run([sys.executable, "-c", FLOOR_INSERT, str(f), str(scratch)])[0])
         print(r.line(), flush=True)
 
-    # activities EMAIL
-    r = rows["activities"] = Row(f"activities (text, {n_acts:,} rows)", "sqlite3 join")
-    join = tmp / f"join-{n}.sql"
-    join.write_text(
-        "SELECT a.at, trim(c.first_name || ' ' || c.last_name), c.email, a.kind, a.value"
-        " FROM activities a JOIN contacts c ON c.id = a.contact_id"
-        f" WHERE a.email_id = {eid} ORDER BY a.at DESC, a.id DESC;\n", encoding="utf-8")
-    for _ in range(runs):
-        t, rss = run([JT, "activities", email, "--db", str(db)])
-        r.t.append(t)
-        r.rss.append(rss)
-        with join.open() as fh:
-            ft, frss = run(["sqlite3", "-readonly", str(db)], stdin=fh)
-        r.f.append(ft)
-        r.frss.append(frss)
-    print(r.line(), flush=True)
+    if want("funnel"):
+        # funnel: whole process, and in-process kept vs computed from every move
+        r = rows["funnel_cli"] = Row(f"funnel {LEAD!r} (process)", "python -c 'import sqlite3, json'")
+        for _ in range(runs):
+            r.t.append(run([JT, "funnel", LEAD, "--db", str(db)])[0])
+            r.f.append(run([sys.executable, "-c", "import sqlite3, json"])[0])
+        print(r.line(), flush=True)
+        r = rows["funnel"] = Row("funnel, kept (in process)", "computed from every move")
+        store = Store.open(db, readonly=True)
+        funnel(store, LEAD)
+        for _ in range(runs):
+            t = time.perf_counter()
+            funnel(store, LEAD)
+            r.t.append(time.perf_counter() - t)
+        for _ in range(min(runs, 3) if n >= 1_000_000 else runs):
+            t = time.perf_counter()
+            full_funnel(store, LEAD)
+            r.f.append(time.perf_counter() - t)
+        r.note = "(ratio: kept / computed)"
+        store.close()
+        print(r.line(), flush=True)
 
-    if not skip_tui:
+    if want("evaluate"):
+        # evaluation
+        script = tmp / f"events-{n}.sql"
+        script.write_text(sql_events, encoding="utf-8")
+        for key, argv, label in (
+            ("eval_lead", [JT, "evaluate", LEAD, "--db", str(db)], f"evaluate {LEAD!r}"),
+            ("eval_all", [JT, "evaluate", "--db", str(db)], "evaluate (all journeys)"),
+        ):
+            r = rows[key] = Row(label, "sqlite3 ordered read")
+            for _ in range(reps):
+                t, rss = run(argv)
+                r.t.append(t)
+                r.rss.append(rss)
+                with script.open() as fh:
+                    ft, frss = run(["sqlite3", "-readonly", str(db)], stdin=fh)
+                r.f.append(ft)  # every journey is evaluated in one read of the events
+                r.frss.append(frss)
+            print(r.line(), flush=True)
+
+    if want("activities"):
+        # activities EMAIL
+        join = tmp / f"join-{n}.sql"
+        join.write_text(
+            "SELECT a.at, trim(c.first_name || ' ' || c.last_name), c.email, a.kind, a.value"
+            " FROM activities a JOIN contacts c ON c.id = a.contact_id"
+            f" WHERE a.email_id = {eid} ORDER BY a.at DESC, a.id DESC;\n", encoding="utf-8")
+        for key, flags, label in (("activities", [], f"activities (text, {n_acts:,} rows)"),
+                                  ("activities_json", ["--json"], "activities --json")):
+            r = rows[key] = Row(label, "sqlite3 join")
+            for _ in range(runs):
+                t, rss = run([JT, "activities", email, *flags, "--db", str(db)])
+                r.t.append(t)
+                r.rss.append(rss)
+                with join.open() as fh:
+                    ft, frss = run(["sqlite3", "-readonly", str(db)], stdin=fh)
+                r.f.append(ft)
+                r.frss.append(frss)
+            print(r.line(), flush=True)
+
+    if want("tui") and not skip_tui:
         rows.update(asyncio.run(tui_figures(db, eid, runs)))
     return rows
 
@@ -366,6 +377,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--big-runs", type=int, default=3, help="whole-process runs at 1M")
     ap.add_argument("--skip-tui", action="store_true")
+    ap.add_argument("--only", nargs="+", choices=PARTS, help="measure only these parts")
     ap.add_argument("--tmp", type=Path, help="where the copies go (default: a temp dir)")
     args = ap.parse_args()
     random.seed(0)
@@ -374,7 +386,8 @@ def main() -> None:
     results: dict[int, dict[str, Row]] = {}
     try:
         for n in args.sizes:
-            results[n] = measure_size(n, args.runs, args.big_runs, tmp, args.skip_tui)
+            results[n] = measure_size(n, args.runs, args.big_runs, tmp, args.skip_tui,
+                                      set(args.only) if args.only else None)
             for f in tmp.glob(f"scale-{n}.db*"):
                 f.unlink()
     finally:
