@@ -381,3 +381,54 @@ async def test_edit_from_the_funnel_opens_the_transition(
         await wait_until(pilot, lambda: pane.t == number - 1, "the transition")
         assert app.main.current == "conditions"
         assert pane.transition_label(pane.t).startswith(f"t{number} Browsing →")
+
+
+async def test_in_segment_by_keyboard_then_a_stage_rename(
+    demo_db: Path, app_factory, settle, wait_until  # type: ignore[no-untyped-def]
+) -> None:
+    """Webinar, t3 Registered → Engaged: a part "in the segment 'Registered, not back'"
+    (the demo segment of Registered) completed from the journey's segments, a wrong one
+    refused with the reason, saved; then Registered renamed: the segment follows."""
+    app = app_factory(demo_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        pane = await open_journey(pilot, settle, "Webinar")
+        assert pane.problem is None, pane.problem
+        await press(pilot, settle, "t")
+        await choose(pilot, settle, "2")  # t3 Registered → Engaged, its any-group
+        assert pane.t == 2 and pane.condition is not None
+        before = pane.condition["any"]
+        await press(pilot, settle, "a", "K")
+        kinds = [ident for ident, _ in app.screen.choices]  # type: ignore[attr-defined]
+        await press(pilot, settle, *(["down"] * kinds.index("in_segment")), "enter")
+        assert pane.condition["any"][2] == {"in_segment": {}}
+        check = str(app.main.query_one("#cond-check").render())
+        assert "choose one of this journey's segments ('Registered, not back')" in check
+        await fields_then_back(pilot, settle, ["Registered"])
+        assert pane.problem is not None
+        assert "no segment 'Registered' (its segments: 'Registered, not back')" in pane.problem
+        # → takes the inline completion as the segment is written (typed in lower case)
+        await press(pilot, settle, "enter", "ctrl+u")
+        await type_in(pilot, settle, "registered, n")
+        await press(pilot, settle, "right", "enter")
+        assert pane.condition == {"any": [*before, {"in_segment": {
+            "segment": "Registered, not back"}}]}
+        assert pane.problem is None, pane.problem
+        rendered = str(app.main.query_one("#cond-render").render())
+        assert "in the segment 'Registered, not back'" in rendered
+        await press(pilot, settle, "ctrl+s")
+        await wait_until(pilot, lambda: pane.version == 2, "the save")
+        definition, _ = stored(demo_db, "Webinar")
+        assert definition["transitions"][2]["when"]["any"][2] == {
+            "in_segment": {"segment": "Registered, not back"}}
+
+        await press(pilot, settle, "S", "down", "r", "ctrl+u")  # rename Registered
+        await type_in(pilot, settle, "Signed up")
+        await press(pilot, settle, "enter", "escape")
+        assert pane.draft is not None and pane.draft["segments"][0]["stage"] == "Signed up"
+        assert pane.problem is None, pane.problem
+        await press(pilot, settle, "ctrl+s")
+        await wait_until(pilot, lambda: pane.version == 3, "the save")
+        definition, _ = stored(demo_db, "Webinar")
+        assert definition["segments"][0]["stage"] == "Signed up"
+        assert definition["transitions"][2]["from"] == "Signed up"

@@ -34,7 +34,8 @@ MAX_MATCHES = 4
 
 
 class PrefixSuggester(Suggester):
-    """The first name that starts with what was typed (any case)."""
+    """The first name that starts with what was typed (any case); → takes the name as
+    it is written (a segment name must match exactly)."""
 
     def __init__(self, names: list[str]) -> None:
         super().__init__(use_cache=False, case_sensitive=True)
@@ -44,7 +45,7 @@ class PrefixSuggester(Suggester):
         low = value.casefold()
         for name in self.names:
             if name.casefold().startswith(low) and len(name) > len(value):
-                return value + name[len(value):]
+                return name
         return None
 
 
