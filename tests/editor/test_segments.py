@@ -117,9 +117,11 @@ def test_deleting_a_stage_a_segment_uses_refuses_the_save_and_says_what_to_do(
     state.set_stages(edit.journey)
     state.check()
     assert state.problem == (
-        "segment 'Gone quiet' takes its contacts from stage 'Dormant', which this journey "
-        "no longer has: put the stage back (u undoes the delete), or move the segment to "
-        "another stage in the journey file (journeytui journey export, then load)")
+        "segment 'Gone quiet' needs the deleted stage 'Dormant': u undoes the delete (or "
+        "move the segment in its journey file)")
+    # it fits the pane's two lines at 80 columns after "✗ cannot save: " (15 characters):
+    # 2 × 78 = 156, less room for longer names and the words the wrapping moves down
+    assert 15 + len(state.problem) <= 140
     assert state.errors == {}  # the condition itself is fine
     state.undo()
     state.check()

@@ -402,11 +402,10 @@ class EditorState:
         stages = set(self.stage_names)
         for g in d.get("segments") or []:
             if isinstance(g, dict) and g.get("stage") not in stages:
-                return (f"segment '{safe_text(str(g.get('name')))}' takes its contacts from "
-                        f"stage '{safe_text(str(g.get('stage')))}', which this journey no "
-                        "longer has: put the stage back (u undoes the delete), or move the "
-                        "segment to another stage in the journey file (journeytui journey "
-                        "export, then load)")
+                # (short: the pane shows two lines of it at 80 columns)
+                return (f"segment '{safe_text(str(g.get('name')))}' needs the deleted stage "
+                        f"'{safe_text(str(g.get('stage')))}': u undoes the delete (or move "
+                        "the segment in its journey file)")
         try:
             j = parse_journey(d, source=safe_text(d.get("name", "journey")))
             if self.names is not None:
