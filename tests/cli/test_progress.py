@@ -23,6 +23,13 @@ def _events_file(path: Path, n: int) -> Path:
     return path
 
 
+class Tty(io.StringIO):
+    """A terminal: a bar is drawn on it (its rich Console is a terminal's)."""
+
+    def isatty(self) -> bool:
+        return True
+
+
 @pytest.fixture
 def at_once(monkeypatch: pytest.MonkeyPatch) -> None:
     """Progress from the start (by default it waits a second: these runs are quick)."""
@@ -113,20 +120,12 @@ def test_nothing_before_the_delay_then_the_current_stage() -> None:
 
 
 def test_the_mode_follows_the_output() -> None:
-    class Tty(io.StringIO):
-        def isatty(self) -> bool:
-            return True
-
     assert progress_for(stream=io.StringIO()).mode == "lines"
     assert progress_for(stream=Tty()).mode == "bar"
     assert progress_for(stream=Tty(), quiet=True).mode == "off"
 
 
 def test_a_bar_on_a_terminal_ends_complete() -> None:
-    class Tty(io.StringIO):
-        def isatty(self) -> bool:
-            return True
-
     stream = Tty()
     with Progress("bar", stream) as report:
         for done in range(0, 11):
@@ -159,3 +158,32 @@ def test_import_contacts_says_reading_then_rows(
     assert err[2] == "recording the contacts (rows) …"
     assert err[3].startswith("recording the contacts (rows): done (12, ")  # 12 rows
     assert len(err) == 4
+
+
+@pytest.mark.parametrize("stage", [
+    "evaluating the journey '[bold]x' (contacts)",  # a tag: not made bold, shown as typed
+    "reading a[1].json (lines)",  # a file name with brackets
+    "evaluating the journey 'x[/]' (contacts)",  # a stray closing tag: no MarkupError
+    "reading [link=https://evil.example]a.csv[/link] (lines)",
+])
+def test_a_bar_shows_the_stage_as_typed_never_as_markup(stage: str) -> None:
+    stream = Tty()
+    with Progress("bar", stream) as report:
+        report(stage, 1, 2)
+        report(stage, 2, 2)
+    assert stage in stream.getvalue()
+
+
+def test_a_stage_with_control_characters_shows_them_visibly() -> None:
+    stage = "reading \x1b[31mred\x07.csv (lines)"
+    shown = "reading \\x1b[31mred\\x07.csv (lines)"  # ESC and BEL written out, not sent
+
+    bar = Tty()
+    with Progress("bar", bar) as report:
+        report(stage, 1, 1)
+    assert shown in bar.getvalue() and "\x07" not in bar.getvalue()
+    lines = io.StringIO()
+    with Progress("lines", lines) as report:
+        report(stage, 1, 1)
+    assert lines.getvalue().splitlines()[0] == f"{shown} …"
+    assert "\x1b" not in lines.getvalue() and "\x07" not in lines.getvalue()

@@ -7,7 +7,8 @@ plain callable that the lower layers accept without knowing the terminal::
 
 ``stage`` is what is being done, in words ("simulating the year", "recording
 events"); ``done`` of ``total`` in the stage's own unit (``total`` None when not
-known). A new ``stage`` ends the previous one. Call it as often as convenient: it
+known). A new ``stage`` ends the previous one. It may name journeys and files, so it is
+shown as text: never read as Rich markup, control characters made visible. Call it as often as convenient: it
 is cheap, and drawing is throttled here.
 
 :func:`progress_for` picks how it is shown:
@@ -38,6 +39,8 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import IO, Any
 
+from journeytui.textsafe import safe_text
+
 __all__ = ["Progress", "ProgressFn", "progress_for"]
 
 ProgressFn = Callable[[str, int, "int | None"], None]
@@ -57,6 +60,7 @@ class Progress:
         self._show_at = time.monotonic() + after
         self._shown = after <= 0
         self._stage: str | None = None
+        self._label = ""  # the stage as shown: text, control characters made visible
         self._total: int | None = None
         self._done = 0
         self._said = -1  # the last tenth (or step) said in plain lines
@@ -104,20 +108,20 @@ class Progress:
     # -- stages ---------------------------------------------------------------------------
     def _start_stage(self, stage: str, total: int | None) -> None:
         self._stage, self._total, self._done, self._said = stage, total, 0, -1
+        self._label = safe_text(stage)
         self._started = time.monotonic()
         if self._shown:
             self._open_stage()
 
     def _open_stage(self) -> None:
-        stage, total = self._stage, self._total
-        assert stage is not None
+        label, total = self._label, self._total
         if self.mode == "bar":
             if self._bar is None:
                 self._bar = _rich_bar(self.stream)
                 self._bar.start()
-            self._task = self._bar.add_task(stage, total=total)
+            self._task = self._bar.add_task(label, total=total)
         else:
-            self._say(f"{stage} …")
+            self._say(f"{label} …")
 
     def _end_stage(self, *, failed: bool = False) -> None:
         if self._stage is None or not self._shown:
@@ -129,7 +133,7 @@ class Progress:
         elif not failed:
             took = time.monotonic() - self._started
             amount = f"{self._done:,}, " if self._total is None else f"{self._total:,}, "
-            self._say(f"{self._stage}: done ({'' if amount == '0, ' else amount}{took:.1f} s)")
+            self._say(f"{self._label}: done ({'' if amount == '0, ' else amount}{took:.1f} s)")
         self._stage = None
 
     def _line_if_due(self) -> None:
@@ -138,12 +142,12 @@ class Progress:
             tenth = min(10, done * 10 // total)
             if tenth > self._said and 0 < tenth < 10:
                 self._said = tenth
-                self._say(f"{self._stage}: {tenth * 10} % ({done:,} of {total:,})")
+                self._say(f"{self._label}: {tenth * 10} % ({done:,} of {total:,})")
         elif total is None:
             step = done // _UNKNOWN_STEP
             if step > self._said and step > 0:
                 self._said = step
-                self._say(f"{self._stage}: {done:,}")
+                self._say(f"{self._label}: {done:,}")
 
     def _say(self, text: str) -> None:
         self.stream.write(text + "\n")
@@ -161,8 +165,10 @@ def _rich_bar(stream: IO[str]) -> Any:
     )
     from rich.progress import Progress as RichProgress
 
+    # a stage names journeys and files (from data): its text is shown as text, never
+    # read as Rich markup ("[bold]x", "a[1].json", a stray "[/]")
     return RichProgress(
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),
         BarColumn(),
         TaskProgressColumn(),
         MofNCompleteColumn(),
