@@ -30,16 +30,16 @@ def _sources(kit: Any, email: str, figure: str) -> list[tuple[str, str, int, int
 
 @pytest.mark.parametrize(("path", "email", "figure", "expected"), [
     # "Testing" was sent twice: delivered on line 1, failed (temporary) on line 3
-    (MAILGUN, "Testing", "sent", [("bounce", 3), ("delivered", 1)]),
+    (MAILGUN, "Testing", "sent", [("Mailgun delivered", 1), ("Mailgun failed", 3)]),
     # welcome-email: the Click on line 4; the unsubscribe (SubscriptionChange) on line 6
-    (POSTMARK, "welcome-email", "clicked", [("click", 4)]),
-    (POSTMARK, "welcome-email", "unsubscribed", [("group_unsubscribe", 6)]),
+    (POSTMARK, "welcome-email", "clicked", [("Postmark Click", 4)]),
+    (POSTMARK, "welcome-email", "unsubscribed", [("Postmark SubscriptionChange (ManualSuppression)", 6)]),
     # "Hello": the first Bounce (line 1) is its only event
-    (SES, "Hello", "bounced", [("bounce", 1)]),
+    (SES, "Hello", "bounced", [("SES Bounce", 1)]),
     # tag1 / tag2: send (line 1) and hard_bounce (line 2); line 5 repeats line 1
-    (MANDRILL, "tag1 / tag2", "sent", [("bounce", 2), ("processed", 1)]),
+    (MANDRILL, "tag1 / tag2", "sent", [("Mandrill hard_bounce", 2), ("Mandrill send", 1)]),
     # header-tag: the spam event on line 6
-    (BREVO, "header-tag", "spam", [("spamreport", 6)]),
+    (BREVO, "header-tag", "spam", [("Brevo spam", 6)]),
 ])
 def test_a_figure_names_the_file_and_line_of_each_record(
     kit: Any, path: Path, email: str, figure: str, expected: list[tuple[str, int]]
@@ -57,14 +57,14 @@ def test_a_json_array_of_bodies_names_each_bodys_line_and_index(
     path = tmp_path / "postmark.json"
     path.write_text("[\n" + ",\n".join(lines) + "\n]\n")
     import_events(kit.store, [path], now=NOW)
-    assert _sources(kit, "welcome-email", "clicked") == [("click", str(path), 5, 3)]
+    assert _sources(kit, "welcome-email", "clicked") == [("Postmark Click", str(path), 5, 3)]
 
 
 def test_a_one_line_array_names_line_1_and_the_index(kit: Any, tmp_path: Path) -> None:
     path = tmp_path / "postmark.json"
     path.write_text("[" + ", ".join(POSTMARK.read_text().splitlines()) + "]\n")
     import_events(kit.store, [path], now=NOW)
-    assert _sources(kit, "welcome-email", "clicked") == [("click", str(path), 1, 3)]
+    assert _sources(kit, "welcome-email", "clicked") == [("Postmark Click", str(path), 1, 3)]
 
 
 def test_explain_on_the_command_line_names_the_users_file(

@@ -33,6 +33,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from journeytui.domain.provenance import sendgrid_kind
 from journeytui.errors import UserError
 from journeytui.store.db import Store
 from journeytui.store.recorder import DROPPED, INFERRED, PROOF_OF, recipient_token
@@ -336,7 +337,7 @@ def _remove(store: Store, c: sqlite3.Connection, bid: int, out: Removal) -> None
             continue
         proofs = 0
         for kind, _ in others:
-            proofs |= PROOF_OF.get(kind, 0)
+            proofs |= PROOF_OF.get(sendgrid_kind(kind), 0)
         if not proofs:
             proofs = INFERRED
         if proofs & DROPPED:

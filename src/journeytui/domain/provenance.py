@@ -34,6 +34,26 @@ FIGURE_TITLES = {
 }
 DEFAULT_LIMIT = 50
 _SRC = "es.batch_id, es.kind, es.file_no, es.line, es.idx, es.event_id"
+# An event mapped from another provider keeps both names in event_sources.kind:
+# SendGrid's type (what removing a batch reads) and the provider's own, after this.
+_OWN = ":"
+
+
+def source_kind(sendgrid: str, own: str) -> str:
+    """event_sources.kind of an event another provider names *own* ("Postmark
+    Delivery") and journeytui reads as SendGrid's *sendgrid* ("delivered")."""
+    return f"{sendgrid}{_OWN}{own}"
+
+
+def sendgrid_kind(kind: str) -> str:
+    """SendGrid's event type of an event_sources.kind (as it is for a SendGrid event)."""
+    return kind.partition(_OWN)[0]
+
+
+def shown_kind(kind: str) -> str:
+    """The event type explain shows: the provider's own (SendGrid's for SendGrid)."""
+    own = kind.partition(_OWN)[2]
+    return own or kind
 
 
 @dataclass(frozen=True)
@@ -216,7 +236,7 @@ def explain_figure(
         sql += f" LIMIT {int(limit)}"
     batches = _Batches(store)
     rows = [
-        EvidenceRow(r[0], r[1], r[2], _detail(figure, r[3]),
+        EvidenceRow(r[0], shown_kind(r[1]), r[2], _detail(figure, r[3]),
                     batches.source(r[4], r[6], r[7], r[8], r[9]))
         for r in store.conn.execute(sql, params)
     ]
@@ -295,7 +315,7 @@ def explain_moves(store: Store, address: str, journey: str) -> MovesExplanation:
                 " FROM activities a LEFT JOIN event_sources es ON es.target = 'a'"
                 " AND es.row_id = a.id WHERE a.id = ?", (activity_id,)
             ):
-                rows.append(EvidenceRow(r[0], r[1], addr, r[2],
+                rows.append(EvidenceRow(r[0], shown_kind(r[1]), addr, r[2],
                                         batches.source(r[3], r[5], r[6], r[7], r[8])))
             trigger = f"{rows[0].event if rows else 'an activity'}" + (
                 f" of {email}" if email else "")
@@ -305,7 +325,7 @@ def explain_moves(store: Store, address: str, journey: str) -> MovesExplanation:
                 " LEFT JOIN event_sources es ON es.target = 's' AND es.row_id = s.id"
                 " WHERE s.id = ? ORDER BY 1", (send_id,)
             ):
-                rows.append(EvidenceRow(r[0], r[1], addr, _detail("sent", r[2]),
+                rows.append(EvidenceRow(r[0], shown_kind(r[1]), addr, _detail("sent", r[2]),
                                         batches.source(r[3], r[5], r[6], r[7], r[8])))
             trigger = "the inactivity check at a send" + (f" of {email}" if email else "")
         else:
@@ -315,7 +335,7 @@ def explain_moves(store: Store, address: str, journey: str) -> MovesExplanation:
                 " LEFT JOIN event_sources es ON es.target = 'c' AND es.row_id = s.id"
                 " WHERE s.contact_id = ? AND s.at = ? ORDER BY s.id", (contact_id, at)
             ):
-                rows.append(EvidenceRow(r[0], r[1], addr, r[2],
+                rows.append(EvidenceRow(r[0], shown_kind(r[1]), addr, r[2],
                                         batches.source(r[3], r[5], r[6], r[7], r[8])))
             trigger = (f"a subscription change ({rows[0].event})" if rows
                        else "the check at evaluation time (inactivity, no event)")

@@ -13,6 +13,7 @@ from typing import Any
 from journeytui.importers._common import is_address
 from journeytui.importers._report import printable
 from journeytui.importers._times import iso_seconds
+from journeytui.importers.sendgrid._events import PROVIDER_EVENT
 
 #: A field name, or several (the first found is used).
 Fields = str | tuple[str, ...]
@@ -84,7 +85,8 @@ class Out:
             self.skip(f"{self.what}: {problem}")
             return
         ev: dict[str, Any] = {"event": kind, "provider": self.provider, "email": email,
-                              "timestamp": ts}
+                              "timestamp": ts,
+                              PROVIDER_EVENT: self.what.replace("'", "")}
         if event_id:
             ev["sg_event_id"] = f"{self.provider}:{event_id}"
         if message:

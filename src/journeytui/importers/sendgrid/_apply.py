@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from journeytui.domain.provenance import source_kind
 from journeytui.importers._report import (
     ImportReport,
     printable,
@@ -40,6 +41,7 @@ class _Importer:
         self.created_emails: set[int] = set()
         self.email_has_list: set[int] = set()
         self.contacts: dict[str, ContactRef] = {}
+        self.new_contacts = 0  # the contacts this import created
         self.groups: dict[int, int] = {}
         self.remembered: set[str] = set()
         self.legacy_seen = store.meta("seen_events_legacy") is not None
@@ -68,7 +70,8 @@ class _Importer:
         file_no = self.files.get(name)
         if file_no is None:  # an event parked by an earlier import: its file then
             file_no = self.files[name] = len(self.files)
-        batch, kind, at, event_id = self.batch_id, ev.kind, ev.ts, ev.event_id
+        batch, at, event_id = self.batch_id, ev.ts, ev.event_id
+        kind = ev.kind if ev.own is None else source_kind(ev.kind, ev.own)
         self.traced += 1
         add = self.sources.append
         if len(touched) == 1 and touched[0][3] is None:  # the common case: one row
@@ -187,9 +190,9 @@ class _Importer:
     def contact(self, addr: str, at: int) -> ContactRef:
         ref = self.contacts.get(addr)
         if ref is None:
-            # not in the store (know_contacts): created without consent; new ones are
-            # counted once at the end
+            # not in the store (know_contacts): created without consent, and counted
             ref = self.contacts[addr] = self.rec.new_contact(addr, at)
+            self.new_contacts += 1
         return ref
 
     def park(self, ev: _Event) -> None:
@@ -198,7 +201,7 @@ class _Importer:
         d = ev.detail
         payload = [ev.kind, ev.url, ev.flag, ev.group,
                    None if d is None else [d.reason, d.classification, d.status], list(ev.loc),
-                   ev.variant]
+                   ev.variant, ev.own]
         self.c.execute(
             "INSERT OR REPLACE INTO parked_events(event_id, message_id, contact_id, at, event)"
             " VALUES (?, ?, ?, ?, ?)",

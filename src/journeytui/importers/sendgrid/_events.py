@@ -66,6 +66,9 @@ DUPLICATE = "duplicate sg_event_id and event type (already imported)"
 FUTURE = "dated more than a day after this import (a clock error?); not imported"
 _TOO_DEEP = "JSON nested too deeply to be a SendGrid event"
 _IGNORE_PREFIX = "ignored: "
+#: The key of an event mapped from another provider holding the provider's own name of
+#: it ("Postmark Delivery"): the name its provenance shows (never part of its identity).
+PROVIDER_EVENT = "_journeytui_provider_event"
 _DETAIL_KINDS = frozenset({"bounce", "dropped", "deferred"})
 # address as written -> as stored, for addresses already found valid (a cache)
 _ADDRESSES: dict[str, str] = {}
@@ -154,6 +157,7 @@ class _Event(NamedTuple):
     detail: SendDetail | None  # bounce, dropped, deferred
     loc: Loc
     variant: str | None = None  # the A/B test variant of the message
+    own: str | None = None  # another provider's own name of the event (PROVIDER_EVENT)
 
 
 def _check(ev: dict[str, Any], latest: int) -> tuple[str, int, str] | str:

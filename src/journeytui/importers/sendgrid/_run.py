@@ -31,6 +31,7 @@ from journeytui.importers.sendgrid._events import (
     FUTURE_HORIZON_S,
     LABELS,
     NO_EMAIL,
+    PROVIDER_EVENT,
     EmailKey,
     Loc,
     Location,
@@ -87,8 +88,10 @@ def _collect(
                 report.skip(checked, _where(loc))
             continue
         kind, ts, address = checked
-        try:
-            event_id = _event_id(ev, kind)
+        own = ev.get(PROVIDER_EVENT)
+        try:  # the provider's own name is not part of the event's identity
+            event_id = _event_id(ev if own is None else
+                                 {k: v for k, v in ev.items() if k != PROVIDER_EVENT}, kind)
         except (RecursionError, ValueError):
             report.skip(_TOO_DEEP, _where(loc))
             continue
@@ -112,7 +115,8 @@ def _collect(
             _Event(ts, order, kind, address, key, cat, _message(ev), event_id, url, flag,
                    group, _detail(ev, kind) if kind in _DETAIL_KINDS else None, loc,
                    _variant(ev) if ("marketing_campaign_version" in ev
-                                    or "marketing_campaign_split_id" in ev) else None)
+                                    or "marketing_campaign_split_id" in ev) else None,
+                   own if isinstance(own, str) else None)
         )
     report.records += order
     pending.sort()
@@ -164,6 +168,7 @@ def _unpark(store: Store, messages: set[str], skip_ids: set[str]) -> list[_Event
                 at, -1 - len(out), kind, address, None, None, msg, event_id, url, bool(flag),
                 group, None if detail is None else SendDetail(*detail),
                 (str(loc[0]), int(loc[1]), loc[2]), rest[0] if rest else None,
+                rest[1] if len(rest) > 1 else None,
             ))
     return out
 
@@ -351,7 +356,6 @@ def _import(
     try:
         with store.transaction():
             before = snapshot(store) if dry_run else None
-            contacts_before = store.count("contacts")
             imp = _Importer(store, report)
             imp.start_batch(*source, report.files, int(time.time()) if now is None else now)
             messages = {ev.msg for ev in pending if ev.msg is not None}
@@ -394,7 +398,7 @@ def _import(
                 )
             imp.finish()
             report.batch_id = imp.batch_id
-            report.add("new_contacts", store.count("contacts") - contacts_before)
+            report.add("new_contacts", imp.new_contacts)
             if progress is not None:
                 progress("advancing the journeys", 0, None)
             advance_journeys(store, report)
