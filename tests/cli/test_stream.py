@@ -182,3 +182,27 @@ def test_table_chunks_make_only_unsafe_cells_visible(monkeypatch: pytest.MonkeyP
     assert out.getvalue().splitlines() == [
         "K  V", "-  -", "a  é", "b  —", "c  x\\x1b[2Jy", "d  5", "e  ok", "f  \\u202e",
     ]
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 7])
+def test_encoded_items_are_written_as_print_json_would(
+    n: int, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A list of items encoded beforehand (as print_json writes one at the top level)
+    comes out as print_json writes the whole document, in chunks of 3."""
+    import journeytui.cli.stream as stream
+
+    monkeypatch.setattr(stream, "CHUNK", 3)
+    items = [{"who": f"c{k}", "v": None, "t": "é\u202e", "ok": k % 2 == 0} for k in range(n)]
+    whole = io.StringIO()
+    with redirect_stdout(whole):
+        print_json({"email": "E", "activities": items, "after": [1]})
+    texts = []
+    for item in items:
+        one = io.StringIO()
+        with redirect_stdout(one):
+            print_json(item)
+        texts.append(one.getvalue().rstrip("\n"))
+    out = io.StringIO()
+    write_json({"email": "E", "activities": stream.Encoded(texts), "after": [1]}, out)
+    assert out.getvalue() == whole.getvalue()

@@ -5,10 +5,10 @@ may be any iterable (a generator over a cursor), written item by item.
 :func:`write_table` writes a plain text table like ``output.table``; the columns are
 as wide as the first :data:`SAMPLE` rows (and the headers) need, then each row is
 written as it comes (a longer cell further down widens only its own line).
-Both write in chunks of :data:`CHUNK` items (fewer, larger writes) after the first
-ones, and do per row only what a row needs: a table's line is one precomputed format,
-and its cells are checked for characters to make visible once per chunk (most chunks
-have none); a list given as :class:`Encoded` holds items already encoded as JSON.
+For long lists, per row only what a row needs: a table's line is one precomputed
+format and its cells are checked for characters to make visible once per chunk of
+:data:`CHUNK` rows (most chunks have none); a JSON list given as :class:`Encoded`
+holds items already encoded.  Both write a chunk at a time (fewer, larger writes).
 """
 
 from __future__ import annotations
