@@ -432,8 +432,21 @@ class Recorder(SendRecorder):
     def confirm(
         self, contact: ContactRef, list_id: int, at: int, *, email_id: int | None = None
     ) -> None:
-        """Double opt-in confirmed: the subscription becomes ``subscribed``."""
-        self.subscribe(contact, list_id, "subscribed", at)
+        """Double opt-in confirmed: the subscription becomes ``subscribed``.
+
+        A confirmation that puts a contact unsubscribed from *list_id* back on it is a
+        resubscribe (the subscription state the journeys read changes); one older than
+        the unsubscribe on record leaves it (imported out of order).  Unsubscribed from
+        all is a contact-level opt-out that a list's confirmation does not end."""
+        row = self.c.execute(
+            "SELECT status, changed_at FROM subscriptions WHERE contact_id = ? AND list_id = ?",
+            (contact.id, list_id),
+        ).fetchone()
+        if row is not None and row[0] == "unsubscribed":
+            if row[1] <= at:
+                self.resubscribe(contact, list_id, at, email_id=email_id)
+        else:
+            self.subscribe(contact, list_id, "subscribed", at)
         if contact.consent:
             self.c.execute(
                 "INSERT INTO activities(contact_id, kind, email_id, list_id, at)"
