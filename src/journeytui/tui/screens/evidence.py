@@ -79,7 +79,7 @@ class EvidenceScreen(ModalScreen[None]):
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         # the source first (it is what p is for); the highlighted row in full below
-        for title, width in (("Time (UTC)", 16), ("Event", 11), ("Contact", 24),
+        for title, width in (("Time (UTC)", 16), ("Event", 20), ("Contact", 24),
                              ("From", None), ("Event id", None), ("Detail", None)):
             table.add_column(title, width=width)
         table.focus()
