@@ -68,6 +68,9 @@ def test_funnel_json_keys_and_text(db: str, capsys: pytest.CaptureFixture[str]) 
     assert set(f) >= {"stages", "exits", "transitions", "clicks_with_no_move"}
     text = _out(capsys, ["funnel", "Lead nurturing", "--db", db])
     assert "Sales-ready" in text and "exits:" in text
+    # text shows times as YYYY-MM-DD HH:MM (UTC); ISO 8601 is JSON's form only
+    iso = f["evaluated_at"]  # e.g. 2026-01-07T09:00:00Z
+    assert f"as of {iso[:10]} {iso[11:16]};" in text and iso not in text
 
 
 def test_funnel_contacts_and_csv(db: str, capsys: pytest.CaptureFixture[str],

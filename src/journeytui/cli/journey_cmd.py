@@ -314,10 +314,17 @@ def _n(v: int | None) -> str | None:
     return None if v is None else f"{v:,}"
 
 
+def _shown_time(iso: str | None) -> str:
+    """An ISO time of a JSON result as text shows times: YYYY-MM-DD HH:MM (UTC)."""
+    if not iso:
+        return "—"
+    return fmt_time(int(datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()))
+
+
 def format_funnel(data: dict[str, Any]) -> str:
     lines = [f"{safe_text(data['journey'])}" + (f" — {safe_text(data['goal'])}"
                                                   if data["goal"] else "")]
-    lines.append(f"as of {data['evaluated_at'] or '—'}; {data['in_journey']:,} contacts in the "
+    lines.append(f"as of {_shown_time(data['evaluated_at'])}; {data['in_journey']:,} contacts in the "
                  f"journey; stalled = more than {data['stall_days']} days in a stage")
     lines.append("")
     lines.append(table(

@@ -4,17 +4,46 @@ from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import sys
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 from journeytui.cli import db_path
-from journeytui.store import Store
+from journeytui.store import SCHEMA_VERSION, Store, StoreError
 from journeytui.textsafe import safe_text
 
 
 def open_store(args: argparse.Namespace, *, readonly: bool = False) -> Store:
-    """The store named by ``--db`` (default ``./journeys.db``)."""
-    return Store.open(db_path(args), readonly=readonly)
+    """The store named by ``--db`` (default ``./journeys.db``).
+
+    A question (``readonly``) asked of a store written by an older journeytui first
+    upgrades its schema (the one write a question makes; data is kept, and a store
+    that cannot be written still says why), so the first command after an upgrade of
+    journeytui answers instead of refusing.
+    """
+    path = db_path(args)
+    if not readonly:
+        return Store.open(path)
+    try:
+        return Store.open(path, readonly=True)
+    except StoreError:
+        if not _older_schema(path):
+            raise
+    Store.open(path).close()  # migrates, or raises why it cannot
+    return Store.open(path, readonly=True)
+
+
+def _older_schema(path: str | Path) -> bool:
+    try:
+        conn = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True)
+        try:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return False
+    return 0 < int(version) < SCHEMA_VERSION
 
 
 def print_json(data: object) -> None:
