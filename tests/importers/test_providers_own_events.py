@@ -122,3 +122,25 @@ def test_new_contacts_are_the_ones_the_import_created(kit: Any) -> None:
     ], now=NOW)
     assert second.added["new_contacts"] == 2
     assert kit.store.count("contacts") == 4  # ann, bob, cat, dan
+
+
+def test_a_waiting_event_keeps_the_providers_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # an Open naming no email (no Tag, no Subject) waits for its message; a later
+    # Delivery of that message names it ("Welcome"): the Open is applied then, and
+    # explain still calls it a Postmark Open
+    db = tmp_path / "s.db"
+    opened = tmp_path / "open.json"
+    opened.write_text('{"RecordType": "Open", "MessageID": "m-1", "FirstOpen": true,'
+                      ' "Recipient": "ann@example.com",'
+                      ' "ReceivedAt": "2024-05-01T10:05:00Z"}\n')
+    delivered = tmp_path / "delivery.json"
+    delivered.write_text('{"RecordType": "Delivery", "MessageID": "m-1", "Tag": "Welcome",'
+                         ' "Recipient": "ann@example.com",'
+                         ' "DeliveredAt": "2024-05-01T10:00:00Z"}\n')
+    assert main(["import", "events", str(opened), "--db", str(db)]) == 0
+    assert main(["import", "events", str(delivered), "--db", str(db)]) == 0
+    capsys.readouterr()
+    assert main(["explain", "Welcome", "--figure", "opened", "--db", str(db)]) == 0
+    assert _event_column(capsys.readouterr().out) == ["Postmark Open"]
