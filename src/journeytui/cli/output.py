@@ -35,8 +35,16 @@ def open_store(args: argparse.Namespace, *, readonly: bool = False) -> Store:
 
 
 def _older_schema(path: str | Path) -> bool:
+    """Whether *path* is a regular file holding a journeytui store of an older schema
+    (never opens a FIFO, a device or a symbolic-link loop: Store.open named those)."""
+    p = Path(path)
     try:
-        conn = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True)
+        if not p.is_file():
+            return False
+    except OSError:
+        return False
+    try:
+        conn = sqlite3.connect(f"{p.absolute().as_uri()}?mode=ro", uri=True)
         try:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
         finally:
