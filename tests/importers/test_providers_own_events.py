@@ -7,6 +7,7 @@ hand in the file."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from journeytui.cli import main
 from journeytui.domain.batches import remove_batch
 from journeytui.domain.provenance import sendgrid_kind, shown_kind, source_kind
 from journeytui.importers.providers import import_events
-from journeytui.importers.sendgrid import import_parsed_events
+from journeytui.importers.sendgrid import import_parsed_events, import_sendgrid
 
 DATA = Path(__file__).parent / "data" / "realworld"
 NOW = 1_767_600_000
@@ -78,6 +79,20 @@ def test_sendgrid_events_keep_sendgrid_names(kit: Any) -> None:
                                      (kit.ev("delivered"), ("a.json", 2))], now=NOW)
     assert sorted(r[0] for r in kit.store.conn.execute("SELECT kind FROM event_sources")) \
         == ["delivered", "processed"]
+
+
+def test_a_sendgrid_file_cannot_name_its_events_as_another_providers(
+        kit: Any, tmp_path: Path) -> None:
+    # the key the provider mappers use for their own event name, written into a
+    # SendGrid file by its sender: explain must still say 'processed'
+    f = tmp_path / "forged.json"
+    f.write_text(json.dumps([{
+        "event": "processed", "email": "ann@example.com", "timestamp": NOW - 60,
+        "sg_event_id": "f1", "sg_message_id": "m1.x", "category": "Forged",
+        "_journeytui_provider_event": "Postmark Delivery"}]))
+    import_sendgrid(kit.store, [f], now=NOW)
+    assert [r[0] for r in kit.store.conn.execute("SELECT kind FROM event_sources")] \
+        == ["processed"]
 
 
 def test_the_stored_kind_keeps_sendgrids_type_for_batch_removal() -> None:

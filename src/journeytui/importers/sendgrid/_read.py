@@ -13,12 +13,30 @@ from journeytui.importers._common import STDIN, STDIN_NAME, read_text
 from journeytui.importers._report import (
     printable,
 )
-from journeytui.importers.sendgrid._events import _TOO_DEEP, Loc, _fail, _type_name
+from journeytui.importers.sendgrid._events import (
+    _TOO_DEEP,
+    PROVIDER_EVENT,
+    Loc,
+    _fail,
+    _type_name,
+)
 
 _WS = re.compile(r"[ \t\n\r]*")
 
 
 # -- reading files --------------------------------------------------------------------
+def _untrusted(
+    pairs: Iterator[tuple[dict[str, Any], Loc]],
+) -> Iterator[tuple[dict[str, Any], Loc]]:
+    """The events of a file as their sender wrote them: a key only the provider
+    mappers may set (the provider's own event name shown by explain) is dropped, so a
+    file cannot dress its events up as another provider's."""
+    for ev, loc in pairs:
+        if PROVIDER_EVENT in ev:
+            del ev[PROVIDER_EVENT]
+        yield ev, loc
+
+
 def read_events(path: str | os.PathLike[str]) -> Iterator[tuple[dict[str, Any], Loc]]:
     """Each event object of one payload file with its location.
 
@@ -33,9 +51,9 @@ def read_events(path: str | os.PathLike[str]) -> Iterator[tuple[dict[str, Any], 
         return  # an empty file holds no events (import_sendgrid notes it)
     first = text[pos]
     if first == "[":
-        yield from _read_array(text, pos, name)
+        yield from _untrusted(_read_array(text, pos, name))
     elif first == "{":
-        yield from _read_lines(text, name)
+        yield from _untrusted(_read_lines(text, name))
     else:
         line = text.count("\n", 0, pos) + 1
         raise _fail(
