@@ -22,6 +22,10 @@ from journeytui.store import Recorder, Store
 
 T0 = 1_767_261_600  # 2026-01-01 10:00 UTC
 TIMEOUT = 120  # seconds a CLI run may take before the test fails (never a timing check)
+#: The CLI here never shows progress: it shows after a second of work, so a run slowed by
+#: a busy machine would put progress lines before the one message a test reads.  (Progress
+#: itself is tested in tests/cli/test_progress.py.)
+NO_PROGRESS = {"JOURNEYTUI_PROGRESS_AFTER": "inf"}
 
 
 @dataclass
@@ -45,7 +49,7 @@ def run_cli(
     stdin: bytes | None = None, preexec_fn=None,  # type: ignore[no-untyped-def]
 ) -> Run:
     """``python -m journeytui ARGS`` in a subprocess (the real entry point)."""
-    full_env = {**os.environ, "PYTHONIOENCODING": "utf-8", **(env or {})}
+    full_env = {**os.environ, "PYTHONIOENCODING": "utf-8", **NO_PROGRESS, **(env or {})}
     full_env.pop("JOURNEYTUI_DEBUG", None)
     proc = subprocess.run(
         [sys.executable, "-m", "journeytui", *args],
@@ -126,7 +130,7 @@ def in_mount_namespace(script: str, cwd: Path) -> subprocess.CompletedProcess[by
     return subprocess.run(
         ["unshare", "--mount", "--propagation", "private", "sh", "-ec", script],
         capture_output=True, timeout=TIMEOUT, cwd=cwd, check=False,
-        env={**os.environ, "PYTHONIOENCODING": "utf-8"},
+        env={**os.environ, "PYTHONIOENCODING": "utf-8", **NO_PROGRESS},
     )
 
 
