@@ -78,6 +78,7 @@ class ActivitiesPane(Pane):
         self.stats: EmailStats | None = None
         self.email_name = ""
         self.heading_error = ""  # why the heading could not be read (said in its place)
+        self._heading_read = False
         self.url_filter = ""
         self.who_filter = ""
         self.clicks_only = False
@@ -116,6 +117,7 @@ class ActivitiesPane(Pane):
         self.email_id = email_id
         self.stats = None
         self.heading_error = ""
+        self._heading_read = False  # until then the title says Loading… (the rows may come first)
         self.url_filter = ""
         self.who_filter = ""
         self.clicks_only = False
@@ -142,6 +144,7 @@ class ActivitiesPane(Pane):
     def worker_failed(self, group: str, said: str) -> bool:
         if group == "activities-stats":  # the heading says it instead of "Loading…"
             self.heading_error = said
+            self._heading_read = True
             self._show_title()
             return True
         return False
@@ -152,6 +155,7 @@ class ActivitiesPane(Pane):
         self.stats = message.stats
         self.email_name = message.name
         self.heading_error = ""
+        self._heading_read = True
         self._show_title()
 
     def _show_title(self) -> None:
@@ -162,6 +166,8 @@ class ActivitiesPane(Pane):
             what = self.activity_filter.describe()
             what = what[:1].upper() + what[1:] if what else "Contact activities"
             set_panel_title(self.table, f"{what} ({count:,})")
+        if not self._heading_read:  # the count came first: the heading is still loading
+            return
         self.query_one("#activities-title", Static).update(title)
         gap = self.query_one("#activities-gap", Static)
         if self.heading_error:
