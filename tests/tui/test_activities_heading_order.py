@@ -29,11 +29,13 @@ async def test_rows_before_the_heading_leave_it_loading(
         await settle(pilot)
         app.main.open_activities(1)
         pane = app.main.query_one(ActivitiesPane)
-        await until(pilot, lambda: pane.table.row_count, "the rows (the heading held back)")
-        await pilot.pause()
-        assert str(pane.query_one("#activities-title").render()) == "Loading…"
-        assert "Draft" not in str(pane.query_one("#activities-gap").render())
-        gate.set()
+        try:
+            await until(pilot, lambda: pane.table.row_count, "the rows (the heading held back)")
+            await pilot.pause()
+            assert str(pane.query_one("#activities-title").render()) == "Loading…"
+            assert "Draft" not in str(pane.query_one("#activities-gap").render())
+        finally:
+            gate.set()  # a failed check must not leave the worker (and the app) waiting
         await until(pilot, lambda: pane.stats is not None, "the heading read")
         await pilot.pause()
         title = str(pane.query_one("#activities-title").render())
