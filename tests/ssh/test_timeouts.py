@@ -24,7 +24,8 @@ async def test_idle_session_is_warned_then_closed(make_server, caplog) -> None:
 
 
 async def test_a_key_during_the_warning_keeps_the_session(make_server) -> None:
-    server = await make_server(idle_timeout=2.0, session_ttl=0)
+    # the warning shows 2 s in and leaves 4 s to answer it: room for a busy machine
+    server = await make_server(idle_timeout=6.0, session_ttl=0, warn_ahead=4.0)
     conn = await connect(server)
     term = await open_terminal(conn)
     await term.wait_text("STANDIN")
