@@ -77,11 +77,16 @@ async def test_a_save_in_the_app_waits_and_says_so(small_db: Path, app_factory, 
         worker = app.run_worker(save, thread=True, exit_on_error=False)
         try:
             deadline = time.monotonic() + WAIT_LIMIT
-            while "Waiting for another program" not in app.status_text():
-                assert time.monotonic() < deadline, app.status_text()
+
+            def said() -> list[str]:
+                return [n.message for n in app._notifications]
+
+            # the status line and the notification are posted one after the other from
+            # the worker's thread: wait for both, in either order
+            while not ("Waiting for another program" in app.status_text() and any(
+                    "Waiting for another program writing to" in m for m in said())):
+                assert time.monotonic() < deadline, (app.status_text(), said())
                 await pilot.pause(0.05)
-            said = [n.message for n in app._notifications]
-            assert any("Waiting for another program writing to" in m for m in said), said
         finally:
             other.execute("COMMIT")
             other.close()
