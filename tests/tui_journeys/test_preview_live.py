@@ -128,3 +128,21 @@ async def test_an_edit_during_the_replay_cancels_it(
         assert want != exact_figures(demo_db, first)  # type: ignore[arg-type]
     # A's replay stopped at its first contact (its flag was set by the edit)
     assert sorted(gated.outcomes) == ["cancelled", "done"]
+
+
+async def test_undoing_back_to_the_saved_journey_takes_the_status_note_back(
+        demo_db: Path, app_factory: Any, wait_until: Any) -> None:
+    app = app_factory(demo_db)
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = await open_t4(pilot, wait_until)
+        await pilot.press("d")  # t4: clicked a pricing link only
+        status = app.main.status
+
+        def shown() -> str:  # the status line as the user reads it
+            return str(status.render())
+
+        await wait_until(pilot, lambda: "preview: t4" in shown(), "the preview's note")
+        await pilot.press("u")  # back to the saved journey
+        await wait_until(pilot, lambda: not pane.state.dirty, "the saved draft")
+        # what the note said of the edited draft no longer holds
+        assert "preview:" not in shown()

@@ -212,6 +212,7 @@ class ConditionsPane(Pane):
         self.leave_ok = False
         self.after_save: Callable[[], Any] | None = None  # once a save asked on leaving is done
         self._preview_generation = 0
+        self._preview_said = ""  # the preview's note on the status line, while it holds
         self._preview_timer: Timer | None = None
         self._preview_worker: tuple[Worker[None], int] | None = None
         self._cancel: Cancel | None = None  # the preview in flight's
@@ -490,6 +491,9 @@ class ConditionsPane(Pane):
         self._stop_preview()
         self.draft_figures = None  # never the figures of another draft
         self.draft_estimate = None
+        # the status line's word on the previous draft is no longer true
+        self.japp.main.status.withdraw(self._preview_said)
+        self._preview_said = ""
         if state.draft is None:
             return
         if not state.dirty:
@@ -606,6 +610,7 @@ class ConditionsPane(Pane):
         summary = preview_summary(self.saved_figures, message.figures, compared)
         if summary:
             self.japp.main.status.note(summary)
+            self._preview_said = summary
 
     # -- tree and fields -------------------------------------------------------------
     def on_condition_tree_moved(self, event: ConditionTree.Moved) -> None:

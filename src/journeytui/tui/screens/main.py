@@ -53,6 +53,11 @@ class StatusLine(Static):
         self._note = text
         self._show()
 
+    def withdraw(self, text: str) -> None:
+        """Take back the note *text* if it is still the one shown (a later one stays)."""
+        if text and self._note == text:
+            self.note("")
+
     def begin(self, tag: str, text: str) -> None:
         self._active.pop(tag, None)
         self._active[tag] = text
