@@ -11,7 +11,7 @@ import pytest
 from journeytui.cli import main
 from journeytui.errors import UserError
 from journeytui.ssh import ServerConfig, start_server
-from tests.ssh.conftest import connect, open_terminal
+from tests.ssh.conftest import connect, open_terminal, wait_until
 
 
 async def test_password_any_user_name(make_server) -> None:
@@ -23,6 +23,8 @@ async def test_password_any_user_name(make_server) -> None:
         assert [s.user for s in server.sessions.values()] == [user]
         conn.close()
         await term.wait_closed()
+        # the server ends the session on its side after the client has gone
+        await wait_until(lambda: not server.sessions, "the session to end on the server")
 
 
 async def test_wrong_password_is_refused(make_server, caplog) -> None:
