@@ -102,8 +102,9 @@ class SliceDialog(ModalScreen[SliceRequest | None]):
         background: $surface; padding: 0 1; }
     SliceDialog .row { height: 1; }
     SliceDialog .row Label { width: 14; }
-    SliceDialog .row Input { width: 1fr; height: 1; border: none; padding: 0 1; }
-    SliceDialog .row Input:focus { background: $boost; }
+    SliceDialog .row Input { width: 1fr; height: 1; border: none; padding: 0 1;
+        background: $panel; }
+    SliceDialog .row Input:focus { background: $primary 30%; }
     SliceDialog #slice-help { color: $text-muted; height: 1; }
     SliceDialog #slice-error { color: $error; height: auto; }
     SliceDialog .hint { color: $text-muted; }
