@@ -129,3 +129,20 @@ def test_names_from_data_are_not_terminal_escapes(store: Store, b: Builder, tmp_
     for argv in (["journey", "show", "Esc"], ["funnel", "Esc"], ["journey", "list"]):
         text = _out(capsys, [*argv, "--db", str(store.path)])
         assert "\x1b" not in text and "\x07" not in text
+
+
+def test_versions_say_what_changed(db: str, capsys: pytest.CaptureFixture[str],
+                                   tmp_path: Path) -> None:
+    out = tmp_path / "lead.json"
+    _out(capsys, ["journey", "export", "Lead nurturing", "-o", str(out), "--db", db])
+    raw = json.loads(out.read_text(encoding="utf-8"))
+    kept = [s for s in raw["segments"] if s["name"] != "Pricing, still interested"]
+    assert len(kept) == len(raw["segments"]) - 1  # the demo journey has that segment
+    raw["segments"] = kept
+    out.write_text(json.dumps(raw), encoding="utf-8")
+    _out(capsys, ["journey", "load", str(out), "--db", db])
+    text = _out(capsys, ["journey", "versions", "Lead nurturing", "--db", db])
+    rows = text.splitlines()[2:]  # under the heading and its dashes
+    assert len(rows) == 2
+    assert rows[0].rstrip().endswith("first version")
+    assert rows[1].rstrip().endswith("− segment Pricing, still interested")

@@ -194,12 +194,13 @@ def cmd_preview(args: argparse.Namespace) -> int:
 
 
 def cmd_versions(args: argparse.Namespace) -> int:
-    from journeytui.domain.journeys import list_versions
+    from journeytui.domain.journeys import version_history
 
     with open_store(args, readonly=True) as store:
-        items = list_versions(store, args.name)
-    print(table(["version", "saved", "stages"],
-                 [(v.version, fmt_time(v.saved_at), " → ".join(v.stages)) for v in items], {0}))
+        history = version_history(store, args.name)
+    print(table(["version", "saved", "stages", "what changed"],
+                 [(v.version, fmt_time(v.saved_at), " → ".join(v.stages), "; ".join(changes))
+                  for v, changes in history], {0}))
     return 0
 
 

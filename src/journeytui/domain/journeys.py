@@ -216,6 +216,17 @@ def list_versions(store: Store, name: str) -> list[VersionInfo]:
     return out
 
 
+def version_history(store: Store, name: str) -> list[tuple[VersionInfo, list[str]]]:
+    """Every saved version of journey *name* with what changed from the one before
+    ("first version" for the first, "no change" when a save changed nothing)."""
+    from journeytui.domain.journey_diff import version_changes
+
+    infos = list_versions(store, name)
+    definitions = [get_version(store, name, v.version) for v in infos]
+    return [(v, (version_changes(definitions[i - 1], definitions[i]) or ["no change"])
+             if i else ["first version"]) for i, v in enumerate(infos)]
+
+
 def get_version(store: Store, name: str, version: int) -> Journey:
     row = store.conn.execute(
         "SELECT v.definition FROM journey_versions v JOIN journeys j ON j.id = v.journey_id"

@@ -41,17 +41,15 @@ from textual.worker import Worker, WorkerState
 
 from journeytui.domain.engine import high_water
 from journeytui.domain.funnel import funnel
-from journeytui.domain.journey_diff import version_changes
 from journeytui.domain.journey_model import parse_journey
 from journeytui.domain.journeys import (
     ConflictError,
     JourneyInfo,
     get_journey,
-    get_version,
     list_journeys,
-    list_versions,
     restore_version,
     save_journey,
+    version_history,
 )
 from journeytui.domain.preview import (
     SAMPLE_CONTACTS,
@@ -827,14 +825,9 @@ class ConditionsPane(Pane):
     @work(thread=True, exclusive=True, group=GROUPS["versions"], exit_on_error=False)
     def _load_versions(self, name: str) -> None:
         with self.japp.pool.store() as store:
-            infos = list_versions(store, name)
-            definitions = [get_version(store, name, v.version) for v in infos]
-        versions = []
-        for i, v in enumerate(infos):
-            changes = version_changes(definitions[i - 1], definitions[i]) if i else [
-                "first version"]
-            versions.append((v.version, v.saved_at, changes or ["no change"]))
-        self.post_message(VersionsLoaded(name, versions))
+            history = version_history(store, name)
+        self.post_message(VersionsLoaded(
+            name, [(v.version, v.saved_at, changes) for v, changes in history]))
 
     def on_versions_loaded(self, message: VersionsLoaded) -> None:
         flows.versions(self, message.journey_name, message.versions)
