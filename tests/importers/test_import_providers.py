@@ -295,3 +295,16 @@ def test_mailgun_failed_for_a_suppressed_address_is_a_drop(kit: Any, tmp_path: P
     assert kit.one("SELECT s.reason FROM sends s JOIN contacts c ON c.id = s.contact_id"
                    " WHERE c.email = 'a@example.com'") == (
         "suppress-bounce: Not delivering to previously bounced address")
+
+
+def test_the_read_count_and_the_body_note_add_up(kit: Any) -> None:
+    # The Postmark file holds 9 bodies, one per line: Bounce (HardBounce), Delivery,
+    # Open, Click, SpamComplaint, three SubscriptionChange, and a Bounce (Unsubscribe)
+    # naming no address.  The SubscriptionChange suppressing after the HardBounce is
+    # ignored (the bounce is the event), the address-less bounce is skipped, and the
+    # other 7 map onto one SendGrid event each: 7 + 1 + 1 = 9 read, as many as bodies.
+    report = import_events(kit.store, [POSTMARK], now=NOW)
+    assert report.records == 9
+    assert sum(report.ignored.values()) == 1 and report.skipped_total == 1
+    assert ("9 webhook bodies of Postmark: 7 events mapped onto SendGrid's event types "
+            "(README: Other providers); 1 skipped and 1 ignored, listed below.") in report.notes

@@ -216,17 +216,22 @@ def _explain(report: ImportReport, got: _Mapped, provider: str) -> None:
         report.notes.insert(0, f"{printable(name, 200)}: {how} {what}.")
     used = sorted({use for _, use in got.chosen if use in TERMS})
     if got.bodies:
+        left = [f"{n:,} {what}" for n, what in (
+            (len(got.skipped), "skipped"), (sum(got.ignored.values()), "ignored")) if n]
         report.notes.append(
-            f"{got.bodies:,} webhook bodies of {', '.join(TERMS[p].name for p in used)} gave "
-            f"{got.mapped:,} events, recorded as SendGrid's event types (README: Other "
-            "providers)."
+            f"{got.bodies:,} webhook bod{'ies' if got.bodies != 1 else 'y'} of "
+            f"{', '.join(TERMS[p].name for p in used)}: {got.mapped:,} "
+            f"event{'s' if got.mapped != 1 else ''} mapped onto SendGrid's event types "
+            "(README: Other providers)" + (f"; {' and '.join(left)}, listed below." if left
+                                           else ".")
         )
     _reword(report, got)
     for reason, where in got.skipped:  # events read and left out before the importer
         report.skip(reason, where)
         report.records += 1
-    for reason, n in got.ignored.items():
+    for reason, n in got.ignored.items():  # read, so counted as read (as SendGrid's are)
         report.ignored[reason] = report.ignored.get(reason, 0) + n
+        report.records += n
     if report.added.get("parked") or report.added.get("no_email") or any(
         TERMS[p].no_email in r for p in used for r in report.skipped
     ):
