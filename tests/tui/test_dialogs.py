@@ -168,7 +168,7 @@ async def test_a_new_journey_asks_for_its_goal(demo_db: Path, app_factory, settl
 
 def test_the_preview_summary_says_what_the_edit_changes() -> None:
     from journeytui.tui.journey_data import FunnelFigures, TransitionRow
-    from journeytui.tui.panes.conditions import preview_summary
+    from journeytui.tui.panes.conditions_preview import preview_summary
 
     def figures(*moved: int) -> FunnelFigures:
         f = FunnelFigures("J", 1, None, 30)

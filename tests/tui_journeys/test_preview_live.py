@@ -19,7 +19,7 @@ from journeytui.domain.journey_model import Journey, parse_journey
 from journeytui.domain.preview import PreviewCancelled, exact
 from journeytui.store import Store
 from journeytui.tui.journey_data import from_domain
-from journeytui.tui.panes import conditions as conditions_module
+from journeytui.tui.panes import conditions_preview as preview_module
 from journeytui.tui.panes.conditions import ConditionsPane
 from journeytui.tui.widgets.condition_preview import ConditionPreview
 
@@ -47,7 +47,7 @@ class GatedReplay:
 @pytest.fixture
 def gated(monkeypatch: pytest.MonkeyPatch) -> GatedReplay:
     replay = GatedReplay()
-    monkeypatch.setattr(conditions_module, "exact", replay)
+    monkeypatch.setattr(preview_module, "exact", replay)
     yield replay  # type: ignore[misc]
     replay.gate.set()
 

@@ -3,25 +3,16 @@ validated as you type, previewed in a worker, saved with versions.
 
 What is edited lives in :class:`journeytui.editor.EditorState` (the draft, the saved
 journey, the cursor, undo and redo); this pane shows it, turns keys into its methods,
-asks the user through :mod:`conditions_flows` and runs the store work in workers.
-The preview (``journeytui.domain.preview``) runs in a worker thread beside the saved
-funnel: first an estimate from a fixed sample of contacts (shown ``≈ … ±…``), then the
-exact funnel from a full replay that replaces it (its progress in the note).  A new
-edit sets the cancel flag of the work in flight, which stops between two contacts;
-every message carries the edit's generation, so a late answer is never shown.  Typing
-in a field waits ``preview_delay`` of quiet first; other edits ``edit_delay``.
-Saving uses ``save_journey(expected_version=…)``, so a save over someone else's newer
-version is refused (:class:`ConflictError`) and the user chooses what to do.
+asks the user through :mod:`conditions_flows` and runs the store work in workers: the
+live preview of the draft is :mod:`conditions_preview`, saving and versions
+:mod:`conditions_saving` (both mixed into the pane).
 
 Workers raise; :meth:`ConditionsPane.on_worker_state_changed` alone decides what a
-failure shows.  What they find comes back as the small messages below.
+failure shows.  What they find comes back as small messages.
 """
 
 from __future__ import annotations
 
-import copy
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -34,31 +25,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from journeytui.domain.engine import high_water
 from journeytui.domain.funnel import funnel
-from journeytui.domain.journey_model import parse_journey
-from journeytui.domain.journeys import (
-    ConflictError,
-    JourneyInfo,
-    get_journey,
-    list_journeys,
-    restore_version,
-    save_journey,
-    version_history,
-)
-from journeytui.domain.preview import (
-    SAMPLE_CONTACTS,
-    Cancel,
-    Estimate,
-    PreviewCancelled,
-    Sample,
-    exact,
-)
+from journeytui.domain.journeys import ConflictError, JourneyInfo, get_journey, list_journeys
 from journeytui.editor import ENTRY, CachedNames, EditorState
 from journeytui.editor.draft import LEAF_KINDS, Node, key_of, render_draft
 from journeytui.tui.journey_data import (
@@ -71,18 +44,16 @@ from journeytui.tui.journey_data import (
 )
 from journeytui.tui.panes import conditions_flows as flows
 from journeytui.tui.panes.base import PaletteCommand, Pane
+from journeytui.tui.panes.conditions_preview import PREVIEW_GROUP, SAMPLE_GROUP, PreviewMixin
+from journeytui.tui.panes.conditions_saving import SAVE_GROUP, VERSIONS_GROUP, SavingMixin
 from journeytui.tui.text import clean
 from journeytui.tui.widgets.condition_fields import ConditionFields, FieldInput
 from journeytui.tui.widgets.condition_preview import ConditionPreview
 from journeytui.tui.widgets.condition_tree import ConditionTree
 
-PREVIEW_DELAY = 0.35  # seconds of quiet typing in a field before the preview starts
-EDIT_DELAY = 0.02  # after any other edit (a part added, deleted, undone…)
-PROGRESS_EVERY = 0.5  # seconds between two progress notes of the exact replay
 GROUPS = {
-    "list": "conditions-list", "open": "conditions-open", "preview": "conditions-preview",
-    "save": "conditions-save", "versions": "conditions-versions",
-    "sample": "conditions-sample",
+    "list": "conditions-list", "open": "conditions-open", "preview": PREVIEW_GROUP,
+    "save": SAVE_GROUP, "versions": VERSIONS_GROUP, "sample": SAMPLE_GROUP,
 }
 
 
@@ -103,61 +74,9 @@ class JourneyOpened(Message):
     funnel: tuple[Any, dict[str, Any]] | None = None
 
 
-@dataclass
-class PreviewReady(Message):
-    generation: int
-    figures: FunnelFigures
 
 
-@dataclass
-class PreviewEstimated(Message):
-    generation: int
-    figures: FunnelFigures
-    estimate: Estimate
-
-
-@dataclass
-class PreviewProgress(Message):
-    generation: int
-    done: float  # share of the exact replay done
-
-
-@dataclass
-class SaveProgress(Message):
-    doing: str  # what the status line says
-    done: int  # contacts evaluated
-    total: int
-
-
-@dataclass
-class SaveDone(Message):
-    journey_name: str
-    version: int
-
-
-@dataclass
-class VersionsLoaded(Message):
-    journey_name: str
-    versions: list[tuple[int, int, list[str]]]
-
-
-def preview_summary(saved: FunnelFigures | None, draft: FunnelFigures | None,
-                    transition: int | None) -> str:
-    """``preview: t3 moved 1,063 → 3 (−1,060)`` — or "" when there is nothing to say."""
-    if saved is None or draft is None or transition is None:
-        return ""
-    was = next((t.moved for t in saved.transitions if t.number == transition), None)
-    now = next((t.moved for t in draft.transitions if t.number == transition), None)
-    if now is None:
-        return ""
-    if was is None:
-        return f"preview: new t{transition} would move {now:,}"
-    if was == now:
-        return f"preview: t{transition} moves {now:,} (unchanged)"
-    return f"preview: t{transition} moved {was:,} → {now:,} ({now - was:+,})".replace("-", "−")
-
-
-class ConditionsPane(Pane):
+class ConditionsPane(PreviewMixin, SavingMixin, Pane):
     PANE_ID = "conditions"
     TITLE = "Conditions"
     SUMMARY = ("The transition conditions of a journey, edited by keyboard, checked as you "
@@ -165,9 +84,6 @@ class ConditionsPane(Pane):
 
     DEFAULT_CSS = (Path(__file__).resolve().parent.parent / "conditions.tcss").read_text(
         encoding="utf-8")
-    preview_delay: ClassVar[float] = PREVIEW_DELAY  # tests that need no preview raise it
-    edit_delay: ClassVar[float] = EDIT_DELAY  # (both)
-    sample_size: ClassVar[int] = SAMPLE_CONTACTS  # contacts an estimate replays
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save", id="conditions.save"),
@@ -202,25 +118,8 @@ class ConditionsPane(Pane):
         self.state = EditorState()
         self.journeys: list[JourneyInfo] = []
         self.choices = StoreChoices()
-        self.saved_figures: FunnelFigures | None = None
-        self.draft_figures: FunnelFigures | None = None  # the draft's exact funnel
-        # the draft's estimated funnel, until the exact one is known
-        self.draft_estimate: tuple[FunnelFigures, Estimate] | None = None
-        self.saving = False
         self.leave_ok = False
-        self.after_save: Callable[[], Any] | None = None  # once a save asked on leaving is done
-        self._preview_generation = 0
-        self._preview_said = ""  # the preview's note on the status line, while it holds
-        self._preview_timer: Timer | None = None
-        self._preview_worker: tuple[Worker[None], int] | None = None
-        self._cancel: Cancel | None = None  # the preview in flight's
-        self._previewing: dict[str, Any] | None = None  # the draft it is for
-        self._exact_done = 0.0
-        self._sample: tuple[tuple[Any, ...], Sample] | None = None
-        self._sample_lock = threading.Lock()
-        self._saved_funnel: tuple[Any, dict[str, Any]] | None = None
         self._pending: tuple[str, int | None] | None = None
-        self._keep_history = False  # the next JourneyOpened follows our own save
         self._fields_wanted = 0
         self._fields_shown = 0
         self._focus_fields_when_shown = False
@@ -463,152 +362,9 @@ class ConditionsPane(Pane):
                         state.node if root is not None else None)
         self._schedule_preview()
 
-    # -- preview ---------------------------------------------------------------------
-    def _stop_preview(self) -> None:
-        """Stop the preview in flight (its replay checks the flag between contacts)."""
-        if self._preview_timer is not None:
-            self._preview_timer.stop()
-            self._preview_timer = None
-        if self._cancel is not None:
-            self._cancel.set()
-            self._cancel = None
-        self._previewing = None
-        self._preview_generation += 1
-
     def on_unmount(self) -> None:
         self._stop_preview()
 
-    def _schedule_preview(self) -> None:
-        state = self.state
-        preview = self.query_one(ConditionPreview)
-        compared = state.compared_transition()
-        if state.draft is not None and state.dirty and state.problem is None and (
-                state.draft == self._previewing):
-            self._show_preview(compared)  # the same draft (the cursor moved): redraw only
-            return
-        self._stop_preview()
-        self.draft_figures = None  # never the figures of another draft
-        self.draft_estimate = None
-        # the status line's word on the previous draft is no longer true
-        self.japp.main.status.withdraw(self._preview_said)
-        self._preview_said = ""
-        if state.draft is None:
-            return
-        if not state.dirty:
-            self.draft_figures = self.saved_figures
-            preview.show(self.saved_figures, self.saved_figures,
-                         "The draft is the saved journey; edit to see the difference.", compared)
-            return
-        if state.problem is not None:
-            preview.show(self.saved_figures, None,
-                         "No preview while the draft cannot be used (see ✗ above).", compared)
-            return
-        self._previewing = copy.deepcopy(state.draft)
-        preview.show(self.saved_figures, None, "Computing the draft's funnel…", compared)
-        typing = state.typing
-        self._preview_timer = self.set_timer(
-            self.preview_delay if typing else self.edit_delay,
-            partial(self._start_preview, self._preview_generation))
-
-    def _start_preview(self, generation: int) -> None:
-        if generation != self._preview_generation or self._previewing is None:
-            return
-        self._preview_timer = None
-        self._cancel = cancel = Cancel()
-        self._exact_done = 0.0
-        worker = self._preview(generation, copy.deepcopy(self._previewing), cancel,
-                               self.state.journey_name, self.state.version)
-        self._preview_worker = (worker, generation)
-
-    def _sample_for(self, store: Any, name: str | None, version: int,
-                    cancel: threading.Event | None = None) -> Sample:
-        """The fixed sample of contacts for estimates (read again when the store's
-        data or the saved journey changed); one thread reads it at a time."""
-        marks = high_water(store.conn)
-        key = (name, version, marks)
-        with self._sample_lock:
-            if self._sample is None or self._sample[0] != key:
-                saved = self._saved_funnel
-                funnel_dict = saved[1] if saved is not None and saved[0] == marks else None
-                self._sample = (key, Sample.prepare(store, name, saved_funnel=funnel_dict,
-                                                    cancel=cancel, size=self.sample_size))
-            return self._sample[1]
-
-    @work(thread=True, exclusive=True, group=GROUPS["sample"], exit_on_error=False)
-    def _prepare_sample(self, name: str, version: int) -> None:
-        """Read the sample as soon as a journey is opened, so the first edit's estimate
-        does not wait for it."""
-        with self.japp.pool.store() as store:
-            self._sample_for(store, name, version)
-
-    @work(thread=True, exclusive=True, group=GROUPS["preview"], exit_on_error=False)
-    def _preview(self, generation: int, definition: dict[str, Any], cancel: Cancel,
-                 name: str | None, version: int) -> None:
-        j = parse_journey(definition)
-        try:
-            with self.japp.pool.store() as store:
-                sample = self._sample_for(store, name, version, cancel)
-                if not sample.whole:
-                    est = sample.estimate(store.conn, j, cancel=cancel)
-                    self.post_message(PreviewEstimated(
-                        generation, from_domain(j, est.figures, 0), est))
-                said = [time.monotonic()]
-
-                def progress(done: float) -> None:
-                    # at most twice a second: each redraw lays the screen out again,
-                    # on the thread the replay shares the interpreter with
-                    if time.monotonic() - said[0] >= PROGRESS_EVERY:
-                        said[0] = time.monotonic()
-                        self.post_message(PreviewProgress(generation, done))
-
-                figures = exact(store, j, saved=name, cancel=cancel, progress=progress,
-                                stall_days=DEFAULT_STALL_DAYS)
-        except PreviewCancelled:
-            return
-        if not cancel.is_set():
-            self.post_message(PreviewReady(generation, from_domain(j, figures, 0)))
-
-    def _show_preview(self, compared: int | None) -> None:
-        """Redraw the preview with what is known of the draft's funnel."""
-        preview = self.query_one(ConditionPreview)
-        if self.draft_figures is not None:
-            preview.show(self.saved_figures, self.draft_figures,
-                         "Draft computed (not saved); Δ = draft − saved reached.", compared)
-        elif self.draft_estimate is not None:
-            figures, est = self.draft_estimate
-            preview.show(self.saved_figures, figures, (
-                f"≈ estimated from {est.sampled:,} sampled contacts (± 3 standard errors); "
-                f"exact figures {self._exact_done:.0%} replayed…"), compared, est.margins)
-        else:
-            preview.show(self.saved_figures, None, "Computing the draft's funnel…"
-                         + (f" {self._exact_done:.0%}" if self._exact_done else ""), compared)
-
-    def on_preview_estimated(self, message: PreviewEstimated) -> None:
-        if message.generation != self._preview_generation or self.draft_figures is not None:
-            return
-        self.draft_estimate = (message.figures, message.estimate)
-        self._show_preview(self.state.compared_transition())
-
-    def on_preview_progress(self, message: PreviewProgress) -> None:
-        if message.generation != self._preview_generation:
-            return
-        self._exact_done = message.done
-        self._show_preview(self.state.compared_transition())
-
-    def on_preview_ready(self, message: PreviewReady) -> None:
-        if message.generation != self._preview_generation:
-            return
-        self.draft_figures = message.figures
-        self.draft_estimate = None
-        self._cancel = None
-        compared = self.state.compared_transition()
-        self._show_preview(compared)
-        # say it where the eye is when the preview is off screen or folded: the edited
-        # transition's moves, saved → draft
-        summary = preview_summary(self.saved_figures, message.figures, compared)
-        if summary:
-            self.japp.main.status.note(summary)
-            self._preview_said = summary
 
     # -- tree and fields -------------------------------------------------------------
     def on_condition_tree_moved(self, event: ConditionTree.Moved) -> None:
@@ -754,92 +510,6 @@ class ConditionsPane(Pane):
 
     def action_new_journey(self) -> None:
         flows.new_journey(self)
-
-    # -- saving and versions ---------------------------------------------------------
-    def action_save(self) -> None:
-        state = self.state
-        if state.draft is None:
-            return
-        if state.problem is not None:
-            self.notify(f"Not saved: {state.problem}", severity="error", markup=False)
-            return
-        if not state.dirty:
-            self.notify("Nothing to save: the draft is the saved version.", markup=False)
-            return
-        if self.japp.readonly:
-            self.notify("This store is open read-only; nothing can be saved.",
-                        severity="error", markup=False)
-            return
-        self.save_draft(copy.deepcopy(state.draft), state.version, state.journey_name,
-                        as_copy=False, doing="Saving and re-evaluating the journey…")
-
-    def save_draft(self, definition: dict[str, Any], version: int, original: str | None,
-                   *, as_copy: bool, doing: str) -> None:
-        self.saving = True
-        self.japp.status_begin("conditions-save", doing)
-        self._save(definition, version, original, doing)
-
-    @work(thread=True, exclusive=True, group=GROUPS["save"], exit_on_error=False)
-    def _save(self, definition: dict[str, Any], version: int, original: str | None,
-              doing: str) -> None:
-        j = parse_journey(definition, source=clean(definition.get("name", "")))
-        said = [0.0]
-
-        def progress(done: int, total: int) -> None:
-            share = done / total if total else 1.0
-            if share - said[0] >= 0.01:  # a message per percent at most
-                said[0] = share
-                self.post_message(SaveProgress(doing, done, total))
-
-        with self.japp.pool.store() as store:
-            new_version = save_journey(store, j, expected_version=version,
-                                       original_name=original, progress=progress)
-        self.post_message(SaveDone(j.name, new_version))
-
-    def on_save_progress(self, message: SaveProgress) -> None:
-        """The status line follows the evaluation a save runs."""
-        if self.saving:
-            self.japp.status_begin(
-                "conditions-save", f"{message.doing.rstrip('…')}: {message.done:,} of "
-                f"{message.total:,} contacts ({message.done / max(message.total, 1):.0%})")
-
-    def on_save_done(self, message: SaveDone) -> None:
-        self.japp.status_end("conditions-save")
-        self.saving = False
-        after, self.after_save = self.after_save, None
-        self.state.saved_as(message.journey_name, message.version)
-        self.draft_figures = None
-        self._keep_history = True  # the reload that follows keeps it too
-        self.notify(f"Saved {clean(message.journey_name)} as version {message.version}; the "
-                    "journey was re-evaluated.", markup=False)
-        self.reopen(message.journey_name, self.state.t)
-        if after is not None:
-            after()
-
-    def action_versions(self) -> None:
-        if self.state.journey_name is None:
-            self.notify("This journey has not been saved yet.", markup=False)
-            return
-        self._load_versions(self.state.journey_name)
-
-    @work(thread=True, exclusive=True, group=GROUPS["versions"], exit_on_error=False)
-    def _load_versions(self, name: str) -> None:
-        with self.japp.pool.store() as store:
-            history = version_history(store, name)
-        self.post_message(VersionsLoaded(
-            name, [(v.version, v.saved_at, changes) for v, changes in history]))
-
-    def on_versions_loaded(self, message: VersionsLoaded) -> None:
-        flows.versions(self, message.journey_name, message.versions)
-
-    @work(thread=True, exclusive=True, group=GROUPS["save"], exit_on_error=False)
-    def restore(self, name: str, version: int, expected: int) -> None:
-        with self.japp.pool.store() as store:
-            new = restore_version(store, name, version, expected_version=expected)
-        self.post_message(SaveDone(name, new))
-        self.app.call_from_thread(
-            self.notify, f"Restored version {version} of {clean(name)} as version {new}.",
-            markup=False)
 
     # -- leaving with unsaved changes ------------------------------------------------
     def unsaved_changes(self) -> str | None:
