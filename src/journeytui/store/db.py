@@ -28,6 +28,17 @@ class StoreError(UserError):
     """A problem with the store file that the user can act on (never a traceback)."""
 
 
+class StoreBusyError(StoreError):
+    """Another program held the store's write lock longer than a writer would wait."""
+
+    def __init__(self, path: Path, wait: float) -> None:
+        super().__init__(
+            f"{path}: another program kept writing to the store for more than {wait:g} s; "
+            "nothing was changed. Try again once it has finished."
+        )
+        self.wait = wait
+
+
 _SQLITE_BUSY, _SQLITE_IOERR, _SQLITE_CORRUPT, _SQLITE_FULL, _SQLITE_NOTADB = 5, 10, 11, 13, 26
 
 #: How long a writer waits its turn while another program writes (seconds), and after
@@ -265,7 +276,7 @@ class Store:
 
     def _migrate(self, version: int) -> None:
         c = self.conn
-        self._begin()
+        self._begin(None)
         try:
             for i in range(version, SCHEMA_VERSION):
                 for stmt in _split_sql(MIGRATIONS[i]):
@@ -290,8 +301,21 @@ class Store:
 
     # -- transactions ----------------------------------------------------------------
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """All-or-nothing write: commits on success, rolls back on any exception."""
+    def transaction(
+        self, *, wait: float | None = None, check: bool = True
+    ) -> Iterator[sqlite3.Connection]:
+        """All-or-nothing write: commits on success, rolls back on any exception.
+
+        *wait*: how long to wait for another program's write lock — None: up to
+        :data:`WRITE_WAIT` s, said after :data:`NOTICE_AFTER` s (see
+        :func:`set_wait_notice`); a number: quietly, up to that many seconds (a server
+        answers "busy, retry" instead) — then :class:`StoreBusyError`, nothing
+        written.  *check*: refuse a damaged store before its first write in this
+        process (``quick_check``, about 10 ms a MB); a long-lived writer that checked
+        when it started passes False, since every checkpoint changes the file and
+        would have it checked again.  Both matter only to the outermost transaction:
+        a nested one joins it.
+        """
         if self.readonly:
             if self.readonly_reason:
                 raise StoreError(
@@ -303,9 +327,10 @@ class Store:
         if c.in_transaction:  # nested: join the outer transaction
             yield c
             return
-        self._begin()
+        self._begin(wait)
         try:
-            self._check_before_writing()
+            if check:
+                self._check_before_writing()
         except BaseException:
             self._rollback()
             raise
@@ -355,33 +380,47 @@ class Store:
             raise damaged(self.path, "; ".join(problems))
         Store._checked.add(key)
 
-    def _begin(self) -> None:
-        """``BEGIN IMMEDIATE``, waiting up to :data:`WRITE_WAIT` s for another writer
-        (saying so after :data:`NOTICE_AFTER` s) instead of failing."""
+    def _begin(self, wait: float | None) -> None:
+        """``BEGIN IMMEDIATE``, waiting for another writer instead of failing at once:
+        up to :data:`WRITE_WAIT` s, saying so after :data:`NOTICE_AFTER` s (*wait*
+        None), or quietly up to *wait* s; then :class:`StoreBusyError`.  The
+        connection's busy timeout is :data:`NOTICE_AFTER` s outside this."""
         c = self.conn
+        first = NOTICE_AFTER if wait is None else wait
+        changed = first != NOTICE_AFTER
         try:
-            c.execute("BEGIN IMMEDIATE")
-            return
-        except sqlite3.OperationalError as exc:
-            if _code(exc) != _SQLITE_BUSY:
-                raise StoreError(f"{self.path}: cannot write ({exc}); nothing was changed") from None
-        notice = self.on_wait or _wait_notice
-        if notice is not None:
-            notice(self, True)
+            if changed:
+                c.execute(f"PRAGMA busy_timeout = {int(first * 1000)}")
+            if self._try_begin():
+                return
+            if wait is not None:
+                raise StoreBusyError(self.path, wait)
+            notice = self.on_wait or _wait_notice
+            if notice is not None:
+                notice(self, True)
+            try:
+                changed = True
+                c.execute(f"PRAGMA busy_timeout = {int((WRITE_WAIT - NOTICE_AFTER) * 1000)}")
+                if self._try_begin():
+                    return
+            finally:
+                if notice is not None:
+                    notice(self, False)
+            raise StoreBusyError(self.path, WRITE_WAIT)
+        finally:
+            if changed:
+                c.execute(f"PRAGMA busy_timeout = {int(NOTICE_AFTER * 1000)}")
+
+    def _try_begin(self) -> bool:
+        """``BEGIN IMMEDIATE`` within the connection's busy timeout; False when another
+        writer kept the lock all that time."""
         try:
-            c.execute(f"PRAGMA busy_timeout = {int((WRITE_WAIT - NOTICE_AFTER) * 1000)}")
-            c.execute("BEGIN IMMEDIATE")
+            self.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
             if _code(exc) == _SQLITE_BUSY:
-                raise StoreError(
-                    f"{self.path}: another program kept writing to the store for more than "
-                    f"{WRITE_WAIT:.0f} s; nothing was changed. Try again once it has finished."
-                ) from None
+                return False
             raise StoreError(f"{self.path}: cannot write ({exc}); nothing was changed") from None
-        finally:
-            c.execute(f"PRAGMA busy_timeout = {int(NOTICE_AFTER * 1000)}")
-            if notice is not None:
-                notice(self, False)
+        return True
 
     def _rollback(self) -> None:
         """Roll back what is open.  SQLite may have rolled back already (a full disk,

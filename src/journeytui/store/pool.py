@@ -92,10 +92,12 @@ class _CopyOnWriteStore(Store):
     pool: StorePool | None = None
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(
+        self, *, wait: float | None = None, check: bool = True
+    ) -> Iterator[sqlite3.Connection]:
         if self.readonly and self.pool is not None and not self.conn.in_transaction:
             self.pool._move_to_copy(self)
-        with super().transaction() as conn:
+        with super().transaction(wait=wait, check=check) as conn:
             yield conn
 
 

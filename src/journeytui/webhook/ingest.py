@@ -49,7 +49,7 @@ from journeytui.errors import UserError
 from journeytui.importers._report import ImportReport
 from journeytui.importers.sendgrid import Location
 from journeytui.store import Store
-from journeytui.store.db import StoreError, write_failure
+from journeytui.store.db import StoreBusyError, StoreError
 
 #: How long a transaction waits for another program that holds the store's write lock.
 LOCK_WAIT_S = 2.0
@@ -62,13 +62,6 @@ MAX_GROUP_BYTES = 16 * 1024 * 1024
 #: How often the write-ahead log is copied back into the store file, off the
 #: requests' path (the writer's own connection never does it in a COMMIT).
 CHECKPOINT_EVERY_S = 1.0
-
-_SQLITE_BUSY = 5
-
-
-def _code(exc: sqlite3.Error) -> int:
-    return (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF
-
 
 class StoreBusy(Exception):
     """The store could not be written now (locked by another program, or the queue is
@@ -354,7 +347,6 @@ class Writer:
         with self._store.transaction():
             pass
         conn = self._store.conn
-        conn.execute(f"PRAGMA busy_timeout = {int(self._lock_wait * 1000)}")
         if conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
             conn.execute("PRAGMA wal_autocheckpoint = 0")  # the checkpointer's job
             self._checkpointer = _Checkpointer(self.path)
@@ -453,64 +445,46 @@ class Writer:
                                           timing=timing))
 
     def _write(self, live: list[_Job]) -> ImportReport:
-        """The group in one transaction.  The transaction is begun here (waiting at
-        most the lock wait for another program), and the importer's own
-        ``store.transaction()`` joins it; the commit happens before anything is
-        acknowledged.  Begun here rather than by the importer for two reasons: a store
-        held by another program must give 503 after a short wait, not the CLI's long
-        one; and the damage check (``quick_check``, seconds on a large store) that
-        ``Store.transaction`` runs whenever the main file changed — after every
-        checkpoint — belongs to the start of a long-lived writer, not to every request.
+        """The group in one transaction, committed before anything is acknowledged;
+        the importer's own ``store.transaction()`` joins it.  It waits at most the lock
+        wait for another program (a busy store gives 503 after a short wait, not the
+        CLI's long one), and skips the damage check (``quick_check``, seconds on a large
+        store) that would otherwise run whenever the main file changed — after every
+        checkpoint: it belongs to the start of a long-lived writer (:meth:`_open`), not
+        to every request.
         """
         from journeytui.importers.sendgrid import import_parsed_events
         from journeytui.store import Recorder
 
         assert self._store is not None
         store = self._store
-        conn = store.conn
         clock = time.perf_counter
-        started = clock()
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            if _code(exc) == _SQLITE_BUSY:
-                raise StoreBusy(
-                    f"another program has held the store's write lock for more than "
-                    f"{self._lock_wait:g} s"
-                ) from None
-            raise StoreError(f"{self.path}: cannot write ({exc}); nothing was changed") from None
-        begun = clock()
         labels = [j.prepared.label for j in live]
         label = ", ".join(labels)
         if len(label) > 200:
             label = f"{labels[0]} … {labels[-1]} ({len(labels)} requests)"
+        started = clock()
         try:
-            lists = {g: n for j in live for g, n in j.prepared.lists.items()}
-            if lists:  # a provider's own lists, before the importer looks them up
-                rec = Recorder(store)
-                for group, name in sorted(lists.items(), key=lambda item: item[1]):
-                    rec.ensure_list(name, group)
-            report = import_parsed_events(
-                store, (pair for j in live for pair in j.prepared.pairs),
-                files=labels, source=("webhook", label))
-            for job in live:
-                _left_out(report, job.prepared)
-            imported = clock()
-            conn.execute("COMMIT")
-        except BaseException as exc:
-            if conn.in_transaction:
-                try:
-                    conn.execute("ROLLBACK")
-                except sqlite3.Error:
-                    pass
-            failure = write_failure(self.path, exc)
-            if failure is not None:
-                raise failure from None
-            if isinstance(exc, sqlite3.Error):
-                raise StoreError(
-                    f"{self.path}: cannot write ({exc}); nothing was changed"
-                ) from None
-            raise
+            with store.transaction(wait=self._lock_wait, check=False):
+                begun = clock()
+                lists = {g: n for j in live for g, n in j.prepared.lists.items()}
+                if lists:  # a provider's own lists, before the importer looks them up
+                    rec = Recorder(store)
+                    for group, name in sorted(lists.items(), key=lambda item: item[1]):
+                        rec.ensure_list(name, group)
+                report = import_parsed_events(
+                    store, (pair for j in live for pair in j.prepared.pairs),
+                    files=labels, source=("webhook", label))
+                for job in live:
+                    _left_out(report, job.prepared)
+                imported = clock()
+        except StoreBusyError:
+            raise StoreBusy(
+                f"another program has held the store's write lock for more than "
+                f"{self._lock_wait:g} s"
+            ) from None
+        except sqlite3.Error as exc:  # (a write failure the store could name, it did)
+            raise StoreError(f"{self.path}: cannot write ({exc}); nothing was changed") from None
         self.transactions += 1
         if self._checkpointer is not None:
             self._checkpointer.dirty.set()
