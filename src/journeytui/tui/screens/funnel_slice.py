@@ -105,6 +105,11 @@ class SliceDialog(ModalScreen[SliceRequest | None]):
     SliceDialog .row Input { width: 1fr; height: 1; border: none; padding: 0 1;
         background: $panel; }
     SliceDialog .row Input:focus { background: $primary 30%; }
+    /* a 16-colour theme's panel is the terminal's own background: a field would show
+       only its label; it takes the blurred cursor's colours instead (grey, white text) */
+    SliceDialog.-ansi .row Input { background: $block-cursor-blurred-background;
+        color: $block-cursor-blurred-foreground; }
+    SliceDialog.-ansi .row Input:focus { background: $primary; color: $foreground; }
     SliceDialog #slice-help { color: $text-muted; height: 1; }
     SliceDialog #slice-error { color: $error; height: auto; }
     SliceDialog .hint { color: $text-muted; }
@@ -130,6 +135,7 @@ class SliceDialog(ModalScreen[SliceRequest | None]):
                         classes="hint", markup=False)
 
     def on_mount(self) -> None:
+        self.set_class(self.app.current_theme.ansi, "-ansi")
         for field in self.query(Input):
             field.cursor_blink = getattr(self.app, "blink", True)
         self.query_one("#slice-as_of", Input).focus()
