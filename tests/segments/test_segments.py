@@ -222,9 +222,12 @@ COND = {
 
 
 def _moves(store: Store) -> list[tuple[str, int, int]]:
+    # (a provisional move's time is stored as "at the evaluation time")
     return [(r[0].split("@")[0], r[1], r[2]) for r in store.conn.execute(
-        "SELECT c.email, m.at, m.provisional FROM journey_moves m JOIN contacts c"
-        " ON c.id = m.contact_id WHERE m.to_stage = 'N' ORDER BY c.email")]
+        "SELECT c.email, CASE WHEN m.provisional THEN p.evaluated_at ELSE m.at END,"
+        " m.provisional FROM journey_moves m JOIN contacts c ON c.id = m.contact_id"
+        " JOIN journey_progress p ON p.journey_id = m.journey_id"
+        " WHERE m.to_stage = 'N' ORDER BY c.email")]
 
 
 def test_in_segment_condition(tmp_path: Path) -> None:

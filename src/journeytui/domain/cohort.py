@@ -33,6 +33,7 @@ from journeytui.domain.funnel import DEFAULT_STALL_DAYS, FunnelData, compute
 from journeytui.domain.journey_model import Journey, JourneyError
 from journeytui.errors import UserError
 from journeytui.store import Store
+from journeytui.store.evaluation_time import resolved_sql
 from journeytui.textsafe import safe_text
 from journeytui.timefmt import iso_time
 
@@ -141,11 +142,12 @@ def slice_data(store: Store, name: str, sl: Slice) -> FunnelData:
     try:
         # Each contact's moves in the order they were made (non-provisional ones by id;
         # the provisional ones, at the evaluation time, after them).
+        at_sql = resolved_sql("at", ":now")
         rows = store.conn.execute(
-            "SELECT contact_id, from_stage, to_stage, transition, at, email_id"
-            " FROM journey_moves WHERE journey_id = ? AND at <= ?"
-            " ORDER BY contact_id, provisional, id", (jid, at_time)
-        )
+            f"SELECT contact_id, from_stage, to_stage, transition, {at_sql}, email_id"
+            f" FROM journey_moves WHERE journey_id = :j AND {at_sql} <= :t"
+            " ORDER BY contact_id, provisional, id",
+            {"j": jid, "t": at_time, "now": evaluated_at})
         for cid, src, to, num, at, email in rows:
             if cid != cid_now:
                 if keep and last is not None:

@@ -47,7 +47,10 @@ Rules (PRODUCT.md §4), as built here — the README's "Journeys" section says t
   the same stages.  At "now" every contact's transitions are tried once more
   (inactivity, windows, ``not``).  Those moves are *provisional*
   (``journey_moves.provisional = 1``): the next evaluation or advance redoes them,
-  which is what keeps an incremental advance equal to a full replay.
+  which is what keeps an incremental advance equal to a full replay.  Their time, and
+  the ``since`` of a position one of them decides, are stored as "at the evaluation
+  time" (``journeytui.store.evaluation_time``): an advance to a later time leaves
+  the moves of the contacts it does not touch as they are.
 * **Incremental.**  :func:`advance` (and :func:`advance_all`, for after an import)
   continues each contact from its stored state with the activities, sends and
   subscription changes added since the last run (high-water marks per journey, kept
@@ -110,6 +113,7 @@ from journeytui.domain.funnel import (
 )
 from journeytui.domain.journey_model import Journey
 from journeytui.store import Store
+from journeytui.store.evaluation_time import AT_EVALUATION
 
 # The layout of the stored per-contact states (journeytui.domain.compiler).  Change it
 # whenever that layout changes: stores evaluated with another one are replayed fully.
@@ -439,16 +443,24 @@ def _journey_row(conn: sqlite3.Connection, name: str) -> tuple[int, int, Journey
 
 
 def _write_moves(conn: sqlite3.Connection, jid: int, c: Compiled, moves: list[Move]) -> None:
+    """Write *moves*; a provisional one's time is stored as "at the evaluation time"
+    (:data:`AT_EVALUATION`), so that a later evaluation time changes no move."""
     names = c.stage_names
     conn.executemany(
         "INSERT INTO journey_moves(journey_id, contact_id, from_stage, to_stage, transition,"
         " at, activity_id, send_id, email_id, provisional) VALUES (?,?,?,?,?,?,?,?,?,?)",
         [
             (jid, m[0], names[m[1]] if m[1] >= 0 else None, names[m[2]], m[3] or None,
-             m[4], m[5], m[6], m[7], m[8])
+             AT_EVALUATION if m[8] else m[4], m[5], m[6], m[7], m[8])
             for m in moves
         ],
     )
+
+
+def _since(cid: int, since: int | None, provisional: set[int]) -> int | None:
+    """A position's ``since`` as stored: "at the evaluation time" when a provisional
+    move (the check at evaluation time) put the contact in its stage."""
+    return AT_EVALUATION if cid in provisional else since
 
 
 _encode = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
@@ -521,14 +533,66 @@ def evaluate(
 @contextmanager
 def _large_cache(store: Store) -> Iterator[None]:
     """A larger page cache while journeys' rows are rewritten: the index pages of the
-    moves and positions stay in memory (fewer spills of a long transaction)."""
+    moves and positions stay in memory (fewer spills of a long transaction).  And,
+    when the evaluation is a transaction of its own, no foreign-key lookup per row
+    written: every id a move, position or counter names comes from a row read in the
+    same transaction (the journey, and event rows whose own references were checked
+    when they were recorded), and no table refers to the rows rewritten."""
     conn = store.conn
     cache = conn.execute("PRAGMA cache_size").fetchone()[0]
+    own = not conn.in_transaction  # (the pragma cannot change within a transaction)
     conn.execute(f"PRAGMA cache_size = {EVALUATION_CACHE_KIB}")
+    if own:
+        conn.execute("PRAGMA foreign_keys = OFF")
     try:
         yield
     finally:
         conn.execute(f"PRAGMA cache_size = {int(cache)}")
+        if own:
+            conn.execute("PRAGMA foreign_keys = ON")
+
+
+# A full evaluation that rewrites most of a table's rows (at least this many) drops the
+# table's secondary indexes first and builds them again once the rows are written:
+# one sort costs less than keeping four indexes current row by row.
+REBUILD_INDEXES_FROM = 20_000
+_REWRITTEN = ("journey_moves", "journey_positions")
+
+
+@contextmanager
+def _indexes_set_aside(conn: sqlite3.Connection, jids: list[int]) -> Iterator[None]:
+    """Drop the secondary indexes of the tables whose rows of journeys *jids* are about
+    to be rewritten — when those rows are at least :data:`REBUILD_INDEXES_FROM` and
+    outnumber the other journeys' — and create them again (the same SQL) at the end.
+    Within the transaction: another connection sees them all along."""
+    aside: list[tuple[str, str]] = []
+    for table in _REWRITTEN:
+        mine = other = 0
+        for jid, n in conn.execute(
+                f"SELECT journey_id, count(*) FROM {table} GROUP BY journey_id"):
+            if jid in jids:
+                mine += n
+            else:
+                other += n
+        if mine >= REBUILD_INDEXES_FROM and mine >= other:
+            aside += conn.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?"
+                " AND sql IS NOT NULL ORDER BY name", (table,)).fetchall()
+    for name, _ in aside:
+        conn.execute(f'DROP INDEX "{name}"')
+    ok = False
+    try:
+        yield
+        ok = True
+    finally:
+        for _, sql in aside:
+            if ok:
+                conn.execute(sql)
+            else:  # failing: the transaction is rolled back (that restores them too)
+                try:
+                    conn.execute(sql)
+                except sqlite3.Error:
+                    pass
 
 
 def contacts_to_evaluate(conn: sqlite3.Connection) -> int:
@@ -550,6 +614,8 @@ class _FullEvaluation:
         self.runner = Runner(c, now)
         self.tally = Tally(j)
         self.report = Evaluation(j.name, now, 0, 0, 0)
+        # contacts (of the batch in memory) in their stage since a provisional move
+        self.provisional: set[int] = set()
 
     def contact(self, cid: int, rows: Iterable[tuple[Any, ...]]) -> None:
         runner = self.runner
@@ -560,6 +626,8 @@ class _FullEvaluation:
         runner.finish(cid, st)
         if len(moves) > first:
             self.tally.contact(cid, [(m[2], m[3], m[4], m[7], m[8]) for m in moves[first:]])
+            if moves[-1][8]:  # in its stage since the check at evaluation time
+                self.provisional.add(cid)
         stage = runner.out.positions[cid][0]
         if stage >= 0:
             self.tally.current[stage] += 1
@@ -580,7 +648,8 @@ class _FullEvaluation:
         conn.executemany(
             "INSERT INTO journey_positions(journey_id, contact_id, stage, since, state,"
             " recheck_at) VALUES (?, ?, ?, ?, ?, ?)",
-            [(jid, cid, names[pos[0]] if pos[0] >= 0 else None, pos[1],
+            [(jid, cid, names[pos[0]] if pos[0] >= 0 else None,
+              _since(cid, pos[1], self.provisional),
               _dump_state(states[cid]), recheck(states[cid], now))
              for cid, pos in positions.items()],
         )
@@ -588,6 +657,7 @@ class _FullEvaluation:
         moves.clear()
         positions.clear()
         states.clear()
+        self.provisional.clear()
 
     def close(self) -> Evaluation:
         self.flush()
@@ -616,25 +686,26 @@ def _evaluate_many(
     seq = change_seq(conn)
     if now is None:
         now = default_now(conn)
-    runs = [_FullEvaluation(conn, jid, version, j, now, hwm, seq)
-            for jid, version, j in journeys]
-    total = contacts_to_evaluate(conn) if progress is not None else 0
-    if progress is not None:
-        progress(0, total)
-    done = 0
-    for cid, rows in _merged(*_events(conn, hwm)):
-        if len(runs) == 1:
-            runs[0].contact(cid, rows)
-        else:
-            group = rows if isinstance(rows, list) else list(rows)
-            for run in runs:
-                run.contact(cid, group)
-        done += 1
-        if progress is not None and done % PROGRESS_EVERY == 0:
-            progress(min(done, total), max(total, done))
-    if progress is not None:
-        progress(done, max(total, done))
-    return [run.close() for run in runs]
+    with _indexes_set_aside(conn, [jid for jid, _, _ in journeys]):
+        runs = [_FullEvaluation(conn, jid, version, j, now, hwm, seq)
+                for jid, version, j in journeys]
+        total = contacts_to_evaluate(conn) if progress is not None else 0
+        if progress is not None:
+            progress(0, total)
+        done = 0
+        for cid, rows in _merged(*_events(conn, hwm)):
+            if len(runs) == 1:
+                runs[0].contact(cid, rows)
+            else:
+                group = rows if isinstance(rows, list) else list(rows)
+                for run in runs:
+                    run.contact(cid, group)
+            done += 1
+            if progress is not None and done % PROGRESS_EVERY == 0:
+                progress(min(done, total), max(total, done))
+        if progress is not None:
+            progress(done, max(total, done))
+        return [run.close() for run in runs]
 
 
 def change_seq(conn: sqlite3.Connection) -> int:
@@ -773,15 +844,13 @@ def _advance(
     for cid in changed:
         groups.setdefault(cid, [])
     # The kept funnel: the share of every contact whose moves or position may change
-    # is taken back here and added again once written (a time change also moves the
-    # provisional moves that first reached a main-line stage).  Without a current
-    # tally (or when everyone is checked again) it is rebuilt from all moves.
+    # is taken back here and added again once written (the durations that end at the
+    # evaluation time are kept as such: a time change touches none of them).  Without
+    # a current tally (or when everyone is checked again) it is rebuilt from all moves.
     tally = None if every else load_tally(conn, jid, j)
     taken: set[int] = set()
     if tally is not None:
         taken = set(states) | set(groups)
-        if now != old_now:
-            taken |= tally.now_bound
         for cid, ms in stored_moves(conn, jid, j, taken).items():
             tally.contact(cid, ms, -1)
         index = {n: i for i, n in enumerate(names)}
@@ -789,7 +858,8 @@ def _advance(
             if stage is not None:
                 tally.current[index[stage]] -= 1
     # Provisional moves: redone for the contacts checked again below; the others'
-    # moves stand, at the new evaluation time.
+    # moves stand, at the new evaluation time (their time, and the ``since`` of the
+    # positions they decide, are stored as "at the evaluation time": nothing to write).
     if every:
         conn.execute("DELETE FROM journey_moves WHERE journey_id = ? AND provisional = 1",
                      (jid,))
@@ -797,13 +867,6 @@ def _advance(
         conn.executemany(
             "DELETE FROM journey_moves WHERE journey_id = ? AND contact_id = ?"
             " AND provisional = 1", [(jid, cid) for cid in sorted(states)])
-        if now != old_now:
-            conn.execute(
-                "UPDATE journey_positions SET since = ? WHERE journey_id = ? AND contact_id IN"
-                " (SELECT contact_id FROM journey_moves WHERE journey_id = ?"
-                " AND provisional = 1)", (now, jid, jid))
-            conn.execute("UPDATE journey_moves SET at = ? WHERE journey_id = ?"
-                         " AND provisional = 1", (now, jid))
     touched: dict[int, list[Any]] = {}
     gone: list[int] = []
     replayed = 0
@@ -850,8 +913,10 @@ def _advance(
     upsert = []
     update = []
     recheck = c.recheck_at
+    provisional = {m[0] for m in r.moves if m[8]}
     for cid, (stage, since) in r.positions.items():
         stage_name = names[stage] if stage >= 0 else None
+        since = _since(cid, since, provisional)
         if cid in touched:
             st = touched[cid]
             upsert.append((jid, cid, stage_name, since, _dump_state(st), recheck(st, now)))

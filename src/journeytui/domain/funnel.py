@@ -24,6 +24,7 @@ while in that stage, and how many led to no move ("many clicks, little progress"
 from __future__ import annotations
 
 import csv
+import heapq
 import io
 import json
 import sqlite3
@@ -40,6 +41,7 @@ from journeytui.domain.conditions import render
 from journeytui.domain.journey_model import Journey, JourneyError
 from journeytui.errors import UserError
 from journeytui.store import Store
+from journeytui.store.evaluation_time import AT_EVALUATION, resolved
 from journeytui.textsafe import csv_cell, safe_text
 from journeytui.timefmt import iso_time
 
@@ -179,6 +181,10 @@ def _report(
 # A move as the tally reads it: (to stage index, transition number or 0, at, email id,
 # provisional).
 TallyMove = tuple[int, int, int, int | None, int]
+# A duration that ends at the evaluation time is kept as OPEN_STEP minus its start
+# (every such row is at least OPEN_FROM; every other duration is far below).
+OPEN_STEP = 1 << 61
+OPEN_FROM = 1 << 60
 
 
 class Tally:
@@ -189,7 +195,11 @@ class Tally:
     tally current this way (:func:`save_tally`), so reading a funnel never replays the
     moves; a full computation (:func:`compute`) builds one from every move.  The
     durations behind the medians are rows (level, seconds, contact): ``steps_added``
-    and ``steps_removed`` since the last save.
+    and ``steps_removed`` since the last save.  A provisional move's time is the
+    evaluation time whatever *at* says: a duration that ends with one (first reaching
+    a main-line stage at the check at evaluation time) is kept as :data:`OPEN_STEP`
+    minus its start, and read as "now" minus its start (:func:`funnel`), so that a
+    later evaluation time changes no row.
     """
 
     def __init__(self, j: Journey) -> None:
@@ -200,9 +210,6 @@ class Tally:
         self.current: Counter[int] = Counter()
         self.moved: Counter[int] = Counter()
         self.emails: Counter[tuple[int, int | None]] = Counter()
-        # contacts whose durations depend on the evaluation time (a provisional move
-        # reached a main-line stage first): an advance to another time takes them again
-        self.now_bound: set[int] = set()
         self.steps_added: list[tuple[int, int, int]] = []
         self.steps_removed: list[tuple[int, int, int]] = []
 
@@ -211,9 +218,8 @@ class Tally:
         moved = self.moved
         emails = self.emails
         maxlvl = -1
-        times: list[int] = []
+        times: list[int | None] = []  # None: the evaluation time
         exits: set[int] = set()
-        bound = False
         for to, num, at, email, prov in moves:
             moved[num] += sign
             emails[(num, email)] += sign
@@ -221,9 +227,7 @@ class Tally:
             if k is None:
                 exits.add(to)
             elif k > maxlvl:
-                if prov and maxlvl >= 0:
-                    bound = True
-                times.extend([at] * (k - maxlvl))
+                times.extend([None if prov else at] * (k - maxlvl))
                 maxlvl = k
         reached = self.reached
         for k in range(maxlvl + 1):
@@ -232,12 +236,11 @@ class Tally:
             self.exits[e] += sign
         steps = self.steps_added if sign > 0 else self.steps_removed
         for k in range(maxlvl):
-            steps.append((k, times[k + 1] - times[k], cid))
-        if bound:
-            if sign > 0:
-                self.now_bound.add(cid)
+            start, end = times[k], times[k + 1]
+            if end is None:  # (provisional moves come last: start is None, or a time)
+                steps.append((k, 0 if start is None else OPEN_STEP - start, cid))
             else:
-                self.now_bound.discard(cid)
+                steps.append((k, end - start if start is not None else 0, cid))
 
     def position(self, stage: int | None, sign: int = 1) -> None:
         if stage is not None and stage >= 0:
@@ -252,7 +255,6 @@ class Tally:
             "moved": [[k, n] for k, n in sorted(self.moved.items()) if n],
             "emails": [[t, e, n] for (t, e), n in sorted(
                 self.emails.items(), key=lambda p: (p[0][0], p[0][1] or 0)) if n],
-            "now_bound": sorted(self.now_bound),
         }, separators=(",", ":"))
 
     @classmethod
@@ -266,7 +268,10 @@ class Tally:
         t.current.update(dict(d["current"]))
         t.moved.update(dict(d["moved"]))
         t.emails.update({(k, e): n for k, e, n in d["emails"]})
-        t.now_bound = set(d["now_bound"])
+        if d.get("now_bound"):
+            # kept by an older program: some durations were kept as seconds that
+            # depend on the evaluation time (the store's upgrade clears such a tally)
+            raise ValueError("durations kept at a past evaluation time")
         return t
 
 
@@ -377,16 +382,18 @@ def stored_data(store: Store, name: str) -> FunnelData:
             f"`journeytui evaluate \"{safe_text(name)}\"`"
         )
     index = {n: i for i, n in enumerate(j.stage_names)}
+    now = int(prog[0])
     try:
         positions = {
-            cid: (index[stage], since)
+            cid: (index[stage], resolved(since, now))
             for cid, stage, since in conn.execute(
                 "SELECT contact_id, stage, since FROM journey_positions"
                 " WHERE journey_id = ? AND stage IS NOT NULL", (jid,)
             )
         }
         moves = [
-            (cid, index[f] if f is not None else -1, index[t], num or 0, at, email)
+            (cid, index[f] if f is not None else -1, index[t], num or 0,
+             now if at == AT_EVALUATION else at, email)
             for cid, f, t, num, at, email in conn.execute(
                 "SELECT contact_id, from_stage, to_stage, transition, at, email_id"
                 " FROM journey_moves WHERE journey_id = ?"
@@ -430,9 +437,15 @@ def funnel(store: Store, name: str, *, stall_days: int = DEFAULT_STALL_DAYS) -> 
             medians.append(None)
             continue
         # the median of the n durations: the middle one, or the mean of the middle two
+        # (those that end at the evaluation time read as now minus their start: the
+        # index gives both kinds in order, SQLite merges them)
         mid = [r[0] for r in conn.execute(
-            "SELECT seconds FROM journey_funnel_steps WHERE journey_id = ? AND level = ?"
-            " ORDER BY seconds LIMIT 2 OFFSET ?", (jid, k, (n - 1) // 2))]
+            "SELECT seconds FROM journey_funnel_steps WHERE journey_id = :j AND level = :k"
+            " AND seconds < :open_from UNION ALL"
+            " SELECT seconds - :open + :now FROM journey_funnel_steps WHERE journey_id = :j"
+            " AND level = :k AND seconds >= :open_from ORDER BY 1 LIMIT 2 OFFSET :skip",
+            {"j": jid, "k": k, "open_from": OPEN_FROM, "open": OPEN_STEP, "now": now,
+             "skip": (n - 1) // 2})]
         medians.append(mid[0] if n % 2 else (mid[0] + mid[1]) / 2)
     limit = now - stall_days * DAY
     stalled: Counter[int] = Counter()
@@ -506,13 +519,18 @@ def iter_stage_contacts(
         if not can_stall:
             return iter(())
         where += f" AND p.since < {int(limit)}"
-    cursor = conn.execute(
-        "SELECT c.id, c.email, c.first_name, c.last_name, p.since FROM journey_positions p"
-        f" JOIN contacts c ON c.id = p.contact_id WHERE {where}"
-        " ORDER BY p.since, p.contact_id", (jid, stage))
+    select = ("SELECT c.id, c.email, c.first_name, c.last_name, p.since FROM journey_positions p"
+              f" JOIN contacts c ON c.id = p.contact_id WHERE {where}")
+    # Those in the stage since the evaluation time (stored as such) sort as "now": two
+    # reads in the stage index's order, merged as they go.
+    timed = conn.execute(select + f" AND p.since < {AT_EVALUATION} ORDER BY p.since,"
+                         " p.contact_id", (jid, stage))
+    at_now = conn.execute(select + f" AND p.since = {AT_EVALUATION} ORDER BY p.contact_id",
+                          (jid, stage))
+    merged = heapq.merge(timed, ((*r[:4], now) for r in at_now), key=itemgetter(4, 0))
 
     def rows() -> Iterator[StageContact]:
-        for cid, email, first, last, since in cursor:
+        for cid, email, first, last, since in merged:
             is_stalled = can_stall and since is not None and since < limit
             days = None if since is None else round((now - since) / DAY, 1)
             yield StageContact(cid, email, first, last, stage, since, days, is_stalled)
@@ -566,34 +584,66 @@ def stage_page(
     long list is one read.  Ordered by ``since`` and the contact id as they are, so the
     stage index serves every page (no sort of the whole stage).
     """
+    conn = store.conn
+    # The evaluation time (what a "since" stored as "at the evaluation time" reads as),
+    # and whether anyone is in the stage since then.
+    row = conn.execute(
+        "SELECT evaluated_at, EXISTS (SELECT 1 FROM journey_positions INDEXED BY"
+        " journey_positions_stage WHERE journey_id = ? AND stage = ? AND since = ?)"
+        " FROM journey_progress WHERE journey_id = ?",
+        (jid, stage, AT_EVALUATION, jid)).fetchone()
+    now, any_at_now = (int(row[0]), bool(row[1])) if row else (0, False)
     where = "p.journey_id = ? AND p.stage = ?"
     args: list[Any] = [jid, stage]
     if before is not None:
         where += " AND p.since < ?"
         args.append(before)
+    select = ("SELECT {key}, p.contact_id, trim(c.first_name || ' ' || c.last_name),"
+              " c.email, p.since FROM journey_positions p JOIN contacts c"
+              " ON c.id = p.contact_id WHERE {where} ORDER BY {order} LIMIT ?")
     if sort == "name":
-        order_cols, direction = ("lower(c.first_name || ' ' || c.last_name)", "p.contact_id"), "ASC"
-    elif sort == "newest":
-        order_cols, direction = ("p.since", "p.contact_id"), "DESC"
+        key = "lower(c.first_name || ' ' || c.last_name)"
+        direction = "DESC" if backwards else "ASC"
+        if after is not None:
+            where += f" AND ({key}, p.contact_id) {'>' if direction == 'ASC' else '<'} (?, ?)"
+            args.extend(after)
+        found = conn.execute(select.format(
+            key=key, where=where, order=f"{key} {direction}, p.contact_id {direction}"),
+            [*args, limit]).fetchall()
     else:
-        order_cols, direction = ("p.since", "p.contact_id"), "ASC"
-    if backwards:
-        direction = "DESC" if direction == "ASC" else "ASC"
-    if after is not None:
-        op = ">" if direction == "ASC" else "<"
-        where += f" AND ({order_cols[0]}, {order_cols[1]}) {op} (?, ?)"
-        args.extend(after)
-    sql = (
-        f"SELECT {order_cols[0]}, p.contact_id, trim(c.first_name || ' ' || c.last_name),"
-        " c.email, p.since"
-        " FROM journey_positions p JOIN contacts c ON c.id = p.contact_id"
-        f" WHERE {where} ORDER BY {order_cols[0]} {direction}, {order_cols[1]} {direction}"
-        " LIMIT ?"
-    )
-    args.append(limit)
+        ascending = (sort != "newest") != backwards
+        direction = "ASC" if ascending else "DESC"
+        op = ">" if ascending else "<"
+        # Those in it since the evaluation time (stored as such) sort as "now": a read
+        # of each kind in the stage index's order, merged.
+        timed_where = where + f" AND p.since < {AT_EVALUATION}"
+        timed_args = list(args)
+        if after is not None:
+            timed_where += f" AND (p.since, p.contact_id) {op} (?, ?)"
+            timed_args.extend(after)
+        found = conn.execute(select.format(
+            key="p.since", where=timed_where,
+            order=f"p.since {direction}, p.contact_id {direction}"),
+            [*timed_args, limit]).fetchall()
+        now_where = where + f" AND p.since = {AT_EVALUATION}"
+        now_args = list(args)
+        wanted = any_at_now
+        if after is not None and wanted:
+            k, c = after
+            if k == now:
+                now_where += f" AND p.contact_id {op} ?"
+                now_args.append(c)
+            else:
+                wanted = (now > k) == ascending
+        if wanted:
+            found.extend((now, *r[1:]) for r in conn.execute(select.format(
+                key="p.since", where=now_where, order=f"p.contact_id {direction}"),
+                [*now_args, limit]))
+            found.sort(key=itemgetter(0, 1), reverse=not ascending)
+            del found[limit:]
     rows = [
-        ((k, cid), StageMember(cid, name or "", address or "", since))
-        for k, cid, name, address, since in store.conn.execute(sql, args)
+        ((k, cid), StageMember(cid, name or "", address or "", resolved(since, now)))
+        for k, cid, name, address, since in found
     ]
     return rows[::-1] if backwards else rows
 

@@ -51,6 +51,7 @@ from journeytui.domain.journey_model import Journey
 from journeytui.domain.stats import UNSUB_WARN_FACTOR, UNSUB_WARN_MIN, email_stats
 from journeytui.errors import UserError
 from journeytui.store import Store
+from journeytui.store.evaluation_time import resolved_sql
 from journeytui.textsafe import csv_cell, safe_text
 from journeytui.timefmt import iso_time
 
@@ -422,9 +423,10 @@ def _analyse(store: Store, ctx: _Ctx, want: _Want | None = None) -> Insights:
     dorm_by: dict[tuple[int, int], dict[int, tuple[int, int]]] = {}
     want_exposed: dict[int, int] = {}
 
+    at_sql = resolved_sql("at", "?")  # (provisional moves: at the evaluation time)
     moves = conn.execute(
-        "SELECT contact_id, to_stage, at FROM journey_moves WHERE journey_id = ?"
-        " ORDER BY at, provisional, id", (ctx.jid,)).fetchall()
+        f"SELECT contact_id, to_stage, {at_sql} AS t FROM journey_moves WHERE journey_id = ?"
+        " ORDER BY t, provisional, id", (now, ctx.jid)).fetchall()
     clicks = conn.execute(
         "SELECT contact_id, email_id, link_id, at FROM activities"
         " WHERE kind = 'click' AND bot = 0 AND email_id IS NOT NULL AND link_id IS NOT NULL"

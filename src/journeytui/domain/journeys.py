@@ -25,6 +25,7 @@ from journeytui.domain.journey_model import (
 )
 from journeytui.errors import UserError
 from journeytui.store import Store
+from journeytui.store.evaluation_time import resolved_sql
 from journeytui.textsafe import safe_text
 
 __all__ = [
@@ -293,9 +294,11 @@ class ContactMove:
 def contact_stages(store: Store, contact_id: int) -> list[ContactStage]:
     """The stage the contact is in, per journey it is in (journeys by name)."""
     out = []
+    since_sql = resolved_sql("p.since", "g.evaluated_at")
     for name, definition, stage, since in store.conn.execute(
-        "SELECT j.name, j.definition, p.stage, p.since FROM journey_positions p"
+        f"SELECT j.name, j.definition, p.stage, {since_sql} FROM journey_positions p"
         " JOIN journeys j ON j.id = p.journey_id"
+        " LEFT JOIN journey_progress g ON g.journey_id = p.journey_id"
         " WHERE p.contact_id = ? AND p.stage IS NOT NULL ORDER BY j.name", (contact_id,)
     ):
         exits = set(_from_definition(definition, name).exits)
@@ -305,13 +308,15 @@ def contact_stages(store: Store, contact_id: int) -> list[ContactStage]:
 
 def contact_moves(store: Store, contact_id: int) -> list[ContactMove]:
     """Every move of the contact, oldest first (journey by name)."""
+    at_sql = resolved_sql("m.at", "g.evaluated_at")  # provisional: at the evaluation time
     return [
         ContactMove(name, src, dst, at, email, bool(prov))
         for name, src, dst, at, email, prov in store.conn.execute(
-            "SELECT j.name, m.from_stage, m.to_stage, m.at, e.name, m.provisional"
+            f"SELECT j.name, m.from_stage, m.to_stage, {at_sql} AS t, e.name, m.provisional"
             " FROM journey_moves m JOIN journeys j ON j.id = m.journey_id"
+            " LEFT JOIN journey_progress g ON g.journey_id = m.journey_id"
             " LEFT JOIN emails e ON e.id = m.email_id"
-            " WHERE m.contact_id = ? ORDER BY m.at, m.provisional, m.id", (contact_id,)
+            " WHERE m.contact_id = ? ORDER BY t, m.provisional, m.id", (contact_id,)
         )
     ]
 

@@ -61,6 +61,7 @@ from journeytui.domain.funnel import DEFAULT_STALL_DAYS, FunnelData, compute
 from journeytui.domain.journey_model import Journey
 from journeytui.errors import UserError
 from journeytui.store import Store
+from journeytui.store.evaluation_time import AT_EVALUATION, resolved
 
 # Contacts the estimate replays (its sample): about this many of those with activities
 # (the ones a journey replays), whatever the store's size.
@@ -458,7 +459,7 @@ def _reuse(
         if not affected[cid]:
             skip[cid] = 1
             if stage is not None:
-                positions.add(index[stage], since)
+                positions.add(index[stage], resolved(since, stored.now))
     for stage_name, email, n, moved in conn.execute(
             "SELECT stage, email_id, clicks, moved FROM journey_click_stats"
             " WHERE journey_id = ?", (jid,)):
@@ -479,13 +480,15 @@ def _reuse(
     renumber = _renumber(stored.journey, draft)
 
     def stored_moves() -> Iterator[tuple[int, int, int, int, int, int | None]]:
+        now = stored.now  # (a provisional move's time, stored as "at the evaluation time")
         for cid, f, t, num, at, email in conn.execute(
                 "SELECT contact_id, from_stage, to_stage, transition, at, email_id"
                 " FROM journey_moves WHERE journey_id = ?"
                 " ORDER BY contact_id, provisional, id", (jid,)):
             if skip[cid]:
                 src = index[f] if f is not None else -1
-                yield cid, src, index[t], renumber[(src, num or 0)], at, email
+                yield (cid, src, index[t], renumber[(src, num or 0)],
+                       now if at == AT_EVALUATION else at, email)
 
     hwm = high_water(conn)
     events = (

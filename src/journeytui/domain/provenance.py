@@ -23,6 +23,7 @@ from typing import Any
 from journeytui.domain.stats import email_stats, find_email
 from journeytui.errors import UserError
 from journeytui.store import Store
+from journeytui.store.evaluation_time import resolved_sql
 from journeytui.timefmt import iso_time
 
 FIGURES = ("sent", "delivered", "bounced", "dropped", "opened", "clicked", "unsubscribed",
@@ -302,10 +303,12 @@ def explain_moves(store: Store, address: str, journey: str) -> MovesExplanation:
         raise UserError(f"no journey named {journey!r}; journeys: {', '.join(names) or 'none'}")
     batches = _Batches(store)
     out = MovesExplanation(addr, str(jrow[1]))
+    at_sql = resolved_sql("m.at", "g.evaluated_at")  # provisional: at the evaluation time
     for src, dst, at, prov, activity_id, send_id, email in c.execute(
-        "SELECT m.from_stage, m.to_stage, m.at, m.provisional, m.activity_id, m.send_id,"
-        " e.name FROM journey_moves m LEFT JOIN emails e ON e.id = m.email_id"
-        " WHERE m.journey_id = ? AND m.contact_id = ? ORDER BY m.at, m.provisional, m.id",
+        f"SELECT m.from_stage, m.to_stage, {at_sql} AS t, m.provisional, m.activity_id,"
+        " m.send_id, e.name FROM journey_moves m LEFT JOIN emails e ON e.id = m.email_id"
+        " LEFT JOIN journey_progress g ON g.journey_id = m.journey_id"
+        " WHERE m.journey_id = ? AND m.contact_id = ? ORDER BY t, m.provisional, m.id",
         (jrow[0], contact_id),
     ):
         rows: list[EvidenceRow] = []

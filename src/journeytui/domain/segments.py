@@ -33,6 +33,7 @@ from journeytui.domain.conditions import url_matches
 from journeytui.domain.journey_model import Journey, Segment
 from journeytui.errors import UserError
 from journeytui.store import Store
+from journeytui.store.evaluation_time import resolved_sql
 from journeytui.textsafe import csv_cell, safe_text
 
 DAY = 86_400
@@ -147,14 +148,17 @@ def members(store: Store, name: str, journey: str | None = None) -> tuple[Journe
     if at is None:
         raise UserError(f"journey '{safe_text(j.name)}' has not been evaluated yet; run "
                         f"`journeytui evaluate \"{safe_text(j.name)}\"`")
+    # (in the stage since a provisional move: since the evaluation time)
+    since_sql = resolved_sql("p.since", str(int(at)))
     sql, params = _members_sql(
         store, jid, seg, at,
-        "c.id, c.email, c.first_name, c.last_name, p.since, c.unsubscribed_all")
+        f"c.id, c.email, c.first_name, c.last_name, {since_sql} AS since_at,"
+        " c.unsubscribed_all")
     rows = [
         Member(int(cid), email, first, last, since,
                None if since is None else round((at - since) / DAY, 1), bool(unsub))
         for cid, email, first, last, since, unsub in store.conn.execute(
-            sql + " ORDER BY p.since, c.id", params)
+            sql + " ORDER BY since_at, c.id", params)
     ]
     return j, seg, at, rows
 

@@ -580,6 +580,21 @@ MIGRATIONS: list[str] = [
     CREATE INDEX sends_inferred ON sends(email_id, contact_id)
         WHERE message_id IS NULL AND proofs = 32;
     """,
+    # --- version 11 ------------------------------------------------------------
+    # A provisional move (the check at evaluation time) is at the journey's evaluation
+    # time, which moves with every import that brings a later event: its time, and the
+    # position's since when it put the contact in its stage, are stored as "at the
+    # evaluation time", 1152921504606846976 (2**60, larger than any real time;
+    # journeytui.store.evaluation_time), which readers resolve from
+    # journey_progress.evaluated_at — so such an import rewrites one row, not every
+    # provisional move.  (A kept funnel whose durations were kept at a past evaluation
+    # time is rebuilt by the next advance: journeytui.domain.funnel.Tally.from_json.)
+    """
+    UPDATE journey_moves SET at = 1152921504606846976 WHERE provisional = 1;
+    UPDATE journey_positions SET since = 1152921504606846976
+     WHERE stage IS NOT NULL AND (journey_id, contact_id) IN
+           (SELECT journey_id, contact_id FROM journey_moves WHERE provisional = 1);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
