@@ -17,6 +17,7 @@ from journeytui.timefmt import fmt_time
 __all__ = [
     "DASH",
     "activity_label",
+    "activity_label_sql",
     "days",
     "num",
     "pct",
@@ -75,6 +76,14 @@ def activity_label(kind: str, *, bot: bool = False, machine: bool = False) -> st
     if kind == "open" and machine:
         return "machine open"
     return kind
+
+
+def activity_label_sql(kind: str, bot: str, machine: str) -> str:
+    """:func:`activity_label` as an SQL expression over the columns named *kind*,
+    *bot* and *machine*, for a list that SQLite shapes as it reads (a test checks
+    that both give the same words)."""
+    return (f"CASE WHEN {kind} = 'click' AND {bot} THEN 'click (bot?)'"
+            f" WHEN {kind} = 'open' AND {machine} THEN 'machine open' ELSE {kind} END")
 
 
 def size(n_bytes: int) -> str:

@@ -9,9 +9,11 @@ from typing import TYPE_CHECKING, Any
 
 from journeytui.cli.output import open_store, print_json, table
 from journeytui.domain.activities import (
+    ActivityCells,
     ActivityRow,
     anonymous_line,
     count_email_activities,
+    iter_email_activity_cells,
     iter_email_activity_rows,
 )
 from journeytui.domain.stats import EmailStats, email_stats, find_email
@@ -248,8 +250,8 @@ def cmd_activities(args: argparse.Namespace) -> int:
         total = count_email_activities(store, email_id)
         # written as read from one cursor, nothing kept; the same rows and order as
         # the pane's pages
-        rows = iter_email_activity_rows(store, email_id, url_contains=args.link)
         if args.json:
+            rows = iter_email_activity_rows(store, email_id, url_contains=args.link)
             write_json(
                 {
                     "email": name,
@@ -264,12 +266,13 @@ def cmd_activities(args: argparse.Namespace) -> int:
             return 0
         print(f"{safe_text(name)}: {total:,} contact activities (consented contacts only)")
         print(anonymous_line(stats))
-        first = next(rows, None)
+        cells = iter_email_activity_cells(store, email_id, url_contains=args.link)
+        first = next(cells, None)
         if first is not None:
             write_table(
                 ["Time (UTC)", "Contact", "Address", "Activity", "Value"],
-                _activity_cells(itertools.chain((first,), rows)),
-                right=set(),
+                _activity_cells(itertools.chain((first,), cells)),
+                right=set(), texts=True,
             )
     return 0
 
@@ -300,18 +303,15 @@ def _activities_json(rows: Iterator[ActivityRow]) -> Iterator[str]:
         )
 
 
-def _activity_cells(rows: Iterable[ActivityRow]) -> Iterator[tuple[str, Any, Any, str, str]]:
-    """The text table's cells of each row (as the Activities pane shows them); the
-    time is formatted once per minute."""
+def _activity_cells(rows: Iterable[ActivityCells]) -> Iterator[tuple[str, str, str, str, str]]:
+    """The text table's cells of each row (as the Activities pane shows them): every
+    one a str; the time is formatted once per minute."""
     minutes: dict[int, str] = {}
-    for _, _, contact, address, kind, at, value, bot, machine in rows:
-        minute = at - at % 60
+    for minute, contact, address, label, value in rows:
         when = minutes.get(minute)
         if when is None:
             when = minutes[minute] = fmt_time(minute)
-        label = activity_label(kind, bot=bool(bot), machine=bool(machine)) if (
-            bot or machine) else kind
-        yield when, contact, address, label, value or ""
+        yield when, contact, address, label, value
 
 
 # -- forget -----------------------------------------------------------------------

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from journeytui.domain.stats import EmailStats, email_stats
+from journeytui.present import activity_label_sql
 from journeytui.store import Store
 from journeytui.timefmt import iso_time
 
@@ -142,6 +143,27 @@ def iter_email_activity_rows(
     where, params = _where(store, email_id, url_contains)
     yield from store.conn.execute(
         f"{_ACTIVITY_SELECT} WHERE {where} ORDER BY a.at DESC, a.id DESC", params)
+
+
+# (minute, contact, address, activity label, value or ""), as a text list shows them
+ActivityCells = tuple[int, str, str, str, str]
+
+
+def iter_email_activity_cells(
+    store: Store, email_id: int, *, url_contains: str | None = None,
+) -> Iterator[ActivityCells]:
+    """The rows of :func:`iter_email_activity_rows` (same order, one cursor, read as
+    consumed) as a text list shows them, shaped by SQLite as it reads: the time cut
+    to its minute (the list shows minutes), the activity's label
+    (:func:`~journeytui.present.activity_label`), no value as "" — only the text of
+    each cell is left to the caller (every cell but the minute is a str)."""
+    where, params = _where(store, email_id, url_contains)
+    yield from store.conn.execute(
+        "SELECT a.at - a.at % 60, trim(c.first_name || ' ' || c.last_name), c.email,"
+        f" {activity_label_sql('a.kind', 'a.bot', 'a.machine')}, coalesce({VALUE_SQL}, '')"
+        " FROM activities a JOIN contacts c ON c.id = a.contact_id"
+        f" LEFT JOIN lists l ON l.id = a.list_id WHERE {where}"
+        " ORDER BY a.at DESC, a.id DESC", params)
 
 
 def email_activities_before(
