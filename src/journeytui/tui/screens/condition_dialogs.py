@@ -53,6 +53,10 @@ class TextPrompt(ModalScreen[str | None]):
         self.dismiss(None)
 
 
+#: The stages dialog edits stages only; the segments a stage feeds are edited elsewhere.
+SEGMENTS_HINT = "Segments: edited in the journey file (journeytui journey export, load)"
+
+
 class StagesDialog(ModalScreen[dict[str, Any] | None]):
     """Add, rename, reorder, delete stages and mark exits, on a copy of the draft
     journey; Enter/Esc returns the changed journey (renames follow into transitions;
@@ -72,7 +76,7 @@ class StagesDialog(ModalScreen[dict[str, Any] | None]):
 
     DEFAULT_CSS = """
     StagesDialog { align: center middle; }
-    StagesDialog > #stages { width: 64; max-width: 95%; height: auto; max-height: 90%;
+    StagesDialog > #stages { width: 74; max-width: 95%; height: auto; max-height: 90%;
         border: round $primary; background: $surface; padding: 0 1; }
     StagesDialog OptionList { height: auto; max-height: 12; }
     StagesDialog .hint { color: $text-muted; }
@@ -89,6 +93,7 @@ class StagesDialog(ModalScreen[dict[str, Any] | None]):
             yield OptionList(id="stages-list")
             yield Label(Text("a add · r rename · d delete · x exit on/off · [ ] move · "
                              "Esc done"), classes="hint")
+            yield Label(Text(SEGMENTS_HINT), id="stages-segments", classes="hint")
 
     def on_mount(self) -> None:
         self._fill(0)
