@@ -146,17 +146,15 @@ class JourneysPane(Pane):
     ]
 
     @dataclass
-    class JourneysLoaded(Message):
-        journeys: list[JourneyInfo]
-        error: str = ""
+    class Loaded(Message):
+        """The journeys, and the funnel of the one to show (read in one worker)."""
 
-    @dataclass
-    class FunnelLoaded(Message):
-        name: str
-        stall_days: int
+        request: int  # the pane's read it answers (a later one wins)
+        journeys: list[JourneyInfo]
+        name: str | None  # None: the store has no journeys
         figures: FunnelFigures | None
         jid: int | None
-        error: str = ""
+        force: bool  # draw it all again even if nothing changed (the store changed)
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
@@ -169,6 +167,10 @@ class JourneysPane(Pane):
         self.sort = SORTS[0]
         self.item: Item | None = None
         self._detail_key: tuple[Any, ...] | None = None
+        self._request = 0  # the latest read asked for
+        self._reading = False  # a read is under way
+        self._announced = False  # the status line says so
+        self._failed = False  # the funnel shows why it could not be read
 
     def compose(self) -> ComposeResult:
         yield Static("Loading journeys…", id="journeys-head", markup=False)
@@ -190,73 +192,106 @@ class JourneysPane(Pane):
 
     def on_mount(self) -> None:
         self._show_head()
+        # The shell mounts the panes in the background once the first one has its
+        # data: the funnel is read then, so the key that shows the pane draws it at once.
+        self._read(announce=False)
 
     def on_pane_shown(self) -> None:
-        self.reload()
+        """What is drawn stays; the pane checks in the background that it is still
+        current and draws again only what changed (the stage list keeps its place)."""
+        if self._reading:
+            if self.figures is None:  # nothing to show until that read is done: say so
+                self._announce()
+            return
+        if self.figures is None:
+            self._read(announce=True)
+        else:  # after the frame that shows the pane (the read would slow it down)
+            self.call_after_refresh(self._check_current)
+
+    def _check_current(self) -> None:
+        if not self._reading:
+            self._read(announce=False)
 
     # -- loading ---------------------------------------------------------------------
     def reload(self) -> None:
-        self._load_journeys()
+        self._read(announce=True, force=True)
 
     def on_store_changed(self) -> None:
-        self.reload()  # the funnel keeps its cursor on the same stage or transition
-
-    @work(thread=True, exclusive=True, group="journeys-list", exit_on_error=False)
-    def _load_journeys(self) -> None:
-        with self.japp.pool.store() as store:
-            journeys = list_journeys(store)
-        self.post_message(self.JourneysLoaded(journeys))
-
-    def worker_failed(self, group: str, said: str) -> bool:
-        """The list or the funnel could not be read: the funnel says why, in place."""
-        if group == "journeys-list":
-            self.on_journeys_pane_journeys_loaded(self.JourneysLoaded([], clean(said)))
-            return True
-        if group == "funnel" and self.journey is not None:
-            self.on_journeys_pane_funnel_loaded(
-                self.FunnelLoaded(self.journey, self.stall_days, None, None, clean(said)))
-            return True
-        return False
-
-    def on_journeys_pane_journeys_loaded(self, message: JourneysLoaded) -> None:
-        self.journeys = message.journeys
-        if message.error:
-            self.funnel.show(None, empty_text=message.error)
-            return
-        if not self.journeys:
-            self.journey = None
-            self.funnel.show(None, empty_text=(
-                "This store has no journeys yet. Build one in the Conditions pane (key 5) "
-                "or load a file: journeytui journey load FILE.json"))
-            self._show_head()
-            return
-        names = [j.name for j in self.journeys]
-        if self.journey not in names:
-            self.journey = names[0]
-        self.show_journey(self.journey)
+        # the funnel keeps its cursor on the same stage or transition
+        self._read(announce=False, force=True)
 
     def show_journey(self, name: str) -> None:
         self.journey = name
-        self.japp.status_begin("funnel", f"Computing the funnel of {clean(name)}…")
-        self._load_funnel(name, self.stall_days)
+        self._read(announce=True, force=True)
         self._show_head()
+
+    def _read(self, *, announce: bool, force: bool = False) -> None:
+        """Read the journeys and the funnel of the one shown (the first if it is gone)."""
+        self._request += 1
+        self._reading = True
+        if announce:
+            self._announce()
+        self._load(self._request, self.journey, self.stall_days, force)
+
+    def _announce(self) -> None:
+        self._announced = True
+        self.japp.status_begin("funnel", f"Computing the funnel of {clean(self.journey)}…"
+                               if self.journey is not None else "Reading the journeys…")
+
+    def _read_done(self) -> None:
+        self._reading = False
+        if self._announced:
+            self._announced = False
+            self.japp.status_end("funnel")
 
     @work(thread=True, exclusive=True, group="funnel", exit_on_error=False)
-    def _load_funnel(self, name: str, stall_days: int) -> None:
+    def _load(self, request: int, name: str | None, stall_days: int, force: bool) -> None:
+        figures: FunnelFigures | None = None
+        jid: int | None = None
         with self.japp.pool.store() as store:
-            figures = stored_figures(store, name, stall_days)
-            jid = journey_id(store, name)
-        self.post_message(self.FunnelLoaded(name, stall_days, figures, jid))
+            journeys = list_journeys(store)
+            names = [j.name for j in journeys]
+            if name not in names:
+                name = names[0] if names else None
+            if name is not None:
+                figures = stored_figures(store, name, stall_days)
+                jid = journey_id(store, name)
+        self.post_message(self.Loaded(request, journeys, name, figures, jid, force))
 
-    def on_journeys_pane_funnel_loaded(self, message: FunnelLoaded) -> None:
-        if message.name != self.journey or message.stall_days != self.stall_days:
-            return
-        self.japp.status_end("funnel")
-        self.figures = message.figures
-        self.jid = message.jid
-        self._detail_key = None
-        self.funnel.show(message.figures, empty_text=message.error or "No stages.")
+    def worker_failed(self, group: str, said: str) -> bool:
+        """The journeys or the funnel could not be read: the funnel says why, in place."""
+        if group != "funnel":
+            return False
+        self._read_done()
+        self._failed = True
+        self.figures, self.jid, self._detail_key = None, None, None
+        self.funnel.show(None, empty_text=clean(said))
+        self.detail.set_source(ListSource([]), empty_text="")
         self._show_head()
+        return True
+
+    def on_journeys_pane_loaded(self, message: Loaded) -> None:
+        if message.request != self._request:
+            return  # a later read is under way (another journey, another threshold)
+        self._read_done()
+        unchanged = (not message.force and not self._failed and message.name == self.journey
+                     and message.jid == self.jid and message.figures == self.figures)
+        if message.journeys != self.journeys:
+            self.journeys = message.journeys
+            self._show_head()  # the version shown beside the name
+        if unchanged:
+            return  # what is drawn is current: the list below keeps its place
+        self._failed = False
+        self.journey, self.figures, self.jid = message.name, message.figures, message.jid
+        self._detail_key = None
+        self._show_head()
+        if message.name is None:
+            self.funnel.show(None, empty_text=(
+                "This store has no journeys yet. Build one in the Conditions pane (key 5) "
+                "or load a file: journeytui journey load FILE.json"))
+            self.detail.set_source(ListSource([]), empty_text="")
+            return
+        self.funnel.show(message.figures, empty_text="No stages.")
         if message.figures is None:
             self.detail.set_source(ListSource([]), empty_text="")
         elif self.funnel.current_item is not None:
@@ -278,7 +313,8 @@ class JourneysPane(Pane):
             head.append(" · stalled > ")
             head.append(f"{self.stall_days} days", style="bold")
             head.append(" (+/-)")
-        self.query_one("#journeys-head", Static).update(head)
+        # one line high whatever it says: a repaint, no layout of the screen
+        self.query_one("#journeys-head", Static).update(head, layout=False)
 
     # -- the detail list -------------------------------------------------------------
     def on_funnel_view_highlighted(self, event: FunnelView.Highlighted) -> None:
@@ -311,7 +347,7 @@ class JourneysPane(Pane):
             else:
                 title.append(" · t: all" if self.stalled_only else " · t: stalled only")
             title.append(" · Enter opens the contact")
-            self.query_one("#journeys-detail-title", Static).update(title)
+            self.query_one("#journeys-detail-title", Static).update(title, layout=False)
             if key != self._detail_key:
                 self._detail_key = key
                 self._show_stage(s)
@@ -320,7 +356,7 @@ class JourneysPane(Pane):
             t = item.transition
             title.append(f" t{t.number} {clean(t.label)}", style="bold")
             title.append(f": {fmt.num(t.moved)} moves (re-entries count again) · ⏎ email")
-            self.query_one("#journeys-detail-title", Static).update(title)
+            self.query_one("#journeys-detail-title", Static).update(title, layout=False)
             key = ("transition", t.number, id(f))
             if key != self._detail_key:
                 self._detail_key = key

@@ -83,7 +83,8 @@ class StatusLine(Static):
         text = self.text
         if text == "Ready" and self._note:
             text += " · " + self._note
-        self.update(Text(clean(text)))
+        # one line high whatever it says: a repaint, no layout of the whole screen
+        self.update(Text(clean(text)), layout=False)
 
 
 class TabLine(Static):
@@ -101,7 +102,7 @@ class TabLine(Static):
                 line.append(" ")
             else:
                 line.append(label + " ")
-        self.update(line)
+        self.update(line, layout=False)  # one line high: a repaint, no layout
 
 
 class MainScreen(Screen[None]):
@@ -339,7 +340,8 @@ class MainScreen(Screen[None]):
         name = clean(self.japp.db_path.name)
         ro = " (read-only)" if self.japp.readonly else ""
         self.query_one("#header", Static).update(
-            Text(f" journeytui · {name}{ro} · {message.text}", no_wrap=True, overflow="ellipsis")
+            Text(f" journeytui · {name}{ro} · {message.text}", no_wrap=True, overflow="ellipsis"),
+            layout=False,  # one line high: a repaint, no layout
         )
 
     # -- panes -----------------------------------------------------------------------
@@ -364,6 +366,10 @@ class MainScreen(Screen[None]):
             self.refresh_bindings()
 
         def shown(pane: Pane) -> None:
+            # Focus the pane's widget now, in the same frame as the switch: left to
+            # later, the focus of the pane just hidden wandered to a hidden sibling
+            # first (restyling a pane nobody sees, a frame or two more).
+            self._focus_pane()
             pane.on_pane_shown()
             self.call_after_refresh(self._focus_pane)
 
