@@ -437,15 +437,18 @@ def funnel(store: Store, name: str, *, stall_days: int = DEFAULT_STALL_DAYS) -> 
             medians.append(None)
             continue
         # the median of the n durations: the middle one, or the mean of the middle two
-        # (those that end at the evaluation time read as now minus their start: the
-        # index gives both kinds in order, SQLite merges them)
-        mid = [r[0] for r in conn.execute(
-            "SELECT seconds FROM journey_funnel_steps WHERE journey_id = :j AND level = :k"
-            " AND seconds < :open_from UNION ALL"
-            " SELECT seconds - :open + :now FROM journey_funnel_steps WHERE journey_id = :j"
-            " AND level = :k AND seconds >= :open_from ORDER BY 1 LIMIT 2 OFFSET :skip",
-            {"j": jid, "k": k, "open_from": OPEN_FROM, "open": OPEN_STEP, "now": now,
-             "skip": (n - 1) // 2})]
+        # (those that end at the evaluation time, when there are any, read as now
+        # minus their start: the index gives both kinds in order, SQLite merges them)
+        args = {"j": jid, "k": k, "open_from": OPEN_FROM, "open": OPEN_STEP, "now": now,
+                "skip": (n - 1) // 2}
+        sql = ("SELECT seconds FROM journey_funnel_steps WHERE journey_id = :j AND level = :k"
+               " AND seconds < :open_from")
+        if conn.execute(
+                "SELECT EXISTS (SELECT 1 FROM journey_funnel_steps WHERE journey_id = :j"
+                " AND level = :k AND seconds >= :open_from)", args).fetchone()[0]:
+            sql += (" UNION ALL SELECT seconds - :open + :now FROM journey_funnel_steps"
+                    " WHERE journey_id = :j AND level = :k AND seconds >= :open_from")
+        mid = [r[0] for r in conn.execute(sql + " ORDER BY 1 LIMIT 2 OFFSET :skip", args)]
         medians.append(mid[0] if n % 2 else (mid[0] + mid[1]) / 2)
     limit = now - stall_days * DAY
     stalled: Counter[int] = Counter()
