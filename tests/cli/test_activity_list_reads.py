@@ -193,3 +193,23 @@ def test_the_cli_text_is_the_converted_cells_table(
                 right=set(), out=want)
     assert got == want.getvalue()
     assert "Zo\\x1b]0;pwned\\x07" in got and "\x1b" not in got
+
+
+def test_the_list_is_read_through_a_memory_map(
+    demo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Both outputs read the store through a memory map (no copy per page)."""
+    import journeytui.cli.stream as stream
+
+    mapped: list[int] = []
+    real = stream.map_for_long_read
+
+    def watch(conn: sqlite3.Connection) -> None:
+        real(conn)
+        mapped.append(int(conn.execute("PRAGMA mmap_size").fetchone()[0]))
+
+    monkeypatch.setattr(stream, "map_for_long_read", watch)
+    for flags in ([], ["--json"]):
+        assert main(["activities", "Spring product teaser", *flags, "--db", str(demo)]) == 0
+    assert capsys.readouterr().out
+    assert len(mapped) == 2 and all(m > 0 for m in mapped), mapped

@@ -242,9 +242,10 @@ def _print_delivery(log: DeliveryLog) -> None:
 
 # -- activities -------------------------------------------------------------------
 def cmd_activities(args: argparse.Namespace) -> int:
-    from journeytui.cli.stream import Encoded, write_json, write_table
+    from journeytui.cli.stream import Encoded, map_for_long_read, write_json, write_table
 
     with open_store(args, readonly=True) as store:
+        map_for_long_read(store.conn)
         email_id, name, status = find_email(store, args.email_name)
         stats = email_stats(store, name)[0] if status != "draft" else None
         total = count_email_activities(store, email_id)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import sqlite3
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from typing import IO, Any
@@ -132,6 +133,20 @@ def _plain_lines(fmt: Any, rows: list[Sequence[object]]) -> str | None:
     if not joined.isprintable() and safe_text(joined) != joined:
         return None
     return "\n".join(lines) + "\n"
+
+
+#: How much of the store a long read maps (SQLite caps it at 2 GB on this build).
+MAP_BYTES = 1 << 31
+
+
+def map_for_long_read(conn: sqlite3.Connection) -> None:
+    """Let SQLite read the store through a read-only memory map for a list of any
+    length (one row after another, each somewhere else in the file): the pages come
+    straight from the OS file cache instead of a copy per page (``pread``) — about a
+    fifth of the work of such a read.  The mapped pages are the file cache's, shared
+    and dropped by the OS as it needs; they count in the process's RSS without being
+    its own memory (the benchmark says both)."""
+    conn.execute(f"PRAGMA mmap_size = {MAP_BYTES}")
 
 
 def _check(rows: Sequence[Sequence[object]], n: int) -> None:
