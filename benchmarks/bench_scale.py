@@ -21,8 +21,13 @@ takes minutes):
 * ``evaluate "Lead nurturing"`` and ``evaluate`` (all journeys): wall time and peak
   RSS of the process, floor: the ``sqlite3`` shell reading the same events in the
   engine's order (output to /dev/null);
-* ``activities EMAIL`` (text, all rows) for the email with the most activities:
-  wall and peak RSS, floor: the ``sqlite3`` shell running the same join;
+* ``activities EMAIL`` (text, all rows; and ``--json``) for the email with the most
+  activities: wall, peak RSS and the process's own memory (its private pages, not
+  the store's pages it reads through a memory map: those are the OS file cache's),
+  floor: the ``sqlite3`` shell running the same join;
+* ``funnel "Lead nurturing" --stage S --contacts`` (text, ``--json``) and ``--csv
+  FILE`` for its largest stage: the same figures, floor: the ``sqlite3`` shell
+  running the stage's join;
 * the TUI, in one process per size: the Journeys pane opening (key 4 → funnel
   drawn), ``G`` at the end of the longest stage list and of the longest activities
   list (key press → last row drawn; RSS growth), floor: the same last page read
@@ -59,7 +64,7 @@ from journeytui.store import Store  # noqa: E402
 
 JT = str(Path(sys.executable).with_name("journeytui"))
 LEAD = "Lead nurturing"
-PARTS = ("import", "funnel", "evaluate", "activities", "tui")
+PARTS = ("import", "funnel", "evaluate", "activities", "stage", "tui")
 FLOOR_INSERT = r"""
 import json, sqlite3, sys
 rows = [json.loads(line) for line in open(sys.argv[1], encoding="utf-8")]
@@ -85,6 +90,56 @@ def run(argv: list[str], *, stdin: Any = None) -> tuple[float, float]:
                              f"{p.stderr.decode()[-500:]}")
         rss_kb = int(rec.read().strip().splitlines()[-1])
     return wall, rss_kb / 1024
+
+
+def run_own(argv: list[str], *, stdin: Any = None) -> tuple[float, float, float, float]:
+    """Wall seconds, CPU seconds (user + system), peak RSS (MB) and peak own memory
+    (MB: RssAnon, the process's private pages, without the file pages it maps) of a
+    whole process, its output thrown away.  The memory figures are read from /proc
+    every 2 ms (the peak RSS is the kernel's high-water mark, VmHWM); the CPU time is
+    the process's own (wait4), which a busy machine changes far less than the wall."""
+    t = time.perf_counter()
+    p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=stdin)
+    hwm = own = 0
+    status = Path(f"/proc/{p.pid}/status")
+    while True:
+        try:
+            fields = dict(line.split(":", 1) for line in status.read_text().splitlines())
+            hwm = max(hwm, int(fields["VmHWM"].split()[0]))
+            own = max(own, int(fields["RssAnon"].split()[0]))
+        except (OSError, KeyError, ValueError):
+            pass  # ending: /proc has no memory figures for it any more
+        pid, code, usage = os.wait4(p.pid, os.WNOHANG)
+        if pid:
+            break
+        time.sleep(0.002)
+    wall = time.perf_counter() - t
+    p.returncode = os.waitstatus_to_exitcode(code)
+    assert p.stderr is not None
+    err = p.stderr.read()
+    p.stderr.close()
+    if p.returncode != 0:
+        raise SystemExit(f"{' '.join(argv[:4])}…: exit {p.returncode}: {err.decode()[-500:]}")
+    return wall, usage.ru_utime + usage.ru_stime, hwm / 1024, own / 1024
+
+
+def cli_beside_floor(r: Row, argv: list[str], floor_sql: Path, reps: int) -> None:
+    """*reps* runs of *argv* (a whole process), each beside the ``sqlite3`` shell
+    reading *floor_sql*; the ratio of CPU times and the own memory in the note."""
+    own: list[float] = []
+    cpu: list[float] = []
+    for _ in range(reps):
+        t, c, rss, mine = run_own(argv)
+        r.t.append(t)
+        r.rss.append(rss)
+        own.append(mine)
+        with floor_sql.open() as fh:
+            ft, fc, frss, _ = run_own(
+                ["sqlite3", "-readonly", argv[argv.index("--db") + 1]], stdin=fh)
+        r.f.append(ft)
+        r.frss.append(frss)
+        cpu.append(c / fc)
+    r.note = f"CPU {med(cpu):.2f} ×; own memory {med(own):.0f} MB"
 
 
 def med(xs: list[float]) -> float:
@@ -259,14 +314,32 @@ def measure_size(n: int, runs: int, big_runs: int, tmp: Path, skip_tui: bool,
         for key, flags, label in (("activities", [], f"activities (text, {n_acts:,} rows)"),
                                   ("activities_json", ["--json"], "activities --json")):
             r = rows[key] = Row(label, "sqlite3 join")
-            for _ in range(runs):
-                t, rss = run([JT, "activities", email, *flags, "--db", str(db)])
-                r.t.append(t)
-                r.rss.append(rss)
-                with join.open() as fh:
-                    ft, frss = run(["sqlite3", "-readonly", str(db)], stdin=fh)
-                r.f.append(ft)
-                r.frss.append(frss)
+            cli_beside_floor(r, [JT, "activities", email, *flags, "--db", str(db)], join, runs)
+            print(r.line(), flush=True)
+
+    if want("stage"):
+        # the largest stage's contacts: text, JSON, CSV file
+        c = sqlite3.connect(db)
+        jid, stage, n_in = c.execute(
+            "SELECT p.journey_id, p.stage, count(*) FROM journey_positions p"
+            " JOIN journeys j ON j.id = p.journey_id WHERE j.name = ? AND p.stage IS NOT NULL"
+            " GROUP BY p.stage ORDER BY 3 DESC LIMIT 1", (LEAD,)).fetchone()
+        c.close()
+        stage_sql = tmp / f"stage-{n}.sql"
+        quoted = stage.replace("'", "''")
+        stage_sql.write_text(
+            "SELECT c.email, c.first_name, c.last_name, p.since FROM journey_positions p"
+            f" JOIN contacts c ON c.id = p.contact_id WHERE p.journey_id = {int(jid)}"
+            f" AND p.stage = '{quoted}' ORDER BY p.since, p.contact_id;\n", encoding="utf-8")
+        base = [JT, "funnel", LEAD, "--stage", stage]
+        csv_file = tmp / f"stage-{n}.csv"
+        for key, flags, label in (
+            ("stage_text", ["--contacts"], f"stage {stage} contacts ({n_in:,}, text)"),
+            ("stage_json", ["--contacts", "--json"], "stage contacts --json"),
+            ("stage_csv", ["--csv", str(csv_file)], "stage contacts --csv FILE"),
+        ):
+            r = rows[key] = Row(label, "sqlite3 join")
+            cli_beside_floor(r, [*base, *flags, "--db", str(db)], stage_sql, runs)
             print(r.line(), flush=True)
 
     if want("tui") and not skip_tui:
