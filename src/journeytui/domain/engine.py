@@ -466,6 +466,17 @@ def _since(cid: int, since: int | None, provisional: set[int]) -> int | None:
 _encode = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
 
 
+def _stored_state(
+    st: list[Any] | tuple[str, int | None], recheck: Callable[[list[Any], int], int | None],
+    now: int,
+) -> tuple[str, int | None]:
+    """A state's stored text and recheck time; a worker process's replay gives them
+    already (a tuple)."""
+    if isinstance(st, tuple):
+        return st
+    return _dump_state(st), recheck(st, now)
+
+
 def _dump_state(st: list[Any]) -> str:
     """A state as stored: JSON, without its trailing None slots (an advance pads them
     back)."""
@@ -518,6 +529,8 @@ class Evaluation:
     write_batches: int = 0
     most_in_flight: int = 0
     most_contacts_in_flight: int = 0
+    # worker processes the replay was split over (0: replayed in process)
+    workers: int = 0
 
 
 def evaluate(
@@ -525,9 +538,20 @@ def evaluate(
 ) -> Evaluation:
     """Full re-evaluation of journey *name*; replaces its positions, moves and kept
     funnel.  *progress*: called with (contacts done, contacts in all) as it goes."""
+    path = _worker_path(store)
     with _large_cache(store), store.transaction() as conn:
         jid, version, j = _journey_row(conn, name)
-        return _evaluate_full(conn, jid, version, j, now, progress)
+        return _evaluate_many(conn, [(jid, version, j)], now, progress, path)[0]
+
+
+def _worker_path(store: Store) -> str | None:
+    """The store's file for worker processes to read (see _evaluate_many), when the
+    evaluation about to start will be a transaction of its own on a WAL store; else
+    None."""
+    if store.conn.in_transaction:
+        return None
+    mode = store.conn.execute("PRAGMA journal_mode").fetchone()[0]
+    return str(store.path) if str(mode).lower() == "wal" else None
 
 
 @contextmanager
@@ -619,11 +643,39 @@ class _FullEvaluation:
 
     def contact(self, cid: int, rows: Iterable[tuple[Any, ...]]) -> None:
         runner = self.runner
-        moves = runner.out.moves
         st = self.c.new_state()
-        first = len(moves)
+        first = len(runner.out.moves)
         runner.feed(cid, st, rows)
         runner.finish(cid, st)
+        self.finished(cid, first)
+
+    def replayed(self, cid: int, moves: list[Move], position: tuple[int, int | None],
+                 stored: tuple[str, int | None]) -> None:
+        """Contact *cid* as a worker process replayed it: its moves, position, and its
+        state as stored — text and recheck time (the worker encodes them: the one
+        writer has enough to do)."""
+        out = self.runner.out
+        first = len(out.moves)
+        out.moves.extend(moves)
+        out.positions[cid] = position
+        out.states[cid] = stored  # type: ignore[assignment]
+        self.finished(cid, first)
+
+    def merge_clicks(self, clicks: dict[tuple[int, int], list[int]]) -> None:
+        """Add a worker's click counters (of the contacts it replayed) to the journey's."""
+        mine = self.runner.out.clicks
+        for key, (n, moved) in clicks.items():
+            counts = mine.get(key)
+            if counts is None:
+                counts = mine[key] = [0, 0]
+            counts[0] += n
+            counts[1] += moved
+
+    def finished(self, cid: int, first: int) -> None:
+        """Contact *cid* is replayed: its moves (from index *first* on), position and
+        state are in the runner's output."""
+        runner = self.runner
+        moves = runner.out.moves
         if len(moves) > first:
             self.tally.contact(cid, [(m[2], m[3], m[4], m[7], m[8]) for m in moves[first:]])
             if moves[-1][8]:  # in its stage since the check at evaluation time
@@ -650,7 +702,7 @@ class _FullEvaluation:
             " recheck_at) VALUES (?, ?, ?, ?, ?, ?)",
             [(jid, cid, names[pos[0]] if pos[0] >= 0 else None,
               _since(cid, pos[1], self.provisional),
-              _dump_state(states[cid]), recheck(states[cid], now))
+              *_stored_state(states[cid], recheck, now))
              for cid, pos in positions.items()],
         )
         write_steps(conn, jid, self.tally)
@@ -676,16 +728,23 @@ def _evaluate_full(
 
 def _evaluate_many(
     conn: sqlite3.Connection, journeys: list[tuple[int, int, Journey]], now: int | None,
-    progress: Progress | None = None,
+    progress: Progress | None = None, path: str | None = None,
 ) -> list[Evaluation]:
     """Full evaluation of several journeys in one read of the events: each contact's
-    rows are fed to every journey in turn."""
+    rows are fed to every journey in turn.  *path*: the store's file, when the replay
+    may be split over worker processes (:mod:`journeytui.domain.replay_workers`: only
+    for an evaluation that is a transaction of its own)."""
     if not journeys:
         return []
     hwm = high_water(conn)
     seq = change_seq(conn)
     if now is None:
         now = default_now(conn)
+    workers = 0
+    if path is not None:
+        from journeytui.domain import replay_workers
+
+        workers = replay_workers.workers_for(hwm[0] + hwm[1])
     with _indexes_set_aside(conn, [jid for jid, _, _ in journeys]):
         runs = [_FullEvaluation(conn, jid, version, j, now, hwm, seq)
                 for jid, version, j in journeys]
@@ -693,16 +752,38 @@ def _evaluate_many(
         if progress is not None:
             progress(0, total)
         done = 0
-        for cid, rows in _merged(*_events(conn, hwm)):
-            if len(runs) == 1:
-                runs[0].contact(cid, rows)
-            else:
-                group = rows if isinstance(rows, list) else list(rows)
-                for run in runs:
-                    run.contact(cid, group)
-            done += 1
-            if progress is not None and done % PROGRESS_EVERY == 0:
-                progress(min(done, total), max(total, done))
+        if workers and path is not None:
+            for run in runs:
+                run.report.workers = workers
+            for parts in replay_workers.replayed(
+                    conn, path, [j for _, _, j in journeys], [run.c for run in runs], now,
+                    hwm, workers):
+                for run, part in zip(runs, parts, strict=True):
+                    run.merge_clicks(part.clicks)
+                ends = [0] * len(parts)
+                for cid in parts[0].positions:
+                    for k, (run, part) in enumerate(zip(runs, parts, strict=True)):
+                        moves, start = part.moves, ends[k]
+                        end = start
+                        while end < len(moves) and moves[end][0] == cid:
+                            end += 1
+                        ends[k] = end
+                        run.replayed(cid, moves[start:end], part.positions[cid],
+                                     part.states[cid])
+                    done += 1
+                    if progress is not None and done % PROGRESS_EVERY == 0:
+                        progress(min(done, total), max(total, done))
+        else:
+            for cid, rows in _merged(*_events(conn, hwm)):
+                if len(runs) == 1:
+                    runs[0].contact(cid, rows)
+                else:
+                    group = rows if isinstance(rows, list) else list(rows)
+                    for run in runs:
+                        run.contact(cid, group)
+                done += 1
+                if progress is not None and done % PROGRESS_EVERY == 0:
+                    progress(min(done, total), max(total, done))
         if progress is not None:
             progress(done, max(total, done))
         return [run.close() for run in runs]
@@ -978,8 +1059,10 @@ def evaluate_all(
 ) -> list[Evaluation]:
     """Full re-evaluation of every journey (by name), in one read of the events and
     one transaction; *progress* counts contacts once for all journeys."""
+    path = _worker_path(store)
     with _large_cache(store), store.transaction() as conn:
         names = [r[0] for r in conn.execute("SELECT name FROM journeys ORDER BY name")]
-        out = _evaluate_many(conn, [_journey_row(conn, n) for n in names], now, progress)
+        out = _evaluate_many(conn, [_journey_row(conn, n) for n in names], now, progress,
+                             path)
     compact_changes(store)
     return out

@@ -1,0 +1,270 @@
+"""A full evaluation's replay, split by contact over worker processes.
+
+Contacts are independent: each one's moves, position and state depend on its own
+events only.  So a full evaluation of a large store hands contiguous ranges of
+contact ids (:data:`CHUNK_ACTIVITIES` activities each) to worker processes, which
+read their range's events from the store (read-only, their own connection), replay
+every journey over them, and send back each contact's moves, position and state; the
+evaluation's own process, the one writer SQLite allows, writes them in contact
+order, exactly as it writes the contacts it replays itself — the same rows, the same
+ids, the same funnel.
+
+Only an evaluation that is a transaction of its own is split (``evaluate``,
+``evaluate_all``): its transaction holds the store's write lock from its start and
+has changed no event row, so what a worker reads (the last committed state, WAL) is
+what the evaluation itself would read.  The high-water marks are checked anyway.
+
+Workers are fresh Python processes (``python -m journeytui.domain.replay_workers``,
+requests and answers pickled over their standard input and output): never a fork of
+a process that holds an open SQLite connection or the app's threads.  One starts in
+about 0.3 s, so small stores (:data:`PARALLEL_FROM`) are replayed in process.  Should
+a worker fail or end, the evaluating process replays the ranges not received itself:
+slower, never different.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import sqlite3
+import subprocess
+import sys
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import IO, Any
+
+from journeytui.domain import engine
+from journeytui.domain.compiler import Compiled
+from journeytui.domain.journey_model import Journey
+
+# Below this many event rows (activities and sends, by id) the replay stays in process.
+PARALLEL_FROM = 300_000
+# The activities of one range of contacts handed to a worker (a contact is never split).
+CHUNK_ACTIVITIES = 50_000
+# How many worker processes at most; the environment variable
+# JOURNEYTUI_EVALUATION_WORKERS sets it (0 or 1: in process).
+MAX_WORKERS = 4
+WORKERS_ENV = "JOURNEYTUI_EVALUATION_WORKERS"
+
+_RANGE = " AND contact_id > :lo AND contact_id <= :hi"
+# engine.EVENTS_SQL and engine.CHANGES_SQL over one range of contacts (the list of
+# contacts with activities taken over the range only).
+EVENTS_RANGE_SQL = (
+    f"{engine._ACT} AND id <= :ahwm{_RANGE}"
+    f" UNION ALL {engine._SEND} AND contact_id IN (SELECT contact_id FROM activities"
+    f" WHERE 1{_RANGE}) AND id <= :shwm{_RANGE}" + engine._ORDER
+)
+CHANGES_RANGE_SQL = (
+    f"{engine._CHANGE} AND {engine._CHANGE_HAS_ACTIVITY} AND s.id <= :chwm"
+    " AND s.contact_id > :lo AND s.contact_id <= :hi ORDER BY 1, 2, 4"
+)
+
+
+def workers_for(rows: int) -> int:
+    """How many worker processes to replay a store of *rows* event rows with (0: in
+    process)."""
+    wanted = os.environ.get(WORKERS_ENV, "").strip()
+    if wanted:
+        try:
+            n = int(wanted)
+        except ValueError:
+            n = 1
+    else:
+        if rows < PARALLEL_FROM:
+            return 0
+        try:
+            n = len(os.sched_getaffinity(0))
+        except AttributeError:  # (not on Linux)
+            n = os.cpu_count() or 1
+        n = min(n, MAX_WORKERS)
+    return n if n >= 2 else 0
+
+
+def chunks(conn: sqlite3.Connection, size: int | None = None) -> Iterator[tuple[int, int]]:
+    """Ranges (lo, hi] of contact ids, each holding about *size* activities (whole
+    contacts), covering every contact with an activity; computed as they are asked
+    for (one index step each)."""
+    size = size or CHUNK_ACTIVITIES
+    top = conn.execute("SELECT max(contact_id) FROM activities").fetchone()[0]
+    if top is None:
+        return
+    lo = -(1 << 62)
+    while lo < top:
+        row = conn.execute(
+            "SELECT contact_id FROM activities WHERE contact_id > ? ORDER BY contact_id"
+            " LIMIT 1 OFFSET ?", (lo, size)).fetchone()
+        hi = int(top) if row is None else int(row[0])
+        yield lo, hi
+        lo = hi
+
+
+@dataclass
+class Part:
+    """One journey's replay of one range of contacts: its moves (in contact order),
+    each contact's position and state (in contact order), and its click counters."""
+
+    moves: list[engine.Move]
+    positions: dict[int, tuple[int, int | None]]
+    states: dict[int, tuple[str, int | None]]  # as stored: text, recheck time
+    clicks: dict[tuple[int, int], list[int]]
+
+
+def replay_range(conn: sqlite3.Connection, compiled: list[Compiled], now: int,
+                 hwm: engine.Hwm, lo: int, hi: int) -> list[Part]:
+    """Every journey's replay of the contacts in (lo, hi] (one :class:`Part` each)."""
+    params = {**engine.hwm_params(hwm), "lo": lo, "hi": hi}
+    changes: engine.Changes = {}
+    for row in conn.execute(CHANGES_RANGE_SQL, params):
+        changes.setdefault(row[0], []).append(row)
+    runners = [engine.Runner(c, now) for c in compiled]
+    many = len(runners) > 1
+    for cid, rows in engine._merged(conn.execute(EVENTS_RANGE_SQL, params), changes):
+        group = list(rows) if many and not isinstance(rows, list) else rows
+        for runner in runners:
+            st = runner.c.new_state()
+            runner.feed(cid, st, group)
+            runner.finish(cid, st)
+    dump = engine._dump_state
+    parts = []
+    for r in runners:
+        recheck = r.c.recheck_at
+        stored = {cid: (dump(st), recheck(st, now)) for cid, st in r.out.states.items()}
+        parts.append(Part(r.out.moves, r.out.positions, stored, r.out.clicks))
+    return parts
+
+
+# -- a worker process: python -m journeytui.domain.replay_workers -------------------------
+# It reads pickled requests on its standard input — ("start", path, journeys, now, hwm),
+# then ("range", lo, hi) as many times as given — and answers each on its standard
+# output: ("ok", None), ("part", [Part, …]) or ("error", text).  End of input: it ends.
+def _serve(inp: IO[bytes], out: IO[bytes]) -> None:
+    conn: sqlite3.Connection | None = None
+    compiled: list[Compiled] = []
+    now, hwm = 0, (0, 0, 0)
+    while True:
+        try:
+            req = pickle.load(inp)
+        except EOFError:
+            return
+        try:
+            if req[0] == "start":
+                _, path, journeys, now, hwm = req
+                conn = sqlite3.connect(path, isolation_level=None)
+                conn.execute("PRAGMA query_only = ON")
+                conn.execute("PRAGMA busy_timeout = 10000")
+                if engine.high_water(conn) != hwm:
+                    raise RuntimeError("the store changed under the evaluation")
+                compiled = [engine.compile_journey(j, conn) for j in journeys]
+                answer: tuple[str, Any] = ("ok", None)
+            else:
+                assert conn is not None
+                answer = ("part", replay_range(conn, compiled, now, hwm, req[1], req[2]))
+        except Exception as exc:  # reported to the evaluating process, which goes on alone
+            answer = ("error", f"{type(exc).__name__}: {exc}")
+        pickle.dump(answer, out, pickle.HIGHEST_PROTOCOL)
+        out.flush()
+        if answer[0] == "error":
+            return
+
+
+class WorkerFailed(Exception):
+    """A worker process failed or ended (the evaluation replays the rest itself)."""
+
+
+# How a worker is started (after the Python interpreter's path).
+WORKER_ARGS = ["-m", "journeytui.domain.replay_workers"]
+
+
+class _Worker:
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, *WORKER_ARGS],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            start_new_session=True,  # Ctrl-C reaches the evaluating process only
+        )
+
+    def send(self, *req: Any) -> None:
+        assert self.proc.stdin is not None
+        try:
+            pickle.dump(req, self.proc.stdin, pickle.HIGHEST_PROTOCOL)
+            self.proc.stdin.flush()
+        except OSError as exc:
+            raise WorkerFailed(str(exc)) from None
+
+    def answer(self) -> Any:
+        assert self.proc.stdout is not None
+        try:
+            kind, value = pickle.load(self.proc.stdout)
+        except (EOFError, OSError, pickle.UnpicklingError) as exc:
+            raise WorkerFailed(f"a worker process ended ({exc})") from None
+        if kind == "error":
+            raise WorkerFailed(value)
+        return value
+
+    def stop(self) -> None:
+        """End the worker, whatever it is doing (it only reads: nothing to finish)."""
+        for f in (self.proc.stdin, self.proc.stdout):
+            try:
+                if f is not None:
+                    f.close()
+            except OSError:
+                pass
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+
+
+def replayed(
+    conn: sqlite3.Connection, path: str, journeys: list[Journey], compiled: list[Compiled],
+    now: int, hwm: engine.Hwm, workers: int,
+) -> Iterator[list[Part]]:
+    """Each range's replay (one :class:`Part` per journey), in contact order: from
+    *workers* processes (two ranges handed to each at a time), or, should one fail,
+    replayed here from then on (*conn*, *compiled*: this process's own)."""
+    ranges = chunks(conn)
+    pool: list[_Worker] = []
+    queued: deque[tuple[int, int, _Worker]] = deque()
+    try:
+        try:
+            pool = [_Worker() for _ in range(workers)]
+            for w in pool:
+                w.send("start", path, journeys, now, hwm)
+            for w in pool:
+                w.answer()
+            for _ in range(2):
+                for w in pool:
+                    r = next(ranges, None)
+                    if r is not None:
+                        queued.append((*r, w))
+                        w.send("range", *r)
+            while queued:
+                w = queued[0][2]
+                parts = w.answer()
+                queued.popleft()
+                r = next(ranges, None)
+                if r is not None:
+                    queued.append((*r, w))
+                    w.send("range", *r)
+                yield parts
+        except (WorkerFailed, OSError):
+            for w in pool:
+                w.stop()
+        # Alone: what was handed out and not received, then the rest.
+        for lo, hi, _ in list(queued):
+            yield replay_range(conn, compiled, now, hwm, lo, hi)
+        queued.clear()
+        for lo, hi in ranges:
+            yield replay_range(conn, compiled, now, hwm, lo, hi)
+    finally:
+        for w in pool:
+            w.stop()
+
+
+if __name__ == "__main__":
+    # (through the module's own name: what it pickles must unpickle as its classes)
+    from journeytui.domain import replay_workers
+
+    answers = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # the answers alone go to the real standard output
+    replay_workers._serve(sys.stdin.buffer, answers)
