@@ -273,7 +273,10 @@ class _Checkpointer:
 
     def _run(self) -> None:
         try:
-            conn = sqlite3.connect(self.path, isolation_level=None)
+            # mode=rw: never create a file (the store may have been moved away by the
+            # time this thread starts; a plain connect would leave an empty file there)
+            conn = sqlite3.connect(f"{self.path.absolute().as_uri()}?mode=rw", uri=True,
+                                   isolation_level=None)
         except sqlite3.Error:
             return  # SQLite's own checkpoint at the last close still happens
         try:
