@@ -20,7 +20,9 @@ takes minutes):
   every stored move (what every open cost before);
 * ``evaluate "Lead nurturing"`` and ``evaluate`` (all journeys): wall time and peak
   RSS of the process, floor: the ``sqlite3`` shell reading the same events in the
-  engine's order (output to /dev/null);
+  engine's order (output to /dev/null); below 1M also ``evaluate`` with its replay
+  in one process (JOURNEYTUI_EVALUATION_WORKERS=0: what splitting it over worker
+  processes gains);
 * ``activities EMAIL`` (text, all rows; and ``--json``) for the email with the most
   activities: wall, peak RSS and the process's own memory (its private pages, not
   the store's pages it reads through a memory map: those are the OS file cache's),
@@ -28,10 +30,12 @@ takes minutes):
 * ``funnel "Lead nurturing" --stage S --contacts`` (text, ``--json``) and ``--csv
   FILE`` for its largest stage: the same figures, floor: the ``sqlite3`` shell
   running the stage's join;
-* the TUI, in one process per size: the Journeys pane opening (key 4 → funnel
-  drawn), ``G`` at the end of the longest stage list and of the longest activities
-  list (key press → last row drawn; RSS growth), floor: the same last page read
-  directly with the domain's keyset query.
+* the TUI, in one process per size, timed by its frames (key sent → the first frame
+  that shows the result): the Journeys pane opening (key 4 → funnel drawn, and →
+  settled; ``r`` → the funnel read again and drawn), floor: the funnel read in
+  process; every other pane shown (key → settled); ``G`` at the end of the longest
+  stage list and of the longest activities list (key → last row drawn; RSS growth),
+  floor: the same last page read directly with the domain's keyset query.
 """
 
 from __future__ import annotations
@@ -289,10 +293,15 @@ def measure_size(n: int, runs: int, big_runs: int, tmp: Path, skip_tui: bool,
         # evaluation
         script = tmp / f"events-{n}.sql"
         script.write_text(sql_events, encoding="utf-8")
-        for key, argv, label in (
+        evaluations = [
             ("eval_lead", [JT, "evaluate", LEAD, "--db", str(db)], f"evaluate {LEAD!r}"),
             ("eval_all", [JT, "evaluate", "--db", str(db)], "evaluate (all journeys)"),
-        ):
+        ]
+        if n < 1_000_000:  # the replay not split over workers (minutes a run at 1M)
+            evaluations.append((
+                "eval_all_1", ["env", "JOURNEYTUI_EVALUATION_WORKERS=0", JT, "evaluate",
+                               "--db", str(db)], "evaluate (all), in one process"))
+        for key, argv, label in evaluations:
             r = rows[key] = Row(label, "sqlite3 ordered read")
             for _ in range(reps):
                 t, rss = run(argv)
@@ -356,88 +365,161 @@ def rss_mb() -> float:
 
 
 async def tui_figures(db: Path, eid: int, runs: int) -> dict[str, Row]:
+    """The app in one process (headless, 80×24), timed by its frames: a key is sent as
+    the terminal sends it, and the clock stops at the frame handed to the driver
+    (``App._display``) that first shows what the key asked for.  (``pilot.press``
+    and ``pilot.pause`` are not on the clock: they sleep ≥ 20 ms each until the CPU
+    looks idle, 60–100 ms a key.)  "Settled" is the last frame before nothing loads
+    and nothing is drawn for 150 ms."""
+    from textual import events
+
     from journeytui.domain.activities import email_activities_before
     from journeytui.domain.funnel import count_in_stage, stage_page
     from journeytui.tui.app import make_app
+    from journeytui.tui.journey_data import stored_figures
     from journeytui.tui.panes.activities import ActivitiesPane
     from journeytui.tui.panes.journeys import JourneysPane
 
     out: dict[str, Row] = {}
     cfg = Path(tempfile.mkdtemp(prefix="jt-bench-cfg-"))
     app = make_app(db, config_dir=cfg, blink=False)
-    async with app.run_test(size=(100, 30)) as pilot:
-        async def idle() -> None:
-            while app.status_text() != "Ready" or any(w.is_running for w in app.workers):
-                await asyncio.sleep(0.002)
-            await pilot.pause()
+    frames: list[float] = []
+    waiting: list[tuple[Any, list[float]]] = []  # (condition, [time of the first frame])
+    display = app._display
 
-        await idle()
-        r = out["pane"] = Row("Journeys pane opens (key → funnel drawn)", "")
-        pane: JourneysPane | None = None
-        for _ in range(runs):
-            await pilot.press("1")
-            await idle()
+    def _display(screen: Any, renderable: Any) -> None:
+        if renderable is not None:
+            now = time.perf_counter()
+            frames.append(now)
+            for ready, hit in waiting:
+                if not hit and ready():
+                    hit.append(now)
+        display(screen, renderable)
+
+    app._display = _display  # type: ignore[method-assign]
+
+    def busy() -> bool:
+        return app.status_text() != "Ready" or any(
+            w.is_running and w.group != "store-watch" for w in app.workers)
+
+    async with app.run_test(size=(80, 24)):
+        async def settled(quiet: float = 0.15) -> None:
+            while True:
+                while busy():
+                    await asyncio.sleep(0.002)
+                drawn = len(frames)
+                await asyncio.sleep(quiet)
+                if len(frames) == drawn and not busy():
+                    return
+
+        async def key(name: str, ready: Any = None) -> tuple[float, float]:
+            """Press *name* → (seconds to the first frame where *ready* holds, to the
+            last frame before the app settled)."""
+            await settled()
+            hit: list[float] = []
+            waiting[:] = [(ready, hit)] if ready is not None else []
+            drawn = len(frames)
             t = time.perf_counter()
-            await pilot.press("4")
-            pane = app.main.query_one(JourneysPane)
-            await idle()
-            while pane.figures is None:
-                await asyncio.sleep(0.001)
-            r.t.append(time.perf_counter() - t)
+            assert app._driver is not None
+            app._driver.send_message(events.Key(name, name))
+            await settled()
+            waiting.clear()
+            after = [f - t for f in frames[drawn:] if f > t]
+            if not after or (ready is not None and not hit):
+                raise SystemExit(f"key {name}: the frame it should draw never came"
+                                 f" ({len(after)} frames; focus on {app.screen.focused})")
+            return (hit[0] - t if hit else after[0]), after[-1]
+
+        await settled(0.5)
+        while not app.main.query(JourneysPane):  # mounted once start-up is done
+            await asyncio.sleep(0.01)
+        await settled()
+        pane = app.main.query_one(JourneysPane)
+        store = Store.open(db, readonly=True)
+        opens = out["pane"] = Row("Journeys pane opens (key → funnel drawn)",
+                                  "the funnel read (in process)")
+        still = out["pane_settled"] = Row("Journeys pane opens (key → settled)",
+                                          "the funnel read (in process)")
+        for _ in range(runs):
+            await key("1")
+            first, last = await key("4", lambda: app.main.current == "journeys"
+                                    and pane.funnel.figures is not None)
+            opens.t.append(first)
+            still.t.append(last)
+            t = time.perf_counter()
+            stored_figures(store, LEAD, 30)
+            opens.f.append(time.perf_counter() - t)
+            still.f.append(opens.f[-1])
+        opens.note = f"(first open {opens.t[0] * 1000:.0f} ms)"
+        print(opens.line(), flush=True)
+        print(still.line(), flush=True)
+        r = out["pane_reload"] = Row("Journeys pane, r (funnel read again → drawn)",
+                                     "the funnel read (in process)")
+        for _ in range(runs):
+            before = pane.figures
+            first, _last = await key("r", lambda before=before: pane.figures is not before
+                                     and pane.funnel.figures is pane.figures)
+            r.t.append(first)
+            t = time.perf_counter()
+            stored_figures(store, LEAD, 30)
+            r.f.append(time.perf_counter() - t)
         print(r.line(), flush=True)
-        assert pane is not None and pane.jid is not None and pane.figures is not None
+        for number, title in (("1", "Emails"), ("2", "Activities"), ("3", "Contacts"),
+                              ("5", "Conditions"), ("6", "Insights")):
+            r = out[f"switch_{title.lower()}"] = Row(f"{title} pane shown (key → settled)", "")
+            for _ in range(runs):
+                # from the Journeys pane (a digit typed in the Contacts pane's search
+                # field is text, not a pane key)
+                app.main.show_pane("journeys")
+                r.t.append((await key(number))[1])
+            print(r.line(), flush=True)
+        app.main.show_pane("journeys")
+        await settled()
+        assert app.main.current == "journeys"
+        assert pane.jid is not None and pane.figures is not None
         # the longest stage list
         stage = max(pane.figures.stages, key=lambda s: s.current)
         r = out["stage_end"] = Row(f"stage list {stage.name} ({stage.current:,}), G",
                                    "last page by keyset")
-        store = Store.open(db, readonly=True)
         for _ in range(runs):
             pane.funnel.select_key(f"stage:{stage.name}")
-            await idle()
             table = pane.detail
             table.focus()
-            await idle()
-            before = rss_mb()
-            t = time.perf_counter()
-            await pilot.press("G")
-            while table.row_count is None or table.row_at(table.row_count - 1) is None:
-                await asyncio.sleep(0.001)
-            await pilot.pause()
-            r.t.append(time.perf_counter() - t)
-            r.rss.append(rss_mb() - before)
+            await settled()
+            before_mb = rss_mb()
+            first, _last = await key("G", lambda table=table: table.row_count is not None
+                                     and table.row_at(table.row_count - 1) is not None
+                                     and table.cursor_row == table.row_count - 1)
+            r.t.append(first)
+            r.rss.append(rss_mb() - before_mb)
             t = time.perf_counter()
             stage_page(store, pane.jid, stage.name, before=None, sort="longest", after=None,
                        limit=200, backwards=True)
             count_in_stage(store, pane.jid, stage.name, None)
             r.f.append(time.perf_counter() - t)
-            await pilot.press("g")
-            await idle()
+            await key("g")
         r.note = "(RSS: growth per jump)"
         print(r.line(), flush=True)
         # the longest activities list
-        await pilot.press("2")
-        await idle()
+        await key("2")
         apane = app.main.query_one(ActivitiesPane)
         r = out["acts_end"] = Row("activities list, G", "last page by keyset")
         for _ in range(runs):
             apane.show_email(eid)
-            await idle()
+            await settled()
             table = apane.table
             table.focus()
-            await idle()
-            before = rss_mb()
-            t = time.perf_counter()
-            await pilot.press("G")
-            while table.row_count is None or table.row_at(table.row_count - 1) is None:
-                await asyncio.sleep(0.001)
-            await pilot.pause()
-            r.t.append(time.perf_counter() - t)
-            r.rss.append(rss_mb() - before)
+            await settled()
+            before_mb = rss_mb()
+            first, _last = await key("G", lambda table=table: table.row_count is not None
+                                     and table.row_at(table.row_count - 1) is not None
+                                     and table.cursor_row == table.row_count - 1)
+            r.t.append(first)
+            r.rss.append(rss_mb() - before_mb)
             t = time.perf_counter()
             email_activities_before(store, eid, before=None, limit=200)
             r.f.append(time.perf_counter() - t)
-            await pilot.press("g")
-            await idle()
+            await key("g")
         r.note = "(RSS: growth per jump)"
         print(r.line(), flush=True)
         store.close()

@@ -602,6 +602,10 @@ def _indexes_set_aside(conn: sqlite3.Connection, jids: list[int]) -> Iterator[No
             aside += conn.execute(
                 "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?"
                 " AND sql IS NOT NULL ORDER BY name", (table,)).fetchall()
+            if not other:
+                # every row goes: emptied at once (one row at a time, without the
+                # index on the journey, each journey's delete would read them all)
+                conn.execute(f"DELETE FROM {table}")
     for name, _ in aside:
         conn.execute(f'DROP INDEX "{name}"')
     ok = False
