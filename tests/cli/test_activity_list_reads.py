@@ -213,3 +213,33 @@ def test_the_list_is_read_through_a_memory_map(
         assert main(["activities", "Spring product teaser", *flags, "--db", str(demo)]) == 0
     assert capsys.readouterr().out
     assert len(mapped) == 2 and all(m > 0 for m in mapped), mapped
+
+
+@pytest.mark.parametrize("n", [0, 1, 7])
+def test_items_indented_beforehand_are_written_as_they_come(
+    n: int, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A list whose items carry their indentation for where they stand (level 1:
+    the "activities" list of the activities JSON) is print_json's document, in
+    chunks of 3 with no re-indenting; written elsewhere it is refused, not garbled."""
+    import json
+    from contextlib import redirect_stdout
+
+    import journeytui.cli.stream as stream
+    from journeytui.cli.output import print_json
+    from journeytui.cli.stream import Encoded, write_json
+
+    monkeypatch.setattr(stream, "CHUNK", 3)
+    items = [{"who": f"c{k}", "v": None, "t": "é\u202e", "ok": k % 2 == 0} for k in range(n)]
+    whole = io.StringIO()
+    with redirect_stdout(whole):
+        print_json({"email": "E", "activities": items, "after": [1]})
+    # each item as print_json writes it, its inner lines indented 4 more spaces
+    # (2 for level 1, 2 for a list's item): "{\n      \"who\": …\n    }"
+    texts = [json.dumps(i, indent=2).replace("\n", "\n    ") for i in items]
+    out = io.StringIO()
+    write_json({"email": "E", "activities": Encoded(iter(texts), level=1), "after": [1]}, out)
+    assert out.getvalue() == whole.getvalue()
+    if n:
+        with pytest.raises(ValueError, match="level 1 written at 0"):
+            write_json(Encoded(iter(texts), level=1), io.StringIO())

@@ -258,7 +258,7 @@ def cmd_activities(args: argparse.Namespace) -> int:
                     "email": name,
                     "anonymous_clicks": stats.anonymous_clicks if stats else 0,
                     "clicks_total": stats.clicks_total if stats else 0,
-                    "activities": Encoded(_activities_json(rows)),
+                    "activities": Encoded(_activities_json(rows), level=1),
                 }
             )
             return 0
@@ -278,30 +278,41 @@ def cmd_activities(args: argparse.Namespace) -> int:
     return 0
 
 
-# What EmailActivity.to_json gives, encoded as print_json would write it: a template
-# filled per row (no encoder call per row), the time formatted once per minute.
+# What EmailActivity.to_json gives, encoded as print_json would write it in the
+# "activities" list (its lines indented for level 1): a template filled per row (no
+# encoder call per row), the time formatted once per minute.
 _ACTIVITY_JSON = (
     '{\n  "contact": %s,\n  "address": %s,\n  "activity": %s,\n  "time": "%s%02dZ",'
     '\n  "value": %s,\n  "suspected_bot": %s,\n  "machine_open": %s\n}'
-)
+).replace("\n", "\n    ")
+
+
+class _Minutes(dict[int, str]):
+    """The ISO text of each minute up to its seconds ("2026-03-01T09:30:" of
+    "2026-03-01T09:30:00Z"), made once a minute."""
+
+    def __missing__(self, minute: int) -> str:
+        prefix = self[minute] = str(iso_time(minute))[:-3]
+        return prefix
 
 
 def _activities_json(rows: Iterator[ActivityRow]) -> Iterator[str]:
-    from journeytui.cli.stream import json_str
+    from journeytui.cli.stream import CHUNK
+    from journeytui.cli.stream import json_str as js
 
-    minutes: dict[int, str] = {}
-    for _, _, contact, address, kind, at, value, bot, machine in rows:
-        minute = at - at % 60
-        prefix = minutes.get(minute)
-        if prefix is None:  # "2026-03-01T09:30:" of "2026-03-01T09:30:00Z"
-            prefix = minutes[minute] = str(iso_time(minute))[:-3]
-        yield _ACTIVITY_JSON % (
-            "null" if contact is None else json_str(contact),
-            "null" if address is None else json_str(address),
-            json_str(kind), prefix, at - minute,
-            "null" if value is None else json_str(value),
-            "true" if bot else "false", "true" if machine else "false",
-        )
+    minutes = _Minutes()
+    # a chunk of rows at a time, one comprehension (no generator step per row)
+    while chunk := list(itertools.islice(rows, CHUNK)):
+        yield from [
+            _ACTIVITY_JSON % (
+                "null" if contact is None else js(contact),
+                "null" if address is None else js(address),
+                js(kind), minutes[at - at % 60], at % 60,
+                "null" if value is None else js(value),
+                "true" if bot else "false", "true" if machine else "false",
+            )
+            for _, _, contact, address, kind, at, value, bot, machine in chunk
+        ]
 
 
 def _activity_cells(rows: Iterable[ActivityCells]) -> Iterator[tuple[str, str, str, str, str]]:

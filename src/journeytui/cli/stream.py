@@ -33,10 +33,15 @@ json_str = json.encoder.encode_basestring_ascii
 class Encoded:
     """A list for :func:`write_json` whose items come already encoded as JSON, as
     ``_dumps`` (indent 2, ASCII) would write each at the top level: no encoder runs
-    per item (for a long list of flat records built from a template)."""
+    per item (for a long list of flat records built from a template).
 
-    def __init__(self, items: Iterable[str]) -> None:
+    *level*: the items' inner lines are indented already for a list at that level
+    of the document (2 spaces a level, plus 2 for the list's items), so the list is
+    written as it comes; it must then be written at that level."""
+
+    def __init__(self, items: Iterable[str], *, level: int | None = None) -> None:
         self.items = iter(items)
+        self.level = level
 
 
 def _streamed(value: Any) -> bool:
@@ -53,9 +58,16 @@ def _write(value: Any, level: int, write: Any) -> None:
         if head is None:
             write("[]")
             return
-        write("[\n" + inner + head.replace("\n", nl))
-        while chunk := list(itertools.islice(value.items, CHUNK)):
-            write("," + nl + ",\n".join(chunk).replace("\n", nl))
+        if value.level is None:  # items as they stand at the top level: indented here
+            write("[\n" + inner + head.replace("\n", nl))
+            while chunk := list(itertools.islice(value.items, CHUNK)):
+                write("," + nl + ",\n".join(chunk).replace("\n", nl))
+        elif value.level == level:
+            write("[\n" + inner + head)
+            while chunk := list(itertools.islice(value.items, CHUNK)):
+                write("," + nl + ("," + nl).join(chunk))
+        else:
+            raise ValueError(f"items indented for level {value.level} written at {level}")
         write("\n" + pad + "]")
     elif isinstance(value, Iterator):
         first = True
