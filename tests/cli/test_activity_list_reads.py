@@ -179,6 +179,8 @@ def test_the_cli_text_is_the_converted_cells_table(
     with store.conn:
         store.conn.execute("UPDATE contacts SET first_name = 'Zo\x1b]0;pwned\x07' WHERE id = ?",
                            (late,))
+        # a time before 1970 (90 s before: 23:58:30) shows its own minute, 23:58
+        store.conn.execute("UPDATE activities SET at = -90 WHERE id = ?", (acts[3].id,))
     acts = email_activities(store, eid, limit=None)
     store.close()
     cells = [(fmt_time(a.at), a.contact, a.address,
@@ -193,6 +195,7 @@ def test_the_cli_text_is_the_converted_cells_table(
                 right=set(), out=want)
     assert got == want.getvalue()
     assert "Zo\\x1b]0;pwned\\x07" in got and "\x1b" not in got
+    assert got.rstrip("\n").rsplit("\n", 1)[-1].startswith("1969-12-31 23:58  ")  # the oldest
 
 
 def test_the_list_is_read_through_a_memory_map(

@@ -159,7 +159,8 @@ def iter_email_activity_cells(
     each cell is left to the caller (every cell but the minute is a str)."""
     where, params = _where(store, email_id, url_contains)
     yield from store.conn.execute(
-        "SELECT a.at - a.at % 60, trim(c.first_name || ' ' || c.last_name), c.email,"
+        # the minute as Python floors it (SQLite's % keeps the sign of a time before 1970)
+        "SELECT a.at - (a.at % 60 + 60) % 60, trim(c.first_name || ' ' || c.last_name), c.email,"
         f" {activity_label_sql('a.kind', 'a.bot', 'a.machine')}, coalesce({VALUE_SQL}, '')"
         " FROM activities a JOIN contacts c ON c.id = a.contact_id"
         f" LEFT JOIN lists l ON l.id = a.list_id WHERE {where}"
