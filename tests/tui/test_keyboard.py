@@ -311,7 +311,7 @@ async def test_broken_theme_file_is_named_and_skipped(
         assert any("broken.toml" in m and "primary" in m for m in messages), messages
 
 
-async def test_too_small_terminal_says_so(demo_db: Path, app_factory, settle) -> None:
+async def test_too_small_terminal_says_so(demo_db: Path, app_factory, settle, until) -> None:
     app = app_factory(demo_db)
     async with app.run_test(size=(59, 19)) as pilot:  # below the compact layout's 60×20
         await settle(pilot)
@@ -320,8 +320,8 @@ async def test_too_small_terminal_says_so(demo_db: Path, app_factory, settle) ->
         assert "needs 60×20" in str(text.render())
         assert app.main.query_one("#panes").region.width == 0
         await pilot.resize_terminal(80, 24)
-        await pilot.pause()
-        assert app.main.query_one("#panes").region.height > 10
+        await until(pilot, lambda: app.main.query_one("#panes").region.height > 10,
+                    "the panes laid out at 80×24")
 
 
 async def test_no_color_keeps_the_cursor_and_suits_the_theme(
