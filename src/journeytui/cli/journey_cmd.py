@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 from journeytui.cli import funnel_time
 from journeytui.cli.output import open_store, print_json, table
 from journeytui.errors import UserError
-from journeytui.present import days, pct, whole_days
+from journeytui.present import days, pct
 from journeytui.textsafe import safe_text
 from journeytui.timefmt import fmt_time, iso_time
 
@@ -251,8 +253,6 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_funnel(args: argparse.Namespace) -> int:
-    from journeytui.domain.funnel import funnel, iter_stage_contacts
-
     if funnel_time.wanted(args):
         return funnel_time.run(args)
     if (args.contacts or args.csv or args.stalled) and not args.stage:
@@ -261,32 +261,31 @@ def cmd_funnel(args: argparse.Namespace) -> int:
         raise UserError("--stage S goes with --contacts (list who is in the stage)")
     with open_store(args, readonly=True) as store:
         if args.stage:
-            # written as read (one cursor over the stage), whatever the stage's size
-            rows = iter_stage_contacts(store, args.name, args.stage,
-                                       stall_days=args.stall_days, stalled_only=args.stalled)
+            from journeytui.cli.stream import Encoded, map_for_long_read, write_json, write_table
+            from journeytui.domain.in_stage import iter_stage_contact_cells
+
+            # written as read (reads over the stage's index), whatever the stage's size;
+            # the rows come shaped by SQLite (text cells), straight to the output
+            map_for_long_read(store.conn)
+
+            def cells(form: str) -> Iterator[tuple[str, ...]]:
+                return iter_stage_contact_cells(
+                    store, args.name, args.stage, form=form, stall_days=args.stall_days,
+                    stalled_only=args.stalled)
+
             if args.csv:
-                n = _write_csv(Path(args.csv), rows)
+                n = _write_csv(Path(args.csv), cells("csv"))
                 print(f"wrote {n:,} contacts to {args.csv}")
             elif args.json:
-                from journeytui.cli.stream import write_json
-
-                write_json({"email": r.email, "first_name": r.first_name,
-                            "last_name": r.last_name, "stage": r.stage,
-                            "since": iso_time(r.since),
-                            "days_in_stage": r.days_in_stage, "stalled": r.stalled}
-                           for r in rows)
+                write_json(Encoded(map(itemgetter(0), cells("json")), level=0,
+                                   sqlite_quoted=True))
             else:
-                from journeytui.cli.stream import write_table
-
-                n = write_table(
-                    ["contact", "name", "in stage since", "days", "stalled"],
-                    ((r.email, f"{r.first_name} {r.last_name}".strip(), fmt_time(r.since),
-                      whole_days(r.days_in_stage), "stalled" if r.stalled else "")
-                     for r in rows),
-                    {3},
-                )
+                n = write_table(["contact", "name", "in stage since", "days", "stalled"],
+                                cells("text"), {3}, texts=True)
                 print(f"{n:,} contacts")
             return 0
+        from journeytui.domain.funnel import funnel
+
         data = funnel(store, args.name, stall_days=args.stall_days)
     if args.json:
         print_json(data)
@@ -298,12 +297,12 @@ def cmd_funnel(args: argparse.Namespace) -> int:
 def _write_csv(out: Path, rows: Any) -> int:
     """Stage contacts as CSV, written as read into FILE.part, then renamed to FILE (a
     failed write leaves no half file)."""
-    from journeytui.domain.funnel import write_contacts_csv
+    from journeytui.domain.in_stage import write_contact_cells_csv
 
     part = out.with_name(out.name + ".part")
     try:
         with part.open("w", encoding="utf-8", newline="") as fh:
-            n = write_contacts_csv(rows, fh)
+            n = write_contact_cells_csv(rows, fh)
         part.replace(out)
     except OSError as exc:
         part.unlink(missing_ok=True)

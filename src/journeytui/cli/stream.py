@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import sqlite3
 import sys
 from collections.abc import Iterable, Iterator, Sequence
@@ -37,11 +38,29 @@ class Encoded:
 
     *level*: the items' inner lines are indented already for a list at that level
     of the document (2 spaces a level, plus 2 for the list's items), so the list is
-    written as it comes; it must then be written at that level."""
+    written as it comes; it must then be written at that level.
 
-    def __init__(self, items: Iterable[str], *, level: int | None = None) -> None:
+    *sqlite_quoted*: the items' strings were quoted by SQLite's ``json_quote``, which
+    leaves the characters above U+007E as they are: each chunk is made ASCII as
+    JSON's encoder writes it (:func:`ascii_json`; most chunks have none)."""
+
+    def __init__(self, items: Iterable[str], *, level: int | None = None,
+                 sqlite_quoted: bool = False) -> None:
         self.items = iter(items)
         self.level = level
+        self.sqlite_quoted = sqlite_quoted
+
+
+_NOT_ASCII = re.compile(r"[^\x00-\x7e]")
+
+
+def ascii_json(text: str) -> str:
+    """JSON text whose strings SQLite's ``json_quote`` made, as Python's encoder writes
+    it (``ensure_ascii``): the two differ only in the characters above U+007E, which
+    JSON's encoder writes as ``\\uNNNN`` escapes (a surrogate pair above U+FFFF)."""
+    if text.isascii() and "\x7f" not in text:
+        return text
+    return _NOT_ASCII.sub(lambda m: json_str(m.group())[1:-1], text)
 
 
 def _streamed(value: Any) -> bool:
@@ -63,9 +82,10 @@ def _write(value: Any, level: int, write: Any) -> None:
             while chunk := list(itertools.islice(value.items, CHUNK)):
                 write("," + nl + ",\n".join(chunk).replace("\n", nl))
         elif value.level == level:
-            write("[\n" + inner + head)
+            fix = ascii_json if value.sqlite_quoted else str
+            write(fix("[\n" + inner + head))
             while chunk := list(itertools.islice(value.items, CHUNK)):
-                write("," + nl + ("," + nl).join(chunk))
+                write(fix("," + nl + ("," + nl).join(chunk)))
         else:
             raise ValueError(f"items indented for level {value.level} written at {level}")
         write("\n" + pad + "]")

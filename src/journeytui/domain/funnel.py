@@ -24,12 +24,10 @@ while in that stage, and how many led to no move ("many clicks, little progress"
 from __future__ import annotations
 
 import csv
-import heapq
 import io
 import json
 import sqlite3
 import statistics
-import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -38,6 +36,12 @@ from operator import itemgetter
 from typing import IO, Any
 
 from journeytui.domain.conditions import render
+from journeytui.domain.in_stage import (
+    CSV_HEADER,
+    check_stall_days,
+    in_stage_order,
+    stage_read,
+)
 from journeytui.domain.journey_model import Journey, JourneyError
 from journeytui.errors import UserError
 from journeytui.store import Store
@@ -71,7 +75,7 @@ def _ratio(a: int, b: int) -> float | None:
 def compute(data: FunnelData, *, stall_days: int = DEFAULT_STALL_DAYS) -> dict[str, Any]:
     """The funnel from every move and position (a preview, or stored results whose
     kept tally is not current)."""
-    _check_stall_days(stall_days)
+    check_stall_days(stall_days)
     j = data.journey
     tally = Tally(j)
     durations: list[list[int]] = [[] for _ in tally.reached]
@@ -91,11 +95,6 @@ def compute(data: FunnelData, *, stall_days: int = DEFAULT_STALL_DAYS) -> dict[s
             stalled[stage] += 1
     return _report(j, data.now, stall_days, tally, medians, stalled, data.clicks,
                    data.email_names)
-
-
-def _check_stall_days(stall_days: int) -> None:
-    if stall_days < 1:
-        raise UserError(f"--stall-days {stall_days}: must be at least 1")
 
 
 def _report(
@@ -421,7 +420,7 @@ def funnel(store: Store, name: str, *, stall_days: int = DEFAULT_STALL_DAYS) -> 
     move when the tally is not current."""
     from journeytui.domain.journeys import get_journey
 
-    _check_stall_days(stall_days)
+    check_stall_days(stall_days)
     j, _ = get_journey(store, name)
     conn = store.conn
     jid, = conn.execute("SELECT id FROM journeys WHERE name = ?", (name,)).fetchone()
@@ -498,47 +497,21 @@ def iter_stage_contacts(
     stalled_only: bool = False,
 ) -> Iterator[StageContact]:
     """Contacts currently in *stage* (longest there first), read as they are used:
-    one cursor over the stage's index, nothing held.  A wrong journey or stage is
-    said at the call, before any row."""
-    from journeytui.domain.journeys import get_journey
+    reads over the stage's index, nothing held.  A wrong journey or stage is said at
+    the call, before any row."""
+    read = stage_read(store, name, stage, stall_days)
+    now, limit = read.now, read.stall_before
+    rows = in_stage_order(
+        store.conn, lambda since: ["p.contact_id", "c.email", "c.first_name", "c.last_name",
+                                   since], read, stalled_only)
 
-    _check_stall_days(stall_days)
-    j, _ = get_journey(store, name)
-    if stage not in j.stage_names:
-        raise UserError(
-            f"journey '{safe_text(name)}' has no stage '{safe_text(stage)}'; its stages: "
-            + ", ".join(f"'{safe_text(s)}'" for s in j.stage_names)
-        )
-    conn = store.conn
-    jid = int(conn.execute("SELECT id FROM journeys WHERE name = ?", (name,)).fetchone()[0])
-    row = conn.execute(
-        "SELECT evaluated_at FROM journey_progress WHERE journey_id = ?", (jid,)).fetchone()
-    now = int(row[0]) if row else int(time.time())
-    limit = now - stall_days * DAY
-    # Nobody is stalled in the goal or an exit stage (the funnel says the same).
-    can_stall = stage in j.main_line[:-1]
-    where = "p.journey_id = ? AND p.stage = ?"
-    if stalled_only:
-        if not can_stall:
-            return iter(())
-        where += f" AND p.since < {int(limit)}"
-    select = ("SELECT c.id, c.email, c.first_name, c.last_name, p.since FROM journey_positions p"
-              f" JOIN contacts c ON c.id = p.contact_id WHERE {where}")
-    # Those in the stage since the evaluation time (stored as such) sort as "now": two
-    # reads in the stage index's order, merged as they go.
-    timed = conn.execute(select + f" AND p.since < {AT_EVALUATION} ORDER BY p.since,"
-                         " p.contact_id", (jid, stage))
-    at_now = conn.execute(select + f" AND p.since = {AT_EVALUATION} ORDER BY p.contact_id",
-                          (jid, stage))
-    merged = heapq.merge(timed, ((*r[:4], now) for r in at_now), key=itemgetter(4, 0))
-
-    def rows() -> Iterator[StageContact]:
-        for cid, email, first, last, since in merged:
-            is_stalled = can_stall and since is not None and since < limit
+    def contacts() -> Iterator[StageContact]:
+        for cid, email, first, last, since in rows:
+            is_stalled = limit is not None and since is not None and since < limit
             days = None if since is None else round((now - since) / DAY, 1)
             yield StageContact(cid, email, first, last, stage, since, days, is_stalled)
 
-    return rows()
+    return contacts()
 
 
 def stage_contacts(
@@ -664,10 +637,6 @@ def iter_stage_members(
         if len(rows) < page:
             return
         after = rows[-1][0]
-
-
-CSV_HEADER = ["email", "first_name", "last_name", "stage", "since", "days_in_stage",
-              "stalled"]
 
 
 def _csv_row(r: StageContact) -> list[object]:
