@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import sys
 import time
@@ -143,10 +144,13 @@ class MainScreen(Screen[None]):
         self._painted = False
         self._after_paint: list[Callable[[], object]] = []
         self._watcher: StoreWatcher | None = None
+        self._frozen = False  # the objects of start-up are out of the collector's way
 
     def on_unmount(self) -> None:
         if self._watcher is not None:
             self._watcher.close()
+        if self._frozen:
+            gc.unfreeze()  # what start-up made is collected again with the rest
 
     @property
     def japp(self) -> JourneyApp:
@@ -245,6 +249,15 @@ class MainScreen(Screen[None]):
         for cls in message.classes:
             self.pane_by_id(cls.PANE_ID)
         self.call_after_refresh(self._check_keymap)
+        self.call_after_refresh(self._freeze_startup)
+
+    def _freeze_startup(self) -> None:
+        """Take what start-up made (modules, widgets, the panes) out of the garbage
+        collector's full passes: they live as long as the app.  Without this, the
+        first full pass came during the user's first keys (a pane shown): 40 ms of
+        CPU on a free machine for ~80,000 objects, 200 ms on a busy one."""
+        gc.freeze()
+        self._frozen = True
 
     def _check_keymap(self) -> None:
         """Name the keymap.toml entries that rebind no key (a typo in an id)."""
