@@ -17,10 +17,12 @@
 
 Textual's pilot, after each simulated key and at each ``pause()``, waits until the
 process looks idle: it sleeps 20 ms at a time until one of those sleeps passes with
-under 1 ms of CPU used.  Those sleeps were three quarters of the TUI tests' time.  The
-same test of idleness is made at 2 ms (under 0.1 ms of CPU in 2 ms: the app did
-nothing), a tenth of each wait.  No test relies on how long a wait lasts: workers and
-timers are waited for by ``settle`` and ``until`` (conditions, not times).
+under 1 ms of CPU used.  Those sleeps were three quarters of the TUI tests' time.  Here
+the pilot looks every 2 ms instead (idle: under 0.1 ms of CPU in 2 ms) and, since a
+20 ms sleep also let a timer of the app due within it fire first (a retry 10 ms later),
+it also waits while a timer of the event loop is due within 25 ms.  No
+test relies on how long a wait lasts: workers and timers are waited for by ``settle``
+and ``until`` (conditions, not times).
 """
 
 from __future__ import annotations
@@ -31,17 +33,54 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-import textual._wait as textual_wait
+import textual.app
+import textual.pilot
 from textual.app import App
 from textual.pilot import Pilot
 
 from journeytui.tui.app import JourneyApp, make_app
 
-IDLE_STEP = 0.002  # seconds: the pilot's idle check (Textual's own: 20 ms)
-assert hasattr(textual_wait, "SLEEP_GRANULARITY") and hasattr(textual_wait, "SLEEP_IDLE"), (
-    "Textual's idle wait changed: see this module's docstring")
-textual_wait.SLEEP_GRANULARITY = IDLE_STEP
-textual_wait.SLEEP_IDLE = IDLE_STEP / 20  # the same share of CPU as Textual's 1 ms in 20
+IDLE_STEP = 0.002  # seconds between the pilot's looks for idle (Textual's: 20 ms)
+IDLE_CPU = IDLE_STEP / 20  # CPU used in a step below which nothing ran (Textual's share)
+TIMER_HORIZON = 0.025  # seconds: a timer due this soon is waited for
+
+
+def _timer_due(loop: asyncio.AbstractEventLoop) -> bool:
+    """A timer of the event loop is due within TIMER_HORIZON, other than the screen's
+    repaint (``pause()`` repaints when it ends; a key needs no repaint to be handled)."""
+    soon = loop.time() + TIMER_HORIZON
+    return any(not h.cancelled() and h.when() < soon and _woken(h) != "screen_update"
+               for h in getattr(loop, "_scheduled", ()))  # asyncio's own timer heap
+
+
+def _woken(handle: asyncio.TimerHandle) -> str:
+    """The name of the task a sleep's timer wakes ("" when it wakes no task)."""
+    future = handle._args[0] if handle._args else None  # type: ignore[attr-defined]
+    for callback, _ in getattr(future, "_callbacks", None) or ():
+        task = getattr(callback, "__self__", None)
+        if isinstance(task, asyncio.Task):
+            return task.get_name()
+    return ""
+
+
+async def _wait_for_idle(min_sleep: float = IDLE_STEP, max_sleep: float = 1.0) -> None:
+    """Textual's ``wait_for_idle`` (same arguments, same meaning) at a finer step."""
+    loop = asyncio.get_running_loop()
+    start = time.monotonic()
+    while True:
+        cpu = time.process_time()
+        await asyncio.sleep(IDLE_STEP)
+        elapsed = time.monotonic() - start
+        if elapsed >= max_sleep:
+            return
+        if (elapsed > min_sleep and time.process_time() - cpu < IDLE_CPU
+                and not _timer_due(loop)):
+            return
+
+
+for _module in (textual.app, textual.pilot):  # the two users of Textual's idle wait
+    assert hasattr(_module, "wait_for_idle"), "Textual's idle wait moved: see above"
+    _module.wait_for_idle = _wait_for_idle  # type: ignore[attr-defined]
 
 
 @pytest.fixture
