@@ -262,7 +262,7 @@ def cmd_funnel(args: argparse.Namespace) -> int:
     with open_store(args, readonly=True) as store:
         if args.stage:
             from journeytui.cli.stream import Encoded, map_for_long_read, write_json, write_table
-            from journeytui.domain.in_stage import iter_stage_contact_cells
+            from journeytui.domain.in_stage import iter_stage_contact_cells, stage_text_tail
 
             # written as read (reads over the stage's index), whatever the stage's size;
             # the rows come shaped by SQLite (text cells), straight to the output
@@ -281,7 +281,8 @@ def cmd_funnel(args: argparse.Namespace) -> int:
                                    sqlite_quoted=True))
             else:
                 n = write_table(["contact", "name", "in stage since", "days", "stalled"],
-                                cells("text"), {3}, texts=True)
+                                cells("text"), {3}, texts=True, tail=stage_text_tail(
+                                    store, args.name, args.stage, stall_days=args.stall_days))
                 print(f"{n:,} contacts")
             return 0
         from journeytui.domain.funnel import funnel

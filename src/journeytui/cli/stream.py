@@ -18,7 +18,7 @@ import json
 import re
 import sqlite3
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import IO, Any
 
 from journeytui.textsafe import safe_text
@@ -121,8 +121,9 @@ def write_json(data: Any, out: IO[str] | None = None) -> None:
 
 
 def write_table(
-    headers: Sequence[str], rows: Iterable[Sequence[object]], right: set[int],
+    headers: Sequence[str], rows: Iterable[Sequence[Any]], right: set[int],
     out: IO[str] | None = None, *, texts: bool = False,
+    tail: Callable[[Any], Sequence[str]] | None = None,
 ) -> int:
     """A plain text table written as *rows* come; every cell made safe for the
     terminal, None shown as "—".  Returns how many rows were written.
@@ -130,17 +131,26 @@ def write_table(
     *texts*: every cell of every row is a str already (never None): after the
     sample, a chunk's lines are formatted straight from its rows and looked at once
     for characters to make visible (the cells are converted only in a chunk that has
-    one) — the same lines, for less work a row."""
+    one) — the same lines, for less work a row.
+
+    *tail* (with *texts*): a row is its first cells and a key (its last item); its
+    last cells are ``tail(key)`` — for a list whose last columns all follow from one
+    value (a time: its text, the days since, stalled or not), made and formatted
+    once per distinct key."""
     stream = out if out is not None else sys.stdout
     it = iter(rows)
-    sample = _cells(list(itertools.islice(it, SAMPLE)))
+    if tail is not None:
+        tails = _Tails(tail)
+        sample = _cells([(*r[:-1], *tails[r[-1]]) for r in itertools.islice(it, SAMPLE)])
+    else:
+        sample = _cells(list(itertools.islice(it, SAMPLE)))
     _check(sample, len(headers))
     widths = [len(h) for h in headers]
     for r in sample:
         widths = [max(w, len(c)) for w, c in zip(widths, r, strict=True)]
     # str.format pads like ljust/rjust (never cuts): one call a line
-    fmt = "  ".join(("{:>%d}" if i in right else "{:<%d}") % w
-                    for i, w in enumerate(widths)).format
+    formats = [("{:>%d}" if i in right else "{:<%d}") % w for i, w in enumerate(widths)]
+    fmt = "  ".join(formats).format
 
     def lines(cells: list[list[str]]) -> str:
         return "".join([fmt(*r).rstrip() + "\n" for r in cells])
@@ -148,12 +158,68 @@ def write_table(
     stream.write(lines([list(headers), ["-" * w for w in widths]]))
     stream.write(lines(sample))
     n = len(sample)
+    if tail is not None:
+        k = len(headers) - len(tails[next(iter(tails))]) if tails else len(headers)
+        # the head's format leaves the key out (str.format ignores an extra argument)
+        keyed = _KeyedLines(tails, "  ".join(formats[:k]).format,
+                            "  ".join(formats[k:]).format)
+        while chunk := list(itertools.islice(it, CHUNK)):
+            _check(chunk, k + 1)
+            text = keyed.lines(chunk)
+            if text is None:
+                text = lines(_cells([(*r[:-1], *tails[r[-1]]) for r in chunk]))
+            stream.write(text)
+            n += len(chunk)
+        return n
     while chunk := list(itertools.islice(it, CHUNK)):
         _check(chunk, len(widths))
         text = _plain_lines(fmt, chunk) if texts else None
         stream.write(lines(_cells(chunk)) if text is None else text)
         n += len(chunk)
     return n
+
+
+class _Tails(dict[Any, Sequence[str]]):
+    """The last cells of each key (``tail(key)``), made once."""
+
+    def __init__(self, tail: Callable[[Any], Sequence[str]]) -> None:
+        super().__init__()
+        self.tail = tail
+
+    def __missing__(self, key: Any) -> Sequence[str]:
+        cells = self[key] = self.tail(key)
+        return cells
+
+
+class _KeyedLines(dict[Any, str]):
+    """Lines of rows (first cells, key): the first cells formatted per row, the key's
+    last cells (made safe) formatted once per key."""
+
+    def __init__(self, tails: _Tails, head: Callable[..., str],
+                 rest: Callable[..., str]) -> None:
+        super().__init__()
+        self.tails, self.head, self.rest = tails, head, rest
+        self.strip = False  # a key's last cells all empty: its lines end in padding
+
+    def __missing__(self, key: Any) -> str:
+        cells = self.tails[key]
+        if not "".join(cells).isprintable():
+            cells = _cells([cells])[0]
+        text = self.rest(*cells).rstrip()
+        if not text:
+            self.strip = True
+        line_end = self[key] = "  " + text if text else ""
+        return line_end
+
+    def lines(self, rows: list[Sequence[Any]]) -> str | None:
+        head = self.head
+        found = [head(*r) + self[r[-1]] for r in rows]
+        if self.strip:
+            found = [line.rstrip() for line in found]
+        joined = "".join(found)
+        if not joined.isprintable() and safe_text(joined) != joined:
+            return None
+        return "\n".join(found) + "\n"
 
 
 def _plain_lines(fmt: Any, rows: list[Sequence[object]]) -> str | None:

@@ -28,6 +28,7 @@ from journeytui.present import whole_days
 from journeytui.store import Store
 from journeytui.store.evaluation_time import AT_EVALUATION
 from journeytui.textsafe import csv_cell, safe_text
+from journeytui.timefmt import fmt_time
 
 DAY = 86_400
 DEFAULT_STALL_DAYS = 30
@@ -161,10 +162,7 @@ def _stage_cells(since: str, form: str) -> list[str]:
     tenths = _tenths_sql(d)
     stalled = f"{since} < :stall_before"
     if form == "text":
-        return ["c.email", "trim(c.first_name || ' ' || c.last_name, :ws)",
-                f"strftime('%Y-%m-%d %H:%M', {since}, 'unixepoch')",
-                f"coalesce(CAST({tenths} / 10 AS TEXT), journeytui_whole_days({d}))",
-                f"CASE WHEN {stalled} THEN 'stalled' ELSE '' END"]
+        return ["c.email", "trim(c.first_name || ' ' || c.last_name, :ws)", since]
     days = (f"coalesce((({tenths}) / 10) || '.' || (({tenths}) % 10),"
             f" journeytui_days({d}))")
     iso = f"strftime('%Y-%m-%dT%H:%M:%SZ', {since}, 'unixepoch')"
@@ -188,14 +186,16 @@ _CONTACT_JSON = (
 def iter_stage_contact_cells(
     store: Store, name: str, stage: str, *, form: str,
     stall_days: int = DEFAULT_STALL_DAYS, stalled_only: bool = False,
-) -> Iterator[tuple[str, ...]]:
-    """The rows of :func:`journeytui.domain.funnel.iter_stage_contacts` (same order) as the CLI writes them,
-    every cell a str made by SQLite as it reads — *form* ``"text"``: the text table's
-    cells (contact, name, in stage since, days, stalled); ``"json"``: one cell, the
-    contact as ``write_json`` indents a list's item at the top level (strings as
-    SQLite quotes them: the same as JSON's ASCII form except for a character above
-    U+007E, see :func:`journeytui.cli.stream.ascii_json`); ``"csv"``: the CSV row's
-    cells, formula guarded (control characters are left to the writer)."""
+) -> Iterator[tuple[Any, ...]]:
+    """The rows of :func:`journeytui.domain.funnel.iter_stage_contacts` (same order)
+    as the CLI writes them, the cells made by SQLite as it reads — *form* ``"json"``:
+    one cell, the contact as ``write_json`` indents a list's item at the top level
+    (strings as SQLite quotes them: the same as JSON's ASCII form except for the
+    characters above U+007E, see :func:`journeytui.cli.stream.ascii_json`);
+    ``"csv"``: the CSV row's cells, formula guarded (control characters are left to
+    the writer); ``"text"``: contact, name and the time in the stage since (the
+    evaluation time for those in it since then), whose cells
+    :func:`stage_text_tail` gives."""
     read = stage_read(store, name, stage, stall_days)
     conn = store.conn
     _register_days(conn)
@@ -203,7 +203,30 @@ def iter_stage_contact_cells(
              "json_stage": json.encoder.encode_basestring_ascii(stage),
              "csv_stage": csv_cell(stage)}
     return in_stage_order(conn, lambda since: _stage_cells(since, form), read,
-                           stalled_only, extra)
+                          stalled_only, extra)
+
+
+def stage_text_tail(
+    store: Store, name: str, stage: str, *, stall_days: int = DEFAULT_STALL_DAYS,
+) -> Callable[[int], tuple[str, str, str]]:
+    """The last cells of a ``"text"`` row of :func:`iter_stage_contact_cells` from its
+    time: in stage since, days (whole days completed), stalled — as
+    :class:`journeytui.domain.funnel.StageContact` gives them; the same for every
+    contact in the stage since the same second (a list makes them once a time)."""
+    read = stage_read(store, name, stage, stall_days)
+    now, limit = read.now, read.stall_before
+
+    minutes: dict[int, str] = {}  # a minute's text, made once
+
+    def cells(since: int) -> tuple[str, str, str]:
+        minute = since - since % 60
+        when = minutes.get(minute)
+        if when is None:
+            when = minutes[minute] = fmt_time(minute)
+        return (when, whole_days(round((now - since) / DAY, 1)),
+                "stalled" if limit is not None and since < limit else "")
+
+    return cells
 
 
 def write_contact_cells_csv(rows: Iterable[Sequence[str]], out: IO[str],
