@@ -92,7 +92,8 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from journeytui.cli import db_path
-    from journeytui.domain.segments import export_lines, members
+    from journeytui.cli.stream import map_for_long_read
+    from journeytui.domain.segments import export_stream
     from journeytui.export_target import ExportPolicy, ExportRefused
 
     policy = ExportPolicy.from_env(Path(db_path(args)))
@@ -101,12 +102,14 @@ def cmd_export(args: argparse.Namespace) -> int:
     except ExportRefused as exc:
         raise UserError(str(exc)) from None
     with open_store(args, readonly=True) as store:
-        _, seg, _, rows = members(store, args.name, args.journey)
-    lines, kept, left = export_lines(rows, args.format)
-    try:
-        policy.write_lines(path, lines)
-    except OSError as exc:
-        raise UserError(f"{args.file}: cannot write: {exc}") from None
+        # written as read, a chunk of members at a time, whatever the segment's size
+        map_for_long_read(store.conn)
+        seg, text, counts = export_stream(store, args.name, args.journey, args.format)
+        try:
+            policy.write_lines(path, text)
+        except OSError as exc:
+            raise UserError(f"{args.file}: cannot write: {exc}") from None
+    kept, left = counts
     note = f"; {left:,} unsubscribed from all lists left out" if left else ""
     print(f"wrote {kept:,} contacts of '{safe_text(seg.name)}' to {safe_text(args.file)} "
           f"({args.format} contact upload{note})")

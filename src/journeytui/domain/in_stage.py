@@ -15,6 +15,7 @@ describe).
 from __future__ import annotations
 
 import csv
+import io
 import json
 import sqlite3
 import time
@@ -100,7 +101,7 @@ def stage_read(store: Store, name: str, stage: str, stall_days: int) -> StageRea
 
 def in_stage_order(
     conn: sqlite3.Connection, cells: Callable[[str], list[str]], read: StageRead,
-    stalled_only: bool, extra: dict[str, Any] | None = None,
+    stalled_only: bool, extra: dict[str, Any] | None = None, also: str = "",
 ) -> Iterator[tuple[Any, ...]]:
     """One row of *cells* per contact in the stage, in the list's order (longest there
     first: ``since``, the evaluation time for those stored as "at the evaluation
@@ -108,18 +109,22 @@ def in_stage_order(
     (nothing sorted, nothing held): those in it since before the evaluation time;
     those since exactly then — a real time and the stored marker, merged by contact
     id by SQLite; those since after it.  *cells* gives the row's columns (SQL) from
-    the SQL of its time (the marker's rows get ``:now``)."""
+    the SQL of its time (the marker's rows get ``:now``); *also*: more conditions
+    (SQL, parameters in *extra*)."""
     where = ("FROM journey_positions p JOIN contacts c ON c.id = p.contact_id"
-             " WHERE p.journey_id = :jid AND p.stage = :stage")
+             " WHERE p.journey_id = :jid AND p.stage = :stage" + also)
+    timed = ", ".join(cells("p.since"))
+    args = {**read.args(), **(extra or {})}
     if stalled_only:
+        # stalled: in it since before the evaluation time less the stalled days (so
+        # nobody at or after the evaluation time): the first read alone
         if read.stall_before is None:
             return iter(())
-        where += " AND p.since < :stall_before"
-    timed = ", ".join(cells("p.since"))
+        return conn.execute(f"SELECT {timed} {where} AND p.since < :stall_before"
+                            " ORDER BY p.since, p.contact_id", args)
     outer = ", ".join(f"k{i}" for i in range(len(cells("p.since"))))
     named = ", ".join(f"{c} AS k{i}" for i, c in enumerate(cells("p.since")))
     marked = ", ".join(cells(":now"))
-    args = {**read.args(), **(extra or {})}
     return chain(
         conn.execute(f"SELECT {timed} {where} AND p.since < :now"
                      " ORDER BY p.since, p.contact_id", args),
@@ -170,10 +175,8 @@ def _stage_cells(since: str, form: str) -> list[str]:
         return [f"printf(:item, json_quote(c.email), json_quote(c.first_name),"
                 f" json_quote(c.last_name), :json_stage, {iso}, {days},"
                 f" CASE WHEN {stalled} THEN 'true' ELSE 'false' END)"]
-    guard = ("CASE WHEN substr({0}, 1, 1) IN ('=', '+', '-', '@', char(9), char(13))"
-             " THEN '''' || {0} ELSE {0} END")
-    return [guard.format("c.email"), guard.format("c.first_name"),
-            guard.format("c.last_name"), ":csv_stage", iso, days,
+    return [csv_guard_sql("c.email"), csv_guard_sql("c.first_name"),
+            csv_guard_sql("c.last_name"), ":csv_stage", iso, days,
             f"CASE WHEN {stalled} THEN 'yes' ELSE 'no' END"]
 
 
@@ -229,20 +232,54 @@ def stage_text_tail(
     return cells
 
 
-def write_contact_cells_csv(rows: Iterable[Sequence[str]], out: IO[str],
-                            chunk: int = 1_000) -> int:
-    """Write the ``"csv"`` cells of :func:`iter_stage_contact_cells` as CSV to *out*
-    as they come, a chunk at a time; returns how many.  The same file as
-    :func:`journeytui.domain.funnel.write_contacts_csv`: a chunk holding a character to make visible (none is
-    printable) has its cells made safe (the formula guard is SQLite's already)."""
-    w = csv.writer(out, lineterminator="\n")
-    w.writerow(CSV_HEADER)
-    n = 0
-    it = iter(rows)
-    while part := list(islice(it, chunk)):
+def csv_guard_sql(column: str) -> str:
+    """*column* with the formula guard of :func:`journeytui.textsafe.csv_cell` (a
+    leading ``'`` before ``= + - @``, a tab or a carriage return), in SQL."""
+    return (f"CASE WHEN substr({column}, 1, 1) IN ('=', '+', '-', '@', char(9), char(13))"
+            f" THEN '''' || {column} ELSE {column} END")
+
+
+def csv_chunks(header: Sequence[str], chunks: Iterable[list[Sequence[str]]]
+               ) -> Iterator[str]:
+    """CSV text (``\\n`` line ends, as every export here), the header then a chunk of
+    rows at a time, from rows of str cells whose formula guard is SQLite's
+    (:func:`csv_guard_sql`): the same text as rows of
+    :func:`~journeytui.textsafe.csv_cell` cells — a chunk holding a character to make
+    visible (none is printable) has its cells made safe."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(header)
+    for part in chunks:
         cells: Sequence[Sequence[object]] = part
         if not "".join(map("".join, part)).isprintable():
             cells = [[csv_cell(c) for c in r] for r in part]
         w.writerows(cells)
-        n += len(part)
+        yield buf.getvalue()
+        buf.seek(0)
+        buf.truncate()
+    if buf.tell():
+        yield buf.getvalue()
+
+
+def chunked(rows: Iterable[Any], size: int = 1_000) -> Iterator[list[Any]]:
+    """*rows* a list of *size* at a time."""
+    it = iter(rows)
+    while part := list(islice(it, size)):
+        yield part
+
+
+def write_contact_cells_csv(rows: Iterable[Sequence[str]], out: IO[str]) -> int:
+    """Write the ``"csv"`` cells of :func:`iter_stage_contact_cells` as CSV to *out*
+    as they come, a chunk at a time; returns how many.  The same file as
+    :func:`journeytui.domain.funnel.write_contacts_csv`."""
+    n = 0
+
+    def counted() -> Iterator[list[Sequence[str]]]:
+        nonlocal n
+        for part in chunked(rows):
+            n += len(part)
+            yield part
+
+    for text in csv_chunks(CSV_HEADER, counted()):
+        out.write(text)
     return n

@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+import json
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from journeytui.domain.conditions import url_matches
@@ -77,25 +78,33 @@ def _journeys(store: Store) -> list[tuple[Journey, int, int | None]]:
     return out
 
 
-def _members_sql(store: Store, jid: int, seg: Segment, now: int,
-                 what: str) -> tuple[str, list[object]]:
-    sql = (f"SELECT {what} FROM journey_positions p JOIN contacts c ON c.id = p.contact_id"
-           " WHERE p.journey_id = ? AND p.stage = ?")
-    params: list[object] = [jid, seg.stage]
+def _conditions(store: Store, seg: Segment, now: int) -> tuple[str, dict[str, object]]:
+    """The segment's rule beyond its stage, as SQL conditions on ``p`` (the position)
+    with named parameters."""
+    sql = ""
+    params: dict[str, object] = {}
     if seg.entered_within_days is not None:
-        sql += " AND p.since >= ?"
-        params.append(now - seg.entered_within_days * DAY)
+        sql += " AND p.since >= :entered_from"
+        params["entered_from"] = now - seg.entered_within_days * DAY
     if seg.in_stage_days is not None:
-        sql += " AND p.since <= ?"
-        params.append(now - seg.in_stage_days * DAY)
+        sql += " AND p.since <= :entered_by"
+        params["entered_by"] = now - seg.in_stage_days * DAY
     if seg.clicked is not None:
         links = [lid for lid, url in store.conn.execute("SELECT id, url FROM links")
                  if url_matches(seg.clicked, url)]
         sql += (" AND EXISTS (SELECT 1 FROM activities a WHERE a.contact_id = p.contact_id"
                 " AND a.kind = 'click' AND a.machine = 0 AND a.bot = 0 AND a.link_id IN"
-                f" ({','.join('?' * len(links)) or 'NULL'}))")
-        params.extend(links)
+                " (SELECT value FROM json_each(:links)))")
+        params["links"] = json.dumps(links)
     return sql, params
+
+
+def _members_sql(store: Store, jid: int, seg: Segment, now: int,
+                 what: str) -> tuple[str, dict[str, object]]:
+    more, params = _conditions(store, seg, now)
+    sql = (f"SELECT {what} FROM journey_positions p JOIN contacts c ON c.id = p.contact_id"
+           " WHERE p.journey_id = :jid AND p.stage = :stage" + more)
+    return sql, {"jid": jid, "stage": seg.stage, **params}
 
 
 def list_segments(store: Store) -> list[SegmentInfo]:
@@ -161,6 +170,42 @@ def members(store: Store, name: str, journey: str | None = None) -> tuple[Journe
             sql + " ORDER BY since_at, c.id", params)
     ]
     return j, seg, at, rows
+
+
+def export_stream(store: Store, name: str, journey: str | None, layout: str
+                  ) -> tuple[Segment, Iterator[str], list[int]]:
+    """The segment, the CSV text of its upload in *layout* (read as it is written,
+    a chunk of members at a time, in the order of :func:`members`) and [exported,
+    left out: unsubscribed from all lists] — counted as the text is consumed."""
+    from journeytui.domain.in_stage import (
+        StageRead,
+        chunked,
+        csv_chunks,
+        csv_guard_sql,
+        in_stage_order,
+    )
+
+    if layout not in LAYOUTS:
+        raise UserError(f"--format {safe_text(layout)}: one of {', '.join(LAYOUTS)}")
+    j, jid, at, seg = find(store, name, journey)
+    if at is None:
+        raise UserError(f"journey '{safe_text(j.name)}' has not been evaluated yet; run "
+                        f"`journeytui evaluate \"{safe_text(j.name)}\"`")
+    more, params = _conditions(store, seg, at)
+    rows = in_stage_order(
+        store.conn, lambda _: [csv_guard_sql("c.email"), csv_guard_sql("c.first_name"),
+                               csv_guard_sql("c.last_name"), "c.unsubscribed_all"],
+        StageRead(jid, seg.stage, at, None), False, params, more)
+    counts = [0, 0]
+
+    def kept() -> Iterator[list[Sequence[str]]]:
+        for part in chunked(rows):
+            out = [r[:3] for r in part if not r[3]]
+            counts[0] += len(out)
+            counts[1] += len(part) - len(out)
+            yield out
+
+    return seg, csv_chunks(LAYOUTS[layout], kept()), counts
 
 
 def export_lines(rows: list[Member], layout: str) -> tuple[Iterator[str], int, int]:
