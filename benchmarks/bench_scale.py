@@ -18,8 +18,9 @@ takes minutes):
 * ``funnel "Lead nurturing"`` (whole process), floor ``python -c "import sqlite3,
   json"``; and in-process, the kept funnel beside the same funnel computed from
   every stored move (what every open cost before);
-* ``evaluate "Lead nurturing"`` and ``evaluate`` (all journeys): wall time and peak
-  RSS of the process, floor: the ``sqlite3`` shell reading the same events in the
+* ``evaluate "Lead nurturing"`` and ``evaluate`` (all journeys): wall time, CPU
+  time (its worker processes' too) and the evaluating process's peak RSS and own
+  memory, floor: the ``sqlite3`` shell reading the same events in the
   engine's order (output to /dev/null); below 1M also ``evaluate`` with its replay
   in one process (JOURNEYTUI_EVALUATION_WORKERS=0: what splitting it over worker
   processes gains);
@@ -302,15 +303,11 @@ def measure_size(n: int, runs: int, big_runs: int, tmp: Path, skip_tui: bool,
                 "eval_all_1", ["env", "JOURNEYTUI_EVALUATION_WORKERS=0", JT, "evaluate",
                                "--db", str(db)], "evaluate (all), in one process"))
         for key, argv, label in evaluations:
+            # (every journey is evaluated in one read of the events; the CPU time
+            # counts the worker processes too, the memory is the evaluating process's:
+            # a worker's RSS also counts the store pages it reads through a memory map)
             r = rows[key] = Row(label, "sqlite3 ordered read")
-            for _ in range(reps):
-                t, rss = run(argv)
-                r.t.append(t)
-                r.rss.append(rss)
-                with script.open() as fh:
-                    ft, frss = run(["sqlite3", "-readonly", str(db)], stdin=fh)
-                r.f.append(ft)  # every journey is evaluated in one read of the events
-                r.frss.append(frss)
+            cli_beside_floor(r, argv, script, reps)
             print(r.line(), flush=True)
 
     if want("activities"):
