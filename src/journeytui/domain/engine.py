@@ -725,9 +725,12 @@ class _FullEvaluation:
 
 def _evaluate_full(
     conn: sqlite3.Connection, jid: int, version: int, j: Journey, now: int | None,
-    progress: Progress | None = None,
+    progress: Progress | None = None, path: str | None = None,
 ) -> Evaluation:
-    return _evaluate_many(conn, [(jid, version, j)], now, progress)[0]
+    """*path*: as :func:`_evaluate_many` — give it (``_worker_path(store)``, taken
+    before the transaction began) only when this transaction has changed no event
+    row: a worker reads what is committed."""
+    return _evaluate_many(conn, [(jid, version, j)], now, progress, path)[0]
 
 
 def _evaluate_many(
