@@ -19,7 +19,7 @@ from journeytui.cli import main
 from journeytui.cli.stream import write_json, write_table
 from journeytui.demo import generate
 from journeytui.domain.funnel import StageContact, contacts_csv, stage_contacts
-from journeytui.domain.in_stage import iter_stage_contact_cells, stage_text_tail
+from journeytui.domain.in_stage import iter_stage_contact_cells, stage_figures
 from journeytui.present import whole_days
 from journeytui.store import Store
 from journeytui.store.evaluation_time import AT_EVALUATION
@@ -121,9 +121,10 @@ def test_ties_at_the_evaluation_time_go_by_contact_id(
     assert [r.stalled for r in rows] == [True, False, False, False, False, False]
     texts = list(iter_stage_contact_cells(store, LEAD, STAGE, form="text"))
     assert [t[0] for t in texts] == [r.email for r in rows]
-    tail = stage_text_tail(store, LEAD, STAGE)
-    assert [tail(t[2])[1:] for t in texts] == [
-        ("40", "stalled"), ("4", ""), ("0", ""), ("0", ""), ("0", ""), ("0", "")]
+    assert [t[2] for t in texts] == [r.since for r in rows]
+    figures = stage_figures(store, LEAD, STAGE)
+    assert [figures(t[2]) for t in texts] == [
+        (40.0, True), (4.0, False), (0.9, False), (0.0, False), (0.0, False), (0.0, False)]
     store.close()
 
 

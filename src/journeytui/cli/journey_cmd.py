@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 from journeytui.cli import funnel_time
 from journeytui.cli.output import open_store, print_json, table
 from journeytui.errors import UserError
-from journeytui.present import days, pct
+from journeytui.present import days, pct, whole_days
 from journeytui.textsafe import safe_text
 from journeytui.timefmt import fmt_time, iso_time
 
@@ -262,27 +262,25 @@ def cmd_funnel(args: argparse.Namespace) -> int:
     with open_store(args, readonly=True) as store:
         if args.stage:
             from journeytui.cli.stream import Encoded, map_for_long_read, write_json, write_table
-            from journeytui.domain.in_stage import iter_stage_contact_cells, stage_text_tail
+            from journeytui.domain.in_stage import iter_stage_contact_cells, stage_figures
 
-            # written as read (reads over the stage's index), whatever the stage's size;
-            # the rows come shaped by SQLite (text cells), straight to the output
+            # written as read (reads over the stage's index), whatever the stage's size:
+            # the contact's cells shaped by SQLite, those of the time in the stage made
+            # once per time
             map_for_long_read(store.conn)
-
-            def cells(form: str) -> Iterator[tuple[str, ...]]:
-                return iter_stage_contact_cells(
-                    store, args.name, args.stage, form=form, stall_days=args.stall_days,
-                    stalled_only=args.stalled)
-
+            form = "csv" if args.csv else "json" if args.json else "text"
+            rows = iter_stage_contact_cells(store, args.name, args.stage, form=form,
+                                            stall_days=args.stall_days,
+                                            stalled_only=args.stalled)
+            figures = stage_figures(store, args.name, args.stage, stall_days=args.stall_days)
             if args.csv:
-                n = _write_csv(Path(args.csv), cells("csv"))
+                n = _write_csv(Path(args.csv), rows, figures, args.stage)
                 print(f"wrote {n:,} contacts to {args.csv}")
             elif args.json:
-                write_json(Encoded(map(itemgetter(0), cells("json")), level=0,
-                                   sqlite_quoted=True))
+                write_json(Encoded(_stage_json(rows, figures, args.stage), level=0))
             else:
                 n = write_table(["contact", "name", "in stage since", "days", "stalled"],
-                                cells("text"), {3}, texts=True, tail=stage_text_tail(
-                                    store, args.name, args.stage, stall_days=args.stall_days))
+                                rows, {3}, texts=True, tail=_stage_text_tail(figures))
                 print(f"{n:,} contacts")
             return 0
         from journeytui.domain.funnel import funnel
@@ -295,20 +293,62 @@ def cmd_funnel(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_csv(out: Path, rows: Any) -> int:
+def _write_csv(out: Path, rows: Any, figures: Any, stage: str) -> int:
     """Stage contacts as CSV, written as read into FILE.part, then renamed to FILE (a
     failed write leaves no half file)."""
-    from journeytui.domain.in_stage import write_contact_cells_csv
+    from journeytui.domain.in_stage import write_contacts_csv_cells
 
     part = out.with_name(out.name + ".part")
     try:
         with part.open("w", encoding="utf-8", newline="") as fh:
-            n = write_contact_cells_csv(rows, fh)
+            n = write_contacts_csv_cells(rows, figures, stage, fh)
         part.replace(out)
     except OSError as exc:
         part.unlink(missing_ok=True)
         raise UserError(f"{out}: cannot write: {exc}") from None
     return n
+
+
+def _stage_text_tail(figures: Callable[[int], tuple[float, bool]]
+                     ) -> Callable[[int], tuple[str, str, str]]:
+    """The text list's cells from a time in the stage: in stage since, days (whole
+    days completed), stalled; each minute's text made once."""
+    minutes: dict[int, str] = {}
+
+    def cells(since: int) -> tuple[str, str, str]:
+        minute = since - since % 60
+        when = minutes.get(minute)
+        if when is None:
+            when = minutes[minute] = fmt_time(minute)
+        days, stalled = figures(since)
+        return when, whole_days(days), "stalled" if stalled else ""
+
+    return cells
+
+
+def _stage_json(rows: Iterator[tuple[str, str, str, int]],
+                figures: Callable[[int], tuple[float, bool]], stage: str) -> Iterator[str]:
+    """The JSON items of the stage's contacts, as ``write_json`` indents a top-level
+    list's items: the contact's part filled in per row (no encoder call), the rest
+    (stage, since, days in stage, stalled) made once per time."""
+    from journeytui.cli.stream import CHUNK
+    from journeytui.cli.stream import json_str as js
+    from journeytui.domain.in_stage import PerKey
+
+    stage_js = js(stage)
+
+    def tail(since: int) -> str:
+        days, stalled = figures(since)
+        return (f',\n    "stage": {stage_js},\n    "since": "{iso_time(since)}",'
+                f'\n    "days_in_stage": {days!r},'
+                f'\n    "stalled": {"true" if stalled else "false"}\n  }}')
+
+    tails = PerKey(tail)
+    # a chunk of rows at a time, one comprehension (no generator step per row)
+    while chunk := list(itertools.islice(rows, CHUNK)):
+        yield from [f'{{\n    "email": {js(e)},\n    "first_name": {js(f)},'
+                    f'\n    "last_name": {js(last)}{tails[since]}'
+                    for e, f, last, since in chunk]
 
 
 def _n(v: int | None) -> str | None:

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import itertools
 import json
-import re
 import sqlite3
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import IO, Any
 
+from journeytui.domain.in_stage import PerKey
 from journeytui.textsafe import safe_text
 
 SAMPLE = 1_000
@@ -38,29 +38,11 @@ class Encoded:
 
     *level*: the items' inner lines are indented already for a list at that level
     of the document (2 spaces a level, plus 2 for the list's items), so the list is
-    written as it comes; it must then be written at that level.
+    written as it comes; it must then be written at that level."""
 
-    *sqlite_quoted*: the items' strings were quoted by SQLite's ``json_quote``, which
-    leaves the characters above U+007E as they are: each chunk is made ASCII as
-    JSON's encoder writes it (:func:`ascii_json`; most chunks have none)."""
-
-    def __init__(self, items: Iterable[str], *, level: int | None = None,
-                 sqlite_quoted: bool = False) -> None:
+    def __init__(self, items: Iterable[str], *, level: int | None = None) -> None:
         self.items = iter(items)
         self.level = level
-        self.sqlite_quoted = sqlite_quoted
-
-
-_NOT_ASCII = re.compile(r"[^\x00-\x7e]")
-
-
-def ascii_json(text: str) -> str:
-    """JSON text whose strings SQLite's ``json_quote`` made, as Python's encoder writes
-    it (``ensure_ascii``): the two differ only in the characters above U+007E, which
-    JSON's encoder writes as ``\\uNNNN`` escapes (a surrogate pair above U+FFFF)."""
-    if text.isascii() and "\x7f" not in text:
-        return text
-    return _NOT_ASCII.sub(lambda m: json_str(m.group())[1:-1], text)
 
 
 def _streamed(value: Any) -> bool:
@@ -82,10 +64,9 @@ def _write(value: Any, level: int, write: Any) -> None:
             while chunk := list(itertools.islice(value.items, CHUNK)):
                 write("," + nl + ",\n".join(chunk).replace("\n", nl))
         elif value.level == level:
-            fix = ascii_json if value.sqlite_quoted else str
-            write(fix("[\n" + inner + head))
+            write("[\n" + inner + head)
             while chunk := list(itertools.islice(value.items, CHUNK)):
-                write(fix("," + nl + ("," + nl).join(chunk)))
+                write("," + nl + ("," + nl).join(chunk))
         else:
             raise ValueError(f"items indented for level {value.level} written at {level}")
         write("\n" + pad + "]")
@@ -140,7 +121,7 @@ def write_table(
     stream = out if out is not None else sys.stdout
     it = iter(rows)
     if tail is not None:
-        tails = _Tails(tail)
+        tails = PerKey(tail)
         sample = _cells([(*r[:-1], *tails[r[-1]]) for r in itertools.islice(it, SAMPLE)])
     else:
         sample = _cells(list(itertools.islice(it, SAMPLE)))
@@ -179,23 +160,11 @@ def write_table(
     return n
 
 
-class _Tails(dict[Any, Sequence[str]]):
-    """The last cells of each key (``tail(key)``), made once."""
-
-    def __init__(self, tail: Callable[[Any], Sequence[str]]) -> None:
-        super().__init__()
-        self.tail = tail
-
-    def __missing__(self, key: Any) -> Sequence[str]:
-        cells = self[key] = self.tail(key)
-        return cells
-
-
 class _KeyedLines(dict[Any, str]):
     """Lines of rows (first cells, key): the first cells formatted per row, the key's
     last cells (made safe) formatted once per key."""
 
-    def __init__(self, tails: _Tails, head: Callable[..., str],
+    def __init__(self, tails: PerKey, head: Callable[..., str],
                  rest: Callable[..., str]) -> None:
         super().__init__()
         self.tails, self.head, self.rest = tails, head, rest

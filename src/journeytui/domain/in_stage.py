@@ -25,11 +25,10 @@ from itertools import chain, islice
 from typing import IO, Any
 
 from journeytui.errors import UserError
-from journeytui.present import whole_days
 from journeytui.store import Store
 from journeytui.store.evaluation_time import AT_EVALUATION
 from journeytui.textsafe import csv_cell, safe_text
-from journeytui.timefmt import fmt_time
+from journeytui.timefmt import iso_time
 
 DAY = 86_400
 DEFAULT_STALL_DAYS = 30
@@ -142,48 +141,11 @@ def in_stage_order(
 #: What str.strip() takes off a name (every whitespace character), for SQLite's trim.
 _WHITESPACE = "".join(chr(i) for i in range(0x3001) if chr(i).isspace())
 
-
-def _tenths_sql(seconds: str) -> str:
-    """Tenths of a day in *seconds* (a non-negative count) as ``round(seconds / DAY, 1)``
-    gives them, in integer arithmetic; NULL where only Python can say (a count exactly
-    half a tenth past — the float's last bit decides — or a negative one)."""
-    return (f"CASE WHEN {seconds} >= 0 AND {seconds} % 8640 != 4320"
-            f" THEN {seconds} / 8640 + ({seconds} % 8640 > 4320) END")
-
-
-def _days(seconds: int) -> float:
-    return round(seconds / DAY, 1)
-
-
-def _register_days(conn: sqlite3.Connection) -> None:
-    """The two day figures for the rare counts :func:`_tenths_sql` leaves to Python."""
-    conn.create_function("journeytui_days", 1, lambda s: repr(_days(s)), deterministic=True)
-    conn.create_function("journeytui_whole_days", 1, lambda s: whole_days(_days(s)),
-                         deterministic=True)
-
-
-def _stage_cells(since: str, form: str) -> list[str]:
-    d = f"(:now - {since})"
-    tenths = _tenths_sql(d)
-    stalled = f"{since} < :stall_before"
-    if form == "text":
-        return ["c.email", "trim(c.first_name || ' ' || c.last_name, :ws)", since]
-    days = (f"coalesce((({tenths}) / 10) || '.' || (({tenths}) % 10),"
-            f" journeytui_days({d}))")
-    iso = f"strftime('%Y-%m-%dT%H:%M:%SZ', {since}, 'unixepoch')"
-    if form == "json":
-        return [f"printf(:item, json_quote(c.email), json_quote(c.first_name),"
-                f" json_quote(c.last_name), :json_stage, {iso}, {days},"
-                f" CASE WHEN {stalled} THEN 'true' ELSE 'false' END)"]
-    return [csv_guard_sql("c.email"), csv_guard_sql("c.first_name"),
-            csv_guard_sql("c.last_name"), ":csv_stage", iso, days,
-            f"CASE WHEN {stalled} THEN 'yes' ELSE 'no' END"]
-
-
-#: A stage's contact in ``funnel --stage S --contacts --json`` (a list at the top level)
-_CONTACT_JSON = (
-    '{\n  "email": %s,\n  "first_name": %s,\n  "last_name": %s,\n  "stage": %s,'
-    '\n  "since": "%s",\n  "days_in_stage": %s,\n  "stalled": %s\n}').replace("\n", "\n  ")
+#: The first cells of each form's rows (SQL), before the time in the stage.
+_HEAD = {
+    "text": ["c.email", "trim(c.first_name || ' ' || c.last_name, :ws)"],
+    "json": ["c.email", "c.first_name", "c.last_name"],
+}
 
 
 def iter_stage_contact_cells(
@@ -191,45 +153,32 @@ def iter_stage_contact_cells(
     stall_days: int = DEFAULT_STALL_DAYS, stalled_only: bool = False,
 ) -> Iterator[tuple[Any, ...]]:
     """The rows of :func:`journeytui.domain.funnel.iter_stage_contacts` (same order)
-    as the CLI writes them, the cells made by SQLite as it reads — *form* ``"json"``:
-    one cell, the contact as ``write_json`` indents a list's item at the top level
-    (strings as SQLite quotes them: the same as JSON's ASCII form except for the
-    characters above U+007E, see :func:`journeytui.cli.stream.ascii_json`);
-    ``"csv"``: the CSV row's cells, formula guarded (control characters are left to
-    the writer); ``"text"``: contact, name and the time in the stage since (the
-    evaluation time for those in it since then), whose cells
-    :func:`stage_text_tail` gives."""
+    as the CLI writes them: the contact's cells, shaped by SQLite as it reads, then
+    the time in the stage since (the evaluation time for those in it since then),
+    from which :func:`stage_figures` gives the rest.  *form* ``"text"``: contact,
+    name; ``"json"``: email, first and last name as stored; ``"csv"``: the same,
+    formula guarded (:func:`csv_guard_sql`; control characters are left to the
+    writer)."""
     read = stage_read(store, name, stage, stall_days)
-    conn = store.conn
-    _register_days(conn)
-    extra = {"ws": _WHITESPACE, "item": _CONTACT_JSON,
-             "json_stage": json.encoder.encode_basestring_ascii(stage),
-             "csv_stage": csv_cell(stage)}
-    return in_stage_order(conn, lambda since: _stage_cells(since, form), read,
-                          stalled_only, extra)
+    head = _HEAD.get(form) or [csv_guard_sql(c) for c in _HEAD["json"]]
+    return in_stage_order(store.conn, lambda since: [*head, since], read, stalled_only,
+                          {"ws": _WHITESPACE})
 
 
-def stage_text_tail(
+def stage_figures(
     store: Store, name: str, stage: str, *, stall_days: int = DEFAULT_STALL_DAYS,
-) -> Callable[[int], tuple[str, str, str]]:
-    """The last cells of a ``"text"`` row of :func:`iter_stage_contact_cells` from its
-    time: in stage since, days (whole days completed), stalled — as
-    :class:`journeytui.domain.funnel.StageContact` gives them; the same for every
-    contact in the stage since the same second (a list makes them once a time)."""
+) -> Callable[[int], tuple[float, bool]]:
+    """From a time in the stage since: the days in it (one decimal) and whether the
+    contact is stalled — as :class:`journeytui.domain.funnel.StageContact` gives them
+    (the same for every contact in the stage since the same second: a list makes
+    them once a time)."""
     read = stage_read(store, name, stage, stall_days)
     now, limit = read.now, read.stall_before
 
-    minutes: dict[int, str] = {}  # a minute's text, made once
+    def figures(since: int) -> tuple[float, bool]:
+        return round((now - since) / DAY, 1), limit is not None and since < limit
 
-    def cells(since: int) -> tuple[str, str, str]:
-        minute = since - since % 60
-        when = minutes.get(minute)
-        if when is None:
-            when = minutes[minute] = fmt_time(minute)
-        return (when, whole_days(round((now - since) / DAY, 1)),
-                "stalled" if limit is not None and since < limit else "")
-
-    return cells
+    return figures
 
 
 def csv_guard_sql(column: str) -> str:
@@ -239,21 +188,24 @@ def csv_guard_sql(column: str) -> str:
             f" THEN '''' || {column} ELSE {column} END")
 
 
-def csv_chunks(header: Sequence[str], chunks: Iterable[list[Sequence[str]]]
+def csv_safe(rows: list[Sequence[str]]) -> Sequence[Sequence[str]]:
+    """Rows of str cells whose formula guard is SQLite's (:func:`csv_guard_sql`) as
+    :func:`~journeytui.textsafe.csv_cell` makes them: as they are, unless one holds
+    a character to make visible (none is printable; then every cell is made safe)."""
+    if "".join(map("".join, rows)).isprintable():
+        return rows
+    return [[str(csv_cell(c)) for c in r] for r in rows]
+
+
+def csv_chunks(header: Sequence[str], chunks: Iterable[Sequence[Sequence[str]]]
                ) -> Iterator[str]:
-    """CSV text (``\\n`` line ends, as every export here), the header then a chunk of
-    rows at a time, from rows of str cells whose formula guard is SQLite's
-    (:func:`csv_guard_sql`): the same text as rows of
-    :func:`~journeytui.textsafe.csv_cell` cells — a chunk holding a character to make
-    visible (none is printable) has its cells made safe."""
+    """CSV text (``\\n`` line ends, as every export here): the header, then each chunk
+    of rows (cells safe already), one text a chunk."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(header)
     for part in chunks:
-        cells: Sequence[Sequence[object]] = part
-        if not "".join(map("".join, part)).isprintable():
-            cells = [[csv_cell(c) for c in r] for r in part]
-        w.writerows(cells)
+        w.writerows(part)
         yield buf.getvalue()
         buf.seek(0)
         buf.truncate()
@@ -268,18 +220,59 @@ def chunked(rows: Iterable[Any], size: int = 1_000) -> Iterator[list[Any]]:
         yield part
 
 
-def write_contact_cells_csv(rows: Iterable[Sequence[str]], out: IO[str]) -> int:
-    """Write the ``"csv"`` cells of :func:`iter_stage_contact_cells` as CSV to *out*
-    as they come, a chunk at a time; returns how many.  The same file as
-    :func:`journeytui.domain.funnel.write_contacts_csv`."""
+class PerKey(dict[Any, Any]):
+    """``make(key)`` for each key, made once (a time's text and figures in a list
+    where many contacts share a time)."""
+
+    def __init__(self, make: Callable[[Any], Any]) -> None:
+        super().__init__()
+        self.make = make
+
+    def __missing__(self, key: Any) -> Any:
+        value = self[key] = self.make(key)
+        return value
+
+
+def write_contacts_csv_cells(
+    rows: Iterable[Sequence[Any]], figures: Callable[[int], tuple[float, bool]],
+    stage: str, out: IO[str],
+) -> int:
+    """The ``"csv"`` rows of :func:`iter_stage_contact_cells` (with the stage's
+    :func:`stage_figures`) as :func:`journeytui.domain.funnel.write_contacts_csv`
+    writes them (the same file), a chunk at a time as they come; the time's cells
+    are made once per time.  Returns how many.
+
+    A chunk whose contacts' cells are printable and hold no comma or quote (the only
+    printable characters the CSV writer quotes) is joined as it is; another goes
+    through the writer, its cells made safe."""
+    safe_stage = str(csv_cell(stage))
+
+    def tail(since: int) -> tuple[str, str, str, str]:
+        days, stalled = figures(since)
+        # (the days as the writer writes a float: its repr)
+        return safe_stage, str(iso_time(since)), repr(days), "yes" if stalled else "no"
+
+    tails = PerKey(tail)
+    buf = io.StringIO()
+    line_of = csv.writer(buf, lineterminator="")
+
+    def tail_text(since: int) -> str:
+        buf.seek(0)
+        buf.truncate()
+        line_of.writerow(tails[since])
+        return "," + buf.getvalue()
+
+    texts = PerKey(tail_text)
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(CSV_HEADER)
     n = 0
-
-    def counted() -> Iterator[list[Sequence[str]]]:
-        nonlocal n
-        for part in chunked(rows):
-            n += len(part)
-            yield part
-
-    for text in csv_chunks(CSV_HEADER, counted()):
-        out.write(text)
+    for part in chunked(rows):
+        n += len(part)
+        heads = "".join([e + f + last for e, f, last, _ in part])
+        if heads.isprintable() and "," not in heads and '"' not in heads:
+            out.write("".join([f"{e},{f},{last}{texts[since]}\n"
+                               for e, f, last, since in part]))
+        else:
+            w.writerows(csv_safe([(e, f, last, *tails[since])
+                                  for e, f, last, since in part]))
     return n
