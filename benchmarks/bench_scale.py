@@ -30,7 +30,9 @@ takes minutes):
   floor: the ``sqlite3`` shell running the same join;
 * ``funnel "Lead nurturing" --stage S --contacts`` (text, ``--json``) and ``--csv
   FILE`` for its largest stage: the same figures, floor: the ``sqlite3`` shell
-  running the stage's join;
+  running the stage's join; and ``segment export`` (SendGrid layout) of a segment
+  holding that whole stage (added to the journey's definition in the copy), floor:
+  the join of its members;
 * the TUI, in one process per size, timed by its frames (key sent → the first frame
   that shows the result): the Journeys pane opening (key 4 → funnel drawn, and →
   settled; ``r`` → the funnel read again and drawn), floor: the funnel read in
@@ -347,6 +349,28 @@ def measure_size(n: int, runs: int, big_runs: int, tmp: Path, skip_tui: bool,
             r = rows[key] = Row(label, "sqlite3 join")
             cli_beside_floor(r, [*base, *flags, "--db", str(db)], stage_sql, runs)
             print(r.line(), flush=True)
+        # a segment of that whole stage (the demo stores have none: one is added to the
+        # journey's stored definition in this copy; segments are read from it when
+        # asked), exported as a SendGrid upload beside the join of its members
+        c = sqlite3.connect(db)
+        definition = json.loads(c.execute("SELECT definition FROM journeys WHERE id = ?",
+                                          (jid,)).fetchone()[0])
+        definition["segments"] = [{"name": "Whole stage", "stage": stage}]
+        c.execute("UPDATE journeys SET definition = ? WHERE id = ?",
+                  (json.dumps(definition, ensure_ascii=False, sort_keys=True), jid))
+        c.commit()
+        c.close()
+        segment_sql = tmp / f"segment-{n}.sql"
+        segment_sql.write_text(
+            "SELECT c.email, c.first_name, c.last_name FROM journey_positions p"
+            f" JOIN contacts c ON c.id = p.contact_id WHERE p.journey_id = {int(jid)}"
+            f" AND p.stage = '{quoted}' AND c.unsubscribed_all = 0"
+            " ORDER BY p.since, p.contact_id;\n", encoding="utf-8")
+        r = rows["segment_export"] = Row("segment export (whole stage), sendgrid",
+                                         "sqlite3 join")
+        cli_beside_floor(r, [JT, "segment", "export", "Whole stage", str(tmp / f"seg-{n}.csv"),
+                             "--format", "sendgrid", "--db", str(db)], segment_sql, runs)
+        print(r.line(), flush=True)
 
     if want("tui") and not skip_tui:
         rows.update(asyncio.run(tui_figures(db, eid, runs)))
