@@ -86,7 +86,7 @@ async def test_the_palette_over_ssh_has_no_screenshot_and_only_the_apps_themes(
 
 
 async def test_a_screenshot_in_a_session_is_a_new_file_in_its_export_folder(
-    tmp_path, demo_db, monkeypatch
+    tmp_path, demo_db, monkeypatch, settle
 ) -> None:
     """Even called directly (an action, a binding), a screenshot obeys the export rule."""
     from journeytui.tui.app import make_app
@@ -99,7 +99,7 @@ async def test_a_screenshot_in_a_session_is_a_new_file_in_its_export_folder(
     monkeypatch.chdir(tmp_path)
     app = make_app(demo_db, theme="journey-dark", config_dir=tmp_path / "config", blink=False)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause()
+        await settle(pilot)  # started: the first pane mounted and its rows read
         titles = [c.title for c in app.get_system_commands(app.screen)]
         for stock in ("Screenshot", "Keys", "Maximize", "Minimize"):
             assert stock not in titles, titles
