@@ -6,7 +6,9 @@ The order is the stage list's: longest in the stage first (``since``; those in i
 then the contact id.  :func:`in_stage_order` reads it as three reads in the stage
 index's order, chained, so a stage of any size is written as it is read: nothing
 sorted, nothing held.  :func:`iter_stage_contact_cells` gives the rows as the CLI
-writes them, every cell text made by SQLite as it reads (no object, no call per row).
+writes them: the contact's cells shaped by SQLite as it reads, then the time in the
+stage, from which :func:`stage_figures` gives the rest once per distinct time (many
+contacts share one; :class:`PerKey`) — no object per row.
 The journey's stages are read from its stored definition without building its model
 (a damaged definition is left to :func:`journeytui.domain.journeys.get_journey` to
 describe).
