@@ -251,3 +251,62 @@ def test_stdout_json_of_an_empty_stage(tmp_path: Path) -> None:
         assert main(["funnel", LEAD, "--stage", STAGE, "--contacts", "--json",
                      "--db", str(db)]) == 0
     assert out.getvalue() == "[]\n"
+
+
+def test_segment_export_streams_the_members_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`segment export` (read as written, the segment found in the stored definition
+    without the journey's model) writes the file the members list gives; a
+    definition the light reading does not expect is read by the model as before."""
+    from journeytui.domain import segments
+
+    db = tmp_path / "d.db"
+    generate(db, contacts=300)
+    conn = sqlite3.connect(db)
+    definition = json.loads(conn.execute(
+        "SELECT definition FROM journeys WHERE name = ?", (LEAD,)).fetchone()[0])
+    definition["segments"] = [
+        {"name": "All dormant", "stage": "Dormant", "description": "every one"},
+        {"name": "Clicked pricing", "stage": "Interested", "in_stage_days": 1,
+         "clicked": "pricing"},
+    ]
+    conn.execute("UPDATE journeys SET definition = ? WHERE name = ?",
+                 (json.dumps(definition), LEAD))
+    conn.commit()
+    conn.close()
+    store = Store.open(db, readonly=True)
+    for name in ("All dormant", "Clicked pricing"):
+        _, _, _, rows = segments.members(store, name)
+        lines, kept, left = segments.export_lines(rows, "mailchimp")
+        expected = "".join(lines)
+        assert kept > 0
+        out = tmp_path / f"{name}.csv"
+        assert main(["segment", "export", name, str(out), "--format", "mailchimp",
+                     "--db", str(db)]) == 0
+        assert out.read_text(encoding="utf-8") == expected
+        note = f"; {left:,} unsubscribed from all lists left out" if left else ""
+        assert capsys.readouterr().out == (
+            f"wrote {kept:,} contacts of '{name}' to {out} (mailchimp contact upload{note})\n")
+    # the light reading gives the stored rule
+    light = segments._stored_journeys(store)
+    assert [s.name for s in light[0][0].segments] == ["All dormant", "Clicked pricing"]
+    assert light[0][0].segments[1] == segments.StoredSegment(
+        "Clicked pricing", "Interested", in_stage_days=1, clicked="pricing")
+    store.close()
+    # a key it does not know: the model reads the definition and says what is wrong,
+    # as it did for every export
+    definition["segments"][0]["unknown"] = 1
+    conn = sqlite3.connect(db)
+    conn.execute("UPDATE journeys SET definition = ? WHERE name = ?",
+                 (json.dumps(definition), LEAD))
+    conn.commit()
+    conn.close()
+    store = Store.open(db, readonly=True)
+    with pytest.raises(Exception) as by_model:
+        segments.find(store, "All dormant")
+    store.close()
+    assert main(["segment", "export", "All dormant", str(tmp_path / "x.csv"), "--format",
+                 "sendgrid", "--db", str(db)]) == 2
+    assert str(by_model.value) in capsys.readouterr().err
+    assert not (tmp_path / "x.csv").exists()

@@ -27,15 +27,17 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from journeytui.domain.conditions import url_matches
-from journeytui.domain.journey_model import Journey, Segment
 from journeytui.errors import UserError
 from journeytui.store import Store
 from journeytui.store.evaluation_time import resolved_sql
 from journeytui.textsafe import csv_cell, safe_text
+
+if TYPE_CHECKING:
+    from journeytui.domain.journey_model import Journey, Segment
 
 DAY = 86_400
 
@@ -78,7 +80,8 @@ def _journeys(store: Store) -> list[tuple[Journey, int, int | None]]:
     return out
 
 
-def _conditions(store: Store, seg: Segment, now: int) -> tuple[str, dict[str, object]]:
+def _conditions(store: Store, seg: Segment | StoredSegment, now: int
+                ) -> tuple[str, dict[str, object]]:
     """The segment's rule beyond its stage, as SQL conditions on ``p`` (the position)
     with named parameters."""
     sql = ""
@@ -90,6 +93,8 @@ def _conditions(store: Store, seg: Segment, now: int) -> tuple[str, dict[str, ob
         sql += " AND p.since <= :entered_by"
         params["entered_by"] = now - seg.in_stage_days * DAY
     if seg.clicked is not None:
+        from journeytui.domain.conditions import url_matches
+
         links = [lid for lid, url in store.conn.execute("SELECT id, url FROM links")
                  if url_matches(seg.clicked, url)]
         sql += (" AND EXISTS (SELECT 1 FROM activities a WHERE a.contact_id = p.contact_id"
@@ -120,20 +125,61 @@ def list_segments(store: Store) -> list[SegmentInfo]:
     return out
 
 
-def find(store: Store, name: str, journey: str | None = None) -> tuple[Journey, int,
-                                                                         int | None, Segment]:
+@dataclass(frozen=True)
+class StoredSegment:
+    """A segment's rule as its journey's stored definition holds it (written by the
+    journey model, so checked already): what reading its members needs."""
+
+    name: str
+    stage: str
+    entered_within_days: int | None = None
+    in_stage_days: int | None = None
+    clicked: str | None = None
+
+
+@dataclass(frozen=True)
+class StoredJourney:
+    name: str
+    segments: list[StoredSegment]
+
+
+def _stored_journeys(store: Store) -> list[tuple[Any, int, int | None]]:
+    """The journeys and their segments as stored, without building their models
+    (none of pydantic's start-up for an export); the models' reading when a
+    definition does not read as expected (it then says what is wrong)."""
+    out: list[tuple[Any, int, int | None]] = []
+    for name, jid, definition, at in store.conn.execute(
+        "SELECT j.name, j.id, j.definition, p.evaluated_at FROM journeys j"
+        " LEFT JOIN journey_progress p ON p.journey_id = j.id ORDER BY j.name"
+    ):
+        try:
+            segs = [StoredSegment(**s) for s in json.loads(definition).get("segments", [])
+                    for s in [{k: s[k] for k in s if k != "description"}]]
+        except (ValueError, TypeError, AttributeError):
+            return _journeys(store)
+        if not all(isinstance(x.name, str) and isinstance(x.stage, str) for x in segs):
+            return _journeys(store)
+        out.append((StoredJourney(name, segs), int(jid), None if at is None else int(at)))
+    return out
+
+
+def find(store: Store, name: str, journey: str | None = None,
+         journeys: Callable[[Store], list[tuple[Any, int, int | None]]] | None = None,
+         ) -> tuple[Journey, int, int | None, Segment]:
     """The segment called *name* (in *journey*, when given); a clear error when there is
-    none, or when two journeys have one of that name and none was given."""
+    none, or when two journeys have one of that name and none was given.  (*journeys*:
+    how the journeys are read; :func:`_stored_journeys` gives stored segments.)"""
     found = []
     known = []
-    for j, jid, at in _journeys(store):
+    read = journeys or _journeys
+    for j, jid, at in read(store):
         if journey is not None and j.name != journey:
             continue
         for seg in j.segments:
             known.append(seg.name)
             if seg.name == name:
                 found.append((j, jid, at, seg))
-    if journey is not None and not any(j.name == journey for j, _, _ in _journeys(store)):
+    if journey is not None and not any(j.name == journey for j, _, _ in read(store)):
         from journeytui.domain.journeys import JourneyNotFound
 
         raise JourneyNotFound(journey, store.conn)
@@ -173,7 +219,7 @@ def members(store: Store, name: str, journey: str | None = None) -> tuple[Journe
 
 
 def export_stream(store: Store, name: str, journey: str | None, layout: str
-                  ) -> tuple[Segment, Iterator[str], list[int]]:
+                  ) -> tuple[Segment | StoredSegment, Iterator[str], list[int]]:
     """The segment, the CSV text of its upload in *layout* (read as it is written,
     a chunk of members at a time, in the order of :func:`members`) and [exported,
     left out: unsubscribed from all lists] — counted as the text is consumed."""
@@ -188,7 +234,7 @@ def export_stream(store: Store, name: str, journey: str | None, layout: str
 
     if layout not in LAYOUTS:
         raise UserError(f"--format {safe_text(layout)}: one of {', '.join(LAYOUTS)}")
-    j, jid, at, seg = find(store, name, journey)
+    j, jid, at, seg = find(store, name, journey, _stored_journeys)
     if at is None:
         raise UserError(f"journey '{safe_text(j.name)}' has not been evaluated yet; run "
                         f"`journeytui evaluate \"{safe_text(j.name)}\"`")
