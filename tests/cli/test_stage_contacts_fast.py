@@ -273,6 +273,14 @@ def test_segment_export_streams_the_members_file(
     ]
     conn.execute("UPDATE journeys SET definition = ? WHERE name = ?",
                  (json.dumps(definition), LEAD))
+    # names the writer quotes or escapes, and a formula, among the dormant ones
+    dormant = [r[0] for r in conn.execute(
+        "SELECT contact_id FROM journey_positions p JOIN journeys j ON j.id = p.journey_id"
+        " WHERE j.name = ? AND p.stage = 'Dormant' ORDER BY contact_id LIMIT 3", (LEAD,))]
+    for cid, (first, last) in zip(dormant, [('Quote "q", comma', "x"), ("\x1bEsc", "=cmd"),
+                                            ("Zoë", "\u202egpj")], strict=True):
+        conn.execute("UPDATE contacts SET first_name = ?, last_name = ? WHERE id = ?",
+                     (first, last, cid))
     conn.commit()
     conn.close()
     store = Store.open(db, readonly=True)
@@ -285,6 +293,8 @@ def test_segment_export_streams_the_members_file(
         assert main(["segment", "export", name, str(out), "--format", "mailchimp",
                      "--db", str(db)]) == 0
         assert out.read_text(encoding="utf-8") == expected
+        if name == "All dormant":
+            assert '"Quote ""q"", comma"' in expected and "\\x1bEsc,'=cmd" in expected
         note = f"; {left:,} unsubscribed from all lists left out" if left else ""
         assert capsys.readouterr().out == (
             f"wrote {kept:,} contacts of '{name}' to {out} (mailchimp contact upload{note})\n")

@@ -199,20 +199,41 @@ def csv_safe(rows: list[Sequence[str]]) -> Sequence[Sequence[str]]:
     return [[str(csv_cell(c)) for c in r] for r in rows]
 
 
-def csv_chunks(header: Sequence[str], chunks: Iterable[Sequence[Sequence[str]]]
+def csv_chunks(header: Sequence[str], chunks: Iterable[list[Sequence[str]]]
                ) -> Iterator[str]:
     """CSV text (``\\n`` line ends, as every export here): the header, then each chunk
-    of rows (cells safe already), one text a chunk."""
+    of rows of str cells formula guarded by SQLite (:func:`csv_guard_sql`), one text a
+    chunk — joined as they are when no cell needs the writer's quotes or an escape
+    (:func:`plain_csv`), else through the writer, the cells made safe."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(header)
     for part in chunks:
-        w.writerows(part)
+        text = plain_csv(part)
+        if text is None:
+            w.writerows(csv_safe(part))
+        else:
+            buf.write(text)
         yield buf.getvalue()
         buf.seek(0)
         buf.truncate()
     if buf.tell():
         yield buf.getvalue()
+
+
+def needs_no_quotes(text: str) -> bool:
+    """Whether CSV cells whose text (joined) is *text* are written by the CSV writer as
+    they are: printable, no comma, no quote (the only printable characters it
+    quotes)."""
+    return text.isprintable() and "," not in text and '"' not in text
+
+
+def plain_csv(rows: Sequence[Sequence[str]]) -> str | None:
+    """The CSV lines of *rows* (str cells) as the writer writes them, joined as they
+    are when :func:`needs_no_quotes`; None otherwise."""
+    if needs_no_quotes("".join(map("".join, rows))):
+        return "".join([",".join(r) + "\n" for r in rows])
+    return None
 
 
 def chunked(rows: Iterable[Any], size: int = 1_000) -> Iterator[list[Any]]:
@@ -244,9 +265,8 @@ def write_contacts_csv_cells(
     writes them (the same file), a chunk at a time as they come; the time's cells
     are made once per time.  Returns how many.
 
-    A chunk whose contacts' cells are printable and hold no comma or quote (the only
-    printable characters the CSV writer quotes) is joined as it is; another goes
-    through the writer, its cells made safe."""
+    A chunk whose contacts' cells :func:`needs_no_quotes` is joined as it is; another
+    goes through the writer, its cells made safe."""
     safe_stage = str(csv_cell(stage))
 
     def tail(since: int) -> tuple[str, str, str, str]:
@@ -270,8 +290,7 @@ def write_contacts_csv_cells(
     n = 0
     for part in chunked(rows):
         n += len(part)
-        heads = "".join([e + f + last for e, f, last, _ in part])
-        if heads.isprintable() and "," not in heads and '"' not in heads:
+        if needs_no_quotes("".join([e + f + last for e, f, last, _ in part])):
             out.write("".join([f"{e},{f},{last}{texts[since]}\n"
                                for e, f, last, since in part]))
         else:

@@ -228,7 +228,6 @@ def export_stream(store: Store, name: str, journey: str | None, layout: str
         chunked,
         csv_chunks,
         csv_guard_sql,
-        csv_safe,
         in_stage_order,
     )
 
@@ -245,12 +244,12 @@ def export_stream(store: Store, name: str, journey: str | None, layout: str
         StageRead(jid, seg.stage, at, None), False, params, more)
     counts = [0, 0]
 
-    def kept() -> Iterator[Sequence[Sequence[str]]]:
+    def kept() -> Iterator[list[Sequence[str]]]:
         for part in chunked(rows):
             out = [r[:3] for r in part if not r[3]]
             counts[0] += len(out)
             counts[1] += len(part) - len(out)
-            yield csv_safe(out)
+            yield out
 
     return seg, csv_chunks(LAYOUTS[layout], kept()), counts
 
