@@ -38,6 +38,15 @@ class StoreWatcher:
             self._events = self._count(conn)
         return self._conn
 
+    def start(self) -> None:
+        """Take the baseline now: what another connection commits from here on is
+        noticed by the next ``poll()`` (call it before the data on screen is read; a
+        watcher started later would take a change made in between as its baseline)."""
+        try:
+            self._connect()
+        except sqlite3.Error:
+            pass  # busy or gone for a moment: the first poll connects
+
     @staticmethod
     def _count(conn: sqlite3.Connection) -> int:
         try:

@@ -198,6 +198,11 @@ class MainScreen(Screen[None]):
         """After the first frame: mount the current pane (unless a key did already)."""
         if not self.is_attached:  # the app quit before its first frame was done
             return
+        if self._watcher is None:
+            # The watcher's baseline before the first pane reads its data: a change
+            # committed elsewhere from now on is noticed at the first look.
+            self._watcher = StoreWatcher(self.japp.db_path)
+            self._watcher.start()
         switcher = self.query_one(ContentSwitcher)
         try:
             pane = switcher.get_child_by_id(self.current, Pane)
