@@ -304,6 +304,10 @@ class FunnelView(ScrollView, can_focus=True):
         return Strip(segments).crop_extend(0, width, style)
 
     def on_resize(self) -> None:
+        width = max(20, self.scrollable_content_region.width or self.size.width or 80)
+        if self._built_for is not None and self._built_for[0] == width:
+            self._scroll_cursor_into_view()  # the lines are built for this width already
+            return
         self._rebuild()
 
     def _scroll_cursor_into_view(self) -> None:
