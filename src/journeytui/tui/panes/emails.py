@@ -13,6 +13,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import DataTable
@@ -178,8 +179,11 @@ class EmailsPane(Pane):
         return self.query_one("#emails-table", DataTable)
 
     def on_mount(self) -> None:
-        self._lay_out(self.size.width or 80)
-        set_panel_title(self.table, "Emails")
+        try:
+            self._lay_out(self.size.width or 80)
+            set_panel_title(self.table, "Emails")
+        except NoMatches:
+            return  # the app ended while this pane was being mounted: nothing to load
         self.load()
 
     def on_resize(self) -> None:
