@@ -30,6 +30,7 @@ import pytest
 from jbuilder import DAY, T0, Builder, new_store
 
 from journeytui.domain import insights as ins
+from journeytui.domain.insights import limits
 from journeytui.domain.journey_model import parse_journey
 from journeytui.domain.journeys import save_journey
 from journeytui.errors import UserError
@@ -53,8 +54,8 @@ JOURNEY = {
 
 @pytest.fixture
 def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Store:
-    monkeypatch.setattr(ins, "MIN_COUNT", 2)
-    monkeypatch.setattr(ins, "MIN_EVENTS", 2)
+    monkeypatch.setattr(limits, "MIN_COUNT", 2)  # (read there by every insights module)
+    monkeypatch.setattr(limits, "MIN_EVENTS", 2)
     ins._MEMBERS.clear()
     s = new_store(tmp_path)
     b = Builder(s).catalog()
@@ -164,7 +165,7 @@ def test_keyset_paging(store: Store) -> None:
 
 def test_minimum_count_hides_small_findings(store: Store,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(ins, "MIN_COUNT", 20)
+    monkeypatch.setattr(limits, "MIN_COUNT", 20)
     r = ins.insights(store, "T")
     assert r.all() == []
     assert r.left_out["stall"] > 0 and r.left_out["clicks"] > 0
