@@ -77,7 +77,7 @@ def in_process(demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     path = _copy(demo, tmp_path, "plain.db")
     with monkeypatch.context() as m:
         m.setenv(replay_workers.WORKERS_ENV, "0")
-        m.setattr(engine, "REBUILD_INDEXES_FROM", 10**12)
+        m.setattr(engine.full, "REBUILD_INDEXES_FROM", 10**12)
         reports = _evaluate_all(path)
     assert [r.workers for r in reports] == [0, 0]
     rows = _rows(path)
@@ -134,7 +134,7 @@ def test_indexes_set_aside_are_built_again_the_same(
     in_process: dict[str, list[tuple[Any, ...]]],
 ) -> None:
     monkeypatch.setenv(replay_workers.WORKERS_ENV, "0")
-    monkeypatch.setattr(engine, "REBUILD_INDEXES_FROM", 1)
+    monkeypatch.setattr(engine.full, "REBUILD_INDEXES_FROM", 1)
     path = _copy(demo, tmp_path, "rebuilt.db")
     trace: list[str] = []
     _evaluate_all(path, trace)
@@ -151,7 +151,7 @@ def test_indexes_stay_when_other_journeys_rows_are_most(
     demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv(replay_workers.WORKERS_ENV, "0")
-    monkeypatch.setattr(engine, "REBUILD_INDEXES_FROM", 1)
+    monkeypatch.setattr(engine.full, "REBUILD_INDEXES_FROM", 1)
     path = _copy(demo, tmp_path, "webinar.db")
     store = Store.open(path)
     try:

@@ -253,7 +253,7 @@ def test_many_new_sends_take_the_listing_path(store: Store, b: Builder, monkeypa
     of looking each send's contact up: the same result as a full replay."""
     from journeytui.domain import engine
 
-    monkeypatch.setattr(engine, "FEW_SENDS", 0)
+    monkeypatch.setattr(engine.incremental, "FEW_SENDS", 0)
     for who in PEOPLE:
         b.contact(who, consent=who != "dan")
     b("open", "ann", T0, EMAILS[4])

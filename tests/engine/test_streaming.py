@@ -36,8 +36,8 @@ def test_moves_are_written_in_batches_with_the_same_results(
         store.close()
     assert one.write_batches == 1 and one.most_in_flight == one.moves  # 20,000 per batch
 
-    monkeypatch.setattr(engine, "BATCH_MOVES", 5)
-    monkeypatch.setattr(engine, "BATCH_CONTACTS", 3)
+    monkeypatch.setattr(engine.full, "BATCH_MOVES", 5)
+    monkeypatch.setattr(engine.full, "BATCH_CONTACTS", 3)
     store = Store.open(demo)
     try:
         report = engine.evaluate(store, LEAD)
@@ -57,7 +57,7 @@ def test_moves_are_written_in_batches_with_the_same_results(
 
 
 def test_progress_counts_the_contacts(demo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(engine, "PROGRESS_EVERY", 50)
+    monkeypatch.setattr(engine.full, "PROGRESS_EVERY", 50)
     seen: list[tuple[int, int]] = []
     store = Store.open(demo)
     try:
@@ -80,7 +80,7 @@ def test_cli_progress_lines_and_json(
     demo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv("JOURNEYTUI_PROGRESS_AFTER", "0")
-    monkeypatch.setattr(engine, "PROGRESS_EVERY", 10)
+    monkeypatch.setattr(engine.full, "PROGRESS_EVERY", 10)
     out = _run(capsys, ["evaluate", LEAD, "--db", str(demo)])
     # not a terminal: plain lines on standard error, the answer on standard output
     assert out.out.startswith(f"{LEAD}: ")
