@@ -16,8 +16,18 @@ out as it leaves "now" out.  No output ever shows it.
 
 from __future__ import annotations
 
+from typing import overload
+
 # Larger than any time a store holds (year 9999 is 253,402,300,799 seconds).
 AT_EVALUATION = 1 << 60
+
+
+@overload
+def resolved(t: int, now: int) -> int: ...
+
+
+@overload
+def resolved(t: int | None, now: int) -> int | None: ...
 
 
 def resolved(t: int | None, now: int) -> int | None:

@@ -19,7 +19,7 @@ from journeytui.domain.in_stage import check_stall_days
 from journeytui.domain.journey_model import Journey, JourneyError
 from journeytui.errors import UserError
 from journeytui.store import Store
-from journeytui.store.evaluation_time import AT_EVALUATION, resolved
+from journeytui.store.evaluation_time import resolved
 from journeytui.textsafe import safe_text
 
 
@@ -53,7 +53,7 @@ def stored_data(store: Store, name: str) -> FunnelData:
         }
         moves = [
             (cid, index[f] if f is not None else -1, index[t], num or 0,
-             now if at == AT_EVALUATION else at, email)
+             resolved(at, now), email)
             for cid, f, t, num, at, email in conn.execute(
                 "SELECT contact_id, from_stage, to_stage, transition, at, email_id"
                 " FROM journey_moves WHERE journey_id = ?"

@@ -25,7 +25,7 @@ from journeytui.domain.compiler import CLICKS
 from journeytui.domain.engine import STATE_FORMAT, change_seq, default_now, high_water
 from journeytui.domain.journey_model import Journey
 from journeytui.domain.preview.events import Row, _events_of
-from journeytui.store.evaluation_time import AT_EVALUATION, resolved
+from journeytui.store.evaluation_time import resolved
 
 
 class _Positions:
@@ -215,7 +215,7 @@ def _reuse(
             if skip[cid]:
                 src = index[f] if f is not None else -1
                 yield (cid, src, index[t], renumber[(src, num or 0)],
-                       now if at == AT_EVALUATION else at, email)
+                       resolved(at, now), email)
 
     hwm = high_water(conn)
     events = (
