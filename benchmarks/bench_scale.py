@@ -56,6 +56,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -498,27 +499,34 @@ async def tui_figures(db: Path, eid: int, runs: int) -> dict[str, Row]:
         await settled()
         assert app.main.current == "journeys"
         assert pane.jid is not None and pane.figures is not None
+        jid = pane.jid
+
+        async def to_the_end(r: Row, table: Any, floor: Callable[[], object]) -> None:
+            """G in *table* (focused): key → the frame with the last row, the RSS growth,
+            and *floor* (the same last page read directly) timed beside it; then g."""
+            table.focus()
+            await settled()
+            before_mb = rss_mb()
+            first, _last = await key("G", lambda: table.row_count is not None
+                                     and table.row_at(table.row_count - 1) is not None
+                                     and table.cursor_row == table.row_count - 1)
+            r.t.append(first)
+            r.rss.append(rss_mb() - before_mb)
+            t = time.perf_counter()
+            floor()
+            r.f.append(time.perf_counter() - t)
+            await key("g")
+
         # the longest stage list
         stage = max(pane.figures.stages, key=lambda s: s.current)
         r = out["stage_end"] = Row(f"stage list {stage.name} ({stage.current:,}), G",
                                    "last page by keyset")
         for _ in range(runs):
             pane.funnel.select_key(f"stage:{stage.name}")
-            table = pane.detail
-            table.focus()
-            await settled()
-            before_mb = rss_mb()
-            first, _last = await key("G", lambda table=table: table.row_count is not None
-                                     and table.row_at(table.row_count - 1) is not None
-                                     and table.cursor_row == table.row_count - 1)
-            r.t.append(first)
-            r.rss.append(rss_mb() - before_mb)
-            t = time.perf_counter()
-            stage_page(store, pane.jid, stage.name, before=None, sort="longest", after=None,
-                       limit=200, backwards=True)
-            count_in_stage(store, pane.jid, stage.name, None)
-            r.f.append(time.perf_counter() - t)
-            await key("g")
+            await to_the_end(r, pane.detail, lambda: (
+                stage_page(store, jid, stage.name, before=None, sort="longest", after=None,
+                           limit=200, backwards=True),
+                count_in_stage(store, jid, stage.name, None)))
         r.note = "(RSS: growth per jump)"
         print(r.line(), flush=True)
         # the longest activities list
@@ -528,19 +536,8 @@ async def tui_figures(db: Path, eid: int, runs: int) -> dict[str, Row]:
         for _ in range(runs):
             apane.show_email(eid)
             await settled()
-            table = apane.table
-            table.focus()
-            await settled()
-            before_mb = rss_mb()
-            first, _last = await key("G", lambda table=table: table.row_count is not None
-                                     and table.row_at(table.row_count - 1) is not None
-                                     and table.cursor_row == table.row_count - 1)
-            r.t.append(first)
-            r.rss.append(rss_mb() - before_mb)
-            t = time.perf_counter()
-            email_activities_before(store, eid, before=None, limit=200)
-            r.f.append(time.perf_counter() - t)
-            await key("g")
+            await to_the_end(r, apane.table, lambda: email_activities_before(
+                store, eid, before=None, limit=200))
         r.note = "(RSS: growth per jump)"
         print(r.line(), flush=True)
         store.close()
