@@ -308,3 +308,18 @@ def test_the_read_count_and_the_body_note_add_up(kit: Any) -> None:
     assert sum(report.ignored.values()) == 1 and report.skipped_total == 1
     assert ("9 webhook bodies of Postmark: 7 events mapped onto SendGrid's event types "
             "(README: Other providers); 1 skipped and 1 ignored, listed below.") in report.notes
+
+
+def test_events_kept_aside_are_counted_in_words_that_agree(kit: Any) -> None:
+    # Mailgun's file: line 2 (failed) names no email (no campaign, tag or subject) but
+    # has a message id nothing names: kept aside; line 6 (unsubscribed) acts on the
+    # contact only, line 8 has no message id (skipped) — 1.  SES's file: the second
+    # Bounce (2 bounced recipients: 2 events), the Delivery (1) and the Send, Reject,
+    # Open and Click of one message (4) name no email and no other event names their
+    # messages; the Complaint acts on the contact only — 2 + 1 + 4 = 7.
+    one = import_events(kit.store, [MAILGUN], now=NOW)
+    assert any(n.startswith("1 event names no email and belongs to a message no import "
+                            "has named yet: kept aside") for n in one.notes), one.notes
+    seven = import_events(kit.store, [SES], now=NOW)
+    assert any(n.startswith("7 events name no email and belong to messages no import "
+                            "has named yet: kept aside") for n in seven.notes), seven.notes

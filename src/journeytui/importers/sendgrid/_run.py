@@ -392,9 +392,10 @@ def _import(
             if waiting:
                 report.add("parked", waiting)
                 report.notes.append(
-                    f"{waiting:,} event{'s' if waiting != 1 else ''} name no email and "
-                    "belong to messages no import has named yet: kept aside, applied when "
-                    "a later import names the message (or give --email NAME)."
+                    (f"{waiting:,} events name no email and belong to messages"
+                     if waiting != 1 else "1 event names no email and belongs to a message")
+                    + " no import has named yet: kept aside, applied when a later import "
+                    "names the message (or give --email NAME)."
                 )
             imp.finish()
             report.batch_id = imp.batch_id
