@@ -29,6 +29,7 @@ import pickle
 import sqlite3
 import subprocess
 import sys
+from array import array
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -36,6 +37,8 @@ from typing import IO, Any
 
 from journeytui.domain import engine
 from journeytui.domain.compiler import Compiled
+from journeytui.domain.engine.results import move_rows, position_row
+from journeytui.domain.funnel import Tally
 from journeytui.domain.journey_model import Journey
 
 # Below this many event rows (activities and sends, by id) the replay stays in process.
@@ -103,46 +106,78 @@ def chunks(conn: sqlite3.Connection, size: int | None = None) -> Iterator[tuple[
 
 @dataclass
 class Part:
-    """One journey's replay of one range of contacts: its moves (in contact order),
-    each contact's position and state (in contact order), and its click counters."""
+    """One journey's replay of one range of contacts, shaped for writing (the worker
+    does that: the one writer has enough to do): its moves as rows of
+    ``journey_moves`` in contact order, how many of them there are after each contact
+    (``ends``), the positions (with states) and funnel duration rows as rows, the
+    range's funnel counts (a :class:`Tally` without its duration rows) and click
+    counters."""
 
-    moves: list[engine.Move]
-    positions: dict[int, tuple[int, int | None]]
-    states: dict[int, tuple[str, int | None]]  # as stored: text, recheck time
+    moves: list[tuple[Any, ...]]
+    ends: array[int]
+    positions: list[tuple[Any, ...]]
+    steps: list[tuple[int, int, int, int]]
+    tally: Tally
     clicks: dict[tuple[int, int], list[int]]
 
 
-def replay_range(conn: sqlite3.Connection, compiled: list[Compiled], now: int,
-                 hwm: engine.Hwm, lo: int, hi: int) -> list[Part]:
-    """Every journey's replay of the contacts in (lo, hi] (one :class:`Part` each)."""
+def replay_range(conn: sqlite3.Connection, jids: list[int], compiled: list[Compiled],
+                 now: int, hwm: engine.Hwm, lo: int, hi: int) -> list[Part]:
+    """Every journey's replay of the contacts in (lo, hi] (one :class:`Part` each;
+    *jids*: the journeys' ids, as *compiled*)."""
     params = {**engine.hwm_params(hwm), "lo": lo, "hi": hi}
     changes: engine.Changes = {}
     for row in conn.execute(CHANGES_RANGE_SQL, params):
         changes.setdefault(row[0], []).append(row)
     runners = [engine.Runner(c, now) for c in compiled]
+    ends: list[array[int]] = [array("q") for _ in runners]
     many = len(runners) > 1
     for cid, rows in engine._merged(conn.execute(EVENTS_RANGE_SQL, params), changes):
         group = list(rows) if many and not isinstance(rows, list) else rows
-        for runner in runners:
+        for runner, after in zip(runners, ends, strict=True):
             st = runner.c.new_state()
             runner.feed(cid, st, group)
             runner.finish(cid, st)
-    dump = engine._dump_state
-    parts = []
-    for r in runners:
-        recheck = r.c.recheck_at
-        stored = {cid: (dump(st), recheck(st, now)) for cid, st in r.out.states.items()}
-        parts.append(Part(r.out.moves, r.out.positions, stored, r.out.clicks))
-    return parts
+            after.append(len(runner.out.moves))
+    return [_shaped(jid, r, after) for jid, r, after in zip(jids, runners, ends, strict=True)]
+
+
+def _shaped(jid: int, runner: engine.Runner, ends: array[int]) -> Part:
+    """A runner's output as the rows the evaluation writes (as _FullEvaluation does
+    one contact at a time)."""
+    c, out, now = runner.c, runner.out, runner.now
+    names, recheck, dump = c.stage_names, c.recheck_at, engine._dump_state
+    moves, states = out.moves, out.states
+    tally = Tally(c.journey)
+    current = tally.current
+    positions = []
+    start = 0
+    for (cid, position), end in zip(out.positions.items(), ends, strict=True):
+        provisional = 0
+        if end > start:
+            mine = moves[start:end]
+            tally.contact(cid, [(m[2], m[3], m[4], m[7], m[8]) for m in mine])
+            provisional = mine[-1][8]
+            start = end
+        if position[0] >= 0:
+            current[position[0]] += 1
+        st = states[cid]
+        positions.append(position_row(jid, names, cid, position, bool(provisional),
+                                      (dump(st), recheck(st, now))))
+    steps = [(jid, *s) for s in tally.steps_added]
+    tally.steps_added = []
+    return Part(move_rows(jid, names, moves), ends, positions, steps, tally, out.clicks)
 
 
 # -- a worker process: python -m journeytui.domain.replay_workers -------------------------
-# It reads pickled requests on its standard input — ("start", path, journeys, now, hwm),
+# It reads pickled requests on its standard input — ("start", path, journeys, jids, now,
+# hwm),
 # then ("range", lo, hi) as many times as given — and answers each on its standard
 # output: ("ok", None), ("part", [Part, …]) or ("error", text).  End of input: it ends.
 def _serve(inp: IO[bytes], out: IO[bytes]) -> None:
     conn: sqlite3.Connection | None = None
     compiled: list[Compiled] = []
+    jids: list[int] = []
     now, hwm = 0, (0, 0, 0)
     while True:
         try:
@@ -151,7 +186,7 @@ def _serve(inp: IO[bytes], out: IO[bytes]) -> None:
             return
         try:
             if req[0] == "start":
-                _, path, journeys, now, hwm = req
+                _, path, journeys, jids, now, hwm = req
                 conn = sqlite3.connect(path, isolation_level=None)
                 conn.execute("PRAGMA query_only = ON")
                 # pages straight from the OS file cache, not a copy each (pread)
@@ -163,7 +198,7 @@ def _serve(inp: IO[bytes], out: IO[bytes]) -> None:
                 answer: tuple[str, Any] = ("ok", None)
             else:
                 assert conn is not None
-                answer = ("part", replay_range(conn, compiled, now, hwm, req[1], req[2]))
+                answer = ("part", replay_range(conn, jids, compiled, now, hwm, req[1], req[2]))
         except Exception as exc:  # reported to the evaluating process, which goes on alone
             answer = ("error", f"{type(exc).__name__}: {exc}")
         pickle.dump(answer, out, pickle.HIGHEST_PROTOCOL)
@@ -220,12 +255,13 @@ class _Worker:
 
 
 def replayed(
-    conn: sqlite3.Connection, path: str, journeys: list[Journey], compiled: list[Compiled],
-    now: int, hwm: engine.Hwm, workers: int,
+    conn: sqlite3.Connection, path: str, journeys: list[Journey], jids: list[int],
+    compiled: list[Compiled], now: int, hwm: engine.Hwm, workers: int,
 ) -> Iterator[list[Part]]:
     """Each range's replay (one :class:`Part` per journey), in contact order: from
     *workers* processes (two ranges handed to each at a time), or, should one fail,
-    replayed here from then on (*conn*, *compiled*: this process's own)."""
+    replayed here from then on (*conn*, *compiled*: this process's own; *jids*: the
+    journeys' ids)."""
     ranges = chunks(conn)
     pool: list[_Worker] = []
     queued: deque[tuple[int, int, _Worker]] = deque()
@@ -233,7 +269,7 @@ def replayed(
         try:
             pool = [_Worker() for _ in range(workers)]
             for w in pool:
-                w.send("start", path, journeys, now, hwm)
+                w.send("start", path, journeys, jids, now, hwm)
             for w in pool:
                 w.answer()
             for _ in range(2):
@@ -256,10 +292,10 @@ def replayed(
                 w.stop()
         # Alone: what was handed out and not received, then the rest.
         for lo, hi, _ in list(queued):
-            yield replay_range(conn, compiled, now, hwm, lo, hi)
+            yield replay_range(conn, jids, compiled, now, hwm, lo, hi)
         queued.clear()
         for lo, hi in ranges:
-            yield replay_range(conn, compiled, now, hwm, lo, hi)
+            yield replay_range(conn, jids, compiled, now, hwm, lo, hi)
     finally:
         for w in pool:
             w.stop()

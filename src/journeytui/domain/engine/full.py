@@ -5,10 +5,11 @@ events, the replay split over worker processes for a large store."""
 from __future__ import annotations
 
 import sqlite3
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from journeytui.domain.compiler import compile_journey
 from journeytui.domain.engine.events import _events, _merged, default_now
@@ -20,16 +21,22 @@ from journeytui.domain.engine.marks import (
     high_water,
 )
 from journeytui.domain.engine.results import (
+    INSERT_MOVES,
+    INSERT_POSITIONS,
+    INSERT_STEPS,
     _journey_row,
-    _since,
     _stored_state,
     _write_clicks,
     _write_moves,
+    position_row,
 )
-from journeytui.domain.engine.runner import Move, Runner
+from journeytui.domain.engine.runner import Runner
 from journeytui.domain.funnel import Tally, save_tally, write_steps
 from journeytui.domain.journey_model import Journey
 from journeytui.store import Store
+
+if TYPE_CHECKING:
+    from journeytui.domain.replay_workers import Part
 
 # A full evaluation writes its moves, and the positions and states of the contacts
 # they belong to, once it holds this many moves or this many contacts (a journey few
@@ -174,6 +181,10 @@ class _FullEvaluation:
         self.report = Evaluation(j.name, now, 0, 0, 0)
         # contacts (of the batch in memory) in their stage since a provisional move
         self.provisional: set[int] = set()
+        # (replayed by worker processes) the rows of the moves not written yet, and
+        # how many contacts they are the moves of
+        self.held: list[tuple[Any, ...]] = []
+        self.held_contacts = 0
 
     def contact(self, cid: int, rows: Iterable[tuple[Any, ...]]) -> None:
         runner = self.runner
@@ -181,18 +192,6 @@ class _FullEvaluation:
         first = len(runner.out.moves)
         runner.feed(cid, st, rows)
         runner.finish(cid, st)
-        self.finished(cid, first)
-
-    def replayed(self, cid: int, moves: list[Move], position: tuple[int, int | None],
-                 stored: tuple[str, int | None]) -> None:
-        """Contact *cid* as a worker process replayed it: its moves, position, and its
-        state as stored — text and recheck time (the worker encodes them: the one
-        writer has enough to do)."""
-        out = self.runner.out
-        first = len(out.moves)
-        out.moves.extend(moves)
-        out.positions[cid] = position
-        out.states[cid] = stored  # type: ignore[assignment]
         self.finished(cid, first)
 
     def merge_clicks(self, clicks: dict[tuple[int, int], list[int]]) -> None:
@@ -204,6 +203,51 @@ class _FullEvaluation:
                 counts = mine[key] = [0, 0]
             counts[0] += n
             counts[1] += moved
+
+    def take(self, part: Part, k: int) -> list[tuple[int, int, list[tuple[Any, ...]]]]:
+        """A range of contacts as a worker process replayed and shaped it (journey *k*
+        of the evaluation): its positions and funnel duration rows written at once
+        (they have no ids), its counts added; its moves cut into the batches
+        :meth:`finished` would write them in, one contact at a time, returned as
+        (index in the range of the contact after which, *k*, rows) for the caller
+        to write in that order across the journeys: the same move ids."""
+        conn, report, tally, part_tally = self.conn, self.report, self.tally, part.tally
+        conn.executemany(INSERT_POSITIONS, part.positions)
+        conn.executemany(INSERT_STEPS, part.steps)
+        for level, n in enumerate(part_tally.reached):
+            tally.reached[level] += n
+        for mine, theirs in ((tally.exits, part_tally.exits),
+                             (tally.current, part_tally.current),
+                             (tally.moved, part_tally.moved)):
+            mine.update(theirs)
+        tally.emails.update(part_tally.emails)
+        self.merge_clicks(part.clicks)
+        ends, moves, n = part.ends, part.moves, len(part.ends)
+        report.contacts += n
+        report.in_journey += sum(part_tally.current.values())
+        batches = []
+        i = first = 0  # the range's first contact and move not in a batch yet
+        while i < n:
+            # the contact whose moves, or whose position, fill the batch
+            j = min(bisect_left(ends, first + BATCH_MOVES - len(self.held), i),
+                    i + BATCH_CONTACTS - self.held_contacts - 1)
+            if j >= n:
+                break
+            rows = self.held + moves[first:ends[j]]
+            self._batch(len(rows), self.held_contacts + j - i + 1)
+            batches.append((j, k, rows))
+            self.held, self.held_contacts = [], 0
+            first, i = ends[j], j + 1
+        self.held += moves[first:]
+        self.held_contacts += n - i
+        return batches
+
+    def _batch(self, moves: int, contacts: int) -> None:
+        report = self.report
+        report.write_batches += 1
+        report.most_in_flight = max(report.most_in_flight, moves)
+        report.most_contacts_in_flight = max(report.most_contacts_in_flight, contacts)
+        report.moves += moves
 
     def finished(self, cid: int, first: int) -> None:
         """Contact *cid* is replayed: its moves (from index *first* on), position and
@@ -223,20 +267,21 @@ class _FullEvaluation:
             self.flush()
 
     def flush(self) -> None:
-        conn, jid, c, out, report = self.conn, self.jid, self.c, self.runner.out, self.report
+        conn, jid, c, out = self.conn, self.jid, self.c, self.runner.out
         names, recheck, now = c.stage_names, c.recheck_at, self.runner.now
         moves, positions, states = out.moves, out.positions, out.states
-        report.write_batches += 1
-        report.most_in_flight = max(report.most_in_flight, len(moves))
-        report.most_contacts_in_flight = max(report.most_contacts_in_flight, len(positions))
-        report.moves += len(moves)
+        provisional = self.provisional
+        if self.held_contacts or self.held:  # (the last batch of a split replay)
+            self._batch(len(self.held), self.held_contacts)
+            conn.executemany(INSERT_MOVES, self.held)
+            self.held, self.held_contacts = [], 0
+        else:
+            self._batch(len(moves), len(positions))
         _write_moves(conn, jid, c, moves)
         conn.executemany(
-            "INSERT INTO journey_positions(journey_id, contact_id, stage, since, state,"
-            " recheck_at) VALUES (?, ?, ?, ?, ?, ?)",
-            [(jid, cid, names[pos[0]] if pos[0] >= 0 else None,
-              _since(cid, pos[1], self.provisional),
-              *_stored_state(states[cid], recheck, now))
+            INSERT_POSITIONS,
+            [position_row(jid, names, cid, pos, cid in provisional,
+                          _stored_state(states[cid], recheck, now))
              for cid, pos in positions.items()],
         )
         write_steps(conn, jid, self.tally)
@@ -293,23 +338,18 @@ def _evaluate_many(
             for run in runs:
                 run.report.workers = workers
             for parts in replay_workers.replayed(
-                    conn, path, [j for _, _, j in journeys], [run.c for run in runs], now,
-                    hwm, workers):
-                for run, part in zip(runs, parts, strict=True):
-                    run.merge_clicks(part.clicks)
-                ends = [0] * len(parts)
-                for cid in parts[0].positions:
-                    for k, (run, part) in enumerate(zip(runs, parts, strict=True)):
-                        moves, start = part.moves, ends[k]
-                        end = start
-                        while end < len(moves) and moves[end][0] == cid:
-                            end += 1
-                        ends[k] = end
-                        run.replayed(cid, moves[start:end], part.positions[cid],
-                                     part.states[cid])
-                    done += 1
-                    if progress is not None and done % PROGRESS_EVERY == 0:
-                        progress(min(done, total), max(total, done))
+                    conn, path, [j for _, _, j in journeys], [run.jid for run in runs],
+                    [run.c for run in runs], now, hwm, workers):
+                batches = []
+                for k, (run, part) in enumerate(zip(runs, parts, strict=True)):
+                    batches += run.take(part, k)
+                # in the order the contacts finished, journey after journey
+                batches.sort(key=lambda b: (b[0], b[1]))
+                for _, _, batch in batches:
+                    conn.executemany(INSERT_MOVES, batch)
+                before, done = done, done + len(parts[0].ends)
+                if progress is not None and done // PROGRESS_EVERY > before // PROGRESS_EVERY:
+                    progress(min(done, total), max(total, done))
         else:
             for cid, rows in _merged(*_events(conn, hwm)):
                 if len(runs) == 1:

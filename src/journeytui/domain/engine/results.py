@@ -25,19 +25,43 @@ def _journey_row(conn: sqlite3.Connection, name: str) -> tuple[int, int, Journey
     return int(row[0]), int(row[1]), _from_definition(row[2], name)
 
 
+INSERT_MOVES = (
+    "INSERT INTO journey_moves(journey_id, contact_id, from_stage, to_stage, transition,"
+    " at, activity_id, send_id, email_id, provisional) VALUES (?,?,?,?,?,?,?,?,?,?)")
+INSERT_POSITIONS = (
+    "INSERT INTO journey_positions(journey_id, contact_id, stage, since, state,"
+    " recheck_at) VALUES (?, ?, ?, ?, ?, ?)")
+INSERT_STEPS = ("INSERT INTO journey_funnel_steps(journey_id, level, seconds, contact_id)"
+                " VALUES (?, ?, ?, ?)")
+
+
+def move_rows(jid: int, names: list[str], moves: list[Move]) -> list[tuple[Any, ...]]:
+    """*moves* as rows of ``journey_moves`` (:data:`INSERT_MOVES`); a provisional one's
+    time is stored as "at the evaluation time" (:data:`AT_EVALUATION`), so that a later
+    evaluation time changes no move."""
+    return [
+        (jid, m[0], names[m[1]] if m[1] >= 0 else None, names[m[2]], m[3] or None,
+         AT_EVALUATION if m[8] else m[4], m[5], m[6], m[7], m[8])
+        for m in moves
+    ]
+
+
 def _write_moves(conn: sqlite3.Connection, jid: int, c: Compiled, moves: list[Move]) -> None:
-    """Write *moves*; a provisional one's time is stored as "at the evaluation time"
-    (:data:`AT_EVALUATION`), so that a later evaluation time changes no move."""
-    names = c.stage_names
-    conn.executemany(
-        "INSERT INTO journey_moves(journey_id, contact_id, from_stage, to_stage, transition,"
-        " at, activity_id, send_id, email_id, provisional) VALUES (?,?,?,?,?,?,?,?,?,?)",
-        [
-            (jid, m[0], names[m[1]] if m[1] >= 0 else None, names[m[2]], m[3] or None,
-             AT_EVALUATION if m[8] else m[4], m[5], m[6], m[7], m[8])
-            for m in moves
-        ],
-    )
+    """Write *moves* (:func:`move_rows`)."""
+    conn.executemany(INSERT_MOVES, move_rows(jid, c.stage_names, moves))
+
+
+def position_row(
+    jid: int, names: list[str], cid: int, position: tuple[int, int | None],
+    provisional: bool, stored: tuple[str, int | None],
+) -> tuple[Any, ...]:
+    """A row of ``journey_positions`` (:data:`INSERT_POSITIONS`): *position* (stage
+    index or -1, since), *provisional* when a provisional move put the contact in its
+    stage (its ``since`` is then "at the evaluation time"), *stored*: the state's text
+    and recheck time."""
+    stage, since = position
+    return (jid, cid, names[stage] if stage >= 0 else None,
+            AT_EVALUATION if provisional else since, *stored)
 
 
 def _since(cid: int, since: int | None, provisional: set[int]) -> int | None:
