@@ -277,10 +277,12 @@ def cmd_funnel(args: argparse.Namespace) -> int:
                 n = _write_csv(Path(args.csv), rows, figures, args.stage)
                 print(f"wrote {n:,} contacts to {args.csv}")
             elif args.json:
-                write_json(Encoded(_stage_json(rows, figures, args.stage), level=0))
+                write_json(Encoded(_stage_json(rows, figures, args.stage), level=0,
+                                   chunks=True))
             else:
                 n = write_table(["contact", "name", "in stage since", "days", "stalled"],
-                                rows, {3}, texts=True, tail=_stage_text_tail(figures))
+                                rows, {3}, texts=True, tail=_stage_text_tail(figures),
+                                strip=1)
                 print(f"{n:,} contacts")
             return 0
         from journeytui.domain.funnel import funnel
@@ -314,6 +316,7 @@ def _stage_text_tail(figures: Callable[[int], tuple[float, bool]]
     """The text list's cells from a time in the stage: in stage since, days (whole
     days completed), stalled; each minute's text made once."""
     minutes: dict[int, str] = {}
+    day_texts: dict[float, str] = {}
 
     def cells(since: int) -> tuple[str, str, str]:
         minute = since - since % 60
@@ -321,34 +324,40 @@ def _stage_text_tail(figures: Callable[[int], tuple[float, bool]]
         if when is None:
             when = minutes[minute] = fmt_time(minute)
         days, stalled = figures(since)
-        return when, whole_days(days), "stalled" if stalled else ""
+        shown = day_texts.get(days)
+        if shown is None:
+            shown = day_texts[days] = whole_days(days)
+        return when, shown, "stalled" if stalled else ""
 
     return cells
 
 
 def _stage_json(rows: Iterator[tuple[str, str, str, int]],
-                figures: Callable[[int], tuple[float, bool]], stage: str) -> Iterator[str]:
+                figures: Callable[[int], tuple[float, bool]], stage: str
+                ) -> Iterator[list[str]]:
     """The JSON items of the stage's contacts, as ``write_json`` indents a top-level
-    list's items: the contact's part filled in per row (no encoder call), the rest
-    (stage, since, days in stage, stalled) made once per time."""
+    list's items, a list a chunk of rows: the contact's part filled in per row (no
+    encoder call), the rest (stage, since, days in stage, stalled) made once per
+    time."""
     from journeytui.cli.stream import CHUNK
     from journeytui.cli.stream import json_str as js
-    from journeytui.domain.in_stage import PerKey
+    from journeytui.domain.in_stage import IsoMinutes, PerKey
 
     stage_js = js(stage)
+    times = IsoMinutes()
 
     def tail(since: int) -> str:
         days, stalled = figures(since)
-        return (f',\n    "stage": {stage_js},\n    "since": "{iso_time(since)}",'
+        return (f',\n    "stage": {stage_js},\n    "since": "{times.iso(since)}",'
                 f'\n    "days_in_stage": {days!r},'
                 f'\n    "stalled": {"true" if stalled else "false"}\n  }}')
 
     tails = PerKey(tail)
     # a chunk of rows at a time, one comprehension (no generator step per row)
     while chunk := list(itertools.islice(rows, CHUNK)):
-        yield from [f'{{\n    "email": {js(e)},\n    "first_name": {js(f)},'
-                    f'\n    "last_name": {js(last)}{tails[since]}'
-                    for e, f, last, since in chunk]
+        yield [f'{{\n    "email": {js(e)},\n    "first_name": {js(f)},'
+               f'\n    "last_name": {js(last)}{tails[since]}'
+               for e, f, last, since in chunk]
 
 
 def _n(v: int | None) -> str | None:

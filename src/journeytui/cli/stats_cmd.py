@@ -258,7 +258,7 @@ def cmd_activities(args: argparse.Namespace) -> int:
                     "email": name,
                     "anonymous_clicks": stats.anonymous_clicks if stats else 0,
                     "clicks_total": stats.clicks_total if stats else 0,
-                    "activities": Encoded(_activities_json(rows), level=1),
+                    "activities": Encoded(_activities_json(rows), level=1, chunks=True),
                 }
             )
             return 0
@@ -287,23 +287,15 @@ _ACTIVITY_JSON = (
 ).replace("\n", "\n    ")
 
 
-class _Minutes(dict[int, str]):
-    """The ISO text of each minute up to its seconds ("2026-03-01T09:30:" of
-    "2026-03-01T09:30:00Z"), made once a minute."""
-
-    def __missing__(self, minute: int) -> str:
-        prefix = self[minute] = str(iso_time(minute))[:-3]
-        return prefix
-
-
-def _activities_json(rows: Iterator[ActivityRow]) -> Iterator[str]:
+def _activities_json(rows: Iterator[ActivityRow]) -> Iterator[list[str]]:
     from journeytui.cli.stream import CHUNK
     from journeytui.cli.stream import json_str as js
+    from journeytui.domain.in_stage import IsoMinutes
 
-    minutes = _Minutes()
+    minutes = IsoMinutes()
     # a chunk of rows at a time, one comprehension (no generator step per row)
     while chunk := list(itertools.islice(rows, CHUNK)):
-        yield from [
+        yield [
             _ACTIVITY_JSON % (
                 "null" if contact is None else js(contact),
                 "null" if address is None else js(address),

@@ -38,11 +38,21 @@ class Encoded:
 
     *level*: the items' inner lines are indented already for a list at that level
     of the document (2 spaces a level, plus 2 for the list's items), so the list is
-    written as it comes; it must then be written at that level."""
+    written as it comes; it must then be written at that level.
 
-    def __init__(self, items: Iterable[str], *, level: int | None = None) -> None:
-        self.items = iter(items)
+    *chunks*: *items* gives lists of items (a chunk of rows each, as they were read:
+    no generator step per item)."""
+
+    def __init__(self, items: Iterable[Any], *, level: int | None = None,
+                 chunks: bool = False) -> None:
+        self.chunks: Iterator[list[str]] = (
+            (c for c in items if c) if chunks else _in_chunks(iter(items)))
         self.level = level
+
+
+def _in_chunks(items: Iterator[str]) -> Iterator[list[str]]:
+    while chunk := list(itertools.islice(items, CHUNK)):
+        yield chunk
 
 
 def _streamed(value: Any) -> bool:
@@ -55,21 +65,17 @@ def _write(value: Any, level: int, write: Any) -> None:
     if isinstance(value, Encoded):
         inner = pad + "  "
         nl = "\n" + inner
-        head = next(value.items, None)
-        if head is None:
-            write("[]")
-            return
-        if value.level is None:  # items as they stand at the top level: indented here
-            write("[\n" + inner + head.replace("\n", nl))
-            while chunk := list(itertools.islice(value.items, CHUNK)):
-                write("," + nl + ",\n".join(chunk).replace("\n", nl))
-        elif value.level == level:
-            write("[\n" + inner + head)
-            while chunk := list(itertools.islice(value.items, CHUNK)):
-                write("," + nl + ("," + nl).join(chunk))
-        else:
+        if value.level is not None and value.level != level:
             raise ValueError(f"items indented for level {value.level} written at {level}")
-        write("\n" + pad + "]")
+        sep = "," + nl
+        start = "[" + nl
+        for chunk in value.chunks:
+            if value.level is None:  # items as they stand at the top level: indented here
+                write(start + ",\n".join(chunk).replace("\n", nl))
+            else:
+                write(start + sep.join(chunk))
+            start = sep
+        write("[]" if start != sep else "\n" + pad + "]")
     elif isinstance(value, Iterator):
         first = True
         inner = pad + "  "
@@ -104,7 +110,7 @@ def write_json(data: Any, out: IO[str] | None = None) -> None:
 def write_table(
     headers: Sequence[str], rows: Iterable[Sequence[Any]], right: set[int],
     out: IO[str] | None = None, *, texts: bool = False,
-    tail: Callable[[Any], Sequence[str]] | None = None,
+    tail: Callable[[Any], Sequence[str]] | None = None, strip: int | None = None,
 ) -> int:
     """A plain text table written as *rows* come; every cell made safe for the
     terminal, None shown as "—".  Returns how many rows were written.
@@ -117,21 +123,31 @@ def write_table(
     *tail* (with *texts*): a row is its first cells and a key (its last item); its
     last cells are ``tail(key)`` — for a list whose last columns all follow from one
     value (a time: its text, the days since, stalled or not), made and formatted
-    once per distinct key."""
+    once per distinct key.
+
+    *strip* (with *tail*): the index of a first cell that comes unstripped; it is
+    written ``str.strip()``-ed (a C call a row, cheaper than SQLite's trim)."""
     stream = out if out is not None else sys.stdout
     it = iter(rows)
     if tail is not None:
         tails = PerKey(tail)
-        sample = _cells([(*r[:-1], *tails[r[-1]]) for r in itertools.islice(it, SAMPLE)])
+
+        def whole(part: Iterable[Sequence[Any]]) -> list[list[str]]:
+            return _cells([(*_stripped(r[:-1], strip), *tails[r[-1]]) for r in part])
+
+        sample = whole(itertools.islice(it, SAMPLE))
     else:
         sample = _cells(list(itertools.islice(it, SAMPLE)))
     _check(sample, len(headers))
     widths = [len(h) for h in headers]
     for r in sample:
         widths = [max(w, len(c)) for w, c in zip(widths, r, strict=True)]
-    # str.format pads like ljust/rjust (never cuts): one call a line
+    # str.format pads like ljust/rjust (never cuts): one call a line; %-formatting
+    # pads the same (by characters, never cuts) for less work a call, for the rows
+    # after the sample
     formats = [("{:>%d}" if i in right else "{:<%d}") % w for i, w in enumerate(widths)]
     fmt = "  ".join(formats).format
+    pct = [("%%%ds" if i in right else "%%-%ds") % w for i, w in enumerate(widths)]
 
     def lines(cells: list[list[str]]) -> str:
         return "".join([fmt(*r).rstrip() + "\n" for r in cells])
@@ -141,14 +157,12 @@ def write_table(
     n = len(sample)
     if tail is not None:
         k = len(headers) - len(tails[next(iter(tails))]) if tails else len(headers)
-        # the head's format leaves the key out (str.format ignores an extra argument)
-        keyed = _KeyedLines(tails, "  ".join(formats[:k]).format,
-                            "  ".join(formats[k:]).format)
+        keyed = _KeyedLines(tails, "  ".join(pct[:k]), "  ".join(formats[k:]).format, strip)
         while chunk := list(itertools.islice(it, CHUNK)):
             _check(chunk, k + 1)
             text = keyed.lines(chunk)
             if text is None:
-                text = lines(_cells([(*r[:-1], *tails[r[-1]]) for r in chunk]))
+                text = lines(whole(chunk))
             stream.write(text)
             n += len(chunk)
         return n
@@ -160,29 +174,44 @@ def write_table(
     return n
 
 
+def _stripped(cells: Sequence[Any], strip: int | None) -> Sequence[Any]:
+    if strip is None:
+        return cells
+    return (*cells[:strip], cells[strip].strip(), *cells[strip + 1:])
+
+
 class _KeyedLines(dict[Any, str]):
     """Lines of rows (first cells, key): the first cells formatted per row, the key's
-    last cells (made safe) formatted once per key."""
+    last cells (made safe) formatted once per distinct cells (many keys may give the
+    same: a time's minute, days and stalled mark)."""
 
-    def __init__(self, tails: PerKey, head: Callable[..., str],
-                 rest: Callable[..., str]) -> None:
+    def __init__(self, tails: PerKey, head: str, rest: Callable[..., str],
+                 strip_cell: int | None = None) -> None:
         super().__init__()
-        self.tails, self.head, self.rest = tails, head, rest
+        self.tails, self.rest = tails, rest
+        self.head = head + "%s"  # (%-format) the first cells, then the key's text
+        self.strip_cell = strip_cell
+        self.texts: dict[tuple[str, ...], str] = {}
         self.strip = False  # a key's last cells all empty: its lines end in padding
 
     def __missing__(self, key: Any) -> str:
-        cells = self.tails[key]
-        if not "".join(cells).isprintable():
-            cells = _cells([cells])[0]
-        text = self.rest(*cells).rstrip()
-        if not text:
-            self.strip = True
-        line_end = self[key] = "  " + text if text else ""
+        cells = tuple(self.tails[key])
+        line_end = self.texts.get(cells)
+        if line_end is None:
+            shown = cells if "".join(cells).isprintable() else _cells([cells])[0]
+            text = self.rest(*shown).rstrip()
+            if not text:
+                self.strip = True
+            line_end = self.texts[cells] = "  " + text if text else ""
+        self[key] = line_end
         return line_end
 
     def lines(self, rows: list[Sequence[Any]]) -> str | None:
         head = self.head
-        found = [head(*r) + self[r[-1]] for r in rows]
+        if self.strip_cell == 1 and len(rows[0]) == 3:  # (cell, cell to strip, key)
+            found = [head % (a, b.strip(), self[k]) for a, b, k in rows]
+        else:
+            found = [head % (*_stripped(r[:-1], self.strip_cell), self[r[-1]]) for r in rows]
         if self.strip:
             found = [line.rstrip() for line in found]
         joined = "".join(found)

@@ -140,12 +140,12 @@ def in_stage_order(
 
 # -- the rows as the CLI writes them (the same text as funnel.StageContact's fields
 # give; tests compare)
-#: What str.strip() takes off a name (every whitespace character), for SQLite's trim.
-_WHITESPACE = "".join(chr(i) for i in range(0x3001) if chr(i).isspace())
-
-#: The first cells of each form's rows (SQL), before the time in the stage.
+#: The first cells of each form's rows (SQL), before the time in the stage.  The text
+#: list's name is first and last name joined by a space, left for the writer to strip
+#: (``str.strip``: a C call a row, where SQLite's trim of every whitespace character
+#: parses its set of characters for each row — a third of the read).
 _HEAD = {
-    "text": ["c.email", "trim(c.first_name || ' ' || c.last_name, :ws)"],
+    "text": ["c.email", "c.first_name || ' ' || c.last_name"],
     "json": ["c.email", "c.first_name", "c.last_name"],
 }
 
@@ -158,13 +158,13 @@ def iter_stage_contact_cells(
     as the CLI writes them: the contact's cells, shaped by SQLite as it reads, then
     the time in the stage since (the evaluation time for those in it since then),
     from which :func:`stage_figures` gives the rest.  *form* ``"text"``: contact,
-    name; ``"json"``: email, first and last name as stored; ``"csv"``: the same,
+    name (first and last name joined by a space, not stripped yet); ``"json"``:
+    email, first and last name as stored; ``"csv"``: the same,
     formula guarded (:func:`csv_guard_sql`; control characters are left to the
     writer)."""
     read = stage_read(store, name, stage, stall_days)
     head = _HEAD.get(form) or [csv_guard_sql(c) for c in _HEAD["json"]]
-    return in_stage_order(store.conn, lambda since: [*head, since], read, stalled_only,
-                          {"ws": _WHITESPACE})
+    return in_stage_order(store.conn, lambda since: [*head, since], read, stalled_only)
 
 
 def stage_figures(
@@ -185,8 +185,9 @@ def stage_figures(
 
 def csv_guard_sql(column: str) -> str:
     """*column* with the formula guard of :func:`journeytui.textsafe.csv_cell` (a
-    leading ``'`` before ``= + - @``, a tab or a carriage return), in SQL."""
-    return (f"CASE WHEN substr({column}, 1, 1) IN ('=', '+', '-', '@', char(9), char(13))"
+    leading ``'`` before ``= + - @``, a tab or a carriage return), in SQL: the first
+    character's code point (one function call; ``unicode('')`` is NULL: no guard)."""
+    return (f"CASE WHEN unicode({column}) IN (61, 43, 45, 64, 9, 13)"
             f" THEN '''' || {column} ELSE {column} END")
 
 
@@ -243,6 +244,20 @@ def chunked(rows: Iterable[Any], size: int = 1_000) -> Iterator[list[Any]]:
         yield part
 
 
+class IsoMinutes(dict[int, str]):
+    """The ISO text of each minute up to its seconds ("2026-03-01T09:30:" of
+    "2026-03-01T09:30:00Z"), made once a minute: :meth:`iso` gives
+    :func:`~journeytui.timefmt.iso_time` of any time from it (one ``strftime`` a
+    minute instead of one a time)."""
+
+    def __missing__(self, minute: int) -> str:
+        prefix = self[minute] = str(iso_time(minute))[:-3]
+        return prefix
+
+    def iso(self, t: int) -> str:
+        return f"{self[t - t % 60]}{t % 60:02d}Z"
+
+
 class PerKey(dict[Any, Any]):
     """``make(key)`` for each key, made once (a time's text and figures in a list
     where many contacts share a time)."""
@@ -268,11 +283,12 @@ def write_contacts_csv_cells(
     A chunk whose contacts' cells :func:`needs_no_quotes` is joined as it is; another
     goes through the writer, its cells made safe."""
     safe_stage = str(csv_cell(stage))
+    times = IsoMinutes()
 
     def tail(since: int) -> tuple[str, str, str, str]:
         days, stalled = figures(since)
         # (the days as the writer writes a float: its repr)
-        return safe_stage, str(iso_time(since)), repr(days), "yes" if stalled else "no"
+        return safe_stage, times.iso(since), repr(days), "yes" if stalled else "no"
 
     tails = PerKey(tail)
     buf = io.StringIO()
@@ -287,12 +303,23 @@ def write_contacts_csv_cells(
     texts = PerKey(tail_text)
     w = csv.writer(out, lineterminator="\n")
     w.writerow(CSV_HEADER)
+    # what a line's time cells hold of the characters a cell may not hold as it is
+    # (the same for every line: only the stage may have some, quoted by the writer)
+    some = texts[0]
+    commas, quotes, printable = some.count(","), some.count('"'), some.isprintable()
     n = 0
     for part in chunked(rows):
         n += len(part)
-        if needs_no_quotes("".join([e + f + last for e, f, last, _ in part])):
-            out.write("".join([f"{e},{f},{last}{texts[since]}\n"
-                               for e, f, last, since in part]))
+        found = [f"{e},{f},{last}{texts[since]}" for e, f, last, since in part]
+        joined = "".join(found)
+        # the contacts' cells need no quotes or escapes (:func:`needs_no_quotes`)
+        # exactly when the lines hold no more commas and quotes than their
+        # separators and time cells, and nothing unprintable but what those hold
+        if (joined.count(",") == len(part) * (2 + commas)
+                and joined.count('"') == len(part) * quotes
+                and (joined.isprintable() if printable
+                     else needs_no_quotes("".join([e + f + g for e, f, g, _ in part])))):
+            out.write("\n".join(found) + "\n")
         else:
             w.writerows(csv_safe([(e, f, last, *tails[since])
                                   for e, f, last, since in part]))
