@@ -3,16 +3,22 @@ config files, CLI arguments, SSH) fed what an attacker or bad luck would feed it
 
 Each case asserts what the user sees (one clear line naming what and where, exit
 status 2 for the CLI, never a traceback) and that nothing was lost (the store is
-byte-for-byte unchanged where it must be).  The CLI runs as a real subprocess.
+byte-for-byte unchanged where it must be).  The CLI runs as a real subprocess
+(:func:`run_cli`) where the case is about a process: a file that could hang its reader
+(a FIFO, a device), a resource limit, a private mount, a second writer.  Elsewhere it
+runs in this process (:func:`run_main`: ``main(ARGS)`` with the same environment, its
+output captured), which says the same and costs no interpreter start.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import os
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,6 +64,50 @@ def run_cli(
     )
     return Run(proc.returncode, proc.stdout.decode("utf-8", "replace"),
                proc.stderr.decode("utf-8", "replace"))
+
+
+@contextlib.contextmanager
+def _cli_environment(cwd: Path | None) -> Iterator[None]:
+    """The environment :func:`run_cli` gives its process, set here and put back after."""
+    changes: dict[str, str | None] = {**NO_PROGRESS, "JOURNEYTUI_DEBUG": None}
+    saved = {name: os.environ.get(name) for name in changes}
+    here = Path.cwd()
+    try:
+        for name, value in changes.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        if cwd is not None:
+            os.chdir(cwd)
+        yield
+    finally:
+        os.chdir(here)
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def run_main(*args: str, cwd: Path | None = None) -> Run:
+    """``journeytui ARGS`` run by the CLI's ``main`` in this process, as a new process
+    would run it: same environment, stdout and stderr captured (and encodable as UTF-8,
+    as a real process's would have to be), exit status from ``main`` or ``SystemExit``,
+    and no store remembered as checked by an earlier run."""
+    from journeytui.cli import main
+
+    Store._checked.clear()  # a new process has checked no store yet
+    out, err = io.StringIO(), io.StringIO()
+    with _cli_environment(cwd), contextlib.redirect_stdout(out), \
+            contextlib.redirect_stderr(err):
+        try:
+            code = main(list(args))
+        except SystemExit as exc:  # argparse, as the entry point would exit
+            code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
+    for text in (out.getvalue(), err.getvalue()):
+        text.encode("utf-8")  # PYTHONIOENCODING=utf-8 in a real process: strict
+    return Run(code, out.getvalue(), err.getvalue())
 
 
 def digest(*paths: Path) -> str:

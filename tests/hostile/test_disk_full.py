@@ -22,6 +22,7 @@ from tests.hostile.conftest import (
     in_mount_namespace,
     mount_namespace_available,
     run_cli,
+    run_main,
 )
 
 
@@ -30,7 +31,7 @@ def test_file_size_limit_during_an_import_says_disk_full_and_changes_nothing(
 ) -> None:
     csv_file = contacts_csv(tmp_path / "contacts.csv", 20_000)
     before = digest(small_db)
-    stats_before = run_cli("--db", str(small_db), "stats", "--json").out
+    stats_before = run_main("--db", str(small_db), "stats", "--json").out
     limit = small_db.stat().st_size + 16_384  # the WAL cannot grow past this
 
     def limited() -> None:  # SIGXFSZ keeps Python's default: ignored, so write() fails
@@ -42,8 +43,8 @@ def test_file_size_limit_during_an_import_says_disk_full_and_changes_nothing(
     assert "ulimit -f" in err and "rollback" not in err.lower()
     assert digest(small_db) == before
     # the store still opens and says what it said
-    assert run_cli("--db", str(small_db), "stats", "--json").out == stats_before
-    check = run_cli("--db", str(small_db), "contact", "user1", "--json")
+    assert run_main("--db", str(small_db), "stats", "--json").out == stats_before
+    check = run_main("--db", str(small_db), "contact", "user1", "--json")
     assert json.loads(check.out) == [] or all(
         c["address"] != "user1@example.com" for c in json.loads(check.out)
     )

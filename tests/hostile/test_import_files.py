@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.hostile.conftest import digest, run_cli
+from tests.hostile.conftest import digest, run_main
 
 HEADER = b"email,first_name,last_name,tracking_consent,lists\n"
 
@@ -36,7 +36,7 @@ def test_a_hostile_contacts_file_is_refused_and_nothing_is_imported(
     path = tmp_path / f"{case}.csv"
     path.write_bytes(content)
     before = digest(small_db)
-    result = run_cli("--db", str(small_db), "import", "contacts", str(path))
+    result = run_main("--db", str(small_db), "import", "contacts", str(path))
     err = result.refused(str(path), *words)
     assert "\x00" not in err and "\x1b" not in err
     assert digest(small_db) == before
@@ -48,5 +48,5 @@ def test_an_import_path_that_is_no_file_is_named(small_db: Path, tmp_path: Path,
     if what == "directory":
         path.mkdir()
     before = digest(small_db)
-    run_cli("--db", str(small_db), "import", "contacts", str(path)).refused(str(path))
+    run_main("--db", str(small_db), "import", "contacts", str(path)).refused(str(path))
     assert digest(small_db) == before

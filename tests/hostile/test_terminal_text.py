@@ -17,7 +17,7 @@ import pytest
 
 from journeytui.store import Recorder, Store
 from journeytui.textsafe import csv_cell, safe_text
-from tests.hostile.conftest import T0, run_cli
+from tests.hostile.conftest import T0, run_main
 
 SPOOF = "abc\u202egpj.exe"
 SHOWN = "abc\\u202egpj.exe"
@@ -111,7 +111,7 @@ def spoof_db(tmp_path: Path) -> Path:
          "query"],
 )
 def test_cli_text_never_carries_a_raw_format_character(spoof_db: Path, argv: list[str]) -> None:
-    result = run_cli("--db", str(spoof_db), *argv)
+    result = run_main("--db", str(spoof_db), *argv)
     assert result.code in (0, 1), result.err
     assert "Traceback" not in result.err
     assert raw_unsafe(result.out) == [] and raw_unsafe(result.err) == []
