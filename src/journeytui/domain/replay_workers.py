@@ -24,6 +24,7 @@ slower, never different.
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 import sqlite3
@@ -175,6 +176,9 @@ def _shaped(jid: int, runner: engine.Runner, ends: array[int]) -> Part:
 # then ("range", lo, hi) as many times as given — and answers each on its standard
 # output: ("ok", None), ("part", [Part, …]) or ("error", text).  End of input: it ends.
 def _serve(inp: IO[bytes], out: IO[bytes]) -> None:
+    # Replaying makes no reference cycles, and a range's objects go once it is
+    # answered: the cycle collector would only walk them (engine.full.paused_gc).
+    gc.disable()
     conn: sqlite3.Connection | None = None
     compiled: list[Compiled] = []
     jids: list[int] = []
