@@ -5,7 +5,7 @@ The email, form and URL names they mention are those of ``journeytui.demo.catalo
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from functools import partial
 from typing import Any
 
@@ -131,12 +131,20 @@ def install_demo_journeys(
     *,
     now: int | None = None,
     progress: Callable[[str, int, int | None], None] | None = None,
+    only: Collection[str] | None = None,
 ) -> list[str]:
     """Save and evaluate the demo journeys (the demo generator calls this last);
-    *progress* hears each journey's evaluation, contact by contact."""
+    *progress* hears each journey's evaluation, contact by contact.  *only*: the
+    names of those to install (default: all of them)."""
+    journeys = demo_journeys()
+    if only is not None:
+        unknown = set(only) - {j.name for j in journeys}
+        if unknown:
+            raise ValueError(f"no demo journey named {', '.join(sorted(unknown))}")
+        journeys = [j for j in journeys if j.name in only]
     names = []
     at = default_now(store.conn)
-    for j in demo_journeys():
+    for j in journeys:
         said: Callable[[int, int], None] | None = None
         if progress is not None:
             said = partial(progress, f"evaluating the journey '{j.name}' (contacts)")
