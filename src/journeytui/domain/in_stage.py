@@ -200,40 +200,26 @@ def csv_safe(rows: list[Sequence[str]]) -> Sequence[Sequence[str]]:
     return [[str(csv_cell(c)) for c in r] for r in rows]
 
 
-def csv_chunks(header: Sequence[str], chunks: Iterable[list[Sequence[str]]]
-               ) -> Iterator[str]:
-    """CSV text (``\\n`` line ends, as every export here): the header, then each chunk
-    of rows of str cells formula guarded by SQLite (:func:`csv_guard_sql`), one text a
-    chunk — joined as they are when no cell needs the writer's quotes or an escape
-    (:func:`plain_csv`), else through the writer, the cells made safe."""
+def csv_text(rows: list[Sequence[str]]) -> str:
+    """CSV lines (``\n`` line ends, as every export here) of rows of str cells formula
+    guarded by SQLite (:func:`csv_guard_sql`), through the CSV writer, the cells made
+    safe (:func:`csv_safe`)."""
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(header)
-    for part in chunks:
-        text = plain_csv(part)
-        if text is None:
-            w.writerows(csv_safe(part))
-        else:
-            buf.write(text)
-        yield buf.getvalue()
-        buf.seek(0)
-        buf.truncate()
-    if buf.tell():
-        yield buf.getvalue()
+    csv.writer(buf, lineterminator="\n").writerows(csv_safe(rows))
+    return buf.getvalue()
 
 
-def needs_no_quotes(text: str) -> bool:
-    """Whether CSV cells whose text (joined) is *text* are written by the CSV writer as
-    they are: printable, no comma, no quote (the only printable characters it
-    quotes)."""
-    return text.isprintable() and "," not in text and '"' not in text
-
-
-def plain_csv(rows: Sequence[Sequence[str]]) -> str | None:
-    """The CSV lines of *rows* (str cells) as the writer writes them, joined as they
-    are when :func:`needs_no_quotes`; None otherwise."""
-    if needs_no_quotes("".join(map("".join, rows))):
-        return "".join([",".join(r) + "\n" for r in rows])
+def plain_lines(lines: list[str], commas: int, quotes: int = 0) -> str | None:
+    """CSV *lines* (without their ends) made by joining str cells with commas, each
+    ended by ``\n`` and joined — when the CSV writer would write those cells as they
+    are, None otherwise.  It would when the lines hold nothing unprintable and each
+    just *commas* commas and *quotes* quotes (its separators and the cells every line
+    shares): a cell can only add some, so the totals tell (the writer quotes a cell
+    with a comma or a quote, the only printable characters it quotes)."""
+    joined = "".join(lines)
+    if (joined.count(",") == len(lines) * commas and joined.count('"') == len(lines) * quotes
+            and joined.isprintable()):
+        return "\n".join(lines) + "\n" if lines else ""
     return None
 
 
@@ -280,8 +266,8 @@ def write_contacts_csv_cells(
     writes them (the same file), a chunk at a time as they come; the time's cells
     are made once per time.  Returns how many.
 
-    A chunk whose contacts' cells :func:`needs_no_quotes` is joined as it is; another
-    goes through the writer, its cells made safe."""
+    A chunk of lines the writer would write as they are (:func:`plain_lines`) is
+    joined as it is; another goes through the writer, its contacts' cells made safe."""
     safe_stage = str(csv_cell(stage))
     times = IsoMinutes()
 
@@ -303,24 +289,21 @@ def write_contacts_csv_cells(
     texts = PerKey(tail_text)
     w = csv.writer(out, lineterminator="\n")
     w.writerow(CSV_HEADER)
-    # what a line's time cells hold of the characters a cell may not hold as it is
-    # (the same for every line: only the stage may have some, quoted by the writer)
+    # the commas and quotes of a line's stage and time cells (the same in every line:
+    # only the stage may have some); a stage the writer would escape: every line
+    # through the writer
     some = texts[0]
-    commas, quotes, printable = some.count(","), some.count('"'), some.isprintable()
+    commas, quotes = 2 + some.count(","), some.count('"')
+    plain = some.isprintable()
     n = 0
     for part in chunked(rows):
         n += len(part)
-        found = [f"{e},{f},{last}{texts[since]}" for e, f, last, since in part]
-        joined = "".join(found)
-        # the contacts' cells need no quotes or escapes (:func:`needs_no_quotes`)
-        # exactly when the lines hold no more commas and quotes than their
-        # separators and time cells, and nothing unprintable but what those hold
-        if (joined.count(",") == len(part) * (2 + commas)
-                and joined.count('"') == len(part) * quotes
-                and (joined.isprintable() if printable
-                     else needs_no_quotes("".join([e + f + g for e, f, g, _ in part])))):
-            out.write("\n".join(found) + "\n")
+        text = plain_lines([f"{e},{f},{last}{texts[since]}" for e, f, last, since in part],
+                           commas, quotes) if plain else None
+        if text is not None:
+            out.write(text)
         else:
-            w.writerows(csv_safe([(e, f, last, *tails[since])
-                                  for e, f, last, since in part]))
+            # (only the contact's cells are made safe: the days stay a number)
+            w.writerows([(*csv_safe([(e, f, last)])[0], *tails[since])
+                         for e, f, last, since in part])
     return n

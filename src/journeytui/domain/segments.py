@@ -27,7 +27,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -226,9 +226,10 @@ def export_stream(store: Store, name: str, journey: str | None, layout: str
     from journeytui.domain.in_stage import (
         StageRead,
         chunked,
-        csv_chunks,
         csv_guard_sql,
+        csv_text,
         in_stage_order,
+        plain_lines,
     )
 
     if layout not in LAYOUTS:
@@ -244,14 +245,19 @@ def export_stream(store: Store, name: str, journey: str | None, layout: str
         StageRead(jid, seg.stage, at, None), False, params, more)
     counts = [0, 0]
 
-    def kept() -> Iterator[list[Sequence[str]]]:
+    def text() -> Iterator[str]:
+        yield csv_text([LAYOUTS[layout]])
         for part in chunked(rows):
-            out = [r[:3] for r in part if not r[3]]
-            counts[0] += len(out)
-            counts[1] += len(part) - len(out)
-            yield out
+            # those not unsubscribed from all lists, their cells joined as they are
+            # (when the writer would write them so), else through the writer
+            found = [f"{e},{f},{last}" for e, f, last, unsubscribed in part
+                     if not unsubscribed]
+            counts[0] += len(found)
+            counts[1] += len(part) - len(found)
+            plain = plain_lines(found, 2)
+            yield plain if plain is not None else csv_text([r[:3] for r in part if not r[3]])
 
-    return seg, csv_chunks(LAYOUTS[layout], kept()), counts
+    return seg, text(), counts
 
 
 def export_lines(rows: list[Member], layout: str) -> tuple[Iterator[str], int, int]:
