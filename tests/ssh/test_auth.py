@@ -14,6 +14,13 @@ from journeytui.ssh import ServerConfig, start_server
 from tests.ssh.conftest import connect, open_terminal, wait_until
 
 
+@pytest.fixture(autouse=True)
+def short_failed_login_delay(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A wrong password is answered after FAILED_LOGIN_DELAY (0.5 s, to slow guessing);
+    here after 10 ms, the refusal itself unchanged."""
+    monkeypatch.setattr("journeytui.ssh.server.FAILED_LOGIN_DELAY", 0.01)
+
+
 async def test_password_any_user_name(make_server) -> None:
     server = await make_server()
     for user in ("demo", "someone-else"):

@@ -35,7 +35,7 @@ def test_bad_flag_values_are_named(flag, value, message, capsys) -> None:
 
 
 def test_defaults() -> None:
-    args = build_parser().parse_args(["serve-ssh", "--password", "pw"])
+    args = build_parser("serve-ssh").parse_args(["serve-ssh", "--password", "pw"])
     assert (args.host, args.port, args.max_sessions) == ("127.0.0.1", 2222, 8)
     assert (args.idle_timeout, args.session_ttl, args.rate_limit) == (600.0, 3600.0, 10)
     assert args.shared is False and args.authorized_keys is None

@@ -89,7 +89,7 @@ async def test_disconnect_kills_the_app_and_its_group(make_server, caplog) -> No
 
 
 async def test_an_app_that_ignores_hangup_and_term_is_killed(make_server) -> None:
-    server = await make_server(kill_grace=0.3)
+    server = await make_server(kill_grace=0.1)  # it is killed however long the grace
     conn = await connect(server)
     term = await open_terminal(conn)
     await term.wait_text("STANDIN")
