@@ -22,9 +22,8 @@ import json
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from itertools import chain, islice
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 from journeytui.errors import UserError
 from journeytui.store import Store
@@ -64,10 +63,10 @@ def journey_stages(store: Store, name: str) -> list[tuple[str, bool]]:
     return [(s.name, s.exit) for s in j.stages]
 
 
-@dataclass(frozen=True)
-class StageRead:
+class StageRead(NamedTuple):
     """What a read of the contacts in a stage needs: the journey, the evaluation time
-    (*now*), the stalled limit (None: nobody can stall in the stage)."""
+    (*now*), the stalled limit (None: nobody can stall in the stage).  (A named tuple:
+    the stage list's commands start without importing ``dataclasses``.)"""
 
     jid: int
     stage: str
