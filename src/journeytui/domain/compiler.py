@@ -27,7 +27,10 @@ it back), and one slot per distinct leaf:
   verdict taken at the last send.
 
 Each condition becomes ``f(state, t, final) -> bool``.  ``final`` is true for the
-check at evaluation time (no event).
+check at evaluation time (no event).  Leaves are written as Python expressions, and a
+condition's ``all``/``any``/``not`` as one function of their source (``compile``), so
+that trying a transition is one call, not one per leaf and group; the updates of one
+event kind are one function the same way.
 """
 
 from __future__ import annotations
@@ -133,49 +136,20 @@ class _Ctx:
         return self._links
 
 
-def _all(fs: list[Pred]) -> Pred:
-    if len(fs) == 1:
-        return fs[0]
-    if len(fs) == 2:
-        a, b = fs
-        return lambda st, t, fin: a(st, t, fin) and b(st, t, fin)
-
-    def f(st: list[Any], t: int, fin: bool) -> bool:
-        for g in fs:
-            if not g(st, t, fin):
-                return False
-        return True
-
-    return f
+def _source_fn(header: str, body: str, names: dict[str, Any]) -> Any:
+    """A function made from Python source: ``def _f(header):`` and *body*, the
+    *names* it uses beside the builtins."""
+    scope = dict(names)
+    exec(compile(f"def _f({header}):\n{body}", "<journey condition>", "exec"), scope)
+    return scope["_f"]
 
 
-def _any(fs: list[Pred]) -> Pred:
-    if len(fs) == 1:
-        return fs[0]
-    if len(fs) == 2:
-        a, b = fs
-        return lambda st, t, fin: a(st, t, fin) or b(st, t, fin)
-
-    def f(st: list[Any], t: int, fin: bool) -> bool:
-        for g in fs:
-            if g(st, t, fin):
-                return True
-        return False
-
-    return f
-
-
-def _latest(i: int, within: int | None, since_stage: bool = False) -> Pred:
-    if since_stage:  # strictly after entering: the event that moved it does not count
-        if within is None:
-            return lambda st, t, fin: st[i] is not None and st[i] > (st[SINCE] or 0)
-        w = within * DAY
-        return lambda st, t, fin: (st[i] is not None and st[i] > (st[SINCE] or 0)
-                                   and st[i] >= t - w)
-    if within is None:
-        return lambda st, t, fin: st[i] is not None
-    w = within * DAY
-    return lambda st, t, fin: st[i] is not None and st[i] >= t - w
+def _equals(col: int, value: int | None, none_too: bool = False) -> str | None:
+    """The test "the row's column *col* is *value*" as an expression over ``row``;
+    None (no test) when *value* is None, unless *none_too* (then ``== None``)."""
+    if value is None and not none_too:
+        return None
+    return f"row[{col}] == {int(value) if value is not None else None}"
 
 
 class _Builder:
@@ -189,6 +163,80 @@ class _Builder:
         # (slot, window in seconds or None, since_stage, slot holds a list of times):
         # the leaves whose truth at the check at evaluation time depends on that time.
         self.clocks: set[tuple[int, int | None, bool, bool]] = set()
+        # The predicates and updaters made from Python source (by id), with that source
+        # and the names it uses: a condition built from them, or the updaters of one
+        # event kind, become one function with their source inlined (no call per leaf).
+        self.pred_src: dict[int, tuple[Pred, str, dict[str, Any]]] = {}
+        self.upd_src: dict[int, tuple[Updater, str, dict[str, Any]]] = {}
+
+    def _pred(self, expr: str, names: dict[str, Any] | None = None) -> Pred:
+        """The predicate ``lambda st, t, fin: expr`` (*expr* may use *names*)."""
+        names = names or {}
+        fn: Pred = _source_fn("st, t, fin", f"    return {expr}\n", names)
+        self.pred_src[id(fn)] = (fn, expr, names)
+        return fn
+
+    def _inline(self, f: Pred, names: dict[str, Any]) -> str:
+        """An expression for ``f(st, t, fin)``: its source when it was made from
+        source, else a call (the names either needs go into *names*)."""
+        known = self.pred_src.get(id(f))
+        if known is not None and known[0] is f:
+            names.update(known[2])
+            return f"({known[1]})"
+        name = f"_p{id(f)}"
+        names[name] = f
+        return f"{name}(st, t, fin)"
+
+    def _all(self, fs: list[Pred]) -> Pred:
+        if len(fs) == 1:
+            return fs[0]
+        names: dict[str, Any] = {}
+        return self._pred(" and ".join(self._inline(f, names) for f in fs), names)
+
+    def _any(self, fs: list[Pred]) -> Pred:
+        if len(fs) == 1:
+            return fs[0]
+        names: dict[str, Any] = {}
+        return self._pred(" or ".join(self._inline(f, names) for f in fs), names)
+
+    def _not(self, f: Pred) -> Pred:
+        names: dict[str, Any] = {}
+        return self._pred(f"not {self._inline(f, names)}", names)
+
+    def _latest(self, i: int, within: int | None, since_stage: bool = False) -> Pred:
+        """The leaf "the latest event of slot *i*'s fact happened (within the last
+        *within* days) (strictly after entering the current stage: the event that
+        moved the contact does not count)"."""
+        expr = f"st[{i}] is not None"
+        if since_stage:
+            expr += f" and st[{i}] > (st[{SINCE}] or 0)"
+        if within is not None:
+            expr += f" and st[{i}] >= t - {within * DAY}"
+        return self._pred(expr)
+
+    def _updater(self, stmt: str, names: dict[str, Any] | None = None) -> Updater:
+        """The updater ``def (st, row): stmt`` (*stmt* may use *names*)."""
+        names = names or {}
+        fn: Updater = _source_fn("st, row", f"    {stmt}\n", names)
+        self.upd_src[id(fn)] = (fn, stmt, names)
+        return fn
+
+    def one_updater(self, fs: list[Updater]) -> Updater:
+        """The updaters of one event kind as one function, in order."""
+        if len(fs) == 1:
+            return fs[0]
+        names: dict[str, Any] = {}
+        body = []
+        for f in fs:
+            known = self.upd_src.get(id(f))
+            if known is not None and known[0] is f:
+                names.update(known[2])
+                body.append(f"    {known[1]}\n")
+            else:
+                names[f"_u{id(f)}"] = f
+                body.append(f"    _u{id(f)}(st, row)\n")
+        fn: Updater = _source_fn("st, row", "".join(body), names)
+        return fn
 
     def _slot(self, init: Callable[[], Any] | None) -> int:
         self.slot_init.append(init)
@@ -198,32 +246,31 @@ class _Builder:
         self.updaters.setdefault(kind, []).append(fn)
 
     def _latest_leaf(
-        self, kind: str, match: Callable[[Row], bool] | None, fact: tuple[Any, ...]
+        self, kind: str, match: str | None, fact: tuple[Any, ...], value: Any = None,
     ) -> int:
         """The slot holding the time of the latest event of *fact* (shared by leaves
-        that differ only in their window)."""
+        that differ only in their window): *match* is the test of an event row of
+        *kind* (an expression over ``row``, where ``{v}`` stands for *value*), None:
+        every such event."""
         if fact in self.facts:
             return self.facts[fact]
         i = self.facts[fact] = self._slot(None)
         if match is None:
-            def upd(st: list[Any], row: Row) -> None:
-                st[i] = row[1]
+            self._on(kind, self._updater(f"st[{i}] = row[1]"))
         else:
-            def upd(st: list[Any], row: Row) -> None:
-                if match(row):
-                    st[i] = row[1]
-        self._on(kind, upd)
+            name = f"_v{i}"  # (the updaters of a kind share one function's names)
+            self._on(kind, self._updater(f"if {match.format(v=name)}: st[{i}] = row[1]",
+                                         {name: value}))
         return i
 
     def compile(self, node: Any) -> Pred:
         key = node_key(node)
         if key == "all":
-            return _all([self.compile(p) for p in spec_of(node)])
+            return self._all([self.compile(p) for p in spec_of(node)])
         if key == "any":
-            return _any([self.compile(p) for p in spec_of(node)])
+            return self._any([self.compile(p) for p in spec_of(node)])
         if key == "not":
-            inner = self.compile(spec_of(node))
-            return lambda st, t, fin: not inner(st, t, fin)
+            return self._not(self.compile(spec_of(node)))
         cache_key = (key, spec_of(node))
         if cache_key in self.slots:
             return self.slots[cache_key][1]
@@ -241,39 +288,30 @@ class _Builder:
         ctx = self.ctx
         if key == "clicked":
             email = ctx.email_id(s.email)
-            match: Callable[[Row], bool] | None
             if s.url is not None:
                 ok = frozenset(
                     lid for lid, eid, url in ctx.links()
                     if (email is None or eid == email) and url_matches(s.url, url, s.match)
                 )
-                match = lambda row: row[6] in ok
-            elif email is not None:
-                match = lambda row: row[5] == email
+                i = self._latest_leaf("click", "row[6] in {v}", (key, s.email, s.url, s.match),
+                                      ok)
             else:
-                match = None
-            i = self._latest_leaf("click", match, (key, s.email, s.url, s.match))
-            return i, _latest(i, s.within_days, s.since_stage)
+                i = self._latest_leaf("click", _equals(5, email), (key, s.email, s.url, s.match))
+            return i, self._latest(i, s.within_days, s.since_stage)
         if key == "opened":
-            email = ctx.email_id(s.email)
-            i = self._latest_leaf("open", None if email is None else (lambda row: row[5] == email),
-                                  (key, s.email))
-            return i, _latest(i, s.within_days, s.since_stage)
+            i = self._latest_leaf("open", _equals(5, ctx.email_id(s.email)), (key, s.email))
+            return i, self._latest(i, s.within_days, s.since_stage)
         if key == "reported_spam":
-            email = ctx.email_id(s.email)
-            i = self._latest_leaf("spam", None if email is None else (lambda row: row[5] == email),
-                                  (key, s.email))
-            return i, _latest(i, None)
+            i = self._latest_leaf("spam", _equals(5, ctx.email_id(s.email)), (key, s.email))
+            return i, self._latest(i, None)
         if key == "confirmed":
-            lst = ctx.list_id(s.list)
-            i = self._latest_leaf("confirm", None if lst is None else (lambda row: row[7] == lst),
-                                  (key, s.list))
-            return i, _latest(i, None)
+            i = self._latest_leaf("confirm", _equals(7, ctx.list_id(s.list)), (key, s.list))
+            return i, self._latest(i, None)
         if key == "submitted_form":
             form = s.form
-            i = self._latest_leaf("form", None if form is None else (lambda row: row[8] == form),
-                                  (key, s.form))
-            return i, _latest(i, s.within_days, s.since_stage)
+            i = self._latest_leaf("form", None if form is None else "row[8] == {v}",
+                                  (key, s.form), form)
+            return i, self._latest(i, s.within_days, s.since_stage)
         if key == "visited":
             cache: dict[str, bool] = {}
             pattern, how = s.url, s.match
@@ -285,8 +323,8 @@ class _Builder:
                     r = cache[v] = url_matches(pattern, v, how)
                 return r
 
-            i = self._latest_leaf("visit", visited, (key, s.url, s.match))
-            return i, _latest(i, s.within_days, s.since_stage)
+            i = self._latest_leaf("visit", "{v}(row)", (key, s.url, s.match), visited)
+            return i, self._latest(i, s.within_days, s.since_stage)
         if key == "unsubscribed":
             return self._unsubscribed(ctx.list_id(s.list))
         if key == "clicks_at_least":
@@ -303,22 +341,22 @@ class _Builder:
         j = self.journey
         seg = j.segment(name) if j is not None else None
         if j is None or seg is None:  # (journey_model refuses it before)
-            return SINCE, lambda st, t, fin: False
+            return SINCE, self._pred("False")
         k = j.stage_names.index(seg.stage)
-        preds: list[Pred] = [lambda st, t, fin: st[STAGE] == k]
+        preds: list[Pred] = [self._pred(f"st[{STAGE}] == {k}")]
         if seg.in_stage_days is not None:
             m = seg.in_stage_days * DAY
-            preds.append(lambda st, t, fin: st[SINCE] is not None and st[SINCE] <= t - m)
+            preds.append(self._pred(f"st[{SINCE}] is not None and st[{SINCE}] <= t - {m}"))
             # (turns true at since + m: a later check decides otherwise iff it is at
             # or after that, i.e. after since + m − 1)
             self.clocks.add((SINCE, m - 1, False, False))
         if seg.entered_within_days is not None:
             n = seg.entered_within_days * DAY
-            preds.append(lambda st, t, fin: st[SINCE] is not None and st[SINCE] >= t - n)
+            preds.append(self._pred(f"st[{SINCE}] is not None and st[{SINCE}] >= t - {n}"))
             self.clocks.add((SINCE, n, False, False))
         if seg.clicked is not None:
             preds.append(self.compile(Clicked(clicked=ClickedSpec(url=seg.clicked))))
-        return SINCE, _all(preds)
+        return SINCE, self._all(preds)
 
     def _unsub_state(self, lst: int | None) -> int:
         """The slot holding when the contact unsubscribed from *lst* (None: from all
@@ -328,26 +366,17 @@ class _Builder:
         if fact in self.facts:
             return self.facts[fact]
         i = self.facts[fact] = self._slot(None)
-
-        def unsub(st: list[Any], row: Row) -> None:
-            if row[7] == lst:
-                st[i] = row[1]
-
-        def resub(st: list[Any], row: Row) -> None:
-            if row[7] == lst:
-                st[i] = None
-
-        self._on("unsubscribe", unsub)
-        self._on("resubscribe", resub)
+        self._on("unsubscribe", self._updater(f"if {_equals(7, lst, True)}: st[{i}] = row[1]"))
+        self._on("resubscribe", self._updater(f"if {_equals(7, lst, True)}: st[{i}] = None"))
         return i
 
     def _unsubscribed(self, lst: int | None) -> tuple[int, Pred]:
         # Unsubscribed from all beats every list (a resubscribe to one list leaves it).
         a = self._unsub_state(None)
         if lst is None:
-            return a, lambda st, t, fin: st[a] is not None
+            return a, self._pred(f"st[{a}] is not None")
         i = self._unsub_state(lst)
-        return i, lambda st, t, fin: st[a] is not None or st[i] is not None
+        return i, self._pred(f"st[{a}] is not None or st[{i}] is not None")
 
     def _clicks_at_least(self, k: int, days: int, since_stage: bool) -> tuple[int, Pred]:
         i = self._slot(list)
@@ -360,10 +389,10 @@ class _Builder:
                 del times[0]
 
         self._on("click", upd)
+        expr = f"len(st[{i}]) >= {k} and st[{i}][0] >= t - {w}"
         if since_stage:
-            return i, lambda st, t, fin: (len(st[i]) >= k and st[i][0] >= t - w
-                                          and st[i][0] > (st[SINCE] or 0))
-        return i, lambda st, t, fin: len(st[i]) >= k and st[i][0] >= t - w
+            expr += f" and st[{i}][0] > (st[{SINCE}] or 0)"
+        return i, self._pred(expr)
 
     def _no_click(self, n: int) -> tuple[int, Pred]:
         # slot: [emails, clicked, verdict] — the last N distinct campaigns received
@@ -398,13 +427,9 @@ class _Builder:
         self._on("send", at_send)
         self._on("click", on_click)
 
-        def pred(st: list[Any], t: int, fin: bool) -> bool:
-            if fin:
-                emails, clicked, _ = st[i]
-                return len(emails) >= n and True not in clicked
-            return bool(st[i][2])
-
-        return i, pred
+        # at the check at evaluation time: over the N latest campaigns received
+        return i, self._pred(
+            f"(len(st[{i}][0]) >= {n} and True not in st[{i}][1]) if fin else bool(st[{i}][2])")
 
 
 LEAF_KINDS = {
@@ -458,18 +483,6 @@ def _by_kind(
     return out
 
 
-def _one(fs: list[Updater]) -> Updater:
-    if len(fs) == 1:
-        return fs[0]
-    group = tuple(fs)
-
-    def f(st: list[Any], row: Row) -> None:
-        for g in group:
-            g(st, row)
-
-    return f
-
-
 def compile_journey(j: Journey, conn: sqlite3.Connection) -> Compiled:
     ctx = _Ctx(conn)
     b = _Builder(ctx, j)
@@ -499,7 +512,7 @@ def compile_journey(j: Journey, conn: sqlite3.Connection) -> Compiled:
         journey=j,
         stage_names=names,
         nslots=len(b.slot_init),
-        updaters={k: _one(v) for k, v in b.updaters.items()},
+        updaters={k: b.one_updater(v) for k, v in b.updaters.items()},
         by_kind=[_by_kind(ts) for ts in out],
         entry=entry,
         entry_kinds=entry_kinds,
