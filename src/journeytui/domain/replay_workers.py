@@ -258,50 +258,66 @@ class _Worker:
         self.proc.wait()
 
 
-def replayed(
-    conn: sqlite3.Connection, path: str, journeys: list[Journey], jids: list[int],
-    compiled: list[Compiled], now: int, hwm: engine.Hwm, workers: int,
-) -> Iterator[list[Part]]:
-    """Each range's replay (one :class:`Part` per journey), in contact order: from
-    *workers* processes (two ranges handed to each at a time), or, should one fail,
-    replayed here from then on (*conn*, *compiled*: this process's own; *jids*: the
-    journeys' ids)."""
-    ranges = chunks(conn)
-    pool: list[_Worker] = []
-    queued: deque[tuple[int, int, _Worker]] = deque()
-    try:
+class Split:
+    """A replay split over *workers* processes: they are started, and handed their
+    first two ranges each, when it is made, so that they start up and replay while
+    the evaluating process prepares its writes; :meth:`parts` then gives each range's
+    replay in contact order.  Should a worker fail, the evaluating process replays
+    what was not received itself.  :meth:`stop` ends the workers (always call it)."""
+
+    def __init__(self, conn: sqlite3.Connection, path: str, journeys: list[Journey],
+                 jids: list[int], now: int, hwm: engine.Hwm, workers: int) -> None:
+        self.jids, self.now, self.hwm, self.workers = jids, now, hwm, workers
+        self.ranges = chunks(conn)
+        self.pool: list[_Worker] = []
+        self.queued: deque[tuple[int, int, _Worker]] = deque()
+        self.failed = False
         try:
-            pool = [_Worker() for _ in range(workers)]
-            for w in pool:
+            self.pool = [_Worker() for _ in range(workers)]
+            for w in self.pool:
                 w.send("start", path, journeys, jids, now, hwm)
-            for w in pool:
-                w.answer()
             for _ in range(2):
-                for w in pool:
-                    r = next(ranges, None)
-                    if r is not None:
-                        queued.append((*r, w))
-                        w.send("range", *r)
-            while queued:
-                w = queued[0][2]
-                parts = w.answer()
-                queued.popleft()
-                r = next(ranges, None)
-                if r is not None:
-                    queued.append((*r, w))
-                    w.send("range", *r)
-                yield parts
+                for w in self.pool:
+                    self._hand(w)
         except (WorkerFailed, OSError):
-            for w in pool:
-                w.stop()
+            self._fail()
+
+    def _hand(self, w: _Worker) -> None:
+        r = next(self.ranges, None)
+        if r is not None:
+            self.queued.append((*r, w))
+            w.send("range", *r)
+
+    def _fail(self) -> None:
+        self.failed = True
+        self.stop()
+
+    def parts(self, conn: sqlite3.Connection, compiled: list[Compiled]) -> Iterator[list[Part]]:
+        """Each range's replay (one :class:`Part` per journey), in contact order
+        (*conn*, *compiled*: this process's own, should it replay ranges itself)."""
+        queued = self.queued
+        if not self.failed:
+            try:
+                for w in self.pool:
+                    w.answer()  # (started)
+                while queued:
+                    w = queued[0][2]
+                    parts = w.answer()
+                    queued.popleft()
+                    self._hand(w)
+                    yield parts
+            except (WorkerFailed, OSError):
+                self._fail()
         # Alone: what was handed out and not received, then the rest.
+        jids, now, hwm = self.jids, self.now, self.hwm
         for lo, hi, _ in list(queued):
             yield replay_range(conn, jids, compiled, now, hwm, lo, hi)
         queued.clear()
-        for lo, hi in ranges:
+        for lo, hi in self.ranges:
             yield replay_range(conn, jids, compiled, now, hwm, lo, hi)
-    finally:
-        for w in pool:
+
+    def stop(self) -> None:
+        for w in self.pool:
             w.stop()
 
 

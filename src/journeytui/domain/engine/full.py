@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from journeytui.domain.compiler import compile_journey
+from journeytui.domain.compiler import Compiled, compile_journey
 from journeytui.domain.engine.events import _events, _merged, default_now
 from journeytui.domain.engine.marks import (
     Hwm,
@@ -38,7 +38,7 @@ from journeytui.domain.journey_model import Journey
 from journeytui.store import Store
 
 if TYPE_CHECKING:
-    from journeytui.domain.replay_workers import Part
+    from journeytui.domain.replay_workers import Part, Split
 
 # A full evaluation writes its moves, and the positions and states of the contacts
 # they belong to, once it holds this many moves or this many contacts (a journey few
@@ -200,9 +200,9 @@ class _FullEvaluation:
     states written every :data:`BATCH_MOVES` moves, the funnel tally built on the way."""
 
     def __init__(self, conn: sqlite3.Connection, jid: int, version: int, j: Journey,
-                 now: int, hwm: Hwm, seq: int) -> None:
+                 now: int, hwm: Hwm, seq: int, c: Compiled) -> None:
         self.conn, self.jid, self.version, self.hwm, self.seq = conn, jid, version, hwm, seq
-        self.c = c = compile_journey(j, conn)
+        self.c = c
         for table in ("journey_moves", "journey_positions", "journey_click_stats",
                       "journey_funnel_steps"):
             conn.execute(f"DELETE FROM {table} WHERE journey_id = ?", (jid,))
@@ -352,24 +352,39 @@ def _evaluate_many(
     seq = change_seq(conn)
     if now is None:
         now = default_now(conn)
-    workers = 0
+    compiled = [compile_journey(j, conn) for _, _, j in journeys]
+    split = None
     if path is not None:
         from journeytui.domain import replay_workers
 
         workers = replay_workers.workers_for(hwm[0] + hwm[1])
+        if workers:
+            # (started before the old rows go: they start up and replay meanwhile)
+            split = replay_workers.Split(conn, path, [j for _, _, j in journeys],
+                                         [jid for jid, _, _ in journeys], now, hwm, workers)
+    try:
+        return _replay_and_write(conn, journeys, compiled, now, hwm, seq, progress, split)
+    finally:
+        if split is not None:
+            split.stop()
+
+
+def _replay_and_write(
+    conn: sqlite3.Connection, journeys: list[tuple[int, int, Journey]],
+    compiled: list[Compiled], now: int, hwm: Hwm, seq: int, progress: Progress | None,
+    split: Split | None,
+) -> list[Evaluation]:
     with paused_gc(), _indexes_set_aside(conn, [jid for jid, _, _ in journeys]):
-        runs = [_FullEvaluation(conn, jid, version, j, now, hwm, seq)
-                for jid, version, j in journeys]
+        runs = [_FullEvaluation(conn, jid, version, j, now, hwm, seq, c)
+                for (jid, version, j), c in zip(journeys, compiled, strict=True)]
         total = contacts_to_evaluate(conn) if progress is not None else 0
         if progress is not None:
             progress(0, total)
         done = 0
-        if workers and path is not None:
+        if split is not None:
             for run in runs:
-                run.report.workers = workers
-            for parts in replay_workers.replayed(
-                    conn, path, [j for _, _, j in journeys], [run.jid for run in runs],
-                    [run.c for run in runs], now, hwm, workers):
+                run.report.workers = split.workers
+            for parts in split.parts(conn, compiled):
                 batches = []
                 for k, (run, part) in enumerate(zip(runs, parts, strict=True)):
                     batches += run.take(part, k)
