@@ -12,8 +12,8 @@
   sleep); for conditions ``settle`` cannot wait for (a worker that is held).
 * ``wait_until``: the same, settling between looks (workers done, then timers: a
   debounced preview, the store watcher).
-  How long either takes never fails a test: only a condition that does not hold after
-  two minutes does (the suite's timeout is four).
+  How long any of the three takes never fails a test: only a condition that does not
+  hold after two minutes does (the suite's timeout is four).
 
 Textual's pilot, after each simulated key and at each ``pause()``, waits until the
 process looks idle: it sleeps 20 ms at a time until one of those sleeps passes with
@@ -23,6 +23,10 @@ the pilot looks every 2 ms instead (idle: under 0.1 ms of CPU in 2 ms) and, sinc
 it also waits while a timer of the event loop is due within 25 ms.  No
 test relies on how long a wait lasts: workers and timers are waited for by ``settle``
 and ``until`` (conditions, not times).
+
+After each key and at each ``pause()`` the pilot also waits until every widget of the
+screen has handled what was sent to it: Textual's asks each widget with a callback;
+here only the widgets that may still have work are asked (``_wait_for_screen``).
 """
 
 from __future__ import annotations
@@ -33,10 +37,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import textual._queue
 import textual.app
 import textual.pilot
 from textual.app import App
-from textual.pilot import Pilot
+from textual.message_pump import MessagePump
+from textual.pilot import Pilot, WaitForScreenTimeout
 
 from journeytui.tui.app import JourneyApp, make_app
 
@@ -83,6 +89,67 @@ for _module in (textual.app, textual.pilot):  # the two users of Textual's idle 
     _module.wait_for_idle = _wait_for_idle  # type: ignore[attr-defined]
 
 
+def _waiting_for_messages(node: MessagePump) -> bool:
+    """*node* has handled everything sent to it: its task is parked in the queue's
+    ``get()`` (it awaits the queue's event) with nothing queued, no message held back
+    and no ``call_next`` callback left.  A node that is handling a message (even one
+    that awaits something), starting, or in its idle handler is not."""
+    queue: textual._queue.Queue[object] = node._message_queue
+    return (not queue.values and node._pending_message is None
+            and not node._next_callbacks and bool(queue.ready_event._waiters))
+
+
+async def _wait_for_screen(self: Pilot[object], timeout: float = 30.0) -> bool:
+    """Textual's ``Pilot._wait_for_screen`` (same arguments, same answers), asking only
+    the nodes that may still have work.
+
+    Textual's queues a callback on the app and on *every* widget of the screen, then
+    waits until each has run: about 45 µs of CPU per widget, ~2.5 ms a call on the
+    main screen, and the pilot calls it after every key and at every ``pause()``.  A
+    widget already parked on its empty queue would run that callback at once and
+    nothing else (all it queued before is handled), so it is skipped; the app, the
+    screen and every widget that is busy, starting or has messages queued still get
+    the callback, which runs after everything queued before it, as in Textual's."""
+    try:
+        screen = self.app.screen
+    except Exception:
+        return False
+    app = self.app
+    nodes = [app, screen, *(node for node in screen.walk_children()
+                            if not _waiting_for_messages(node))]
+    count = 0
+    all_done = asyncio.Event()
+
+    def done() -> None:
+        nonlocal count
+        count -= 1
+        if count == 0:
+            all_done.set()
+
+    for node in nodes:
+        if node.call_later(done):
+            count += 1
+    if not count:
+        return True
+    waits = [asyncio.create_task(all_done.wait()),
+             asyncio.create_task(app._exception_event.wait())]
+    _, pending = await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    for task in pending:
+        task.cancel()
+    if len(pending) == len(waits):
+        raise WaitForScreenTimeout(
+            "Timed out while waiting for widgets to process pending messages."
+        )
+    return count == 0
+
+
+# What the replacement reads of Textual (pinned exactly): fail loudly if it moved.
+assert textual.pilot.Pilot._wait_for_screen.__code__.co_varnames[:2] == ("self", "timeout")
+assert {"values", "ready_event"} <= set(vars(textual._queue.Queue()))
+assert hasattr(asyncio.Event(), "_waiters")
+textual.pilot.Pilot._wait_for_screen = _wait_for_screen  # type: ignore[method-assign,assignment]
+
+
 @pytest.fixture
 def config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     directory = tmp_path / "config"
@@ -101,6 +168,9 @@ def app_factory(config_dir: Path) -> Callable[..., JourneyApp]:
     return build
 
 
+UNTIL_LIMIT = 120.0  # seconds: a hang guard only, far above any run under load
+
+
 async def _workers_done(app: App[object]) -> None:
     """Every worker running now has ended, failed and cancelled ones too (a save that
     meets a conflict fails by design; an exclusive worker cancels the one before): what
@@ -110,7 +180,8 @@ async def _workers_done(app: App[object]) -> None:
 
 async def _settle(pilot: Pilot[object]) -> None:
     app = pilot.app
-    for _ in range(400):
+    deadline = time.monotonic() + UNTIL_LIMIT
+    while True:
         await _workers_done(app)
         await pilot.pause()
         busy = any(w.is_running for w in app.workers)
@@ -119,15 +190,15 @@ async def _settle(pilot: Pilot[object]) -> None:
             await pilot.pause()
             if not any(w.is_running for w in app.workers):
                 return
-    raise AssertionError(f"app did not settle: {list(app.workers)}")
+        if time.monotonic() > deadline:
+            raise AssertionError(
+                f"app did not settle: status {status!r}, workers {list(app.workers)}"
+            )
 
 
 @pytest.fixture
 def settle():  # type: ignore[no-untyped-def]
     return _settle
-
-
-UNTIL_LIMIT = 120.0  # seconds: a hang guard only, far above any run under load
 
 
 async def _until(pilot: Pilot[object], condition: Callable[[], object],
