@@ -230,7 +230,8 @@ class ReadOnlyFolder:
 
 def run_many_in_readonly_mount(db: Path, runs: list[list[str]], tmp_path: Path) -> list[Run]:
     """Copy *db* into a tmpfs mounted read-only (in a private mount namespace) and run
-    the CLI with each argument list there (``DB`` stands for the store's path)."""
+    the CLI with each argument list there (``DB`` stands for the store's path): one
+    process in the namespace, running each as :func:`run_main` does."""
     import json
     import shlex
 
@@ -239,16 +240,15 @@ def run_many_in_readonly_mount(db: Path, runs: list[list[str]], tmp_path: Path) 
     results = tmp_path / "ro-results.json"
     driver = tmp_path / "ro-driver.py"
     driver.write_text(
-        "import json, subprocess, sys\n"
+        "import json, sys\n"
+        f"sys.path.insert(0, {json.dumps(str(Path(__file__).resolve().parents[2]))})\n"
+        "from tests.hostile.conftest import run_main\n"
         f"runs = {json.dumps(runs)}\n"
         f"db = {json.dumps(str(mnt / db.name))}\n"
         "out = []\n"
         "for argv in runs:\n"
-        "    argv = [db if a == 'DB' else a for a in argv]\n"
-        "    p = subprocess.run([sys.executable, '-m', 'journeytui', *argv],\n"
-        "                       capture_output=True, timeout=120)\n"
-        "    out.append([p.returncode, p.stdout.decode('utf-8', 'replace'),\n"
-        "                p.stderr.decode('utf-8', 'replace')])\n"
+        "    run = run_main(*[db if a == 'DB' else a for a in argv])\n"
+        "    out.append([run.code, run.out, run.err])\n"
         f"open({json.dumps(str(results))}, 'w').write(json.dumps(out))\n"
     )
     q = shlex.quote

@@ -10,6 +10,7 @@ import pytest
 
 from journeytui.store import Store
 from tests.ssh.conftest import connect, open_terminal, pid_alive, wait_until
+from tests.ssh.test_palette import check_the_theme_picker
 
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("journeytui.cli.app_cmd") is None,
@@ -31,11 +32,16 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 async def test_real_app_session(make_server, demo_db, tmp_path, monkeypatch, caplog) -> None:
-    """A whole session in an xterm-256color terminal (its colours are checked here too,
-    the other terminals' in the test below: an app start is the dearest thing here)."""
+    """A whole session in an xterm-256color terminal.  Its colours and the command
+    palette's theme picker (tests/ssh/test_palette.py) are checked in it too, the other
+    terminals' colours in the test below: an app start is the dearest thing here."""
     from journeytui.ssh.config import app_command
 
     caplog.set_level(logging.INFO, logger="journeytui.ssh")
+    home = tmp_path / "operator"  # the server's user: the session writes nothing there
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(home)
     monkeypatch.setenv("JOURNEYTUI_CONFIG_DIR", str(tmp_path / "no-user-config"))
     monkeypatch.delenv("NO_COLOR", raising=False)
     monkeypatch.setenv("COLORTERM", "truecolor")  # the server's terminal: must not leak
@@ -61,9 +67,11 @@ async def test_real_app_session(make_server, demo_db, tmp_path, monkeypatch, cap
     term.press("3")  # the Contacts pane
     await term.wait_for(lambda t: "search contacts" in t.lower(), "the Contacts pane")
 
-    term.resize(100, 30)
-    await term.wait_for(lambda t: term.screen.display[29].strip() != "", "the app at 100x30")
+    term.resize(100, 60)  # tall enough for the theme picker's whole list
+    await term.wait_for(lambda t: term.screen.display[59].strip() != "", "the app at 100x60")
     assert any(len(line.rstrip()) > 80 for line in term.screen.display)
+
+    await check_the_theme_picker(term)
 
     term.press("\x03")  # ctrl+c quits from anywhere (q would go into the search box)
     assert await term.wait_closed() == 0
@@ -71,6 +79,9 @@ async def test_real_app_session(make_server, demo_db, tmp_path, monkeypatch, cap
     await wait_until(lambda: not server.sessions, "the session to end")
     assert not pid_alive(pid)
     assert any("ended=quit status=0" in r.getMessage() for r in caplog.records)
+    # nothing was written in the operator's home (no Downloads/, no screenshot SVG)
+    assert {str(p.relative_to(home)) for p in home.rglob("*")} == set()
+    assert not session.workdir.exists()
 
 
 def _colours(term) -> set[str]:
