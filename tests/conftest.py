@@ -20,7 +20,9 @@ process looks idle: it sleeps 20 ms at a time until one of those sleeps passes w
 under 1 ms of CPU used.  Those sleeps were three quarters of the TUI tests' time.  Here
 the pilot looks every 2 ms instead (idle: under 0.1 ms of CPU in 2 ms) and, since a
 20 ms sleep also let a timer of the app due within it fire first (a retry 10 ms later),
-it also waits while a timer of the event loop is due within 25 ms.  No
+it also waits while a timer of the event loop is due within 25 ms.  Before each step it
+looks whether anything of the app can run at all (a ready callback, a timer due within
+25 ms, a thread worker at work): when nothing can, the app is idle without a step.  No
 test relies on how long a wait lasts: workers and timers are waited for by ``settle``
 and ``until`` (conditions, not times).
 
@@ -32,6 +34,7 @@ here only the widgets that may still have work are asked (``_wait_for_screen``).
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -69,11 +72,28 @@ def _woken(handle: asyncio.TimerHandle) -> str:
     return ""
 
 
+def _nothing_to_run(loop: asyncio.AbstractEventLoop) -> bool:
+    """Nothing of the app can run now or soon: no callback of the event loop is ready,
+    no timer but the repaint is due within TIMER_HORIZON, and every thread of the
+    default executor (where Textual runs thread workers) waits for work, none queued."""
+    if loop._ready or _timer_due(loop):  # type: ignore[attr-defined]
+        return False
+    executor = loop._default_executor  # type: ignore[attr-defined]
+    return executor is None or (
+        executor._work_queue.empty()
+        and executor._idle_semaphore._value >= len(executor._threads)
+    )
+
+
 async def _wait_for_idle(min_sleep: float = IDLE_STEP, max_sleep: float = 1.0) -> None:
-    """Textual's ``wait_for_idle`` (same arguments, same meaning) at a finer step."""
+    """Textual's ``wait_for_idle`` (same arguments, same meaning) at a finer step, and
+    without a step at all when nothing of the app can run (``_nothing_to_run``)."""
     loop = asyncio.get_running_loop()
     start = time.monotonic()
     while True:
+        await asyncio.sleep(0)  # what is ready runs first (and ready I/O is polled)
+        if time.monotonic() - start >= min_sleep and _nothing_to_run(loop):
+            return
         cpu = time.process_time()
         await asyncio.sleep(IDLE_STEP)
         elapsed = time.monotonic() - start
@@ -147,6 +167,9 @@ async def _wait_for_screen(self: Pilot[object], timeout: float = 30.0) -> bool:
 assert textual.pilot.Pilot._wait_for_screen.__code__.co_varnames[:2] == ("self", "timeout")
 assert {"values", "ready_event"} <= set(vars(textual._queue.Queue()))
 assert hasattr(asyncio.Event(), "_waiters")
+assert {"_work_queue", "_idle_semaphore", "_threads"} <= set(
+    vars(concurrent.futures.ThreadPoolExecutor(1))
+)
 textual.pilot.Pilot._wait_for_screen = _wait_for_screen  # type: ignore[method-assign,assignment]
 
 
