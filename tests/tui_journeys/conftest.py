@@ -3,13 +3,20 @@
 * ``demo_db``: the fixed demo store (300 contacts, seed 7, fixed clock, the demo
   journeys "Lead nurturing" and "Webinar", plus a journey "Nurture" that has the
   stages of the lead-nurturing story and no transitions yet, for building them by
-  keyboard), built once per session, copied per test.
+  keyboard), a private copy per test.  It is the committed
+  ``fixtures/demo-300-seed7-journeys.db.gz``, made by ``journeytui.demo.generate`` and
+  the lines below: committed rather than generated in every test session, so that a
+  change to the demo generator does not redraw every snapshot.  To refresh it on
+  purpose (then look at the new snapshots): ``JOURNEYTUI_REGEN_TUI_FIXTURE=1 pytest
+  tests/tui_journeys --snapshot-update``.
 * ``config_dir``, ``app_factory``, ``settle``, ``until``, ``wait_until``: in
   ``tests/conftest.py``.
 """
 
 from __future__ import annotations
 
+import gzip
+import os
 import shutil
 from pathlib import Path
 
@@ -29,9 +36,25 @@ NURTURE_STAGES = ["Browsing", "Interested", "Engaged", "Sales-ready"]
 NURTURE_EXITS = ["At-risk", "Dormant"]
 
 
+FIXTURE = Path(__file__).parent / "fixtures" / "demo-300-seed7-journeys.db.gz"
+
+
 @pytest.fixture(scope="session")
 def demo_master(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("journeys-demo") / "journeys.db"
+    if os.environ.get("JOURNEYTUI_REGEN_TUI_FIXTURE"):
+        make_master(path)
+        with path.open("rb") as src, gzip.GzipFile(FIXTURE, "wb", mtime=0) as dst:
+            shutil.copyfileobj(src, dst)
+    else:
+        with gzip.open(FIXTURE, "rb") as src, path.open("wb") as dst:
+            shutil.copyfileobj(src, dst)
+        # migrated here once when the schema is newer than the committed store
+        Store.open(path).close()
+    return path
+
+
+def make_master(path: Path) -> None:
     generate(path, contacts=300, seed=7)
     store = Store.open(path)
     try:
@@ -45,7 +68,6 @@ def demo_master(tmp_path_factory: pytest.TempPathFactory) -> Path:
         save_journey(store, Journey(name="Nurture", goal="Built by keyboard", stages=stages))
     finally:
         store.close()
-    return path
 
 
 @pytest.fixture
