@@ -4,6 +4,8 @@
   ``JOURNEYTUI_CONFIG_DIR`` so nothing reads the user's keymap, themes or settings;
   ``NO_COLOR`` unset; the working directory is the test's temporary directory (CSV
   exports land there).
+* ``committed_store``: a store committed gzipped under ``tests/tui*/fixtures``,
+  unpacked and migrated once per session (the ``demo_db`` fixtures' masters).
 * ``app_factory``: ``make_app`` with that config, a fixed theme and no cursor blink.
 * ``settle``: ``await settle(pilot)`` waits until every worker is done (failed and
   cancelled ones too), its messages are handled and the status line says "Ready".
@@ -35,6 +37,9 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import gzip
+import os
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -47,6 +52,7 @@ from textual.app import App
 from textual.message_pump import MessagePump
 from textual.pilot import Pilot, WaitForScreenTimeout
 
+from journeytui.store import Store
 from journeytui.tui.app import JourneyApp, make_app
 
 IDLE_STEP = 0.002  # seconds between the pilot's looks for idle (Textual's: 20 ms)
@@ -171,6 +177,27 @@ assert {"_work_queue", "_idle_semaphore", "_threads"} <= set(
     vars(concurrent.futures.ThreadPoolExecutor(1))
 )
 textual.pilot.Pilot._wait_for_screen = _wait_for_screen  # type: ignore[method-assign,assignment]
+
+
+def _committed_store(path: Path, fixture: Path, make: Callable[[Path], object]) -> Path:
+    """The store committed gzipped at *fixture*, unpacked at *path* and migrated to the
+    current schema (once here, not by the app in every test's copy: a transaction and
+    its sync each time).  With ``JOURNEYTUI_REGEN_TUI_FIXTURE`` set, *make* builds it
+    at *path* anew and *fixture* is rewritten (then look at the snapshots it redraws)."""
+    if os.environ.get("JOURNEYTUI_REGEN_TUI_FIXTURE"):
+        make(path)
+        with path.open("rb") as src, gzip.GzipFile(fixture, "wb", mtime=0) as dst:
+            shutil.copyfileobj(src, dst)
+    else:
+        with gzip.open(fixture, "rb") as src, path.open("wb") as dst:
+            shutil.copyfileobj(src, dst)
+        Store.open(path).close()
+    return path
+
+
+@pytest.fixture(scope="session")
+def committed_store():  # type: ignore[no-untyped-def]
+    return _committed_store
 
 
 @pytest.fixture

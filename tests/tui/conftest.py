@@ -13,8 +13,6 @@
 
 from __future__ import annotations
 
-import gzip
-import os
 import shutil
 from pathlib import Path
 
@@ -36,19 +34,9 @@ FIXTURE = Path(__file__).parent / "fixtures" / "demo-200-seed7.db.gz"
 
 
 @pytest.fixture(scope="session")
-def demo_db_master(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def demo_db_master(tmp_path_factory: pytest.TempPathFactory, committed_store) -> Path:  # type: ignore[no-untyped-def]
     path = tmp_path_factory.mktemp("demo") / "journeys.db"
-    if os.environ.get("JOURNEYTUI_REGEN_TUI_FIXTURE"):
-        generate(path, contacts=200, seed=7)
-        with path.open("rb") as src, gzip.GzipFile(FIXTURE, "wb", mtime=0) as dst:
-            shutil.copyfileobj(src, dst)
-    else:
-        with gzip.open(FIXTURE, "rb") as src, path.open("wb") as dst:
-            shutil.copyfileobj(src, dst)
-        # The committed store has an older schema: migrated here once, not by the app
-        # in every test's copy (a transaction and its sync each time).
-        Store.open(path).close()
-    return path
+    return committed_store(path, FIXTURE, lambda p: generate(p, contacts=200, seed=7))  # type: ignore[no-any-return]
 
 
 @pytest.fixture

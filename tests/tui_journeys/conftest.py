@@ -15,8 +15,6 @@
 
 from __future__ import annotations
 
-import gzip
-import os
 import shutil
 from pathlib import Path
 
@@ -40,18 +38,9 @@ FIXTURE = Path(__file__).parent / "fixtures" / "demo-300-seed7-journeys.db.gz"
 
 
 @pytest.fixture(scope="session")
-def demo_master(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def demo_master(tmp_path_factory: pytest.TempPathFactory, committed_store) -> Path:  # type: ignore[no-untyped-def]
     path = tmp_path_factory.mktemp("journeys-demo") / "journeys.db"
-    if os.environ.get("JOURNEYTUI_REGEN_TUI_FIXTURE"):
-        make_master(path)
-        with path.open("rb") as src, gzip.GzipFile(FIXTURE, "wb", mtime=0) as dst:
-            shutil.copyfileobj(src, dst)
-    else:
-        with gzip.open(FIXTURE, "rb") as src, path.open("wb") as dst:
-            shutil.copyfileobj(src, dst)
-        # migrated here once when the schema is newer than the committed store
-        Store.open(path).close()
-    return path
+    return committed_store(path, FIXTURE, make_master)  # type: ignore[no-any-return]
 
 
 def make_master(path: Path) -> None:
