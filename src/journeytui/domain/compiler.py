@@ -141,7 +141,7 @@ def _source_fn(header: str, body: str, names: dict[str, Any]) -> Any:
     *names* it uses beside the builtins."""
     scope = dict(names)
     exec(compile(f"def _f({header}):\n{body}", "<journey condition>", "exec"), scope)
-    return scope["_f"]
+    return scope.pop("_f")  # (not left in its own globals: no reference cycle)
 
 
 def _equals(col: int, value: int | None, none_too: bool = False) -> str | None:
