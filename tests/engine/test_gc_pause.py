@@ -8,8 +8,13 @@ import threading
 from collections.abc import Iterator
 
 import pytest
+from conftest import run, two_stage
+from jbuilder import T0, Builder
 
 from journeytui.domain import engine
+from journeytui.store import Store
+
+N1 = "Newsletter — January 2026"
 
 
 @pytest.fixture
@@ -67,3 +72,26 @@ def test_the_collector_runs_again_after_a_failed_evaluation(collector_on: None) 
         assert not gc.isenabled()
         raise RuntimeError("the evaluation failed")
     assert gc.isenabled()
+
+
+def test_a_replay_makes_no_reference_cycles(store: Store, b: Builder) -> None:
+    # the pause's premise: what compiling and replaying make is freed by reference
+    # counting alone (a cycle would stay until the collector runs again)
+    for who in ("ann", "bob"):
+        b.contact(who)
+        b("send", who, T0, N1)
+        b("open", who, T0 + 60, N1)
+    b("form", "ann", T0 + 600, "Contact sales")
+    j = two_stage({"all": [{"submitted_form": {"form": "Contact sales"}},
+                           {"not": {"clicked": {"within_days": 3}}}]})
+    gc.collect()
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        r = run(store, j)
+        assert len(r.moves) == 3  # (two entries, ann's move: worked out above)
+        del r
+        assert gc.collect() == 0
+    finally:
+        if was:
+            gc.enable()
