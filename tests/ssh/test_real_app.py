@@ -33,8 +33,8 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 async def test_real_app_session(make_server, demo_db, tmp_path, monkeypatch, caplog) -> None:
     """A whole session in an xterm-256color terminal.  Its colours and the command
-    palette's theme picker (tests/ssh/test_palette.py) are checked in it too, the other
-    terminals' colours in the test below: an app start is the dearest thing here."""
+    palette's theme picker (tests/ssh/test_palette.py) are checked in it too: an app
+    start is the dearest thing here (see TERMINALS for the other terminals)."""
     from journeytui.ssh.config import app_command
 
     caplog.set_level(logging.INFO, logger="journeytui.ssh")
@@ -58,9 +58,7 @@ async def test_real_app_session(make_server, demo_db, tmp_path, monkeypatch, cap
     assert term.screen.display[23].strip()  # the footer is on the last of 24 rows
 
     await term.wait_text("▼")  # the rows came, sorted by send time, newest first
-    # the whole first screen in 256 colours, and no 24-bit colour unless the client asks
-    raw = bytes(term.raw)
-    assert b"38;5;" in raw and b"38;2;" not in raw
+    check_first_screen_colours(term, "xterm-256color")
     term.press("r")  # reverse the sort of the emails
     await term.wait_text("▲")
 
@@ -99,38 +97,25 @@ def _grey(colour: str) -> bool:
     return len(colour) == 6 and colour[0:2] == colour[2:4] == colour[4:6]
 
 
-@pytest.mark.parametrize(
-    ("term_type", "client_env", "check"),
-    [
-        # (xterm-256color: 256 colours, checked in test_real_app_session)
-        # `screen` has 16 colours: only the basic colour codes
-        ("screen", {}, lambda raw, colours: b"38;5;" not in raw and b"38;2;" not in raw),
-        # NO_COLOR from the client: greys only
-        (
-            "xterm-256color",
-            {"NO_COLOR": "1"},
-            lambda raw, colours: all(_grey(c) for c in colours) and len(colours) > 2,
-        ),
-    ],
-    ids=["screen", "NO_COLOR"],
-)
-async def test_real_app_colours_follow_the_terminal(
-    make_server, demo_db, tmp_path, monkeypatch, term_type, client_env, check
-) -> None:
-    from journeytui.ssh.config import app_command
+#: The terminals a real app is checked in, each by one session (an app start is the
+#: dearest thing here): name -> (TERM, the client's environment).  xterm-256color in
+#: test_real_app_session; screen and NO_COLOR in test_visitor_writes.py's sessions.
+TERMINALS = {
+    "xterm-256color": ("xterm-256color", {}),
+    "screen": ("screen", {}),
+    "NO_COLOR": ("xterm-256color", {"NO_COLOR": "1"}),
+}
 
-    monkeypatch.setenv("JOURNEYTUI_CONFIG_DIR", str(tmp_path / "no-user-config"))
-    monkeypatch.delenv("NO_COLOR", raising=False)
-    monkeypatch.setenv("COLORTERM", "truecolor")  # the server's terminal: must not leak
-    server = await make_server(db=demo_db, child_command=app_command)
-    conn = await connect(server)
-    term = await open_terminal(conn, 80, 24, term=term_type, env=client_env)
-    # the whole first screen: the shell, then the Emails pane with its rows
-    await term.wait_for(
-        lambda t: "Emails" in t and "Help" in t and "▼" in t, "the first screen", timeout=60
-    )
-    colours = _colours(term)
-    assert check(bytes(term.raw), colours), sorted(colours)
-    term.press("\x03")
-    assert await term.wait_closed() == 0
-    conn.close()
+
+def check_first_screen_colours(term, terminal: str) -> None:  # type: ignore[no-untyped-def]
+    """The colours of the app's whole first screen (its shell and the Emails rows: wait
+    for them first) follow the client's *terminal* (a key of TERMINALS), never the
+    server's own terminal (the server runs with NO_COLOR unset, COLORTERM=truecolor)."""
+    raw, colours = bytes(term.raw), _colours(term)
+    if terminal == "xterm-256color":  # 256 colours, no 24-bit colour unless asked for
+        assert b"38;5;" in raw and b"38;2;" not in raw
+    elif terminal == "screen":  # `screen` has 16 colours: only the basic colour codes
+        assert b"38;5;" not in raw and b"38;2;" not in raw
+    else:  # NO_COLOR from the client: greys only
+        assert terminal == "NO_COLOR", terminal
+        assert all(_grey(c) for c in colours) and len(colours) > 2, sorted(colours)

@@ -14,6 +14,7 @@ import pytest
 
 from journeytui.store import Store
 from tests.ssh.conftest import connect, open_terminal, wait_until
+from tests.ssh.test_real_app import TERMINALS, check_first_screen_colours
 
 
 @pytest.fixture(scope="module")
@@ -60,13 +61,20 @@ async def refused(term, typed: str) -> str:
     return text
 
 
-@pytest.mark.parametrize("shared", [True, False], ids=["shared", "private"])
+# Each session also checks its first screen's colours in a terminal of its own (see
+# TERMINALS in test_real_app.py): a real app started for that alone would cost more.
+@pytest.mark.parametrize(
+    ("shared", "terminal"), [(True, "screen"), (False, "NO_COLOR")],
+    ids=["shared-screen", "private-NO_COLOR"],
+)
 async def test_a_visitor_cannot_overwrite_the_store_or_the_servers_files(
-    make_server, demo_store, tmp_path, monkeypatch, caplog, shared
+    make_server, demo_store, tmp_path, monkeypatch, caplog, shared, terminal
 ) -> None:
     from journeytui.ssh.config import app_command
 
     caplog.set_level(logging.INFO, logger="journeytui.ssh")
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("COLORTERM", "truecolor")  # the server's terminal: must not leak
     # the server runs from a folder that holds the store and a file of the operator's
     home = tmp_path / "operator"
     home.mkdir()
@@ -81,8 +89,12 @@ async def test_a_visitor_cannot_overwrite_the_store_or_the_servers_files(
 
     server = await make_server(db=Path("journeys.db"), child_command=app_command, shared=shared)
     conn = await connect(server)
-    term = await open_terminal(conn, 100, 30)
-    await term.wait_for(lambda t: "Emails" in t and "▼" in t, "the Emails rows", timeout=60)
+    term_type, client_env = TERMINALS[terminal]
+    term = await open_terminal(conn, 100, 30, term=term_type, env=client_env)
+    await term.wait_for(
+        lambda t: "Emails" in t and "Help" in t and "▼" in t, "the first screen", timeout=60
+    )
+    check_first_screen_colours(term, terminal)
     (session,) = server.sessions.values()
     exports = session.workdir / "exports"
 
