@@ -109,3 +109,19 @@ def test_segment_export_of_a_chunk_with_a_name_to_escape(
     expected = "".join(lines)
     assert out.read_text(encoding="utf-8") == expected
     assert "\\x1bEsc,'-dash" in expected
+
+
+def test_iso_times_made_a_minute_at_a_time() -> None:
+    from journeytui.domain.in_stage import IsoMinutes
+
+    times = IsoMinutes()
+    # 1,793,490,780 s = 20,757 days + 85,980 s; 1970 → 2026 is 56 × 365 + 14 leap days
+    # = 20,454 days, so day 303 of 2026 (0-based: 273 days to the end of September +
+    # 30) = 31 October; 85,980 s = 23 h 53 min
+    assert times.iso(1_793_490_780) == "2026-10-31T23:53:00Z"
+    assert times.iso(1_793_490_839) == "2026-10-31T23:53:59Z"
+    assert times.iso(0) == "1970-01-01T00:00:00Z"
+    # before 1970 the minute is the one before (floor), its seconds counted up from it
+    assert times.iso(-1) == "1969-12-31T23:59:59Z"
+    assert times.iso(-61) == "1969-12-31T23:58:59Z"
+    assert sorted(times) == [-120, -60, 0, 1_793_490_780]  # one text a minute
