@@ -13,10 +13,10 @@ from pathlib import Path
 from journeytui.store import Store
 
 
-def imported_by(*args: str) -> set[str]:
+def imported_by(*args: str, check: bool = True) -> set[str]:
     done = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "journeytui", *args],
-        capture_output=True, text=True, timeout=120, check=True,
+        capture_output=True, text=True, timeout=120, check=check,
     )
     names = set()
     for line in done.stderr.splitlines():
@@ -32,3 +32,14 @@ def test_stats_json_does_not_import_textual(tmp_path: Path) -> None:
     assert "journeytui.cli" in names  # the listing is real
     assert not {n for n in names if n == "textual" or n.startswith("textual.")}
     assert not {n for n in names if n.startswith("journeytui.tui")}
+
+
+def test_the_app_start_imports_no_command_module(tmp_path: Path) -> None:
+    # no command word: the terminal app's path (here it stops at once: no such store);
+    # the parser for the app registers no command, so neither the webhook server's
+    # HTTP library nor the other commands' modules are loaded on the way
+    names = imported_by("--db", str(tmp_path / "missing.db"), check=False)
+    assert "journeytui.cli.app_cmd" in names  # the app's path was taken
+    commands = {n for n in names if n.startswith("journeytui.cli.") and n.endswith("_cmd")}
+    assert commands == {"journeytui.cli.app_cmd"}
+    assert not {n for n in names if n == "aiohttp" or n.startswith("aiohttp.")}

@@ -77,9 +77,12 @@ def _command_of(argv: Sequence[str]) -> str | None:
     return None
 
 
-def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+def build_parser(command: str | None = None, *, app: bool = False) -> argparse.ArgumentParser:
     """The parser; with *command* (a known one), only the module that registers it is
-    imported — every module otherwise (help, an unknown word)."""
+    imported — every module otherwise (help, an unknown word).  *app*: no command word
+    and no help asked for (the terminal app starts): no command module is imported
+    (building them all cost the app's start about half a second: the webhook server's
+    HTTP and crypto libraries, the insights)."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--db",
@@ -96,7 +99,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--theme", metavar="NAME", help="theme for the app (e.g. journey-dark)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     home = COMMAND_HOME.get(command) if command is not None else None
-    for name in [home] if home is not None else COMMAND_MODULES:
+    for name in [home] if home is not None else [] if app else COMMAND_MODULES:
         importlib.import_module(name).register(sub, common)
     return parser
 
@@ -117,7 +120,8 @@ def _say_waiting(store: object, waiting: bool) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
     command = _command_of(words)
-    parser = build_parser(command if "-h" not in words and "--help" not in words else None)
+    helped = "-h" in words or "--help" in words
+    parser = build_parser(None if helped else command, app=command is None and not helped)
     args = parser.parse_args(words)
     set_wait_notice(_say_waiting)
     try:
