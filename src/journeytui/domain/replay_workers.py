@@ -304,8 +304,14 @@ class Split:
                     w = queued[0][2]
                     parts = w.answer()
                     queued.popleft()
-                    self._hand(w)
-                    yield parts
+                    failure = None
+                    try:
+                        self._hand(w)
+                    except (WorkerFailed, OSError) as exc:  # (the range stays queued)
+                        failure = exc
+                    yield parts  # received: never lost to a hand-over that failed
+                    if failure is not None:
+                        raise failure
             except (WorkerFailed, OSError):
                 self._fail()
         # Alone: what was handed out and not received, then the rest.
