@@ -15,6 +15,9 @@ On the demo store of --size contacts (built once by stores.py), prints medians o
 * the preview of "Lead nurturing" (validation, replay, funnel) on the default demo
   store (journeytui demo defaults).
 
+CPU times count the worker processes a full evaluation of a large store splits its
+replay over (their CPU is added once they end, with the evaluation).
+
 Targets: full evaluation within 3× the floor; preview on the default demo store ≤ 200 ms.
 Later previews of the same store reuse the rows read by the first (small stores only).
 """
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import sys
@@ -52,6 +56,14 @@ def median_s(fn: Callable[[], object], repeat: int) -> float:
         fn()
         times.append(time.perf_counter() - t)
     return statistics.median(times)
+
+
+def cpu_with_workers() -> float:
+    """CPU seconds of this process and of the processes it has waited for: a full
+    evaluation of a large store replays in worker processes (they end with it)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + workers.ru_utime + workers.ru_stime
 
 
 def floor(store: Store) -> int:
@@ -104,9 +116,9 @@ def main() -> None:
         }
         for _ in range(args.repeat):
             for key, fn in steps.items():
-                c0 = time.process_time()
+                c0 = cpu_with_workers()
                 rounds.setdefault(key, []).append(median_s(fn, 1))
-                rounds.setdefault(key + " cpu", []).append(time.process_time() - c0)
+                rounds.setdefault(key + " cpu", []).append(cpu_with_workers() - c0)
         store.close()
 
     def med(key: str) -> float:
