@@ -119,11 +119,11 @@ def test_ties_at_the_evaluation_time_go_by_contact_id(
     # 3.9500000000000002); 0.95 days -> 0.9 (the float 0.95 is 0.94999999999999996)
     assert [r.days_in_stage for r in rows] == [40.0, 4.0, 0.9, 0.0, 0.0, 0.0]
     assert [r.stalled for r in rows] == [True, False, False, False, False, False]
-    texts = list(iter_stage_contact_cells(store, LEAD, STAGE, form="text"))
+    texts = list(iter_stage_contact_cells(store, LEAD, STAGE, form="json"))
     assert [t[0] for t in texts] == [r.email for r in rows]
-    assert [t[2] for t in texts] == [r.since for r in rows]
+    assert [t[3] for t in texts] == [r.since for r in rows]
     figures = stage_figures(store, LEAD, STAGE)
-    assert [figures(t[2]) for t in texts] == [
+    assert [figures(t[3]) for t in texts] == [
         (40.0, True), (4.0, False), (0.9, False), (0.0, False), (0.0, False), (0.0, False)]
     store.close()
 

@@ -280,9 +280,12 @@ def cmd_funnel(args: argparse.Namespace) -> int:
                 write_json(Encoded(_stage_json(rows, figures, args.stage), level=0,
                                    chunks=True))
             else:
+                from journeytui.domain.in_stage import stage_read
+
+                second = stage_read(store, args.name, args.stage, args.stall_days).now % 60
                 n = write_table(["contact", "name", "in stage since", "days", "stalled"],
-                                rows, {3}, texts=True, tail=_stage_text_tail(figures),
-                                strip=1)
+                                rows, {3}, texts=True,
+                                tail=_stage_text_tail(figures, second), strip=1)
                 print(f"{n:,} contacts")
             return 0
         from journeytui.domain.funnel import funnel
@@ -311,14 +314,19 @@ def _write_csv(out: Path, rows: Any, figures: Any, stage: str) -> int:
     return n
 
 
-def _stage_text_tail(figures: Callable[[int], tuple[float, bool]]
+def _stage_text_tail(figures: Callable[[int], tuple[float, bool]], second: int
                      ) -> Callable[[int], tuple[str, str, str]]:
-    """The text list's cells from a time in the stage: in stage since, days (whole
-    days completed), stalled; each minute's text made once."""
+    """The text list's cells from the key of a time in the stage (the text rows'
+    last item, :func:`~journeytui.domain.in_stage.text_key_sql`; *second*: the
+    evaluation time's second in its minute): in stage since, days (whole days
+    completed), stalled; each minute's text made once."""
+    from journeytui.domain.in_stage import text_key_since
+
     minutes: dict[int, str] = {}
     day_texts: dict[float, str] = {}
 
-    def cells(since: int) -> tuple[str, str, str]:
+    def cells(key: int) -> tuple[str, str, str]:
+        since = text_key_since(key, second)
         minute = since - since % 60
         when = minutes.get(minute)
         if when is None:
