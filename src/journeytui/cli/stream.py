@@ -157,7 +157,8 @@ def write_table(
     n = len(sample)
     if tail is not None:
         k = len(headers) - len(tails[next(iter(tails))]) if tails else len(headers)
-        keyed = _KeyedLines(tails, "  ".join(pct[:k]), "  ".join(formats[k:]).format, strip)
+        keyed = _KeyedLines(tails, "  ".join(pct[:k]), "  ".join(formats[k:]).format, strip,
+                            tuple(widths[:2]) if k == 2 and not right & {0, 1} else ())
         while chunk := list(itertools.islice(it, CHUNK)):
             _check(chunk, k + 1)
             text = keyed.lines(chunk)
@@ -186,13 +187,14 @@ class _KeyedLines(dict[Any, str]):
     same: a time's minute, days and stalled mark)."""
 
     def __init__(self, tails: PerKey, head: str, rest: Callable[..., str],
-                 strip_cell: int | None = None) -> None:
+                 strip_cell: int | None = None, left: tuple[int, ...] = ()) -> None:
         super().__init__()
         self.tails, self.rest = tails, rest
         self.head = head + "%s"  # (%-format) the first cells, then the key's text
         self.strip_cell = strip_cell
         self.texts: dict[tuple[str, ...], str] = {}
         self.strip = False  # a key's last cells all empty: its lines end in padding
+        self.left = left  # the widths of two first cells padded on the right, or ()
 
     def __missing__(self, key: Any) -> str:
         cells = tuple(self.tails[key])
@@ -208,7 +210,12 @@ class _KeyedLines(dict[Any, str]):
 
     def lines(self, rows: list[Sequence[Any]]) -> str | None:
         head = self.head
-        if self.strip_cell == 1 and len(rows[0]) == 3:  # (cell, cell to strip, key)
+        if self.strip_cell == 1 and len(rows[0]) == 3 and self.left:
+            # (cell, cell to strip, key), both cells padded on the right: ``ljust``
+            # pads as the format does (by characters, never cuts), for less work a row
+            w0, w1 = self.left
+            found = [f"{a.ljust(w0)}  {b.strip().ljust(w1)}{self[k]}" for a, b, k in rows]
+        elif self.strip_cell == 1 and len(rows[0]) == 3:  # (cell, cell to strip, key)
             found = [head % (a, b.strip(), self[k]) for a, b, k in rows]
         else:
             found = [head % (*_stripped(r[:-1], self.strip_cell), self[r[-1]]) for r in rows]
