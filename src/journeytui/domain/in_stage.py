@@ -251,7 +251,9 @@ def plain_lines(lines: list[str], commas: int, quotes: int = 0) -> str | None:
     shares): a cell can only add some, so the totals tell (the writer quotes a cell
     with a comma or a quote, the only printable characters it quotes)."""
     joined = "".join(lines)
-    if (joined.count(",") == len(lines) * commas and joined.count('"') == len(lines) * quotes
+    # (no quote expected: a search, which stops at the first, instead of a count)
+    if (joined.count(",") == len(lines) * commas
+            and (joined.count('"') == len(lines) * quotes if quotes else '"' not in joined)
             and joined.isprintable()):
         return "\n".join(lines) + "\n" if lines else ""
     return None
