@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import errno
 import os
-import secrets
 import shutil
 import sqlite3
 import time
@@ -282,6 +281,8 @@ class Store:
                 for stmt in _split_sql(MIGRATIONS[i]):
                     c.execute(stmt)
             if version == 0:
+                import secrets  # (here: only a new store needs it, and it loads random)
+
                 c.executemany(
                     "INSERT INTO meta(key, value) VALUES (?, ?)",
                     [
