@@ -114,9 +114,26 @@ _DIES_MIDWAY = ("import pickle, sys\n"
                 "    return load(f)\n"
                 "pickle.load = three\n"
                 "rw._serve(sys.stdin.buffer, sys.stdout.buffer)\n")
+# A worker that stops reading its requests before it answers its first range, then
+# ends: handing it the next range fails (its pipe has no reader) just after its answer
+# was received — that answer is still written.
+_ENDS_AFTER_ONE_RANGE = ("import os, pickle, sys\n"
+                         "from journeytui.domain import replay_workers as rw\n"
+                         "dump, answers = pickle.dump, []\n"
+                         "def dump_then_end(obj, f, *args):\n"
+                         "    answers.append(1)\n"
+                         "    if len(answers) == 2:\n"
+                         "        os.close(0)\n"
+                         "        dump(obj, f, *args)\n"
+                         "        f.flush()\n"
+                         "        os._exit(0)\n"
+                         "    dump(obj, f, *args)\n"
+                         "pickle.dump = dump_then_end\n"
+                         "rw._serve(sys.stdin.buffer, sys.stdout.buffer)\n")
 
 
-@pytest.mark.parametrize("script", [_DIES_AT_ONCE, _DIES_MIDWAY], ids=["at-once", "midway"])
+@pytest.mark.parametrize("script", [_DIES_AT_ONCE, _DIES_MIDWAY, _ENDS_AFTER_ONE_RANGE],
+                         ids=["at-once", "midway", "after-one-range"])
 def test_a_worker_that_dies_leaves_its_ranges_to_the_evaluation(
     demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     in_process: dict[str, list[tuple[Any, ...]]], script: str,
