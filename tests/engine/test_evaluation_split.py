@@ -233,3 +233,46 @@ def test_the_worker_module_runs_as_a_program() -> None:
     proc = subprocess.run([sys.executable, *replay_workers.WORKER_ARGS], input=b"",
                           capture_output=True, timeout=60, check=False)
     assert proc.returncode == 0 and proc.stdout == b""
+
+
+def _save_a_changed_lead(path: Path) -> int:
+    """Saves "Lead nurturing" with its fifth transition tried first (a change, so the
+    journey is evaluated again), as the editor's save does."""
+    from journeytui.domain.journeys import get_journey, save_journey
+
+    store = Store.open(path)
+    try:
+        j, version = get_journey(store, LEAD)
+        ts = list(j.transitions)
+        ts[4] = ts[4].model_copy(update={"priority": 1})
+        new = save_journey(store, j.model_copy(update={"transitions": ts}),
+                           expected_version=version, at=1_800_000_000)
+        assert store.conn.execute("PRAGMA foreign_keys").fetchone() == (1,)
+        assert store.conn.execute("PRAGMA foreign_key_check").fetchall() == []
+    finally:
+        store.close()
+    return new
+
+
+def test_saving_a_journey_evaluates_it_over_workers_the_same(
+    demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    started: list[int] = []
+    real = replay_workers.Split
+
+    class Counted(real):  # type: ignore[misc,valid-type]
+        def __init__(self, *args: Any) -> None:
+            super().__init__(*args)
+            started.append(self.workers)
+
+    monkeypatch.setattr(replay_workers, "Split", Counted)
+    monkeypatch.setattr(replay_workers, "CHUNK_ACTIVITIES", 150)
+    monkeypatch.setenv(replay_workers.WORKERS_ENV, "0")
+    plain = _copy(demo, tmp_path, "save-plain.db")
+    assert _save_a_changed_lead(plain) == 2
+    assert started == []
+    monkeypatch.setenv(replay_workers.WORKERS_ENV, "2")
+    split = _copy(demo, tmp_path, "save-split.db")
+    assert _save_a_changed_lead(split) == 2
+    assert started == [2]
+    assert _rows(split) == _rows(plain)

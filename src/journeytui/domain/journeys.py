@@ -133,10 +133,10 @@ def save_journey(
     store's latest event).  *progress*: called with (contacts done, contacts in all)
     while the journey is evaluated (as :func:`journeytui.domain.engine.evaluate`).
     """
-    from journeytui.domain.engine import _evaluate_full
+    from journeytui.domain.engine import evaluation_transaction
 
     validate_for_store(store, j, source=source)
-    with store.transaction() as conn:
+    with evaluation_transaction(store) as (conn, evaluate_one):
         lookup = original_name if original_name is not None else j.name
         row = conn.execute(
             "SELECT id, version, definition FROM journeys WHERE name = ?", (lookup,)
@@ -185,7 +185,7 @@ def save_journey(
             " VALUES (?, ?, ?, ?)",
             (jid, version, definition, when),
         )
-        _evaluate_full(conn, jid, version, j, now, progress)
+        evaluate_one(jid, version, j, now, progress)
         return version
 
 

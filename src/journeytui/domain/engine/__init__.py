@@ -103,12 +103,13 @@ from journeytui.domain.engine.events import (
     default_now,
 )
 from journeytui.domain.engine.full import (
+    EvaluateOne,
     Evaluation,
     Progress,
-    _evaluate_full,
     contacts_to_evaluate,
     evaluate,
     evaluate_all,
+    evaluation_transaction,
 )
 from journeytui.domain.engine.incremental import AdvanceReport, advance, advance_all
 from journeytui.domain.engine.marks import (
@@ -136,6 +137,7 @@ __all__ = [
     "Changes",
     "Evaluation",
     "Hwm",
+    "EvaluateOne",
     "Move",
     "Progress",
     "Replay",
@@ -147,7 +149,6 @@ __all__ = [
     "_SEND",
     "_cache",
     "_dump_state",
-    "_evaluate_full",
     "_merged",
     "advance",
     "advance_all",
@@ -158,6 +159,7 @@ __all__ = [
     "default_now",
     "evaluate",
     "evaluate_all",
+    "evaluation_transaction",
     "high_water",
     "hwm_params",
     "replay",

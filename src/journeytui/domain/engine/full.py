@@ -11,7 +11,7 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from journeytui.domain.compiler import Compiled, compile_journey
 from journeytui.domain.engine.events import _events, _merged, default_now
@@ -77,10 +77,31 @@ def evaluate(
 ) -> Evaluation:
     """Full re-evaluation of journey *name*; replaces its positions, moves and kept
     funnel.  *progress*: called with (contacts done, contacts in all) as it goes."""
+    with evaluation_transaction(store) as (conn, evaluate_one):
+        jid, version, j = _journey_row(conn, name)
+        return evaluate_one(jid, version, j, now, progress)
+
+
+class EvaluateOne(Protocol):
+    def __call__(self, jid: int, version: int, j: Journey, now: int | None = None,
+                 progress: Progress | None = None) -> Evaluation: ...
+
+
+@contextmanager
+def evaluation_transaction(store: Store) -> Iterator[tuple[sqlite3.Connection, EvaluateOne]]:
+    """A transaction of its own that ends in one journey's full evaluation: yields the
+    connection and the function that evaluates (a journey saved in it is written
+    first, then evaluated).  The replay may be split over worker processes, as every
+    evaluation that is a transaction of its own: the transaction must change no event
+    row before it evaluates (a worker reads what is committed)."""
     path = _worker_path(store)
     with _large_cache(store), store.transaction() as conn:
-        jid, version, j = _journey_row(conn, name)
-        return _evaluate_many(conn, [(jid, version, j)], now, progress, path)[0]
+
+        def evaluate_one(jid: int, version: int, j: Journey, now: int | None = None,
+                         progress: Progress | None = None) -> Evaluation:
+            return _evaluate_many(conn, [(jid, version, j)], now, progress, path)[0]
+
+        yield conn, evaluate_one
 
 
 def _worker_path(store: Store) -> str | None:
