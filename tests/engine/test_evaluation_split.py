@@ -235,28 +235,29 @@ def test_the_worker_module_runs_as_a_program() -> None:
     assert proc.returncode == 0 and proc.stdout == b""
 
 
-def _save_a_changed_lead(path: Path) -> int:
+def _save_a_changed_lead(store: Store) -> int:
     """Saves "Lead nurturing" with its fifth transition tried first (a change, so the
     journey is evaluated again), as the editor's save does."""
     from journeytui.domain.journeys import get_journey, save_journey
 
-    store = Store.open(path)
-    try:
-        j, version = get_journey(store, LEAD)
-        ts = list(j.transitions)
-        ts[4] = ts[4].model_copy(update={"priority": 1})
-        new = save_journey(store, j.model_copy(update={"transitions": ts}),
-                           expected_version=version, at=1_800_000_000)
-        assert store.conn.execute("PRAGMA foreign_keys").fetchone() == (1,)
-        assert store.conn.execute("PRAGMA foreign_key_check").fetchall() == []
-    finally:
-        store.close()
+    j, version = get_journey(store, LEAD)
+    ts = list(j.transitions)
+    ts[4] = ts[4].model_copy(update={"priority": 1})
+    new = save_journey(store, j.model_copy(update={"transitions": ts}),
+                       expected_version=version, at=1_800_000_000)
+    assert store.conn.execute("PRAGMA foreign_keys").fetchone() == (1,)
+    assert store.conn.execute("PRAGMA foreign_key_check").fetchall() == []
     return new
 
 
-def test_saving_a_journey_evaluates_it_over_workers_the_same(
-    demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def _saved(path: Path) -> int:
+    with Store.open(path) as store:
+        return _save_a_changed_lead(store)
+
+
+@pytest.fixture
+def splits_started(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The worker counts of the split replays started (the real ones, counted)."""
     started: list[int] = []
     real = replay_workers.Split
 
@@ -267,12 +268,43 @@ def test_saving_a_journey_evaluates_it_over_workers_the_same(
 
     monkeypatch.setattr(replay_workers, "Split", Counted)
     monkeypatch.setattr(replay_workers, "CHUNK_ACTIVITIES", 150)
+    return started
+
+
+def test_saving_a_journey_evaluates_it_over_workers_the_same(
+    demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, splits_started: list[int],
+) -> None:
     monkeypatch.setenv(replay_workers.WORKERS_ENV, "0")
     plain = _copy(demo, tmp_path, "save-plain.db")
-    assert _save_a_changed_lead(plain) == 2
-    assert started == []
+    assert _saved(plain) == 2
+    assert splits_started == []
     monkeypatch.setenv(replay_workers.WORKERS_ENV, "2")
     split = _copy(demo, tmp_path, "save-split.db")
-    assert _save_a_changed_lead(split) == 2
-    assert started == [2]
+    assert _saved(split) == 2
+    assert splits_started == [2]
     assert _rows(split) == _rows(plain)
+
+
+def test_a_private_sessions_first_save_is_evaluated_in_its_copy(
+    demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, splits_started: list[int],
+) -> None:
+    # (a private serve-ssh session: its first save moves it to a copy of the shared
+    # store; workers would read the shared file, so the copy is evaluated in process)
+    from journeytui.store.pool import StorePool
+
+    monkeypatch.setenv(replay_workers.WORKERS_ENV, "0")
+    plain = _copy(demo, tmp_path, "cow-plain.db")
+    _saved(plain)
+    monkeypatch.setenv(replay_workers.WORKERS_ENV, "2")
+    source = _copy(demo, tmp_path, "shared.db")
+    before = _rows(source)
+    dest = tmp_path / "session.db"
+    pool = StorePool(source, copy_on_write=dest)
+    try:
+        with pool.store() as store:
+            assert _save_a_changed_lead(store) == 2
+    finally:
+        pool.close()
+    assert splits_started == []
+    assert _rows(dest) == _rows(plain)
+    assert _rows(source) == before

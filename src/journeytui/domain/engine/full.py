@@ -96,6 +96,10 @@ def evaluation_transaction(store: Store) -> Iterator[tuple[sqlite3.Connection, E
     row before it evaluates (a worker reads what is committed)."""
     path = _worker_path(store)
     with _large_cache(store), store.transaction() as conn:
+        if path is not None and str(store.path) != path:
+            # (a private demo session's store moved to its own copy at its first
+            # write: the workers would read the shared file, not this one)
+            path = None
 
         def evaluate_one(jid: int, version: int, j: Journey, now: int | None = None,
                          progress: Progress | None = None) -> Evaluation:
@@ -131,9 +135,12 @@ def _large_cache(store: Store) -> Iterator[None]:
     try:
         yield
     finally:
-        conn.execute(f"PRAGMA cache_size = {int(cache)}")
-        if own:
-            conn.execute("PRAGMA foreign_keys = ON")
+        # (a private demo session's store may have moved to its own copy at the
+        # transaction's first write: that connection is closed, the new one fresh)
+        if store.conn is conn:
+            conn.execute(f"PRAGMA cache_size = {int(cache)}")
+            if own:
+                conn.execute("PRAGMA foreign_keys = ON")
 
 
 # Python's cycle collector, paused while journeys are replayed and written (see
