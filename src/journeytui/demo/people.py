@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import unicodedata
 from array import array
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -107,13 +107,18 @@ def make_people(
     """
     span_old = EPOCH - HISTORY_START
     span_new = DATA_END - 3 * DAY - EPOCH
+    # below(m) is rng.randrange(m), rand() rng.random(): the same draws (see below_of)
+    rand, below = rng.random, below_of(rng)
     created = sorted(
-        EPOCH + rng.randrange(span_new) if rng.random() < JOINER_SHARE
-        else HISTORY_START + rng.randrange(span_old)
+        EPOCH + below(span_new) if rand() < JOINER_SHARE
+        else HISTORY_START + below(span_old)
         for _ in range(n)
     )
     domains = [d for d, _ in DOMAINS]
     dom_w = list(cumulative([w for _, w in DOMAINS]))
+    # rng.choices(domains, cum_weights=dom_w)[0], as choices computes it: one random()
+    # scaled by the total, bisected over all but the last weight
+    dom_total, dom_hi = dom_w[-1] + 0.0, len(dom_w) - 1
     ascii_of: dict[str, str] = {}
     used: set[str] = set()
     address: list[str] = []
@@ -129,15 +134,14 @@ def make_people(
     tier_cum = list(cumulative(TIER_SHARE))
     quiet_lo, quiet_hi = ts(2026, 6, 10), ts(2026, 8, 20)
     nf, nl = len(FIRST_NAMES), len(LAST_NAMES)
-    rand, randrange, choices = rng.random, rng.randrange, rng.choices
     for c in range(n):
         if progress is not None and not c % 16384:
             progress("choosing the contacts", c, n)
-        fi, li = randrange(nf), randrange(nl)
+        fi, li = below(nf), below(nl)
         first_name, last_name = names(FIRST_NAMES[fi], LAST_NAMES[li])
         f = ascii_of.get(first_name) or ascii_of.setdefault(first_name, _ascii(first_name))
         lname = ascii_of.get(last_name) or ascii_of.setdefault(last_name, _ascii(last_name))
-        style = randrange(7)
+        style = below(7)
         if style == 0:
             local = f"{f}.{lname}"
         elif style == 1:
@@ -147,12 +151,12 @@ def make_people(
         elif style == 3:
             local = f"{f}_{lname}"
         elif style == 4:
-            local = f"{f}.{lname}{randrange(60, 100):02d}"
+            local = f"{f}.{lname}{60 + below(40):02d}"  # randrange(60, 100)
         elif style == 5:
             local = f"{lname}.{f}"
         else:
             local = f"{f}.{lname}"
-        domain = choices(domains, cum_weights=dom_w)[0]
+        domain = domains[bisect_right(dom_w, rand() * dom_total, 0, dom_hi)]
         addr = f"{local}@{domain}"
         k = 2
         while addr in used:
@@ -168,7 +172,7 @@ def make_people(
         if rand() < SCANNER_SHARE:
             scanner[c] = LATE if rand() < LATE_SCANNER_SHARE else ON_DELIVERY
         if t < 3 and rand() < QUIET_SHARE:
-            quiet_after[c] = quiet_lo + randrange(quiet_hi - quiet_lo)
+            quiet_after[c] = quiet_lo + below(quiet_hi - quiet_lo)
         created_at = created[c]
         lists = [i for i, share in enumerate(LIST_SHARE) if rand() < share] or [NEWSLETTER]
         if CUSTOMERS in lists and t > 0 and rand() < 0.4:
@@ -180,10 +184,10 @@ def make_people(
                 subs.append((c, li_, "pending", created_at))
             # confirmation time (if any) is decided in _misc_events
         else:
-            left = lists[randrange(len(lists))] if rand() < OLD_UNSUB_SHARE else -1
+            left = lists[below(len(lists))] if rand() < OLD_UNSUB_SHARE else -1
             for li_ in lists:
                 if li_ == left:
-                    gone = created_at + randrange(max(1, EPOCH - created_at))
+                    gone = created_at + below(max(1, EPOCH - created_at))
                     subs.append((c, li_, "unsubscribed", gone))
                 else:
                     subs.append((c, li_, "subscribed", created_at))
@@ -201,6 +205,14 @@ def make_people(
         quiet_after, eligible, subs,
     )
 
+
+
+def below_of(rng: random.Random) -> Callable[[int], int]:
+    """*rng*'s own ``randrange`` core: ``below(n)`` is ``rng.randrange(n)`` for n > 0,
+    and ``a + below(b - a + 1)`` is ``rng.randint(a, b)`` — the same draws, the same
+    numbers (both return ``start + self._randbelow(width)``), without the two Python
+    calls and argument checks around it on every draw of the simulation."""
+    return rng._randbelow  # type: ignore[attr-defined,no-any-return]
 
 
 def cumulative(weights: Any) -> Iterator[float]:

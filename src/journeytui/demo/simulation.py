@@ -11,6 +11,7 @@ import heapq
 import random
 from array import array
 from collections.abc import Callable, Iterator
+from operator import itemgetter
 
 from journeytui.demo.catalog import (
     CONFIRM_SHARE,
@@ -58,7 +59,7 @@ from journeytui.demo.events import (
     SendBatch,
 )
 from journeytui.demo.names import NamePicker
-from journeytui.demo.people import People, cumulative, make_people, pick
+from journeytui.demo.people import People, below_of, cumulative, make_people, pick
 
 
 class Simulation:
@@ -91,6 +92,7 @@ class Simulation:
     def _misc_events(self, p: People) -> list[Event]:
         """Confirmations, late consent and organic page visits: known up front."""
         rng = self.rng
+        below = below_of(rng)
         events: list[Event] = []
         pending: dict[int, list[int]] = {}
         for c, li, status, _ in p.subscriptions:
@@ -99,7 +101,7 @@ class Simulation:
         for c in sorted(pending):
             if rng.random() >= CONFIRM_SHARE:
                 continue
-            at = p.created_at[c] + rng.randint(120, 36 * HOUR)
+            at = p.created_at[c] + 120 + below(36 * HOUR - 119)  # randint(120, 36 h)
             if at >= DATA_END:
                 continue
             for li in pending[c]:
@@ -109,7 +111,7 @@ class Simulation:
             if p.consent[c]:
                 start = max(p.created_at[c], EPOCH)
             elif rng.random() < LATE_CONSENT_SHARE:
-                start = max(p.created_at[c], EPOCH) + rng.randint(HOUR, 120 * DAY)
+                start = max(p.created_at[c], EPOCH) + HOUR + below(120 * DAY - HOUR + 1)
                 if start >= DATA_END - DAY:
                     continue
                 events.append((start, CONSENT, -1, c, None))
@@ -122,7 +124,7 @@ class Simulation:
             for _ in range(k):
                 if end - start <= 60:
                     break
-                at = start + 60 + rng.randrange(end - start - 60)
+                at = start + 60 + below(end - start - 60)
                 page = VISIT_PAGES[pick(_VISIT_CUM, rng.random())]
                 events.append((at, VISIT, -1, c, page))
         events.sort(key=_at)
@@ -134,17 +136,17 @@ class Simulation:
         spec = EMAILS[k]
         assert spec.send_at is not None and spec.status == "sent"
         rng, p = self.rng, self.people
-        rand, randint = rng.random, rng.randint
+        rand, below = rng.random, below_of(rng)
         t0 = spec.send_at
         li = spec.list_index
         elig = p.eligible[li]
         left, gone, spam_at = self.unsub_list[li], self.gone, self.spam_at
-        recipients = [c for c in range(self.n) if 0 < elig[c] <= t0]
-        if left or gone:
-            recipients = [
-                c for c in recipients
-                if left.get(c, t0) >= t0 and gone.get(c, t0) >= t0
-            ]
+        # on the list at t0, and neither left it nor became unreachable before t0
+        away = {c for c, at in left.items() if at < t0}
+        away.update(c for c, at in gone.items() if at < t0)
+        recipients = [c for c, e in enumerate(elig) if 0 < e <= t0]
+        if away:
+            recipients = [c for c in recipients if c not in away]
         if spec.lapsed_only:
             sends_count, last_click = self.sends_count, self.last_click
             recipients = [
@@ -160,30 +162,30 @@ class Simulation:
         # each recipient's send time is still its own, spread over SEND_SPREAD_S.
         batch = SendBatch(array("i", recipients), array("q"), bytearray(nr))
         times, codes = batch.times, batch.statuses
+        reported = {c for c, at in spam_at.items() if at < t0}
         sendable: list[int] = []
-        for i, c in enumerate(recipients):
-            u = spam_at.get(c)
-            if u is not None and u < t0:
-                codes[i] = DROPPED  # the provider suppresses spam reporters
-            else:
-                sendable.append(i)
+        if reported:
+            for i, c in enumerate(recipients):
+                if c in reported:
+                    codes[i] = DROPPED  # the provider suppresses spam reporters
+                else:
+                    sendable.append(i)
+        else:
+            sendable = list(range(nr))
         # bounces: exact shares, so a story email always shows its bad delivery
         n_hard = _share(rng, len(sendable), spec.hard_bounce)
         n_soft = _share(rng, len(sendable), spec.soft_bounce)
         bounced = rng.sample(sendable, min(len(sendable), n_hard + n_soft))
         for j, i in enumerate(bounced):
             codes[i] = BOUNCED_HARD if j < n_hard else BOUNCED_SOFT
-        delivered: list[tuple[int, int]] = []
+        times.extend([t0 + (i * SEND_SPREAD_S) // nr for i in range(nr)])
         sends_count = self.sends_count
-        for i, c in enumerate(recipients):
-            s = t0 + (i * SEND_SPREAD_S) // nr
-            times.append(s)
+        for c in recipients:
             sends_count[c] += 1
-            code = codes[i]
-            if code == DELIVERED:
-                delivered.append((c, s))
-            elif code == BOUNCED_HARD:
-                gone.setdefault(c, s)
+        delivered = [(c, s) for c, s, code in zip(recipients, times, codes, strict=True)
+                     if code == DELIVERED]
+        for i in bounced[:n_hard]:
+            gone.setdefault(recipients[i], times[i])
         events.append((t0, SEND, k, -1, batch))
 
         urls = [u for u, _ in spec.links]
@@ -201,27 +203,28 @@ class Simulation:
         p_unsub_any = [(spec.unsub_all + spec.unsub) * x for x in TIER_UNSUB]
         p_spam = [spec.spam * x for x in TIER_UNSUB]
         add = events.append
+        lapsed_only = spec.lapsed_only
         for c, s in delivered:
             if mpp[c]:
-                add((s + randint(1, 60), OPEN, k, c, True))
+                add((s + 1 + below(60), OPEN, k, c, True))
             if scanner[c] and rand() < 0.6:
                 # a link scanner: every link within seconds, right on delivery or on a
                 # later re-scan (then only the burst gives it away)
-                t = s + (randint(2, 5) if scanner[c] == ON_DELIVERY else randint(300, 2 * HOUR))
+                t = s + (2 + below(4) if scanner[c] == ON_DELIVERY else 300 + below(2 * HOUR - 299))
                 for url in urls:
                     add((t, CLICK, k, c, url))
-                    t += randint(0, 1)
+                    t += below(2)
             t_ = tier[c]
             q = quiet_after[c]
             quiet = q != 0 and q < s
             opened_at = 0
-            awake = not quiet or (spec.lapsed_only and rand() < 0.25)
+            awake = not quiet or (lapsed_only and rand() < 0.25)
             if awake and rand() < p_open[t_]:
-                opened_at = s + _open_delay(rng)
+                opened_at = s + _open_delay(rand, below)
                 if opened_at < DATA_END:
                     add((opened_at, OPEN, k, c, False))
                     if rand() < 0.25:
-                        again = opened_at + randint(600, 3 * DAY)
+                        again = opened_at + 600 + below(3 * DAY - 599)
                         if again < DATA_END:
                             add((again, OPEN, k, c, False))
                 else:
@@ -246,35 +249,35 @@ class Simulation:
                         i = pick(cum, rand() * cum[-1])
                         if i not in chosen:
                             chosen.append(i)
-                    t = opened_at + randint(15, 600)
+                    t = opened_at + 15 + below(586)
                     for i in chosen:
                         if t >= DATA_END:
                             break
                         add((t, CLICK, k, c, urls[i]))
                         if rand() < 0.12:
-                            t2 = t + randint(HOUR, 2 * DAY)
+                            t2 = t + HOUR + below(2 * DAY - HOUR + 1)
                             if t2 < DATA_END:
                                 add((t2, CLICK, k, c, urls[i]))
                         self.last_click[c] = max(self.last_click[c], t)
                         if i in product_idx:
                             self.interest.setdefault(c, []).append(t)
                         self._follow_up(c, urls[i], t, interest, add)
-                        t += randint(8, 300)
+                        t += 8 + below(293)
             # leaving: from all, from the list, or reporting spam
             r = rand()
             if r < p_unsub_all[t_]:
-                at = (opened_at or s + _open_delay(rng)) + randint(20, 400)
+                at = (opened_at or s + _open_delay(rand, below)) + 20 + below(381)
                 if at < DATA_END and c not in unsub_all:
                     add((at, UNSUB, k, c, None))
                     unsub_all.add(c)
                     gone[c] = min(gone.get(c, at), at)
             elif r < p_unsub_any[t_]:
-                at = (opened_at or s + _open_delay(rng)) + randint(20, 400)
+                at = (opened_at or s + _open_delay(rand, below)) + 20 + below(381)
                 if at < DATA_END and c not in left:
                     add((at, UNSUB, k, c, li))
                     left[c] = at
             if rand() < p_spam[t_]:
-                at = (opened_at or s + _open_delay(rng)) + randint(10, 300)
+                at = (opened_at or s + _open_delay(rand, below)) + 10 + below(291)
                 if at < DATA_END:
                     add((at, SPAM, k, c, None))
                     spam_set.add(c)
@@ -283,7 +286,7 @@ class Simulation:
         if spam_count < spec.min_spam:
             rest = [(c, s) for c, s in delivered if c not in spam_set]
             for c, s in rng.sample(rest, min(len(rest), spec.min_spam - spam_count)):
-                at = s + _open_delay(rng) + randint(10, 300)
+                at = s + _open_delay(rand, below) + 10 + below(291)
                 if at < DATA_END:
                     add((at, SPAM, k, c, None))
                     spam_at.setdefault(c, at)
@@ -296,32 +299,33 @@ class Simulation:
     ) -> None:
         """What a click leads to on the website: registrations, visits, new customers."""
         rng = self.rng
+        below = below_of(rng)
         if "/webinar/signup" in url:
             if rng.random() < 0.65 and c not in self.registered:
-                at = t + rng.randint(60, 900)
+                at = t + 60 + below(841)
                 if at < DATA_END:
                     self.registered[c] = at
                     if self._consented(c, at):
                         add((at, FORM, -1, c, FORM_WEBINAR))
         elif url == WHITEPAPER:
             if rng.random() < 0.7:
-                at = t + rng.randint(30, 300)
+                at = t + 30 + below(271)
                 if at < DATA_END and self._consented(c, at):
                     add((at, FORM, -1, c, FORM_WHITEPAPER))
         elif url in (PRICING, CONTACT_SALES):
-            at = t + rng.randint(HOUR, 3 * DAY)
+            at = t + HOUR + below(3 * DAY - HOUR + 1)
             if rng.random() < 0.4 and at < DATA_END and self._consented(c, at):
                 add((at, VISIT, -1, c, DEMO_PAGE))
             keen = 0.5 if url == CONTACT_SALES else 0.1 + 0.15 * min(interest, 2)
             if rng.random() < keen:
-                at = t + rng.randint(300, 2 * HOUR)
+                at = t + 300 + below(2 * HOUR - 299)
                 if at < DATA_END:
                     if self._consented(c, at):
                         add((at, FORM, -1, c, FORM_CONTACT_SALES))
                     # some become customers a few weeks later
                     elig = self.people.eligible[CUSTOMERS]
                     if elig[c] == 0 and rng.random() < 0.4:
-                        joined = at + rng.randint(14 * DAY, 40 * DAY)
+                        joined = at + 14 * DAY + below(26 * DAY + 1)
                         if joined < DATA_END:
                             add((joined, SUBSCRIBE, -1, c, CUSTOMERS))
                             elig[c] = joined
@@ -349,18 +353,34 @@ class Simulation:
 
         misc, self.misc = self.misc, []  # consumed here (it can be large)
         push(-1, misc)
+        send_times: list[int] = [EMAILS[i].send_at for i in sent]  # type: ignore[misc]
+        send_times.append(1 << 62)  # no campaign left: after any time
         nxt = 0
         forms: set[str] = set()
         while heap or nxt < len(sent):
-            if nxt < len(sent) and (not heap or EMAILS[sent[nxt]].send_at <= heap[0][0]):  # type: ignore[operator]
+            next_send = send_times[nxt]
+            if nxt < len(sent) and (not heap or next_send <= heap[0][0]):
                 push(nxt, self.email_events(sent[nxt]))
                 nxt += 1
                 continue
+            # The first list's events in a run, up to the first event another list
+            # (or the next campaign) has to come before: in order of (time, rank)
+            # as one event at a time through the heap, with one heap step a run.
             _, rank, events = heap[0]
-            ev = events.pop()
-            if ev[1] == FORM:
-                forms.add(ev[4])
-            yield ev
+            if len(heap) > 1:
+                other_at, other_rank, _ = min(heap[1:3])
+            else:
+                other_at, other_rank = next_send, rank
+            limit = min(other_at, next_send)
+            while events:
+                ev = events[-1]
+                at = ev[0]
+                if at > limit or at == limit and (at == next_send or rank > other_rank):
+                    break
+                events.pop()
+                if ev[1] == FORM:
+                    forms.add(ev[4])
+                yield ev
             if events:
                 heapq.heapreplace(heap, (events[-1][0], rank, events))
             else:
@@ -375,8 +395,7 @@ class Simulation:
 
 
 
-def _at(ev: Event) -> int:
-    return ev[0]
+_at = itemgetter(0)  # an event's time
 
 
 
@@ -390,15 +409,16 @@ def _share(rng: random.Random, n: int, rate: float) -> int:
     return int(x) + (rng.random() < x - int(x))
 
 
-def _open_delay(rng: random.Random) -> int:
-    r = rng.random()
+def _open_delay(rand: Callable[[], float], below: Callable[[int], int]) -> int:
+    """How long after delivery an email is opened (draws: ``rand``, then ``below``)."""
+    r = rand()
     if r < 0.35:
-        return rng.randint(60, HOUR)
+        return 60 + below(HOUR - 59)  # randint(60, HOUR)
     if r < 0.75:
-        return rng.randint(HOUR, 12 * HOUR)
+        return HOUR + below(11 * HOUR + 1)  # randint(HOUR, 12 * HOUR)
     if r < 0.95:
-        return rng.randint(12 * HOUR, 2 * DAY)
-    return rng.randint(2 * DAY, 6 * DAY)
+        return 12 * HOUR + below(36 * HOUR + 1)  # randint(12 * HOUR, 2 * DAY)
+    return 2 * DAY + below(4 * DAY + 1)  # randint(2 * DAY, 6 * DAY)
 
 
 def _count_before(times: list[int] | None, t: int) -> int:
