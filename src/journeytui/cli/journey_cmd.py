@@ -261,33 +261,7 @@ def cmd_funnel(args: argparse.Namespace) -> int:
         raise UserError("--stage S goes with --contacts (list who is in the stage)")
     with open_store(args, readonly=True) as store:
         if args.stage:
-            from journeytui.cli.stream import Encoded, map_for_long_read, write_json, write_table
-            from journeytui.domain.in_stage import iter_stage_contact_cells, stage_figures
-
-            # written as read (reads over the stage's index), whatever the stage's size:
-            # the contact's cells shaped by SQLite, those of the time in the stage made
-            # once per time
-            map_for_long_read(store.conn)
-            form = "csv" if args.csv else "json" if args.json else "text"
-            rows = iter_stage_contact_cells(store, args.name, args.stage, form=form,
-                                            stall_days=args.stall_days,
-                                            stalled_only=args.stalled)
-            figures = stage_figures(store, args.name, args.stage, stall_days=args.stall_days)
-            if args.csv:
-                n = _write_csv(Path(args.csv), rows, figures, args.stage)
-                print(f"wrote {n:,} contacts to {args.csv}")
-            elif args.json:
-                write_json(Encoded(_stage_json(rows, figures, args.stage), level=0,
-                                   chunks=True))
-            else:
-                from journeytui.domain.in_stage import stage_read
-
-                second = stage_read(store, args.name, args.stage, args.stall_days).now % 60
-                n = write_table(["contact", "name", "in stage since", "days", "stalled"],
-                                rows, {3}, texts=True,
-                                tail=_stage_text_tail(figures, second), strip=1)
-                print(f"{n:,} contacts")
-            return 0
+            return _stage_contacts(args, store)
         from journeytui.domain.funnel import funnel
 
         data = funnel(store, args.name, stall_days=args.stall_days)
@@ -298,20 +272,88 @@ def cmd_funnel(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_csv(out: Path, rows: Any, figures: Any, stage: str) -> int:
-    """Stage contacts as CSV, written as read into FILE.part, then renamed to FILE (a
-    failed write leaves no half file)."""
-    from journeytui.domain.in_stage import write_contacts_csv_cells
+def _stage_contacts(args: argparse.Namespace, store: Any) -> int:
+    """``funnel --stage S --contacts`` (text, ``--json``, ``--csv FILE``): written as
+    read (over the stage's index), whatever the stage's size — the contact's cells
+    shaped by SQLite, those of the time in the stage made once per time; a long list
+    by two processes (:mod:`journeytui.cli.halves`), each writing a half."""
+    from journeytui.cli import halves, stream
+    from journeytui.domain.in_stage import (
+        Half,
+        contacts_csv_chunks,
+        iter_stage_contact_cells,
+        split_key,
+        stage_figures,
+        stage_read,
+    )
+    from journeytui.store import Store
+
+    stream.map_for_long_read(store.conn)
+    form = "csv" if args.csv else "json" if args.json else "text"
+    # (a wrong journey or stage is said here, before anything is written)
+    read = stage_read(store, args.name, args.stage, args.stall_days)
+    key = split_key(store.conn, read, args.stalled,
+                    max(halves.SPLIT_FROM, 2 * stream.SAMPLE)) if halves.can_split() else None
+
+    def reopen() -> Store:
+        again = open_store(args, readonly=True)
+        stream.map_for_long_read(again.conn)
+        return again
+
+    def part(s: Store, half: Half | None) -> tuple[Iterator[str], list[int]]:
+        rows = iter_stage_contact_cells(s, args.name, args.stage, form=form,
+                                        stall_days=args.stall_days,
+                                        stalled_only=args.stalled, half=half)
+        figures = stage_figures(s, args.name, args.stage, stall_days=args.stall_days)
+        count = [0]
+        if form == "csv":
+            return contacts_csv_chunks(rows, figures, args.stage, count), count
+        if form == "json":
+            return _stage_json(rows, figures, args.stage, count), count
+        # the second half's columns are as wide as the first rows of the list need
+        # (the first half's: it holds at least the sample)
+        sizing = (iter_stage_contact_cells(s, args.name, args.stage, form=form,
+                                           stall_days=args.stall_days,
+                                           stalled_only=args.stalled,
+                                           half=half._replace(second=False))
+                  if half is not None and half.second else None)
+        second = stage_read(s, args.name, args.stage, args.stall_days).now % 60
+        return stream.table_text(["contact", "name", "in stage since", "days", "stalled"],
+                                 rows, {3}, texts=True, tail=_stage_text_tail(figures, second),
+                                 strip=1, count=count, sizing=sizing), count
+
+    cut = None if key is None else (key, key._replace(second=True))
+    with halves.in_halves(store, cut, reopen, part) as (text, counts):
+        if args.csv:
+            _write_csv(Path(args.csv), text)
+        elif args.json:
+            stream.write_json(stream.Encoded(text, level=0, joined=True),
+                              halves.Sink(sys.stdout))
+        else:
+            halves.write_all(text, sys.stdout)
+    if args.csv:
+        print(f"wrote {counts[0]:,} contacts to {args.csv}")
+    elif not args.json:
+        print(f"{counts[0]:,} contacts")
+    return 0
+
+
+def _write_csv(out: Path, text: Iterator[Any]) -> None:
+    """Stage contacts as CSV (the header, then *text*: :func:`halves.in_halves`),
+    written as read into FILE.part, then renamed to FILE (a failed write leaves no
+    half file)."""
+    from journeytui.cli.halves import write_all
+    from journeytui.domain.in_stage import CSV_HEADER_LINE
 
     part = out.with_name(out.name + ".part")
     try:
         with part.open("w", encoding="utf-8", newline="") as fh:
-            n = write_contacts_csv_cells(rows, figures, stage, fh)
+            fh.write(CSV_HEADER_LINE)
+            write_all(text, fh)
         part.replace(out)
     except OSError as exc:
         part.unlink(missing_ok=True)
         raise UserError(f"{out}: cannot write: {exc}") from None
-    return n
 
 
 def _stage_text_tail(figures: Callable[[int], tuple[float, bool]], second: int
@@ -341,12 +383,13 @@ def _stage_text_tail(figures: Callable[[int], tuple[float, bool]], second: int
 
 
 def _stage_json(rows: Iterator[tuple[str, str, str, int]],
-                figures: Callable[[int], tuple[float, bool]], stage: str
-                ) -> Iterator[list[str]]:
+                figures: Callable[[int], tuple[float, bool]], stage: str, count: list[int],
+                ) -> Iterator[str]:
     """The JSON items of the stage's contacts, as ``write_json`` indents a top-level
-    list's items, a list a chunk of rows: the contact's part filled in per row (no
-    encoder call), the rest (stage, since, days in stage, stalled) made once per
-    time."""
+    list's items, each after the list's separator (``Encoded(…, joined=True)``), a
+    text a chunk of rows (``count[0]`` grows by its rows): the contact's part filled
+    in per row (no encoder call), the rest (stage, since, days in stage, stalled)
+    made once per time."""
     from journeytui.cli.stream import CHUNK
     from journeytui.cli.stream import json_str as js
     from journeytui.domain.in_stage import IsoMinutes, PerKey
@@ -363,9 +406,10 @@ def _stage_json(rows: Iterator[tuple[str, str, str, int]],
     tails = PerKey(tail)
     # a chunk of rows at a time, one comprehension (no generator step per row)
     while chunk := list(itertools.islice(rows, CHUNK)):
-        yield [f'{{\n    "email": {js(e)},\n    "first_name": {js(f)},'
-               f'\n    "last_name": {js(last)}{tails[since]}'
-               for e, f, last, since in chunk]
+        count[0] += len(chunk)
+        yield "".join([f',\n  {{\n    "email": {js(e)},\n    "first_name": {js(f)},'
+                       f'\n    "last_name": {js(last)}{tails[since]}'
+                       for e, f, last, since in chunk])
 
 
 def _n(v: int | None) -> str | None:

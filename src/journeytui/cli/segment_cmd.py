@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -91,24 +92,40 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from journeytui.cli import db_path
+    from journeytui.cli import db_path, halves
     from journeytui.cli.stream import map_for_long_read
-    from journeytui.domain.segments import export_stream
+    from journeytui.domain.in_stage import Half, split_key
+    from journeytui.domain.segments import export_read, export_stream
     from journeytui.export_target import ExportPolicy, ExportRefused
+    from journeytui.store import Store
 
     policy = ExportPolicy.from_env(Path(db_path(args)))
     try:
         path = policy.target(args.file)
     except ExportRefused as exc:
         raise UserError(str(exc)) from None
+
+    def reopen() -> Store:
+        again = open_store(args, readonly=True)
+        map_for_long_read(again.conn)
+        return again
+
+    def part(s: Store, half: Half | None) -> tuple[Iterator[str], list[int]]:
+        _, text, counts = export_stream(s, args.name, args.journey, args.format, half)
+        return text, counts
+
     with open_store(args, readonly=True) as store:
-        # written as read, a chunk of members at a time, whatever the segment's size
+        # written as read, a chunk of members at a time, whatever the segment's size;
+        # a long one by two processes (journeytui.cli.halves), each writing a half
         map_for_long_read(store.conn)
-        seg, text, counts = export_stream(store, args.name, args.journey, args.format)
-        try:
-            policy.write_lines(path, text)
-        except OSError as exc:
-            raise UserError(f"{args.file}: cannot write: {exc}") from None
+        seg, read = export_read(store, args.name, args.journey, args.format)
+        key = split_key(store.conn, read, False, halves.SPLIT_FROM) if halves.can_split() else None
+        cut = None if key is None else (key, key._replace(second=True))
+        with halves.in_halves(store, cut, reopen, part) as (text, counts):
+            try:
+                policy.write_lines(path, halves.texts(text))
+            except OSError as exc:
+                raise UserError(f"{args.file}: cannot write: {exc}") from None
     kept, left = counts
     note = f"; {left:,} unsubscribed from all lists left out" if left else ""
     print(f"wrote {kept:,} contacts of '{safe_text(seg.name)}' to {safe_text(args.file)} "

@@ -18,7 +18,7 @@ import json
 import sqlite3
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from journeytui.domain.in_stage import PerKey
 from journeytui.textsafe import safe_text
@@ -41,13 +41,18 @@ class Encoded:
     written as it comes; it must then be written at that level.
 
     *chunks*: *items* gives lists of items (a chunk of rows each, as they were read:
-    no generator step per item)."""
+    no generator step per item).
+
+    *joined* (with *level*): *items* gives text, any number of items each preceded
+    by the list's separator at that level (``",\n"`` and the items' indent), cut
+    anywhere after the first separator (the text of a list written in parts)."""
 
     def __init__(self, items: Iterable[Any], *, level: int | None = None,
-                 chunks: bool = False) -> None:
-        self.chunks: Iterator[list[str]] = (
-            (c for c in items if c) if chunks else _in_chunks(iter(items)))
+                 chunks: bool = False, joined: bool = False) -> None:
+        self.chunks: Iterator[Any] = (
+            (c for c in items if c) if chunks or joined else _in_chunks(iter(items)))
         self.level = level
+        self.joined = joined
 
 
 def _in_chunks(items: Iterator[str]) -> Iterator[list[str]]:
@@ -70,7 +75,9 @@ def _write(value: Any, level: int, write: Any) -> None:
         sep = "," + nl
         start = "[" + nl
         for chunk in value.chunks:
-            if value.level is None:  # items as they stand at the top level: indented here
+            if value.joined:
+                write(chunk if start == sep else start + chunk[len(sep):])
+            elif value.level is None:  # items as they stand at the top level: indented here
                 write(start + ",\n".join(chunk).replace("\n", nl))
             else:
                 write(start + sep.join(chunk))
@@ -100,7 +107,13 @@ def _write(value: Any, level: int, write: Any) -> None:
         write(_dumps(value).replace("\n", "\n" + pad))
 
 
-def write_json(data: Any, out: IO[str] | None = None) -> None:
+class Writes(Protocol):
+    """Something text is written to (a text stream, or a wrapper of one)."""
+
+    def write(self, text: Any, /) -> Any: ...
+
+
+def write_json(data: Any, out: Writes | None = None) -> None:
     """*data* as indented ASCII JSON; iterators in it (not lists) are streamed."""
     stream = out if out is not None else sys.stdout
     _write(data, 0, stream.write)
@@ -112,8 +125,25 @@ def write_table(
     out: IO[str] | None = None, *, texts: bool = False,
     tail: Callable[[Any], Sequence[str]] | None = None, strip: int | None = None,
 ) -> int:
-    """A plain text table written as *rows* come; every cell made safe for the
-    terminal, None shown as "—".  Returns how many rows were written.
+    """A plain text table written as *rows* come (:func:`table_text`); returns how
+    many rows were written."""
+    stream = out if out is not None else sys.stdout
+    count = [0]
+    for text in table_text(headers, rows, right, texts=texts, tail=tail, strip=strip,
+                           count=count):
+        stream.write(text)
+    return count[0]
+
+
+def table_text(
+    headers: Sequence[str], rows: Iterable[Sequence[Any]], right: set[int], *,
+    texts: bool = False, tail: Callable[[Any], Sequence[str]] | None = None,
+    strip: int | None = None, count: list[int] | None = None,
+    sizing: Iterable[Sequence[Any]] | None = None,
+) -> Iterator[str]:
+    """The text of a plain text table of *rows*, a chunk of lines at a time as the
+    rows come; every cell made safe for the terminal, None shown as "—".
+    ``count[0]`` grows by the rows of each chunk.
 
     *texts*: every cell of every row is a str already (never None): after the
     sample, a chunk's lines are formatted straight from its rows and looked at once
@@ -126,18 +156,24 @@ def write_table(
     once per distinct key.
 
     *strip* (with *tail*): the index of a first cell that comes unstripped; it is
-    written ``str.strip()``-ed (a C call a row, cheaper than SQLite's trim)."""
-    stream = out if out is not None else sys.stdout
+    written ``str.strip()``-ed (a C call a row, cheaper than SQLite's trim).
+
+    *sizing*: *rows* are a later part of a table whose first rows these are (at
+    least :data:`SAMPLE` of them, or all): the columns are sized by them, and only
+    the lines of *rows* are given (no headers) — the same lines as in the whole
+    table."""
+    n = count if count is not None else [0]
     it = iter(rows)
+    first = it if sizing is None else iter(sizing)
     if tail is not None:
         tails = PerKey(tail)
 
         def whole(part: Iterable[Sequence[Any]]) -> list[list[str]]:
             return _cells([(*_stripped(r[:-1], strip), *tails[r[-1]]) for r in part])
 
-        sample = whole(itertools.islice(it, SAMPLE))
+        sample = whole(itertools.islice(first, SAMPLE))
     else:
-        sample = _cells(list(itertools.islice(it, SAMPLE)))
+        sample = _cells(list(itertools.islice(first, SAMPLE)))
     _check(sample, len(headers))
     widths = [len(h) for h in headers]
     for r in sample:
@@ -152,9 +188,9 @@ def write_table(
     def lines(cells: list[list[str]]) -> str:
         return "".join([fmt(*r).rstrip() + "\n" for r in cells])
 
-    stream.write(lines([list(headers), ["-" * w for w in widths]]))
-    stream.write(lines(sample))
-    n = len(sample)
+    if sizing is None:
+        yield lines([list(headers), ["-" * w for w in widths]]) + lines(sample)
+        n[0] += len(sample)
     if tail is not None:
         k = len(headers) - len(tails[next(iter(tails))]) if tails else len(headers)
         keyed = _KeyedLines(tails, "  ".join(pct[:k]), "  ".join(formats[k:]).format, strip,
@@ -162,17 +198,14 @@ def write_table(
         while chunk := list(itertools.islice(it, CHUNK)):
             _check(chunk, k + 1)
             text = keyed.lines(chunk)
-            if text is None:
-                text = lines(whole(chunk))
-            stream.write(text)
-            n += len(chunk)
-        return n
+            yield lines(whole(chunk)) if text is None else text
+            n[0] += len(chunk)
+        return
     while chunk := list(itertools.islice(it, CHUNK)):
         _check(chunk, len(widths))
         text = _plain_lines(fmt, chunk) if texts else None
-        stream.write(lines(_cells(chunk)) if text is None else text)
-        n += len(chunk)
-    return n
+        yield lines(_cells(chunk)) if text is None else text
+        n[0] += len(chunk)
 
 
 def _stripped(cells: Sequence[Any], strip: int | None) -> Sequence[Any]:

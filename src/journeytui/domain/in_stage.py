@@ -23,7 +23,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import chain, islice
-from typing import IO, Any, NamedTuple
+from typing import Any, NamedTuple
 
 from journeytui.errors import UserError
 from journeytui.store import Store
@@ -99,9 +99,46 @@ def stage_read(store: Store, name: str, stage: str, stall_days: int) -> StageRea
     return StageRead(jid, stage, now, now - stall_days * DAY if can_stall else None)
 
 
+class Half(NamedTuple):
+    """One of two parts of a stage's list, cut before the row of the first read
+    (in the stage since before the evaluation time, or the stalled limit) with this
+    time and contact id (:func:`split_key`): the rows before it (*second* False) or
+    it and every row after (*second* True)."""
+
+    second: bool
+    since: int
+    contact_id: int
+
+
+def split_key(conn: sqlite3.Connection, read: StageRead, stalled_only: bool,
+              at_least: int) -> Half | None:
+    """Where to cut the stage's list in two parts of about the same length (the first
+    :class:`Half`), when it holds at least *at_least* contacts (None otherwise):
+    the row of the list's first read at half the list's length, counted and found on
+    the stage index alone (no contact read).  The first part then holds just half
+    the rows (fewer for a list with more conditions: they are left out of the
+    count).  None too when that row is not in the first read (most of the stage in
+    it since the evaluation time or after)."""
+    upper = read.stall_before if stalled_only else read.now
+    if upper is None:
+        return None
+    base = "FROM journey_positions WHERE journey_id = ? AND stage = ?"
+    total = int(conn.execute(f"SELECT count(*) {base}" + (" AND since < ?" if stalled_only
+                                                           else ""),
+                             (read.jid, read.stage, *([upper] if stalled_only else []))
+                             ).fetchone()[0])
+    if total < at_least:
+        return None
+    row = conn.execute(f"SELECT since, contact_id {base} AND since < ?"
+                       " ORDER BY since, contact_id LIMIT 1 OFFSET ?",
+                       (read.jid, read.stage, upper, total // 2)).fetchone()
+    return None if row is None else Half(False, int(row[0]), int(row[1]))
+
+
 def in_stage_order(
     conn: sqlite3.Connection, cells: Callable[[str], list[str]], read: StageRead,
     stalled_only: bool, extra: dict[str, Any] | None = None, also: str = "",
+    half: Half | None = None,
 ) -> Iterator[tuple[Any, ...]]:
     """One row of *cells* per contact in the stage, in the list's order (longest there
     first: ``since``, the evaluation time for those stored as "at the evaluation
@@ -110,23 +147,35 @@ def in_stage_order(
     those since exactly then — a real time and the stored marker, merged by contact
     id by SQLite; those since after it.  *cells* gives the row's columns (SQL) from
     the SQL of its time (the marker's rows get ``:now``); *also*: more conditions
-    (SQL, parameters in *extra*)."""
+    (SQL, parameters in *extra*); *half*: only that part of the list (the first
+    part lies in the first read: :func:`split_key`)."""
     where = ("FROM journey_positions p JOIN contacts c ON c.id = p.contact_id"
              " WHERE p.journey_id = :jid AND p.stage = :stage" + also)
     timed = ", ".join(cells("p.since"))
     args = {**read.args(), **(extra or {})}
-    if stalled_only:
+    cut = ""
+    if half is not None:
+        # a range of the index from (or up to) the time, less the rows at that time
+        # on the other side of the contact id
+        args.update(split_since=half.since, split_id=half.contact_id)
+        cut = (" AND p.since >= :split_since AND NOT (p.since = :split_since"
+               " AND p.contact_id < :split_id)" if half.second else
+               " AND p.since <= :split_since AND NOT (p.since = :split_since"
+               " AND p.contact_id >= :split_id)")
+    if stalled_only or (half is not None and not half.second):
         # stalled: in it since before the evaluation time less the stalled days (so
-        # nobody at or after the evaluation time): the first read alone
-        if read.stall_before is None:
+        # nobody at or after the evaluation time): the first read alone; so is the
+        # first part of a list
+        limit = ":stall_before" if stalled_only else ":now"
+        if stalled_only and read.stall_before is None:
             return iter(())
-        return conn.execute(f"SELECT {timed} {where} AND p.since < :stall_before"
+        return conn.execute(f"SELECT {timed} {where} AND p.since < {limit}{cut}"
                             " ORDER BY p.since, p.contact_id", args)
     outer = ", ".join(f"k{i}" for i in range(len(cells("p.since"))))
     named = ", ".join(f"{c} AS k{i}" for i, c in enumerate(cells("p.since")))
     marked = ", ".join(cells(":now"))
     return chain(
-        conn.execute(f"SELECT {timed} {where} AND p.since < :now"
+        conn.execute(f"SELECT {timed} {where} AND p.since < :now{cut}"
                      " ORDER BY p.since, p.contact_id", args),
         conn.execute(
             f"SELECT {outer} FROM (SELECT {named}, p.contact_id AS cid {where}"
@@ -152,6 +201,7 @@ _HEAD = {
 def iter_stage_contact_cells(
     store: Store, name: str, stage: str, *, form: str,
     stall_days: int = DEFAULT_STALL_DAYS, stalled_only: bool = False,
+    half: Half | None = None,
 ) -> Iterator[tuple[Any, ...]]:
     """The rows of :func:`journeytui.domain.funnel.iter_stage_contacts` (same order)
     as the CLI writes them: the contact's cells, shaped by SQLite as it reads, then
@@ -160,13 +210,14 @@ def iter_stage_contact_cells(
     name (first and last name joined by a space, not stripped yet); ``"json"``:
     email, first and last name as stored; ``"csv"``: the same,
     formula guarded (:func:`csv_guard_sql`; control characters are left to the
-    writer)."""
+    writer).  *half*: only that part of the list (:func:`split_key`)."""
     read = stage_read(store, name, stage, stall_days)
     head = _HEAD.get(form) or [csv_guard_sql(c) for c in _HEAD["json"]]
     if form == "text":
         return in_stage_order(store.conn, lambda since: [*head, text_key_sql(since)], read,
-                              stalled_only, {"second": read.now % 60})
-    return in_stage_order(store.conn, lambda since: [*head, since], read, stalled_only)
+                              stalled_only, {"second": read.now % 60}, half=half)
+    return in_stage_order(store.conn, lambda since: [*head, since], read, stalled_only,
+                          half=half)
 
 
 # -- the text list's key: what its last cells follow from, coarser than the second
@@ -293,14 +344,19 @@ class PerKey(dict[Any, Any]):
         return value
 
 
-def write_contacts_csv_cells(
+#: The first line of a stage's contacts as CSV.
+CSV_HEADER_LINE = ",".join(CSV_HEADER) + "\n"
+
+
+def contacts_csv_chunks(
     rows: Iterable[Sequence[Any]], figures: Callable[[int], tuple[float, bool]],
-    stage: str, out: IO[str],
-) -> int:
+    stage: str, count: list[int],
+) -> Iterator[str]:
     """The ``"csv"`` rows of :func:`iter_stage_contact_cells` (with the stage's
     :func:`stage_figures`) as :func:`journeytui.domain.funnel.write_contacts_csv`
-    writes them (the same file), a chunk at a time as they come; the time's cells
-    are made once per time.  Returns how many.
+    writes them after :data:`CSV_HEADER_LINE` (the same lines), a chunk at a time as
+    they come; the time's cells are made once per time.  ``count[0]`` grows by the
+    rows of each chunk.
 
     A chunk of lines the writer would write as they are (:func:`plain_lines`) is
     joined as it is; another goes through the writer, its contacts' cells made safe."""
@@ -325,23 +381,20 @@ def write_contacts_csv_cells(
         return f"{stage_text}{times.iso(since)},{days!r},{'yes' if stalled else 'no'}"
 
     texts = PerKey(tail_text)
-    w = csv.writer(out, lineterminator="\n")
-    w.writerow(CSV_HEADER)
     # the commas and quotes of a line's stage and time cells (the same in every line:
     # only the stage may have some); a stage the writer would escape: every line
     # through the writer
     some = texts[0]
     commas, quotes = 2 + some.count(","), some.count('"')
     plain = some.isprintable()
-    n = 0
     for part in chunked(rows):
-        n += len(part)
+        count[0] += len(part)
         text = plain_lines([f"{e},{f},{last}{texts[since]}" for e, f, last, since in part],
                            commas, quotes) if plain else None
-        if text is not None:
-            out.write(text)
-        else:
+        if text is None:
             # (only the contact's cells are made safe: the days stay a number)
-            w.writerows([(*csv_safe([(e, f, last)])[0], *tails[since])
-                         for e, f, last, since in part])
-    return n
+            buf = io.StringIO()
+            csv.writer(buf, lineterminator="\n").writerows(
+                [(*csv_safe([(e, f, last)])[0], *tails[since]) for e, f, last, since in part])
+            text = buf.getvalue()
+        yield text

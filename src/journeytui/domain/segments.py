@@ -37,6 +37,7 @@ from journeytui.store.evaluation_time import resolved_sql
 from journeytui.textsafe import csv_cell, safe_text
 
 if TYPE_CHECKING:
+    from journeytui.domain.in_stage import Half, StageRead
     from journeytui.domain.journey_model import Journey, Segment
 
 DAY = 86_400
@@ -218,19 +219,11 @@ def members(store: Store, name: str, journey: str | None = None) -> tuple[Journe
     return j, seg, at, rows
 
 
-def export_stream(store: Store, name: str, journey: str | None, layout: str
-                  ) -> tuple[Segment | StoredSegment, Iterator[str], list[int]]:
-    """The segment, the CSV text of its upload in *layout* (read as it is written,
-    a chunk of members at a time, in the order of :func:`members`) and [exported,
-    left out: unsubscribed from all lists] — counted as the text is consumed."""
-    from journeytui.domain.in_stage import (
-        StageRead,
-        chunked,
-        csv_guard_sql,
-        csv_text,
-        in_stage_order,
-        plain_lines,
-    )
+def export_read(store: Store, name: str, journey: str | None, layout: str
+                ) -> tuple[Segment | StoredSegment, StageRead]:
+    """The segment to export in *layout* and the read of its stage (a wrong name,
+    layout or a journey not evaluated yet is said here)."""
+    from journeytui.domain.in_stage import StageRead
 
     if layout not in LAYOUTS:
         raise UserError(f"--format {safe_text(layout)}: one of {', '.join(LAYOUTS)}")
@@ -238,15 +231,35 @@ def export_stream(store: Store, name: str, journey: str | None, layout: str
     if at is None:
         raise UserError(f"journey '{safe_text(j.name)}' has not been evaluated yet; run "
                         f"`journeytui evaluate \"{safe_text(j.name)}\"`")
-    more, params = _conditions(store, seg, at)
+    return seg, StageRead(jid, seg.stage, at, None)
+
+
+def export_stream(store: Store, name: str, journey: str | None, layout: str,
+                  half: Half | None = None,
+                  ) -> tuple[Segment | StoredSegment, Iterator[str], list[int]]:
+    """The segment, the CSV text of its upload in *layout* (read as it is written,
+    a chunk of members at a time, in the order of :func:`members`) and [exported,
+    left out: unsubscribed from all lists] — counted as the text is consumed.
+    *half*: the text of that part of the members only (the header with the first)."""
+    from journeytui.domain.in_stage import (
+        chunked,
+        csv_guard_sql,
+        csv_text,
+        in_stage_order,
+        plain_lines,
+    )
+
+    seg, read = export_read(store, name, journey, layout)
+    more, params = _conditions(store, seg, read.now)
     rows = in_stage_order(
         store.conn, lambda _: [csv_guard_sql("c.email"), csv_guard_sql("c.first_name"),
                                csv_guard_sql("c.last_name"), "c.unsubscribed_all"],
-        StageRead(jid, seg.stage, at, None), False, params, more)
+        read, False, params, more, half=half)
     counts = [0, 0]
 
     def text() -> Iterator[str]:
-        yield csv_text([LAYOUTS[layout]])
+        if half is None or not half.second:
+            yield csv_text([LAYOUTS[layout]])
         for part in chunked(rows):
             # those not unsubscribed from all lists, their cells joined as they are
             # (when the writer would write them so), else through the writer
