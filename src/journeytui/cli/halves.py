@@ -277,7 +277,8 @@ def _child(reopen: Callable[[], Store], half: K,
     all of that went well.  (*parents*: the parent's ends of the pipes.)"""
     code = 1
     try:
-        signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C ends it where it is
+        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C ends it where it is
         for end in parents:
             os.close(end)
         null = os.open(os.devnull, os.O_RDWR)
