@@ -148,13 +148,9 @@ def _generate(
                 else RecorderSink(store, sim.people)
             )
             sim.people.subscriptions.clear()  # written; free the memory
-            handle = sink.handle
             days = (DATA_END - EPOCH) // DAY
-            for i, ev in enumerate(sim.activity()):
-                counts[ev[1]] += 1 if ev[1] != SEND else len(ev[4].statuses)
-                handle(ev)
-                if progress is not None and not i % 8192:
-                    progress(_SIMULATING, max(0, ev[0] - EPOCH) // DAY, days)
+            sink.write(sim.activity(), counts, None if progress is None else (
+                lambda at: progress(_SIMULATING, max(0, at - EPOCH) // DAY, days)))
             if progress is not None:
                 progress(_SIMULATING, days, days)
             sink.finish()

@@ -11,6 +11,7 @@ import heapq
 import random
 from array import array
 from collections.abc import Callable, Iterator
+from itertools import compress
 from operator import itemgetter
 
 from journeytui.demo.catalog import (
@@ -144,7 +145,10 @@ class Simulation:
         # on the list at t0, and neither left it nor became unreachable before t0
         away = {c for c, at in left.items() if at < t0}
         away.update(c for c, at in gone.items() if at < t0)
-        recipients = [c for c, e in enumerate(elig) if 0 < e <= t0]
+        # 0 < elig[c] <= t0, iterated in C: the ids and times of those ever on the
+        # list (elig[c] != 0), kept where that time is not after t0
+        recipients = list(compress(compress(range(self.n), elig),
+                                   map(t0.__ge__, compress(elig, elig))))
         if away:
             recipients = [c for c in recipients if c not in away]
         if spec.lapsed_only:
@@ -204,6 +208,7 @@ class Simulation:
         p_spam = [spec.spam * x for x in TIER_UNSUB]
         add = events.append
         lapsed_only = spec.lapsed_only
+        recording = "recording" in urls[0]
         for c, s in delivered:
             if mpp[c]:
                 add((s + 1 + below(60), OPEN, k, c, True))
@@ -233,7 +238,7 @@ class Simulation:
                 interest = _count_before(self.interest.get(c), s)
                 p_click = TIER_CLICK[t_] * spec.click_appeal * (1.0 + 0.6 * interest)
                 reg = self.registered.get(c)
-                if reg is not None and reg < s and "recording" in urls[0]:
+                if reg is not None and reg < s and recording:
                     p_click *= 3.0
                 if rand() < min(0.95, p_click):
                     if interest and boost_idx:

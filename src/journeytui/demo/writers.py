@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 from array import array
+from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from itertools import repeat
 from typing import Any
@@ -132,8 +134,29 @@ class RecorderSink:
         else:  # pragma: no cover - a programming error
             raise ValueError(f"unknown event kind {kind!r}")
 
+    def write(self, events: Iterable[Event], counts: Counter[str], tick: Tick | None) -> None:
+        """:meth:`handle` every event (see :func:`write_each`)."""
+        write_each(self.handle, events, counts, tick)
+
     def finish(self) -> None:
         pass
+
+
+Tick = Callable[[int], None]  # told an event's time every TICK events
+TICK = 8192
+
+
+def write_each(
+    handle: Callable[[Event], None], events: Iterable[Event], counts: Counter[str],
+    tick: Tick | None,
+) -> None:
+    """*handle* each event, counting them by kind into *counts* (a send log counts as
+    its rows), telling *tick* the time of the first event and then every TICK-th."""
+    for i, ev in enumerate(events):
+        counts[ev[1]] += 1 if ev[1] != SEND else len(ev[4].statuses)
+        handle(ev)
+        if tick is not None and not i % TICK:
+            tick(ev[0])
 
 
 # email_stats columns, in the order BulkSink keeps them
@@ -151,10 +174,11 @@ _BATCH = 50_000
 
 
 class _EmailState:
-    __slots__ = ("email_id", "engagement", "link_clicks", "sent_at", "token_hash")
+    __slots__ = ("email_id", "engagement", "link_clicks", "sent_at", "stats", "token_hash")
 
-    def __init__(self, email_id: int, n: int, key: bytes) -> None:
+    def __init__(self, email_id: int, n: int, key: bytes, stats: list[int]) -> None:
         self.email_id = email_id
+        self.stats = stats  # the email's row of BulkSink.stats
         # recipient_token's keyed hash with this email's part fed in: a copy of it per
         # recipient costs less than a new keyed hash (the same tokens: the equivalence
         # test compares them with the Recorder's)
@@ -215,7 +239,8 @@ class BulkSink:
         if st is None:
             if k in self.closed:
                 raise AssertionError(f"event for email {k} after its end")
-            st = self.open_emails[k] = _EmailState(self.ids.emails[k], self.n, self.key)
+            eid = self.ids.emails[k]
+            st = self.open_emails[k] = _EmailState(eid, self.n, self.key, self.stats[eid])
         return st
 
     def _eng(self, st: _EmailState, c: int) -> list[Any]:
@@ -227,7 +252,92 @@ class BulkSink:
             e = st.engagement[c] = [token, 0, 0, 0, 0, None, 0, 0]
         return e
 
-    def handle(self, ev: Event) -> None:
+    def write(self, events: Iterable[Event], counts: Counter[str], tick: Tick | None) -> None:
+        """Every event of the stream, counted by kind into *counts* (a send log counts
+        as its rows), *tick* told the time of the first and then every TICK-th.
+
+        Opens and clicks (nine events in ten) are handled here, in one loop with
+        what they touch in local names; every other kind by :meth:`_handle`.  The
+        batches are written when full, checked every TICK events."""
+        consent, open_emails, email_state, engagement_of = (
+            self.consent, self.open_emails, self._email, self._eng)
+        link_ids, link_stats = self.ids.links, self.link_stats
+        add_act, add_anon = self.acts.append, self.anon.append
+        other = self._handle
+        opens = clicks = 0
+        i = -1
+        for ev in events:
+            i += 1
+            if not i % TICK:
+                if tick is not None:
+                    tick(ev[0])
+                if max(len(self.acts), len(self.anon), len(self.subs)) >= _BATCH:
+                    self._flush()
+            at, kind, k, c, x = ev
+            if kind == OPEN:
+                opens += 1
+                st = open_emails.get(k) or email_state(k)
+                e = st.engagement.get(c) or engagement_of(st, c)
+                s = st.stats
+                if x:
+                    e[E_MACHINE] += 1
+                    s[S_MACHINE] += 1
+                else:
+                    if e[E_OPENS] == 0:
+                        s[S_OPENED] += 1
+                    e[E_OPENS] += 1
+                    s[S_OPENS] += 1
+                    if not consent[c]:
+                        s[S_ANON_OPENS] += 1
+                machine = 1 if x else 0
+                if consent[c]:
+                    add_act((c + 1, "open", st.email_id, None, None, None, at, machine, 0))
+                else:
+                    add_anon((st.email_id, e[E_TOKEN], "open", None, at, machine, 0))
+            elif kind == CLICK:
+                clicks += 1
+                st = open_emails.get(k) or email_state(k)
+                e = st.engagement.get(c) or engagement_of(st, c)
+                s = st.stats
+                link_id = link_ids[(k, x)]
+                ls = link_stats[link_id]
+                last = e[E_LAST]
+                sa = st.sent_at[c]
+                bot = (last is not None and 0 <= at - last < BOT_BURST_S) or (
+                    sa != 0 and sa <= at and at - sa < BOT_AFTER_DELIVERY_S
+                )
+                e[E_LAST] = at
+                if bot:
+                    e[E_BOT] += 1
+                    s[S_BOT] += 1
+                    ls[2] += 1
+                else:
+                    if e[E_CLICKS] == 0:
+                        s[S_CLICKED] += 1
+                    e[E_CLICKS] += 1
+                    s[S_CLICKS] += 1
+                    if not consent[c]:
+                        s[S_ANON_CLICKS] += 1
+                    key = (link_id, c)
+                    n = st.link_clicks.get(key, 0) + 1
+                    st.link_clicks[key] = n
+                    ls[1] += 1
+                    if n == 1:
+                        ls[0] += 1
+                if consent[c]:
+                    add_act((c + 1, "click", st.email_id, link_id, None, x, at, 0,
+                             1 if bot else 0))
+                else:
+                    add_anon((st.email_id, e[E_TOKEN], "click", link_id, at, 0,
+                              1 if bot else 0))
+            else:
+                counts[kind] += 1 if kind != SEND else len(x.statuses)
+                other(ev)
+        counts[OPEN] += opens
+        counts[CLICK] += clicks
+
+    def _handle(self, ev: Event) -> None:
+        """Any event but an open or a click (those: :meth:`write`)."""
         at, kind, k, c, x = ev
         if kind == SEND:
             st = self._email(k)
@@ -250,61 +360,6 @@ class BulkSink:
                     map(SEND_STATUS.__getitem__, codes), x.times,
                     map(SEND_PROOFS.__getitem__, codes)),  # noqa: B905 (repeat: endless)
             )
-        elif kind == OPEN:
-            st = self.open_emails.get(k) or self._email(k)
-            e = st.engagement.get(c) or self._eng(st, c)
-            s = self.stats[st.email_id]
-            consent = self.consent[c]
-            if x:
-                e[E_MACHINE] += 1
-                s[S_MACHINE] += 1
-            else:
-                if e[E_OPENS] == 0:
-                    s[S_OPENED] += 1
-                e[E_OPENS] += 1
-                s[S_OPENS] += 1
-                if not consent:
-                    s[S_ANON_OPENS] += 1
-            if consent:
-                self.acts.append((c + 1, "open", st.email_id, None, None, None, at, int(x), 0))
-            else:
-                self.anon.append((st.email_id, e[E_TOKEN], "open", None, at, int(x), 0))
-        elif kind == CLICK:
-            st = self.open_emails.get(k) or self._email(k)
-            e = st.engagement.get(c) or self._eng(st, c)
-            s = self.stats[st.email_id]
-            link_id = self.ids.links[(k, x)]
-            ls = self.link_stats[link_id]
-            last = e[E_LAST]
-            sa = st.sent_at[c]
-            bot = (last is not None and 0 <= at - last < BOT_BURST_S) or (
-                sa != 0 and sa <= at and at - sa < BOT_AFTER_DELIVERY_S
-            )
-            consent = self.consent[c]
-            e[E_LAST] = at
-            if bot:
-                e[E_BOT] += 1
-                s[S_BOT] += 1
-                ls[2] += 1
-            else:
-                if e[E_CLICKS] == 0:
-                    s[S_CLICKED] += 1
-                e[E_CLICKS] += 1
-                s[S_CLICKS] += 1
-                if not consent:
-                    s[S_ANON_CLICKS] += 1
-                key = (link_id, c)
-                n = st.link_clicks.get(key, 0) + 1
-                st.link_clicks[key] = n
-                ls[1] += 1
-                if n == 1:
-                    ls[0] += 1
-            if consent:
-                self.acts.append(
-                    (c + 1, "click", st.email_id, link_id, None, x, at, 0, int(bot))
-                )
-            else:
-                self.anon.append((st.email_id, e[E_TOKEN], "click", link_id, at, 0, int(bot)))
         elif kind == UNSUB:
             list_id = None if x is None else self.ids.lists[x]
             if list_id is None:
@@ -358,8 +413,6 @@ class BulkSink:
             self._close(k)
         else:  # pragma: no cover - a programming error
             raise ValueError(f"unknown event kind {kind!r}")
-        if len(self.acts) >= _BATCH or len(self.anon) >= _BATCH or len(self.subs) >= _BATCH:
-            self._flush()
 
     def _flush(self) -> None:
         c = self.c
@@ -400,15 +453,18 @@ class BulkSink:
             return
         eid = st.email_id
         # in key order: appending to these WITHOUT ROWID trees beats random inserts
+        # (the email's rows are its engagement lists, token first, sorted as they are)
         self.c.executemany(
             "INSERT INTO recipient_engagement(email_id, token, opens, machine_opens, clicks,"
-            " bot_clicks, last_click_at, unsubscribed, spam) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            sorted((eid, *e) for e in st.engagement.values()),
+            f" bot_clicks, last_click_at, unsubscribed, spam) VALUES ({int(eid)}, ?, ?, ?, ?,"
+            " ?, ?, ?, ?)",
+            sorted(st.engagement.values()),
         )
-        tokens = {c: e[E_TOKEN] for c, e in st.engagement.items()}
+        engagement = st.engagement
         self.c.executemany(
             "INSERT INTO link_recipients(link_id, token, clicks) VALUES (?, ?, ?)",
-            sorted((link_id, tokens[c], n) for (link_id, c), n in st.link_clicks.items()),
+            sorted((link_id, engagement[c][E_TOKEN], n)
+                   for (link_id, c), n in st.link_clicks.items()),
         )
 
     def finish(self) -> None:
