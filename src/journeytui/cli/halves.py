@@ -26,13 +26,8 @@ and no file is left behind (the temporary file never has a name).
 
 from __future__ import annotations
 
-import codecs
-import gc
 import os
-import signal
 import sys
-import tempfile
-import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import IO, Generic, TypeVar
@@ -51,7 +46,8 @@ K = TypeVar("K")
 def can_split() -> bool:
     """Whether this process can hand half a list to a forked child: POSIX, more
     than one CPU for it, and no thread but this one (a fork copies none of them)."""
-    if not hasattr(os, "fork") or threading.active_count() != 1:
+    threading = sys.modules.get("threading")  # (never imported: no thread was started)
+    if not hasattr(os, "fork") or (threading is not None and threading.active_count() != 1):
         return False
     cpus = (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
             else os.cpu_count() or 1)
@@ -79,6 +75,8 @@ class Spool:
     def copy_to(self, out: IO[str]) -> None:
         """Write the text to *out*: its bytes straight to the stream's buffer when it
         writes UTF-8 (after what it holds), else as text."""
+        import codecs
+
         raw = getattr(out, "buffer", None)
         encoding = getattr(out, "encoding", None) or ""
         if raw is None or codecs.lookup(encoding).name != "utf-8":
@@ -166,6 +164,9 @@ class _Split(Generic[K]):
         self.same = False
 
     def start(self, reopen: Callable[[], Store]) -> None:
+        import gc
+        import tempfile
+
         self.file = tempfile.TemporaryFile()
         go_r, self.go = os.pipe()
         self.fds += [go_r, self.go]
@@ -240,6 +241,8 @@ class _Split(Generic[K]):
             return None
 
     def _stop_child(self) -> None:
+        import signal
+
         if self.pid is not None:
             try:
                 os.kill(self.pid, signal.SIGKILL)
@@ -275,6 +278,8 @@ def _child(reopen: Callable[[], Store], half: K,
     """The child: wait for the parent's word, start its read, say so, write the
     second half's text to *fd* (UTF-8) and its counts to *said*; exit 0 only when
     all of that went well.  (*parents*: the parent's ends of the pipes.)"""
+    import signal
+
     code = 1
     try:
         if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
