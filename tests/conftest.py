@@ -6,7 +6,10 @@
   exports land there).
 * ``committed_store``: a store committed gzipped under ``tests/tui*/fixtures``,
   unpacked and migrated once per session (the ``demo_db`` fixtures' masters).
-* ``app_factory``: ``make_app`` with that config, a fixed theme and no cursor blink.
+* ``app_factory``: ``make_app`` with that config, a fixed theme and no cursor blink;
+  the panes other than the first are mounted when first shown, not in the background
+  after start-up (``preload_panes=True`` for a test of that: about a third of an app
+  start's CPU, paid by every test that never visits them).
 * ``settle``: ``await settle(pilot)`` waits until every worker is done (failed and
   cancelled ones too), its messages are handled and the status line says "Ready".
 * ``until``: ``await until(pilot, condition, what)`` waits until *condition()* holds,
@@ -213,8 +216,10 @@ def config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path
 
 @pytest.fixture
 def app_factory(config_dir: Path) -> Callable[..., JourneyApp]:
-    def build(db: Path, theme: str = "journey-dark") -> JourneyApp:
-        return make_app(db, theme=theme, config_dir=config_dir, blink=False)
+    def build(db: Path, theme: str = "journey-dark", *, preload_panes: bool = False) -> JourneyApp:
+        app = make_app(db, theme=theme, config_dir=config_dir, blink=False)
+        app.preload_panes = preload_panes
+        return app
 
     return build
 

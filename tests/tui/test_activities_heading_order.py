@@ -30,7 +30,8 @@ async def test_rows_before_the_heading_leave_it_loading(
         app.main.open_activities(1)
         pane = app.main.query_one(ActivitiesPane)
         try:
-            await until(pilot, lambda: pane.table.row_count, "the rows (the heading held back)")
+            await until(pilot, lambda: pane.is_mounted and pane.table.row_count,
+                        "the rows (the heading held back)")
             await pilot.pause()
             assert str(pane.query_one("#activities-title").render()) == "Loading…"
             assert "Draft" not in str(pane.query_one("#activities-gap").render())

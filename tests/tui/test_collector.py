@@ -16,7 +16,7 @@ async def test_startup_objects_are_frozen_while_the_app_runs(
 ) -> None:
     gc.unfreeze()  # whatever an earlier test left
     assert gc.get_freeze_count() == 0
-    app = app_factory(demo_db)
+    app = app_factory(demo_db, preload_panes=True)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         # the panes are mounted in the background once the first one has its rows

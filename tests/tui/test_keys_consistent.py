@@ -13,12 +13,13 @@ from journeytui.tui.widgets.paged_table import PagedTable
 
 
 async def test_the_readme_keymap_example_is_accepted_and_works_in_every_list(
-    demo_db: Path, app_factory, config_dir: Path, settle
+    demo_db: Path, app_factory, config_dir: Path, settle, until
 ) -> None:
     (config_dir / "keymap.toml").write_text('"list.down" = "down,j,ctrl+n"\n')
     app = app_factory(demo_db)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
+        await until(pilot, lambda: app.main.keymap_checked, "the keymap checked")
         messages = [n.message for n in app._notifications]
         assert not any("keymap.toml" in m for m in messages), messages
         emails = app.main.query_one(EmailsPane)
@@ -79,13 +80,14 @@ async def test_help_and_the_palette_always_show_in_the_key_bar_at_80_columns(
 
 
 async def test_a_rebinding_that_takes_another_keys_place_is_reported(
-    demo_db: Path, app_factory, config_dir: Path, settle
+    demo_db: Path, app_factory, config_dir: Path, settle, until
 ) -> None:
     # x is Export everywhere; s is the Emails pane's sort picker, r its reverse
     (config_dir / "keymap.toml").write_text('"emails.sort" = "x"\n"emails.reverse" = "R"\n')
     app = app_factory(demo_db)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
+        await until(pilot, lambda: app.main.keymap_checked, "the keymap checked")
         messages = [n.message for n in app._notifications]
         clash = '"emails.sort" = "x": x is also Export (export)'
         assert any(clash in m for m in messages), messages

@@ -51,8 +51,9 @@ async def test_a_failed_contact_card_says_why_in_the_card(
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         app.main.open_contact(1)
-        await until(pilot, lambda: "disk is full" in app.main.query_one(CardView).hint,
-                    "the card's failure handled")
+        pane = app.main.pane_by_id("contacts")  # mounted when first shown
+        await until(pilot, lambda: pane.is_mounted and "disk is full" in pane.query_one(
+            CardView).hint, "the card's failure handled")
         await until(pilot, lambda: app.status_text() == "Ready", "the history loaded")
         card = app.main.query_one(CardView)
         assert card.hint == "journeys.db: the disk is full (a fault put in by the test)"
@@ -68,7 +69,8 @@ async def test_a_failed_page_of_rows_says_why_in_the_table(
         await settle(pilot)
         app.main.open_activities(1)
         pane = app.main.query_one(ActivitiesPane)
-        await until(pilot, lambda: pane.table._error is not None, "the rows' failure handled")
+        await until(pilot, lambda: pane.is_mounted and pane.table._error is not None,
+                    "the rows' failure handled")
         # the user error's own text, in place of the rows (not "UserError: …")
         assert pane.table._error == "journeys.db: the disk is full (a fault put in by the test)"
         await until(pilot, lambda: app.status_text() == "Ready", "the status line cleared")

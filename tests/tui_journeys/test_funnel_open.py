@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from textual.widget import Widget
 
 from journeytui.domain.journey_model import Journey, Stage
@@ -34,7 +35,7 @@ def said_in_status(app) -> list[str]:  # type: ignore[no-untyped-def]
 async def test_the_funnel_is_read_before_its_key_and_drawn_at_once(
     demo_db: Path, app_factory, settle, wait_until  # type: ignore[no-untyped-def]
 ) -> None:
-    app = app_factory(demo_db)
+    app = app_factory(demo_db, preload_panes=True)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         # the shell mounts the other panes in the background once the Emails pane
@@ -59,10 +60,13 @@ async def test_the_funnel_is_read_before_its_key_and_drawn_at_once(
         assert said == []
 
 
+@pytest.mark.parametrize("preload", [True, False], ids=["preloaded", "mounted-by-the-key"])
 async def test_the_focus_goes_straight_to_the_pane_shown(
-    demo_db: Path, app_factory, settle  # type: ignore[no-untyped-def]
+    demo_db: Path, app_factory, settle, preload: bool  # type: ignore[no-untyped-def]
 ) -> None:
-    app = app_factory(demo_db)
+    # the Journeys pane mounted in the background after start-up, or by the key (a
+    # key pressed before that: the pane is shown once mounted)
+    app = app_factory(demo_db, preload_panes=preload)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         screen = app.main

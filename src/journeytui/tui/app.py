@@ -72,6 +72,10 @@ class JourneyApp(App[int]):
     ) -> None:
         super().__init__()
         self.blink = blink  # text cursors blink (off in tests, for stable snapshots)
+        # The other panes are mounted in the background once the first one has its
+        # data (a pane's first key then only switches); off, each is mounted when
+        # first shown (tests that never visit a pane do not pay for it).
+        self.preload_panes = True
         self.db_path = Path(db_path)
         # session_store (a private serve-ssh session): the store is read through
         # read-only connections; the first save copies it there (see store/pool.py)

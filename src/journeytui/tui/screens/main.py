@@ -145,6 +145,7 @@ class MainScreen(Screen[None]):
         self._after_paint: list[Callable[[], object]] = []
         self._watcher: StoreWatcher | None = None
         self._frozen = False  # the objects of start-up are out of the collector's way
+        self.keymap_checked = False  # keymap.toml's ids checked (once the panes are imported)
 
     def on_unmount(self) -> None:
         if self._watcher is not None:
@@ -251,6 +252,11 @@ class MainScreen(Screen[None]):
         self.post_message(self.PanesImported([s.load() for s in PANES]))
 
     def on_main_screen_panes_imported(self, message: PanesImported) -> None:
+        if not getattr(self.app, "preload_panes", True):
+            # nothing is mounted, so no frame may come: not after the next one
+            self.call_later(self._check_keymap)
+            self.call_later(self._freeze_startup)
+            return
         for cls in message.classes:
             self.pane_by_id(cls.PANE_ID)
         self.call_after_refresh(self._check_keymap)
@@ -266,6 +272,7 @@ class MainScreen(Screen[None]):
 
     def _check_keymap(self) -> None:
         """Name the keymap.toml entries that rebind no key (a typo in an id)."""
+        self.keymap_checked = True
         entries = getattr(self.app, "keymap_entries", {})
         if not entries:
             return
@@ -379,11 +386,16 @@ class MainScreen(Screen[None]):
                 self.history.append(self.current)
                 del self.history[:-20]
             self.current = pane_id
-            self.query_one(ContentSwitcher).current = pane_id
+            if pane.is_mounted:
+                self.query_one(ContentSwitcher).current = pane_id
+            # else the switch waits until the pane is mounted (shown, below): hiding
+            # the pane in front first sent the focus to a hidden widget of it
             self.query_one(TabLine).show(pane_id)
             self.refresh_bindings()
 
         def shown(pane: Pane) -> None:
+            if pane.id == self.current:
+                self.query_one(ContentSwitcher).current = pane.id
             # Focus the pane's widget now, in the same frame as the switch: left to
             # later, the focus of the pane just hidden wandered to a hidden sibling
             # first (restyling a pane nobody sees, a frame or two more).
