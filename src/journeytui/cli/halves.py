@@ -27,9 +27,11 @@ and no file is left behind (the temporary file never has a name).
 from __future__ import annotations
 
 import os
+import sqlite3
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import IO, Generic, TypeVar
 
 from journeytui.store import Store
@@ -192,7 +194,7 @@ class _Split(Generic[K]):
         """Start this process's read and let the child start its own; whether both
         read the same snapshot (no other connection committed in between)."""
         assert self.store is not None
-        watch = reopen()
+        watch = _watch(self.store, reopen)
         try:
             before = _data_version(watch)
             try:
@@ -261,8 +263,24 @@ class _Split(Generic[K]):
             self.store.close()
 
 
-def _data_version(store: Store) -> int:
-    return int(store.conn.execute("PRAGMA data_version").fetchall()[0][0])
+def _watch(store: Store, reopen: Callable[[], Store]) -> sqlite3.Connection:
+    """A connection of its own to *store*'s file that only asks whether another
+    connection committed: a plain read-only one (no schema read), or where SQLite
+    cannot open one so (a read-only folder), the store opened again."""
+    try:
+        conn = sqlite3.connect(f"{Path(store.path).absolute().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return reopen().conn
+    try:
+        _data_version(conn)
+    except sqlite3.Error:
+        conn.close()
+        return reopen().conn
+    return conn
+
+
+def _data_version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA data_version").fetchall()[0][0])
 
 
 def _pin(store: Store) -> None:
