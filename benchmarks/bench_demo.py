@@ -2,6 +2,8 @@
 
     .venv/bin/python benchmarks/bench_demo.py [--contacts 100000] [--repeat 5]
     .venv/bin/python benchmarks/bench_demo.py --baseline /tmp/old/src
+    .venv/bin/python benchmarks/bench_demo.py --store-only --contacts 50000
+
 
 Each run is the command in a fresh process writing a new file.  Prints the medians of
 its wall time, its CPU time (user + system, the figure a loaded machine disturbs
@@ -13,6 +15,10 @@ table of the generated store copied into an empty store of the same schema with
 ``INSERT … SELECT``, the secondary indexes built after (as the generator does), and
 the journeys left out.  What the generator spends above that is its simulation in
 Python and the journeys.
+
+*--store-only*: the store without the demo journeys — ``generate(path, contacts=N,
+journeys=False)`` in a fresh process, what the tests' large stores are built with: the
+generator's own cost, the journey engine left out.
 
 *--baseline SRC*: another source tree's ``src`` folder (e.g. ``git archive`` of an
 older commit), run side by side — the runs alternate, so both see the same load —
@@ -36,19 +42,30 @@ from pathlib import Path
 _SUMMARY = re.compile(r" in ([\d.]+) s(?: \(demo journeys: ([\d.]+) s\))?\s*$")
 
 
-def run_demo(contacts: int, src: Path | None, folder: Path) -> tuple[float, float, float]:
-    """One ``journeytui demo`` run: (wall s, CPU s, demo journeys s)."""
+_STORE_ONLY = (
+    "import sys; from journeytui.demo import generate; "
+    "print(generate(sys.argv[1], contacts=int(sys.argv[2]), journeys=False).text())"
+)
+
+
+def run_demo(
+    contacts: int, src: Path | None, folder: Path, store_only: bool = False,
+) -> tuple[float, float, float]:
+    """One ``journeytui demo`` run (*store_only*: the store without the journeys):
+    (wall s, CPU s, demo journeys s)."""
     target = folder / "demo.db"
     target.unlink(missing_ok=True)
     env = dict(os.environ)
     if src is not None:
         env["PYTHONPATH"] = str(src)
+    command = (
+        ["-c", _STORE_ONLY, str(target), str(contacts)] if store_only
+        else ["-m", "journeytui", "demo", "--db", str(target), "--contacts", str(contacts)]
+    )
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
     out = subprocess.run(
-        [sys.executable, "-m", "journeytui", "demo", "--db", str(target),
-         "--contacts", str(contacts)],
-        env=env, check=True, capture_output=True, text=True,
+        [sys.executable, *command], env=env, check=True, capture_output=True, text=True,
     ).stdout
     wall = time.perf_counter() - t
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -99,6 +116,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--baseline", type=Path, help="another tree's src folder, run side "
                         "by side")
+    parser.add_argument("--store-only", action="store_true", help="the store without the "
+                        "demo journeys (generate(..., journeys=False))")
     args = parser.parse_args()
     trees: list[tuple[str, Path | None]] = [("this tree", None)]
     if args.baseline is not None:
@@ -108,14 +127,15 @@ def main() -> None:
         runs: dict[str, list[tuple[float, float, float]]] = {name: [] for name, _ in trees}
         for i in range(args.repeat):
             for name, src in trees:
-                runs[name].append(run_demo(args.contacts, src, folder))
+                runs[name].append(run_demo(args.contacts, src, folder, args.store_only))
                 wall, cpu, journeys = runs[name][-1]
                 print(f"  run {i + 1} {name:10s} wall {wall:6.1f} s  CPU {cpu:6.1f} s"
                       f"  journeys {journeys:5.1f} s", flush=True)
         floors = [floor(folder / "demo.db", folder) for _ in range(3)]
         floor_wall = statistics.median(f[0] for f in floors)
         floor_cpu = statistics.median(f[1] for f in floors)
-    print(f"\njourneytui demo --contacts {args.contacts:,}: medians of {args.repeat} runs")
+    what = "the store alone (journeys=False)" if args.store_only else "journeytui demo"
+    print(f"\n{what}, {args.contacts:,} contacts: medians of {args.repeat} runs")
     print(f"  {'':10s} {'wall s':>8s} {'CPU s':>8s} {'journeys s':>11s}")
     med: dict[str, tuple[float, float, float]] = {}
     for name, _ in trees:
