@@ -82,11 +82,13 @@ def short_sample(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(stream, "CHUNK", 3)
 
 
-def split_on(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Forks:
-    """From here on, lists of 4 rows or more are split; the forks are counted."""
+def split_on(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, *, always: bool = True
+             ) -> Forks:
+    """From here on, lists of 4 rows or more are split (*always*: whatever the
+    machine's load and threads); the forks are counted."""
     monkeypatch.setattr(halves, "SPLIT_FROM", 4)
-    # (pytest's own threads, if any, are none of the child's business)
-    monkeypatch.setattr(halves, "can_split", lambda: True)
+    if always:  # (pytest's own threads, if any, are none of the child's business)
+        monkeypatch.setattr(halves, "can_split", lambda: True)
     forks = Forks()
     real_fork = os.fork
 
@@ -297,7 +299,7 @@ def test_a_closed_pipe_leaves_nothing_behind(store_file: Path, tmp_path: Path,
     as one process ends (same status, same words), the child killed and reaped, no
     file left."""
     pids = tmp_path / "pids"
-    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    env = {**os.environ, "TMPDIR": str(tmp_path), halves.PROCESSES_ENV: "2"}
     ended = []
     for split_from in (10**9, 4):
         proc = subprocess.Popen(
@@ -322,3 +324,21 @@ def _not_ours(pid: int, parent: int) -> bool:
     except OSError:
         return True
     return int(stat.rsplit(")", 1)[1].split()[1]) not in (parent, 1)
+
+
+@pytest.mark.parametrize("processes, forked", [("1", 0), ("2", 1)])
+def test_the_environment_says_how_many_processes(
+    store_file: Path, tmp_path: Path, temp: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch, processes: str, forked: int,
+) -> None:
+    """JOURNEYTUI_LIST_PROCESSES=1: one process whatever the list; 2: two for a long
+    list whatever the machine's load (the check that a CPU is free is skipped)."""
+    if len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("one CPU: never two processes")
+    alone = _run(store_file, tmp_path, capsys, BIG, ("--contacts",))
+    forks = split_on(monkeypatch, tmp_path, always=False)
+    monkeypatch.setattr(halves, "free_cpu", lambda cpus: False)  # a busy machine
+    monkeypatch.setenv(halves.PROCESSES_ENV, processes)
+    assert _run(store_file, tmp_path, capsys, BIG, ("--contacts",)) == alone
+    assert len(forks) == forked
+    assert _left_behind(temp) == []

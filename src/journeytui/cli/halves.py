@@ -6,9 +6,10 @@ by the same code), in a little over half the time on a machine with two cores or
 more.
 
 A list is split when it holds at least :data:`SPLIT_FROM` rows (a shorter one is
-written as before, by this process alone: the fork, the second connection and the
-copy cost a few milliseconds, a list of 40,000 rows takes about 0.1 s to format) and
-the process can fork safely (POSIX, more than one CPU, no other thread).
+written by this process alone: the fork, the connections, the child's start and
+the copy cost about 50 ms, about what two processes gain on 40,000 rows), the
+process can fork safely (POSIX, no other thread) and a CPU is free for the child
+(:func:`can_split`).
 
 The store is never inherited by the child: the process forks holding no connection
 (the caller closes the one that found the cut), then each opens its own.  Both
@@ -38,6 +39,9 @@ from journeytui.store import Store
 
 #: Lists of at least this many rows are written by two processes.
 SPLIT_FROM = 40_000
+#: The environment variable that says how many processes write a long list: 1
+#: (never two), 2 (two whatever the machine's load); unset: two when a CPU is free.
+PROCESSES_ENV = "JOURNEYTUI_LIST_PROCESSES"
 
 #: How much of the child's text is copied at a time (characters).
 COPY_CHARS = 1 << 20
@@ -47,13 +51,32 @@ K = TypeVar("K")
 
 def can_split() -> bool:
     """Whether this process can hand half a list to a forked child: POSIX, more
-    than one CPU for it, and no thread but this one (a fork copies none of them)."""
+    than one CPU for it, no thread but this one (a fork copies none of them), and a
+    CPU free for the child right now (:func:`free_cpu`) — or the environment
+    variable ``JOURNEYTUI_LIST_PROCESSES`` says 1 (never) or 2 (whatever the load)."""
+    wanted = os.environ.get(PROCESSES_ENV, "").strip()
+    if wanted == "1":
+        return False
     threading = sys.modules.get("threading")  # (never imported: no thread was started)
     if not hasattr(os, "fork") or (threading is not None and threading.active_count() != 1):
         return False
     cpus = (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
             else os.cpu_count() or 1)
-    return cpus > 1
+    return cpus > 1 and (wanted == "2" or free_cpu(cpus))
+
+
+def free_cpu(cpus: int) -> bool:
+    """Whether a CPU is free for a second process: no more than *cpus* − 2 others
+    runnable now besides this one (Linux's ``/proc/loadavg``; elsewhere, assumed).
+    When other work keeps the CPUs busy, a second process only shares this one's
+    time (each login session's processes share a scheduler group) and costs more
+    CPU in all: the list is then written by this process alone."""
+    try:
+        with open("/proc/loadavg", encoding="ascii") as fh:
+            running = int(fh.read().split()[3].split("/")[0])
+    except (OSError, ValueError, IndexError):
+        return True
+    return running < cpus
 
 
 class Spool:
