@@ -342,3 +342,25 @@ def test_the_environment_says_how_many_processes(
     assert _run(store_file, tmp_path, capsys, BIG, ("--contacts",)) == alone
     assert len(forks) == forked
     assert _left_behind(temp) == []
+
+
+@pytest.mark.parametrize("lacking", ["temporary folder", "process"])
+@pytest.mark.parametrize("stage, flags", [(BIG, f) for f in FORMS[:3]])
+def test_no_temporary_file_or_no_process_is_one_process(
+    store_file: Path, tmp_path: Path, temp: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch, lacking: str, stage: str, flags: tuple[str, ...],
+) -> None:
+    """Where no temporary file can be made or no process forked, the list is
+    written by one process: the same bytes, no error."""
+    alone = _run(store_file, tmp_path, capsys, stage, flags)
+    forks = split_on(monkeypatch, tmp_path)
+    if lacking == "process":
+        def fork() -> int:
+            raise BlockingIOError(11, "Resource temporarily unavailable")
+
+        monkeypatch.setattr(os, "fork", fork)
+    else:
+        monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "gone"))
+    assert _run(store_file, tmp_path, capsys, stage, flags) == alone
+    assert forks == []
+    assert _left_behind(temp) == []

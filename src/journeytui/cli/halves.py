@@ -160,12 +160,17 @@ def in_halves(store: Store, cut: tuple[K, K] | None, reopen: Callable[[], Store]
     the text is consumed: rows written, rows left out …).  Without *cut*, the whole list is read
     from *store*; with it, *store* is closed and the list is written by two
     processes, each reading from a store of its own opened by *reopen*."""
-    if cut is None:
+    split = None
+    if cut is not None:
+        try:
+            split = _Split(cut, part)
+        except OSError:  # no temporary file (a full or missing folder): one process
+            split = None
+    if split is None:
         text, counts = part(store, None)
         yield text, counts
         return
     store.close()
-    split = _Split(cut, part)
     try:
         split.start(reopen)
         yield split.text(), split.counts
@@ -180,29 +185,36 @@ class _Split(Generic[K]):
 
     def __init__(self, cut: tuple[K, K],
                  part: Callable[[Store, K | None], tuple[Iterator[str], list[int]]]) -> None:
+        """The temporary file and the pipes (OSError: none could be made)."""
+        import tempfile
+
         self.part, self.cut = part, cut
         self.counts: list[int] = []
         self.store: Store | None = None
         self.pid: int | None = None
-        self.fds: list[int] = []
-        self.file: IO[bytes] | None = None
+        self.alone = False  # (no child could be forked)
         self.same = False
+        self.fds: list[int] = []
+        self.file: IO[bytes] = tempfile.TemporaryFile()
+        try:
+            go_r, self.go = os.pipe()
+            self.fds += [go_r, self.go]
+            self.said, said_w = os.pipe()
+            self.fds += [self.said, said_w]
+        except OSError:
+            self.end()
+            raise
 
     def start(self, reopen: Callable[[], Store]) -> None:
-        import gc
-        import tempfile
-
-        self.file = tempfile.TemporaryFile()
-        go_r, self.go = os.pipe()
-        self.fds += [go_r, self.go]
-        self.said, said_w = os.pipe()
-        self.fds += [self.said, said_w]
+        go_r, said_w = self.fds[0], self.fds[3]
         for stream in (sys.stdout, sys.stderr):
             stream.flush()  # (nothing of this process's output is copied into the child)
-        # the objects made so far are left out of garbage collection (which would
-        # otherwise touch each, and so copy the pages both processes share)
-        gc.freeze()
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except OSError:  # (no process to be had: this one writes it all)
+            self.alone = True
+            self.store = reopen()
+            return
         if pid == 0:  # the child: never returns
             _child(reopen, self.cut[1], self.part, go_r, said_w, self.file.fileno(),
                    (self.go, self.said))
@@ -231,7 +243,12 @@ class _Split(Generic[K]):
             watch.close()
 
     def text(self) -> Iterator[str | Spool]:
-        assert self.store is not None and self.file is not None
+        assert self.store is not None
+        if self.alone:
+            whole, counts = self.part(self.store, None)
+            yield from whole
+            self.counts[:] = counts
+            return
         first, counts = self.part(self.store, self.cut[0])
         wrote = False
         for piece in first:
@@ -280,8 +297,8 @@ class _Split(Generic[K]):
         self._stop_child()
         for fd in self.fds:
             os.close(fd)
-        if self.file is not None:
-            self.file.close()
+        self.fds = []
+        self.file.close()
         if self.store is not None:
             self.store.close()
 
