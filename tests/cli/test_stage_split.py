@@ -364,3 +364,23 @@ def test_no_temporary_file_or_no_process_is_one_process(
     assert _run(store_file, tmp_path, capsys, stage, flags) == alone
     assert forks == []
     assert _left_behind(temp) == []
+
+
+def test_children_reaped_for_the_process_change_nothing(
+    store_file: Path, tmp_path: Path, temp: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A process started with SIGCHLD ignored (inherited from whatever started it)
+    has its children reaped by the system, their status lost: the list is still
+    whole, written as one process writes it."""
+    flags = ("--contacts", "--json")
+    alone = _run(store_file, tmp_path, capsys, BIG, flags)
+    forks = split_on(monkeypatch, tmp_path)
+    before = signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    try:
+        got = _run(store_file, tmp_path, capsys, BIG, flags)
+    finally:
+        signal.signal(signal.SIGCHLD, before)
+    assert got == alone
+    assert len(forks) == 1
+    assert _left_behind(temp) == []

@@ -270,12 +270,12 @@ class _Split(Generic[K]):
     def _childs_counts(self) -> list[int] | None:
         """The child's counts once it has ended well, None otherwise."""
         assert self.pid is not None
-        _, status = os.waitpid(self.pid, 0)
+        status = _reap(self.pid)
         self.pid = None
         said = b""
         while chunk := os.read(self.said, 4096):
             said += chunk
-        if not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0 or not said.endswith(b"\n"):
+        if status != 0 or not said.endswith(b"\n"):
             return None
         try:
             return [int(n) for n in said.split()]
@@ -290,7 +290,7 @@ class _Split(Generic[K]):
                 os.kill(self.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-            os.waitpid(self.pid, 0)
+            _reap(self.pid)
             self.pid = None
 
     def end(self) -> None:
@@ -317,6 +317,16 @@ def _watch(store: Store, reopen: Callable[[], Store]) -> sqlite3.Connection:
         conn.close()
         return reopen().conn
     return conn
+
+
+def _reap(pid: int) -> int | None:
+    """Wait for the child *pid* to end: its exit status (a negative number: the
+    signal that ended it), or None when it was reaped already (a process that
+    ignores SIGCHLD has its children reaped for it)."""
+    try:
+        return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+    except ChildProcessError:
+        return None
 
 
 def _data_version(conn: sqlite3.Connection) -> int:
