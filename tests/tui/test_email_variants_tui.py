@@ -26,7 +26,7 @@ def _ev(event: str, who: str, at: int, n: int, **extra: Any) -> dict[str, Any]:
 
 def _text(widget: Any) -> str:
     console = Console(width=78, record=True, file=io.StringIO())
-    console.print(widget.render())
+    console.print(widget.drawing(widget.content_region.width))
     return console.export_text()
 
 

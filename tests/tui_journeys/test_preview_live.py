@@ -80,7 +80,7 @@ def preview_text(pane: ConditionsPane) -> str:
     widget = pane.query_one(ConditionPreview)
     console = widget.app.console
     with console.capture() as capture:
-        console.print(widget.render())
+        console.print(widget.drawing(widget.content_region.width))
     return capture.get()
 
 

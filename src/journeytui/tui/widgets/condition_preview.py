@@ -10,11 +10,11 @@ from typing import Any, ClassVar
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
-from textual.widget import Widget
 
 from journeytui.tui import fmt
 from journeytui.tui.journey_data import FunnelFigures
 from journeytui.tui.text import clean
+from journeytui.tui.widgets.drawn_once import DrawnOnce
 
 
 def signed(n: int) -> str:
@@ -45,7 +45,7 @@ def _width(rows: list[tuple[str, str, str, str, int]], delta: bool) -> int:
     return width + (max(len(r[3]) for r in rows) + 1 if delta else 0)
 
 
-class ConditionPreview(Widget):
+class ConditionPreview(DrawnOnce):
     COMPONENT_CLASSES: ClassVar[set[str]] = {"preview--title", "preview--muted",
                                              "preview--up", "preview--down"}
 
@@ -73,7 +73,7 @@ class ConditionPreview(Widget):
         self.saved, self.draft, self.note = saved, draft, note
         self.transition = transition
         self.margins = margins
-        self.refresh(layout=True)
+        self.redraw()
 
     def _moves(self, f: FunnelFigures | None, margins: Margins | None = None) -> str:
         if f is None or self.transition is None:
@@ -116,7 +116,7 @@ class ConditionPreview(Widget):
             rows.append((label, left, right, shown, d))
         return rows
 
-    def render(self) -> RenderableType:
+    def drawing(self, width: int) -> RenderableType:
         muted = self.get_component_rich_style("preview--muted")
         margins = self.margins if self.draft is not None else None
         title = Text("Preview: reached (now)" if margins is None else
@@ -131,7 +131,7 @@ class ConditionPreview(Widget):
         up = self.get_component_rich_style("preview--up")
         down = self.get_component_rich_style("preview--down")
         rows = self._rows(order, saved, draft, margins, currents=True)
-        room = self.size.width - 2
+        room = width
         if _width(rows, True) > room:  # narrow: the reached counts alone
             rows = self._rows(order, saved, draft, margins, currents=False)
             title.plain = title.plain.replace(" (now)", "")

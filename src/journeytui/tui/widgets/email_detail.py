@@ -13,11 +13,11 @@ from rich.console import Group, RenderableType
 from rich.style import Style
 from rich.table import Table
 from rich.text import Text
-from textual.widget import Widget
 
 from journeytui.domain.stats import EmailRow, EmailStats
 from journeytui.tui import fmt
 from journeytui.tui.text import clean
+from journeytui.tui.widgets.drawn_once import DrawnOnce
 
 BAR_WIDTH = 24
 
@@ -32,7 +32,7 @@ def bar(value: int, maximum: int, width: int = BAR_WIDTH) -> str:
     return "█" * filled + "░" * (width - filled)
 
 
-class EmailDetail(Widget):
+class EmailDetail(DrawnOnce):
     """Renders one :class:`EmailRow` (or a hint when none is selected)."""
 
     DEFAULT_CSS = """
@@ -57,12 +57,12 @@ class EmailDetail(Widget):
         self.email = email
         if hint:
             self.hint = hint
-        self.refresh(layout=True)
+        self.redraw()
 
     def _style(self, name: str) -> Style:
         return self.get_component_rich_style(f"email-detail--{name}")
 
-    def render(self) -> RenderableType:
+    def drawing(self, width: int) -> RenderableType:
         email = self.email
         if email is None:
             return Text(self.hint, style=self._style("muted"))
