@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from journeytui.store import ContactRef, Recorder, Store
+from tests.blank_store import blank_store
 
 T0 = 1_767_600_000  # 2026-01-05 08:00 UTC
 DAY = 86_400
@@ -110,4 +111,5 @@ class Builder:
 
 
 def new_store(tmp: Path, name: str = "t.db") -> Store:
-    return Store.create(tmp / name, token_key=b"k" * 16)
+    """A new store (a copy of one made once per process: see ``tests/blank_store.py``)."""
+    return blank_store(tmp / name, token_key=b"k" * 16)
