@@ -354,6 +354,9 @@ def _write_csv(out: Path, text: Iterator[Any]) -> None:
     except OSError as exc:
         part.unlink(missing_ok=True)
         raise UserError(f"{out}: cannot write: {exc}") from None
+    except BaseException:  # (Ctrl-C: no half file either)
+        part.unlink(missing_ok=True)
+        raise
 
 
 def _stage_text_tail(figures: Callable[[int], tuple[float, bool]], second: int
