@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from journeytui.cli import main
-from journeytui.store import Recorder, Store
+from journeytui.store import Recorder
+from tests.blank_store import blank_store
 
 T0 = 1_767_600_000
 
@@ -16,7 +17,7 @@ T0 = 1_767_600_000
 @pytest.fixture
 def db(tmp_path: Path) -> str:
     path = tmp_path / "cli.db"
-    s = Store.create(path, token_key=b"c" * 16)
+    s = blank_store(path, token_key=b"c" * 16)
     with s.transaction():
         r = Recorder(s)
         lst = r.ensure_list("News")
@@ -103,7 +104,7 @@ def test_contact_shows_journey_stage(tmp_path: Path, capsys: pytest.CaptureFixtu
     from journeytui.domain.journeys import load_file
 
     path = tmp_path / "j.db"
-    s = Store.create(path)
+    s = blank_store(path)
     with s.transaction():
         r = Recorder(s)
         e = r.ensure_email("Teaser", send_at=T0)

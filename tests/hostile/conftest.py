@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 
 from journeytui.store import Recorder, Store
+from tests.blank_store import blank_store
 
 T0 = 1_767_261_600  # 2026-01-01 10:00 UTC
 TIMEOUT = 120  # seconds a CLI run may take before the test fails (never a timing check)
@@ -123,7 +124,7 @@ def digest(*paths: Path) -> str:
 def small_db(tmp_path: Path) -> Path:
     """A small valid store with one email, two contacts, sends and a click."""
     path = tmp_path / "journeys.db"
-    store = Store.create(path, token_key=b"h" * 16)
+    store = blank_store(path, token_key=b"h" * 16)
     with store.transaction():
         rec = Recorder(store)
         news = rec.ensure_list("News")

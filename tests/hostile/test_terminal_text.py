@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from journeytui.store import Recorder, Store
+from journeytui.store import Recorder
 from journeytui.textsafe import csv_cell, safe_text
+from tests.blank_store import blank_store
 from tests.hostile.conftest import T0, run_main
 
 SPOOF = "abc\u202egpj.exe"
@@ -81,7 +82,7 @@ def test_importer_messages_and_ssh_log_use_the_same_cleaner() -> None:
 @pytest.fixture
 def spoof_db(tmp_path: Path) -> Path:
     path = tmp_path / "spoof.db"
-    store = Store.create(path, token_key=b"s" * 16)
+    store = blank_store(path, token_key=b"s" * 16)
     with store.transaction():
         rec = Recorder(store)
         news = rec.ensure_list("News\u2067x")

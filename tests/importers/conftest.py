@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from journeytui.store import Store
+from tests.blank_store import blank_store
 
 T0 = 1_767_600_000  # 2026-01-05 08:00 UTC
 DATA = Path(__file__).parent / "data"
@@ -123,7 +124,7 @@ def dump(store: Store) -> dict[str, list[tuple[Any, ...]]]:
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store.create(tmp_path / "t.db", token_key=b"k" * 16)
+    s = blank_store(tmp_path / "t.db", token_key=b"k" * 16)
     yield s
     s.close()
 

@@ -17,6 +17,7 @@ from journeytui.domain.journeys import load_file
 from journeytui.errors import UserError
 from journeytui.importers.sendgrid import import_sendgrid
 from journeytui.store import Recorder, Store
+from tests.blank_store import blank_store
 
 T0 = 1_767_600_000  # 2026-01-05 08:00 UTC
 NOW = T0 + 30 * 86_400
@@ -76,7 +77,7 @@ B = [
 
 
 def _store(tmp: Path, name: str) -> Store:
-    store = Store.create(tmp / name, token_key=KEY)
+    store = blank_store(tmp / name, token_key=KEY)
     with store.transaction():
         rec = Recorder(store)
         rec.contact("ann@example.com", consent=True, at=T0 - 86_400)

@@ -12,6 +12,7 @@ import pytest
 from journeytui.errors import UserError
 from journeytui.importers.sendgrid import import_sendgrid, parse_email_by
 from journeytui.store import Store
+from tests.blank_store import blank_store
 
 T = 1_790_000_000
 
@@ -43,7 +44,7 @@ def sent_by_email(store: Store) -> dict[str, int]:
 ])
 def test_the_named_field_decides_the_email(tmp_path: Path, spec: str | None,
                                            expected: dict[str, int]) -> None:
-    store = Store.create(tmp_path / "s.db")
+    store = blank_store(tmp_path / "s.db")
     try:
         import_sendgrid(store, [events(tmp_path / "e.json")], email_by=spec)
         assert sent_by_email(store) == expected
@@ -52,7 +53,7 @@ def test_the_named_field_decides_the_email(tmp_path: Path, spec: str | None,
 
 
 def test_a_field_the_event_lacks_falls_back_to_the_built_in_order(tmp_path: Path) -> None:
-    store = Store.create(tmp_path / "s.db")
+    store = blank_store(tmp_path / "s.db")
     try:
         import_sendgrid(store, [events(tmp_path / "e.json")], email_by="category:3")
         assert sent_by_email(store) == {"news / week-1": 1, "news / week-2": 1}

@@ -18,13 +18,14 @@ from journeytui.importers.activities import (
     import_activities,
 )
 from journeytui.store import Recorder, Store
+from tests.blank_store import blank_store
 
 T0 = 1_767_600_000  # 2026-01-05 08:00 UTC
 NOW = T0 + 86_400 * 30
 
 
 def _store(tmp_path: Path) -> Store:
-    store = Store.create(tmp_path / "s.db")
+    store = blank_store(tmp_path / "s.db")
     with store.transaction():
         r = Recorder(store)
         e = r.ensure_email("Webinar invite", send_at=T0)

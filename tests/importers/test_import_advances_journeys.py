@@ -7,13 +7,14 @@ from pathlib import Path
 
 from journeytui.domain.journeys import load_file
 from journeytui.importers.sendgrid import import_sendgrid
-from journeytui.store import Recorder, Store
+from journeytui.store import Recorder
+from tests.blank_store import blank_store
 
 T0 = 1_767_600_000
 
 
 def test_sendgrid_import_moves_contacts_forward(tmp_path: Path) -> None:
-    store = Store.create(tmp_path / "s.db")
+    store = blank_store(tmp_path / "s.db")
     with store.transaction():
         r = Recorder(store)
         e = r.ensure_email("Teaser", send_at=T0)

@@ -15,7 +15,8 @@ from journeytui.errors import UserError
 from journeytui.importers._common import is_address
 from journeytui.importers.contacts_csv import NOT_RESUBSCRIBED, import_contacts
 from journeytui.importers.sendgrid import import_sendgrid
-from journeytui.store import Recorder, Store
+from journeytui.store import Recorder
+from tests.blank_store import blank_store
 
 HEADER = "email,first_name,last_name,tracking_consent,lists\n"
 NOW = 1_767_700_000
@@ -250,7 +251,7 @@ def test_any_names_and_lists_round_trip_through_csv(rows: list[Any]) -> None:
             for i, (first, last, consent, lists) in enumerate(rows):
                 w.writerow([f"p{i}@example.com", first, last, "yes" if consent else "no",
                             ";".join(lists)])
-        store = Store.create(Path(tmp) / "t.db", token_key=b"k" * 16)
+        store = blank_store(Path(tmp) / "t.db", token_key=b"k" * 16)
         try:
             import_contacts(store, path, now=NOW)
             got = store.conn.execute(

@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from journeytui.domain.stats import email_stats
 from journeytui.importers.sendgrid import import_sendgrid
 from journeytui.store import Store
+from tests.blank_store import blank_store
 
 T0 = 1_767_600_000
 NOW = T0 + 40 * 86_400
@@ -96,7 +97,7 @@ def _read(store: Store) -> dict[str, Any]:
 def _import(d: Path, name: str, events: list[dict[str, Any]]) -> dict[str, Any]:
     path = d / f"{name}.json"
     path.write_text(json.dumps(events))
-    store = Store.create(d / f"{name}.db", token_key=b"k" * 16)
+    store = blank_store(d / f"{name}.db", token_key=b"k" * 16)
     try:
         import_sendgrid(store, [path], now=NOW)
         return _read(store)
@@ -124,7 +125,7 @@ def test_two_imports_in_either_order_equal_one(
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
         whole = _import(d, "whole", events)
-        store = Store.create(d / "split.db", token_key=b"k" * 16)
+        store = blank_store(d / "split.db", token_key=b"k" * 16)
         try:
             (d / "1.json").write_text(json.dumps(first))
             (d / "2.json").write_text(json.dumps(second))

@@ -19,6 +19,7 @@ from journeytui.errors import UserError
 from journeytui.importers.providers import NAMES, PROVIDERS, import_events, read_files
 from journeytui.importers.sendgrid import import_sendgrid
 from journeytui.store import Store
+from tests.blank_store import blank_store
 
 DATA = Path(__file__).parent / "data" / "realworld"
 NOW = 1_767_600_000
@@ -65,7 +66,7 @@ def test_sendgrid_files_give_the_same_figures_as_import_sendgrid(
 ) -> None:
     # the hand-worked figures of these files are in the SendGrid importer's tests:
     # import events (auto) must give exactly what import sendgrid gives
-    with Store.create(tmp_path / "a.db") as a, Store.create(tmp_path / "b.db") as b:
+    with blank_store(tmp_path / "a.db") as a, blank_store(tmp_path / "b.db") as b:
         import_sendgrid(a, [path], now=NOW)
         report = import_events(b, [path], now=NOW)
         assert _state(a) == _state(b)

@@ -30,6 +30,7 @@ from journeytui.domain.journey_model import JourneyError, parse_journey
 from journeytui.domain.journeys import save_journey
 from journeytui.errors import UserError
 from journeytui.store import Store
+from tests.blank_store import blank_store
 
 PRICING = "https://www.example.com/pricing"
 BLOG = "https://www.example.com/blog/one"
@@ -179,7 +180,7 @@ def test_an_export_reads_back_with_the_provider_preset(tmp_path: Path) -> None:
         assert main(["--db", db, "segment", "export", "Fresh B", str(out),
                      "--format", fmt]) == 0
         (tmp_path / fmt).mkdir()
-        other = Store.create(tmp_path / fmt / "o.db", token_key=b"k" * 16)
+        other = blank_store(tmp_path / fmt / "o.db", token_key=b"k" * 16)
         report = import_contacts(other, out, preset=fmt, consent=False)
         assert report.added.get("new_contacts") == 2, report
         assert sorted(r[0] for r in other.conn.execute("SELECT email FROM contacts")) == [

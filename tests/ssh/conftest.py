@@ -16,7 +16,7 @@ import pyte
 import pytest
 
 from journeytui.ssh import DemoServer, ServerConfig, start_server
-from journeytui.store import Store
+from tests.blank_store import blank_store_file
 
 STANDIN = Path(__file__).with_name("standin_child.py")
 PASSWORD = "demo-pass"
@@ -97,9 +97,7 @@ Connect = Callable[..., Awaitable[tuple[asyncssh.SSHClientConnection, Terminal]]
 
 @pytest.fixture
 def source_db(tmp_path: Path) -> Path:
-    path = tmp_path / "source.db"
-    Store.create(path).close()
-    return path
+    return blank_store_file(tmp_path / "source.db")
 
 
 @pytest.fixture

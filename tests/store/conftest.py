@@ -5,13 +5,14 @@ from pathlib import Path
 import pytest
 
 from journeytui.store import Recorder, Store
+from tests.blank_store import blank_store
 
 T0 = 1_767_600_000  # 2026-01-05 08:00 UTC
 
 
 @pytest.fixture
 def store(tmp_path: Path) -> Store:
-    s = Store.create(tmp_path / "t.db", token_key=b"k" * 16)
+    s = blank_store(tmp_path / "t.db", token_key=b"k" * 16)
     yield s
     s.close()
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from journeytui.store import Store
+from tests.blank_store import blank_store
 
 LOOKUPS = [
     "DELETE FROM journey_positions WHERE contact_id = 1",
@@ -27,13 +27,13 @@ LOOKUPS = [
 
 @pytest.mark.parametrize("sql", LOOKUPS)
 def test_what_forget_deletes_is_found_by_index(tmp_path: Path, sql: str) -> None:
-    with Store.create(tmp_path / "f.db") as store:
+    with blank_store(tmp_path / "f.db") as store:
         plan = [r[3] for r in store.conn.execute("EXPLAIN QUERY PLAN " + sql)]
     assert plan and all(step.startswith("SEARCH ") for step in plan), plan
 
 
 def test_a_message_is_found_by_index(tmp_path: Path) -> None:
-    with Store.create(tmp_path / "f.db") as store:
+    with blank_store(tmp_path / "f.db") as store:
         plan = [r[3] for r in store.conn.execute(
             "EXPLAIN QUERY PLAN SELECT id FROM sends WHERE message_id = ? AND contact_id = ?",
             ("m", 1),

@@ -9,6 +9,7 @@ from pathlib import Path
 from journeytui.store import SCHEMA_VERSION, Recorder, Store
 from journeytui.store.db import _split_sql
 from journeytui.store.schema import MIGRATIONS
+from tests.blank_store import blank_store
 
 T0 = 1_767_600_000  # 2026-01-05 08:00 UTC
 
@@ -52,7 +53,7 @@ def test_a_version_7_store_is_upgraded_and_keeps_its_data(tmp_path: Path) -> Non
 
 
 def test_a_contact_level_bounce_keeps_the_earliest_date(tmp_path: Path) -> None:
-    s = Store.create(tmp_path / "b.db", token_key=b"k" * 16)
+    s = blank_store(tmp_path / "b.db", token_key=b"k" * 16)
     try:
         with s.transaction():
             r = Recorder(s)

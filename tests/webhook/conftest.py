@@ -28,9 +28,9 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from journeytui.store import Store
 from journeytui.webhook.server import Config, Server
 from journeytui.webhook.verify import SIGNATURE_HEADER, TIMESTAMP_HEADER, SendGridVerifier
+from tests.blank_store import blank_store_file
 
 T0 = 1_780_000_000  # 2026-05-28: every test event is dated near here
 
@@ -64,9 +64,7 @@ def keys() -> Keys:
 
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
-    path = tmp_path / "store.db"
-    Store.create(path).close()
-    return path
+    return blank_store_file(tmp_path / "store.db")
 
 
 def events(campaign: str = "Spring sale", n: int = 3, start: int = 0) -> list[dict[str, Any]]:

@@ -26,6 +26,7 @@ from cryptography.x509.oid import NameOID
 from journeytui.domain.stats import email_stats
 from journeytui.store import Store
 from journeytui.webhook.verify import MailgunVerifier, PostmarkAuth, SnsVerifier
+from tests.blank_store import blank_store
 
 from .conftest import dump, post
 
@@ -52,7 +53,7 @@ def imported(tmp_path: Path, path: Path, provider: str) -> dict[str, tuple[int, 
     from journeytui.importers.providers import import_events
 
     twin = tmp_path / "twin.db"
-    with Store.create(twin) as store:
+    with blank_store(twin) as store:
         import_events(store, [path], provider)
     return stats(twin)
 
