@@ -69,13 +69,13 @@ def _evaluate_all(path: Path, trace: list[str] | None = None) -> list[engine.Eva
     return reports
 
 
-@pytest.fixture
-def in_process(demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+@pytest.fixture(scope="module")
+def in_process(demo: Path, tmp_path_factory: pytest.TempPathFactory,
                ) -> dict[str, list[tuple[Any, ...]]]:
     """The journey tables as the plain evaluation writes them (one process, indexes
-    kept current row by row)."""
-    path = _copy(demo, tmp_path, "plain.db")
-    with monkeypatch.context() as m:
+    kept current row by row); once for the module: the tests only compare with them."""
+    path = _copy(demo, tmp_path_factory.mktemp("plain"), "plain.db")
+    with pytest.MonkeyPatch.context() as m:
         m.setenv(replay_workers.WORKERS_ENV, "0")
         m.setattr(engine.full, "REBUILD_INDEXES_FROM", 10**12)
         reports = _evaluate_all(path)

@@ -6,7 +6,10 @@ import sqlite3
 import time
 from pathlib import Path
 
+import pytest
+
 from journeytui.store import Store
+from journeytui.webhook import ingest
 from journeytui.webhook.ingest import _Checkpointer
 
 
@@ -28,7 +31,10 @@ def lists_in_the_main_file(path: Path) -> int:
         conn.close()
 
 
-def test_it_copies_the_log_back_into_the_store(tmp_path: Path) -> None:
+def test_it_copies_the_log_back_into_the_store(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # its period, shorter: the test waits for one copy (any period would do)
+    monkeypatch.setattr(ingest, "CHECKPOINT_EVERY_S", 0.05)
     path = tmp_path / "store #1 ?.db"  # a name that needs quoting in a URI
     Store.create(path).close()
     store = Store.open(path)

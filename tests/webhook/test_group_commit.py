@@ -8,6 +8,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from journeytui.domain.stats import email_stats
 from journeytui.store import Store
 
@@ -113,11 +115,16 @@ def test_a_failing_transaction_fails_every_request_of_its_group(
 
 
 def test_the_log_is_copied_back_into_the_store_file_while_serving(
-        db: Path, keys: Keys, start_server, tmp_path: Path) -> None:
+        db: Path, keys: Keys, start_server, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """Commits leave the copying of the write-ahead log to a checkpointer thread; it
     still happens while the receiver runs (the store file alone holds the events)."""
     import shutil
 
+    from journeytui.webhook import ingest
+
+    # the checkpointer's period, shorter: the test waits for one copy (any period would do)
+    monkeypatch.setattr(ingest, "CHECKPOINT_EVERY_S", 0.05)
     server = start_server(db, keys)
     body = body_of(events("Checkpointed", n=3))
     assert post(server.url + "/sendgrid", body, keys.headers(body))[0] == 200
