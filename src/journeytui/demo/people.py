@@ -89,6 +89,12 @@ class Subscriptions:
                                  strict=True):
             yield c, li, _SUB_STATUS[st], at
 
+    def rows(self, list_ids: list[int]) -> Iterator[tuple[int, int, str, int]]:
+        """The rows as the store has them: (contact id, list id, status, changed_at),
+        made by zip and map (no Python code per row)."""
+        return zip(map((1).__add__, self.contacts), map(list_ids.__getitem__, self.lists),
+                   map(_SUB_STATUS.__getitem__, self.statuses), self.times, strict=True)
+
     def __len__(self) -> int:
         return len(self.contacts)
 

@@ -222,16 +222,14 @@ class BulkSink:
         self.c.executemany(
             "INSERT INTO contacts(id, email, first_name, last_name, consent, consent_at,"
             " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
-                (c + 1, p.address[c], p.first[c], p.last[c], p.consent[c],
-                 p.created_at[c] if p.consent[c] else None, p.created_at[c])
-                for c in range(self.n)
-            ),
+            zip(range(1, self.n + 1), p.address, p.first, p.last, p.consent,
+                [at if given else None
+                 for given, at in zip(p.consent, p.created_at, strict=True)],
+                p.created_at, strict=True),
         )
-        lists = self.ids.lists
         self.c.executemany(
             "INSERT INTO subscriptions(contact_id, list_id, status, changed_at) VALUES (?, ?, ?, ?)",
-            ((c + 1, lists[li], status, at) for c, li, status, at in p.subscriptions),
+            p.subscriptions.rows(self.ids.lists),
         )
 
     def _email(self, k: int) -> _EmailState:
