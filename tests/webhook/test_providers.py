@@ -215,8 +215,10 @@ class Signer:
         return m
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def signer() -> Signer:
+    """One for the module: a 2,048-bit RSA key takes ~50 ms to make, and no test
+    changes it (a test that needs another key makes its own)."""
     return Signer()
 
 
