@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/bench_tui.py [--paint-size 100000] [--search-size 1000000]
                                              [--runs 15] [--queries 20]
+                                             [--only keys] [--keys-size 2000]
 
 1. **First paint.**  Each sample is a fresh Python process (imports included) that
    starts the app headless at 80×24 and stops the clock at the first frame of the
@@ -18,6 +19,14 @@
    pressed and the clock runs until the match list shows the new results (worker
    search + message + table page).  The first search, which builds the name
    vocabulary cache, is reported apart.  Target: ≤ 100 ms median.
+3. **A key's CPU.**  In one process, headless 80×24: the app on a store, settled,
+   then 40 keys (``j``/``k``, one at a time, each followed by the frame it causes) on
+   the Emails pane (the list's cursor and the email's detail below it), and 40
+   (``down``/``up``) in the condition editor's tree (the Conditions pane, the first
+   journey open): CPU seconds of the process per key (the app's threads included;
+   wall time is not shown: the pilot's idle wait sleeps).  The floor: a bare Textual
+   app with a DataTable of as many rows and one line of text under it, the same keys.
+   Medians of ``--runs`` runs (a fresh app each).  What an SSH session pays per key.
 
 The stores come from ``benchmarks/stores.py`` (built once, cached); if that module
 is missing, a demo store is generated into ``benchmarks/.data/``.
@@ -201,6 +210,98 @@ async def search_latency(db: Path, n_queries: int) -> None:
           f"{statistics.median(worker) * 1000:7.1f} ms")
 
 
+KEY_COUNT = 40
+
+
+async def _per_key(app: object, setup: list[str], keys: list[str],
+                   ready: object = None) -> float:
+    """CPU seconds per key of *keys* pressed one at a time in *app* (after *setup*)."""
+    from textual.app import App
+
+    assert isinstance(app, App)
+
+    async def idle(pilot: object) -> None:
+        while any(w.is_running for w in app.workers) or getattr(
+                app, "status_text", lambda: "Ready")() != "Ready":
+            await asyncio.sleep(0.005)
+        await pilot.pause()  # type: ignore[attr-defined]
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        await idle(pilot)
+        for key in setup:
+            await pilot.press(key)
+            await idle(pilot)
+        if callable(ready):
+            while not ready(app):
+                await asyncio.sleep(0.005)
+            await idle(pilot)
+        t = time.process_time()
+        for key in keys:
+            await pilot.press(key)
+            await pilot.pause()
+        return (time.process_time() - t) / len(keys)
+
+
+def _bare_app(rows: int) -> object:
+    from textual.app import App, ComposeResult
+    from textual.widgets import DataTable, Static
+
+    class Bare(App[None]):
+        BINDINGS = [("j", "down"), ("k", "up")]
+
+        def compose(self) -> ComposeResult:
+            yield DataTable(cursor_type="row")
+            yield Static("one line under the list")
+
+        def on_mount(self) -> None:
+            table = self.query_one(DataTable)
+            table.add_columns("Email", "Sent", "Opened", "Clicked")
+            for i in range(rows):
+                table.add_row(f"email {i}", f"{i * 7:,}", f"{i * 3:,}", f"{i:,}")
+            table.focus()
+
+        def action_down(self) -> None:
+            self.query_one(DataTable).action_cursor_down()
+
+        def action_up(self) -> None:
+            self.query_one(DataTable).action_cursor_up()
+
+    return Bare()
+
+
+def key_cost(db: Path, runs: int) -> None:
+    from journeytui.store import Store
+    from journeytui.tui.app import make_app
+
+    store = Store.open(db, readonly=True)
+    try:
+        emails = store.count("emails")
+    finally:
+        store.close()
+    cfg = Path(tempfile.mkdtemp(prefix="jt-bench-cfg-"))
+    walk = ["j", "k"] * (KEY_COUNT // 2)
+    tree = ["down", "up"] * (KEY_COUNT // 2)
+
+    def opened(app: object) -> bool:
+        pane = app.main.query_one("#conditions")  # type: ignore[attr-defined]
+        return pane.draft is not None  # type: ignore[no-any-return]
+
+    results: dict[str, list[float]] = {"floor": [], "emails": [], "editor": []}
+    for _ in range(runs):
+        results["floor"].append(asyncio.run(_per_key(_bare_app(emails), [], walk)))
+        results["emails"].append(asyncio.run(_per_key(
+            make_app(db, config_dir=cfg, blink=False), [], walk)))
+        results["editor"].append(asyncio.run(_per_key(
+            make_app(db, config_dir=cfg, blink=False), ["5"], tree, opened)))
+    floor = statistics.median(results["floor"])
+    print(f"a key, bare Textual DataTable of {emails} rows (floor)  "
+          f"{floor * 1000:6.1f} ms CPU  (median of {runs} runs of {KEY_COUNT} keys)")
+    for name, what in (("emails", "Emails pane, j/k (list + detail)"),
+                       ("editor", "condition editor, tree down/up ")):
+        cost = statistics.median(results[name])
+        print(f"a key, {what}      {cost * 1000:6.1f} ms CPU  = {cost / floor:.2f} × floor")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--paint-size", type=int, default=100_000)
@@ -209,13 +310,25 @@ def main() -> None:
     ap.add_argument("--queries", type=int, default=20)
     ap.add_argument("--paint-db", type=Path, help="use this store instead of building one")
     ap.add_argument("--search-db", type=Path, help="use this store instead of building one")
+    ap.add_argument("--keys-size", type=int, default=2_000)
+    ap.add_argument("--keys-db", type=Path, help="use this store instead of building one")
+    ap.add_argument("--only", choices=["paint", "search", "keys"], help="one part only")
     args = ap.parse_args()
-    paint_db = args.paint_db or store_for(args.paint_size)
-    print(f"== first paint ({args.paint_size:,}-contact store)")
-    first_paint(paint_db, args.runs)
-    search_db = args.search_db or store_for(args.search_size)
-    print(f"\n== contact search ({args.search_size:,}-contact store)")
-    asyncio.run(search_latency(search_db, args.queries))
+    if args.only in (None, "keys"):
+        keys_db = args.keys_db or store_for(args.keys_size)
+        print(f"== a key's CPU ({keys_db.name})")
+        key_cost(keys_db, max(5, args.runs // 3))
+        if args.only == "keys":
+            return
+        print()
+    if args.only in (None, "paint"):
+        paint_db = args.paint_db or store_for(args.paint_size)
+        print(f"== first paint ({args.paint_size:,}-contact store)")
+        first_paint(paint_db, args.runs)
+    if args.only in (None, "search"):
+        search_db = args.search_db or store_for(args.search_size)
+        print(f"\n== contact search ({args.search_size:,}-contact store)")
+        asyncio.run(search_latency(search_db, args.queries))
 
 
 if __name__ == "__main__":

@@ -69,11 +69,15 @@ class ConditionPreview(DrawnOnce):
              transition: int | None = None, margins: Margins | None = None) -> None:
         """*transition*: the 1-based number of the transition being edited (its moves are
         shown too).  *margins*: *draft* is an estimate, ± these (see
-        ``journeytui.domain.preview.Estimate``)."""
+        ``journeytui.domain.preview.Estimate``).  Shown again as it is (the cursor
+        moved in the same draft), it is not drawn again."""
+        same = (saved is self.saved and draft is self.draft and note == self.note
+                and transition == self.transition and margins == self.margins)
         self.saved, self.draft, self.note = saved, draft, note
         self.transition = transition
         self.margins = margins
-        self.redraw()
+        if not same:
+            self.redraw()
 
     def _moves(self, f: FunnelFigures | None, margins: Margins | None = None) -> str:
         if f is None or self.transition is None:
