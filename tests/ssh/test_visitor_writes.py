@@ -114,7 +114,9 @@ async def test_a_visitor_cannot_overwrite_the_store_or_the_servers_files(
     await type_name(term, "journeys.db")
     await term.wait_text("Exported", timeout=30)
     assert (exports / "journeys.db").read_bytes().startswith(b"name,subject,")
-    # and the same name again does not replace it
+    # and the same name again does not replace it (once the first dialog is gone: the
+    # message may show while it is still drawn, and an "x" then reaches no pane)
+    await term.wait_for(lambda text: DIALOG not in text, "the dialog to close")
     term.press("x")
     await term.wait_text(DIALOG)
     assert "exists already" in await refused(term, "journeys.db")
