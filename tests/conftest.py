@@ -336,3 +336,10 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     each on a worker that ran the TUI tests, on the suite's wall time."""
     gc.collect()
     gc.freeze()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The tests marked ``long`` (each several seconds, most of it on one core) run
+    first, the rest in their order: over parallel workers, a long test handed out
+    near the end would keep one worker busy while the others have nothing left."""
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)

@@ -39,6 +39,7 @@ def test_ruff_is_clean() -> None:
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
 
 
+@pytest.mark.long
 def test_mypy_finds_no_error() -> None:
     done = _run(_tool("mypy"))  # the files and settings: pyproject.toml [tool.mypy]
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]

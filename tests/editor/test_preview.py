@@ -270,6 +270,7 @@ def drafts_share_one_read(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return reads
 
 
+@pytest.mark.long
 def test_the_estimate_on_50k_contacts_is_within_its_margin(
         store_50k: Path, drafts_share_one_read: list[int]) -> None:
     store = Store.open(store_50k)
