@@ -15,13 +15,14 @@ from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import work
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.css.query import NoMatches
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import ContentSwitcher, Static
+from textual.widgets import ContentSwitcher, Input, Static
 from textual.worker import Worker
 
 from journeytui.export_target import ExportPolicy, ExportRefused
@@ -116,6 +117,10 @@ class MainScreen(Screen[None]):
                 pane.title,
                 show=False,
                 id=f"pane.{pane.pane_id}",
+                # checked when the key is read, before the keys after it: letters
+                # typed in the same burst (a quick typist, an SSH session's packet)
+                # go to the field of the pane it shows, not to the pane left
+                priority=True,
             )
             for pane in PANES
         ),
@@ -373,7 +378,9 @@ class MainScreen(Screen[None]):
     def _focus_pane(self) -> None:
         target = self.pane.focus_target()
         if target is not None:
-            target.focus()
+            # at once (``focus()`` waits for the keys already read: letters typed in
+            # the same burst as the pane's key went to the pane left)
+            self.set_focus(target)
 
     def show_pane(self, pane_id: str, *, remember: bool = True) -> Pane:
         if pane_id != self.current and not self.pane.allow_leave(
@@ -430,6 +437,8 @@ class MainScreen(Screen[None]):
         self.show_pane("contacts")
 
     def action_show_pane(self, pane_id: str) -> None:
+        if isinstance(self.focused, Input):
+            raise SkipAction()  # typed into the field (a digit in a search, say)
         self.show_pane(pane_id)
 
     def action_back(self) -> None:
