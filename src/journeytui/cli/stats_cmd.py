@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import sys
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -11,6 +12,7 @@ from journeytui.cli.output import open_store, print_json, table
 from journeytui.domain.activities import (
     ActivityCells,
     ActivityRow,
+    Cut,
     anonymous_line,
     count_email_activities,
     iter_email_activity_cells,
@@ -242,52 +244,92 @@ def _print_delivery(log: DeliveryLog) -> None:
 
 # -- activities -------------------------------------------------------------------
 def cmd_activities(args: argparse.Namespace) -> int:
-    from journeytui.cli.stream import Encoded, map_for_long_read, write_json, write_table
+    """``activities EMAIL`` (text, ``--json``): written as read from one cursor,
+    nothing kept, the same rows and order as the pane's pages; a long list by two
+    processes (:mod:`journeytui.cli.halves`), each writing a half."""
+    from journeytui.cli import halves, stream
+    from journeytui.domain.activities import split_key
 
     with open_store(args, readonly=True) as store:
-        map_for_long_read(store.conn)
+        stream.map_for_long_read(store.conn)
         email_id, name, status = find_email(store, args.email_name)
         stats = email_stats(store, name)[0] if status != "draft" else None
         total = count_email_activities(store, email_id)
-        # written as read from one cursor, nothing kept; the same rows and order as
-        # the pane's pages
-        if args.json:
-            rows = iter_email_activity_rows(store, email_id, url_contains=args.link)
-            write_json(
+        if stats is None and not args.json:
+            print(f"{safe_text(name)} is a draft: no activities.")
+            return 0
+        # (the text table's widths: the first rows', which the first part holds)
+        at_least = max(halves.SPLIT_FROM, 2 * stream.SAMPLE)
+        key = split_key(store.conn, email_id, total) if (
+            total >= at_least and halves.can_split()) else None
+
+        def reopen() -> Store:
+            again = open_store(args, readonly=True)
+            stream.map_for_long_read(again.conn)
+            return again
+
+        def part(s: Store, half: Cut | None) -> tuple[Iterator[str], list[int]]:
+            count = [0]
+            if args.json:
+                rows = iter_email_activity_rows(s, email_id, url_contains=args.link, half=half)
+                return _activities_json(rows, count), count
+            return _activities_text(s, email_id, args.link, half, count), count
+
+        cut = None if key is None else (key, key._replace(second=True))
+        if not args.json:
+            assert stats is not None
+            print(f"{safe_text(name)}: {total:,} contact activities (consented contacts only)")
+            print(anonymous_line(stats))
+        with halves.in_halves(store, cut, reopen, part) as (text, _):
+            if not args.json:
+                halves.write_all(text, sys.stdout)
+                return 0
+            stream.write_json(
                 {
                     "email": name,
                     "anonymous_clicks": stats.anonymous_clicks if stats else 0,
                     "clicks_total": stats.clicks_total if stats else 0,
-                    "activities": Encoded(_activities_json(rows), level=1, chunks=True),
-                }
-            )
-            return 0
-        if stats is None:
-            print(f"{safe_text(name)} is a draft: no activities.")
-            return 0
-        print(f"{safe_text(name)}: {total:,} contact activities (consented contacts only)")
-        print(anonymous_line(stats))
-        cells = iter_email_activity_cells(store, email_id, url_contains=args.link)
-        first = next(cells, None)
-        if first is not None:
-            write_table(
-                ["Time (UTC)", "Contact", "Address", "Activity", "Value"],
-                _activity_cells(itertools.chain((first,), cells)),
-                right=set(), texts=True,
+                    "activities": stream.Encoded(text, level=1, joined=True),
+                },
+                halves.Sink(sys.stdout),
             )
     return 0
 
 
+def _activities_text(store: Store, email_id: int, link: str | None, half: Cut | None,
+                     count: list[int]) -> Iterator[str]:
+    """The text table of the email's activities (of part *half* of them): none when
+    there are none; the second part's lines as wide as the whole table's first rows
+    need, with the table's headers when the first part has no row (a link's clicks
+    can all be older than the cut)."""
+    from journeytui.cli.stream import table_text
+
+    cells = iter_email_activity_cells(store, email_id, url_contains=link, half=half)
+    first = next(cells, None)
+    if first is None:
+        return iter(())
+    sizing = None
+    if half is not None and half.second and next(iter_email_activity_cells(
+            store, email_id, url_contains=link, half=half._replace(second=False)), None):
+        sizing = _activity_cells(iter_email_activity_cells(store, email_id, url_contains=link))
+    return table_text(["Time (UTC)", "Contact", "Address", "Activity", "Value"],
+                      _activity_cells(itertools.chain((first,), cells)), set(), texts=True,
+                      count=count, sizing=sizing)
+
+
 # What EmailActivity.to_json gives, encoded as print_json would write it in the
-# "activities" list (its lines indented for level 1): a template filled per row (no
-# encoder call per row), the time formatted once per minute.
+# "activities" list (its lines indented for level 1), each after the list's separator
+# (``Encoded(…, joined=True)``): a template filled per row (no encoder call per row),
+# the time formatted once per minute.
 _ACTIVITY_JSON = (
-    '{\n  "contact": %s,\n  "address": %s,\n  "activity": %s,\n  "time": "%s%02dZ",'
+    ',\n{\n  "contact": %s,\n  "address": %s,\n  "activity": %s,\n  "time": "%s%02dZ",'
     '\n  "value": %s,\n  "suspected_bot": %s,\n  "machine_open": %s\n}'
 ).replace("\n", "\n    ")
 
 
-def _activities_json(rows: Iterator[ActivityRow]) -> Iterator[list[str]]:
+def _activities_json(rows: Iterator[ActivityRow], count: list[int]) -> Iterator[str]:
+    """The JSON items of the activities, a text a chunk of rows (``count[0]`` grows by
+    its rows)."""
     from journeytui.cli.stream import CHUNK
     from journeytui.cli.stream import json_str as js
     from journeytui.domain.in_stage import IsoMinutes
@@ -295,7 +337,8 @@ def _activities_json(rows: Iterator[ActivityRow]) -> Iterator[list[str]]:
     minutes = IsoMinutes()
     # a chunk of rows at a time, one comprehension (no generator step per row)
     while chunk := list(itertools.islice(rows, CHUNK)):
-        yield [
+        count[0] += len(chunk)
+        yield "".join([
             _ACTIVITY_JSON % (
                 "null" if contact is None else js(contact),
                 "null" if address is None else js(address),
@@ -304,7 +347,7 @@ def _activities_json(rows: Iterator[ActivityRow]) -> Iterator[list[str]]:
                 "true" if bot else "false", "true" if machine else "false",
             )
             for _, _, contact, address, kind, at, value, bot, machine in chunk
-        ]
+        ])
 
 
 def _activity_cells(rows: Iterable[ActivityCells]) -> Iterator[tuple[str, str, str, str, str]]:

@@ -7,9 +7,10 @@ newest first with a keyset ``(at, id)`` so a pane can page through any length.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from journeytui.domain.stats import EmailStats, email_stats
 from journeytui.present import activity_label_sql
@@ -129,18 +130,50 @@ def email_activities(
     return [_activity(r) for r in store.conn.execute(sql, params)]
 
 
+class Cut(NamedTuple):
+    """One of two parts of an email's activity list (newest first), cut before the
+    activity with this time and id (:func:`split_key`): the activities newer than it
+    (*second* False) or it and every older one (*second* True)."""
+
+    second: bool
+    at: int
+    id: int
+
+
+def split_key(conn: sqlite3.Connection, email_id: int, total: int) -> Cut:
+    """Where to cut the activity list of *email_id* (*total* activities in all) in two
+    parts of about the same length (the first :class:`Cut`): the activity at half
+    the list, found on the ``activities_email`` index alone (no row read).  A list
+    with a link filter holds fewer rows, not always as many in each part."""
+    row = conn.execute("SELECT at, id FROM activities WHERE email_id = ?"
+                       " ORDER BY at DESC, id DESC LIMIT 1 OFFSET ?",
+                       (email_id, total // 2)).fetchone()
+    return Cut(False, int(row[0]), int(row[1]))
+
+
+def _in_half(where: str, params: list[Any], half: Cut | None) -> str:
+    """*where* with only the part *half* of the list (a range of the index)."""
+    if half is None:
+        return where
+    params.extend((half.at, half.id))
+    return where + (" AND (a.at, a.id) <= (?, ?)" if half.second
+                    else " AND (a.at, a.id) > (?, ?)")
+
+
 # (id, contact_id, contact, address, kind, at, value, bot, machine), as EmailActivity
 ActivityRow = tuple[int, int, str | None, str | None, str, int, str | None, int, int]
 
 
 def iter_email_activity_rows(
-    store: Store, email_id: int, *, url_contains: str | None = None,
+    store: Store, email_id: int, *, url_contains: str | None = None, half: Cut | None = None,
 ) -> Iterator[ActivityRow]:
     """Every activity of *email_id*, newest first (as :func:`email_activities`), as
     plain rows read from one cursor while the caller consumes them: constant memory
     whatever the email's size (the order is the ``activities_email`` index's, no
-    sort), no object built per row."""
+    sort), no object built per row.  *half*: only that part of the list
+    (:func:`split_key`)."""
     where, params = _where(store, email_id, url_contains)
+    where = _in_half(where, params, half)
     yield from store.conn.execute(
         f"{_ACTIVITY_SELECT} WHERE {where} ORDER BY a.at DESC, a.id DESC", params)
 
@@ -150,14 +183,16 @@ ActivityCells = tuple[int, str, str, str, str]
 
 
 def iter_email_activity_cells(
-    store: Store, email_id: int, *, url_contains: str | None = None,
+    store: Store, email_id: int, *, url_contains: str | None = None, half: Cut | None = None,
 ) -> Iterator[ActivityCells]:
     """The rows of :func:`iter_email_activity_rows` (same order, one cursor, read as
     consumed) as a text list shows them, shaped by SQLite as it reads: the time cut
     to its minute (the list shows minutes), the activity's label
     (:func:`~journeytui.present.activity_label`), no value as "" — only the text of
-    each cell is left to the caller (every cell but the minute is a str)."""
+    each cell is left to the caller (every cell but the minute is a str).  *half*:
+    only that part of the list (:func:`split_key`)."""
     where, params = _where(store, email_id, url_contains)
+    where = _in_half(where, params, half)
     yield from store.conn.execute(
         # the minute as Python floors it (SQLite's % keeps the sign of a time before 1970)
         "SELECT a.at - (a.at % 60 + 60) % 60, trim(c.first_name || ' ' || c.last_name), c.email,"
