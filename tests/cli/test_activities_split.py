@@ -223,7 +223,7 @@ def test_a_store_changed_between_the_reads_gives_the_parents_snapshot(
 def test_a_closed_pipe_leaves_nothing_behind(store_file: Path, tmp_path: Path,
                                              flags: tuple[str, ...], forks: int) -> None:
     """``… | head -0``: the reader is gone before the first write; the command ends
-    as one process ends (same status, same words), the child killed and reaped, no
+    as one process ends (same status, nothing said), the child killed and reaped, no
     file left.  (The text's heading is written before the child would be forked: a
     reader gone already ends the command there, with no child.)"""
     pids = tmp_path / "pids"
@@ -240,6 +240,7 @@ def test_a_closed_pipe_leaves_nothing_behind(store_file: Path, tmp_path: Path,
         err = proc.stderr.read()
         ended.append((proc.wait(timeout=60), err))
     assert ended[1] == ended[0]
+    assert ended[0][1] == b""  # nothing said
     forked = [int(p) for p in pids.read_text().split()]
     assert len(forked) == forks  # the second run only
     for pid in forked:
@@ -261,3 +262,27 @@ def test_a_draft_is_one_process(
     forks = split_on(monkeypatch, tmp_path)
     assert _run(store_file, capsys, flags, draft) == alone
     assert forks == []
+
+
+@pytest.mark.parametrize("reader", ["iter_email_activity_rows", "iter_email_activity_cells"])
+def test_a_list_left_half_read_says_nothing(store_file: Path, monkeypatch: pytest.MonkeyPatch,
+                                            reader: str) -> None:
+    """``activities … | head -3``: the reader goes away mid-list, the command closes
+    its store, the rows left unread are dropped when the process ends: nothing is
+    said on the terminal (a reader that closed its cursor when dropped, after the
+    store, would print "Exception ignored … closed database")."""
+    import gc
+
+    from journeytui.domain import activities
+    from journeytui.store import Store
+
+    said: list[Any] = []
+    monkeypatch.setattr(sys, "unraisablehook", said.append)
+    store = Store.open(store_file, readonly=True)
+    eid = store.conn.execute("SELECT id FROM emails WHERE name = ?", (EMAIL,)).fetchone()[0]
+    rows = getattr(activities, reader)(store, eid)
+    next(rows)
+    store.close()
+    del rows
+    gc.collect()
+    assert said == []

@@ -7,6 +7,7 @@ newest first with a keyset ``(at, id)`` so a pane can page through any length.
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -174,8 +175,16 @@ def iter_email_activity_rows(
     (:func:`split_key`)."""
     where, params = _where(store, email_id, url_contains)
     where = _in_half(where, params, half)
-    yield from store.conn.execute(
-        f"{_ACTIVITY_SELECT} WHERE {where} ORDER BY a.at DESC, a.id DESC", params)
+    yield from _unclosed(store.conn.execute(
+        f"{_ACTIVITY_SELECT} WHERE {where} ORDER BY a.at DESC, a.id DESC", params))
+
+
+def _unclosed(cursor: sqlite3.Cursor) -> Iterator[Any]:
+    """*cursor*'s rows, for a generator to ``yield from``: a generator dropped before
+    its end would close the cursor itself, which fails once the store is closed (a
+    list cut short — ``… | head`` — whose rows are dropped after the command closed
+    the store: "Exception ignored … closed database" on the terminal)."""
+    return itertools.chain(cursor)
 
 
 # (minute, contact, address, activity label, value or ""), as a text list shows them
@@ -193,13 +202,13 @@ def iter_email_activity_cells(
     only that part of the list (:func:`split_key`)."""
     where, params = _where(store, email_id, url_contains)
     where = _in_half(where, params, half)
-    yield from store.conn.execute(
+    yield from _unclosed(store.conn.execute(
         # the minute as Python floors it (SQLite's % keeps the sign of a time before 1970)
         "SELECT a.at - (a.at % 60 + 60) % 60, trim(c.first_name || ' ' || c.last_name), c.email,"
         f" {activity_label_sql('a.kind', 'a.bot', 'a.machine')}, coalesce({VALUE_SQL}, '')"
         " FROM activities a JOIN contacts c ON c.id = a.contact_id"
         f" LEFT JOIN lists l ON l.id = a.list_id WHERE {where}"
-        " ORDER BY a.at DESC, a.id DESC", params)
+        " ORDER BY a.at DESC, a.id DESC", params))
 
 
 def email_activities_before(
