@@ -22,14 +22,7 @@ import pytest
 
 from journeytui.cli import halves, main, stats_cmd, stream
 from journeytui.demo import generate
-from tests.cli import test_stage_split as stage_split
-from tests.cli.test_stage_split import _HEAD, _left_behind, _not_ours, split_on
-
-# the stage lists' helpers: the split length lowered (split_on), the forks counted,
-# the temporary folder the test's own (temp), the table's sample and chunks short
-# (short_sample, for every test here too), nothing left behind
-temp = stage_split.temp
-short_sample = stage_split.short_sample
+from tests.cli.split_support import HEAD, left_behind, not_ours, split_on
 
 EMAIL = "Flash sale: 48 hours only"  # the demo's email with the most activities
 
@@ -50,6 +43,10 @@ URLS = [
     "https://evil.example/older\"\\",
     "https://evil.example/older/\U0001f600",
 ]
+
+
+# every test here: the tables' sample and chunks short (in one process as in two)
+pytestmark = pytest.mark.usefixtures("short_tables")
 
 
 @pytest.fixture(scope="module")
@@ -111,7 +108,7 @@ def test_split_writes_the_same_bytes(store_file: Path, tmp_path: Path, temp: Pat
     forks = split_on(monkeypatch, tmp_path)
     assert _run(store_file, capsys, flags) == alone
     assert len(forks) == 1  # written by two processes
-    assert _left_behind(temp) == []
+    assert left_behind(temp) == []
     # the lists compared hold what they should: the hostile names made safe (the
     # text shows ESC as a visible escape, JSON escapes it), the links' clicks
     text = alone[0].decode("utf-8")
@@ -167,7 +164,7 @@ def test_a_child_that_dies_changes_nothing(store_file: Path, tmp_path: Path, tem
         monkeypatch.setattr(stats_cmd, name, _child_only(os.getpid(), name, end))
     assert _run(store_file, capsys, flags) == alone
     assert len(forks) == 1
-    assert _left_behind(temp) == []
+    assert left_behind(temp) == []
 
 
 @pytest.mark.parametrize("flags", FORMS[:4])
@@ -214,7 +211,7 @@ def test_a_store_changed_between_the_reads_gives_the_parents_snapshot(
     assert len(forks) == 1
     assert b"Changed" not in got[0]
     assert got == alone
-    assert _left_behind(temp) == []
+    assert left_behind(temp) == []
     # (and a list read afresh shows the change: it did reach the store)
     assert b"Changed" in _run(db, capsys, flags)[0]
 
@@ -232,7 +229,7 @@ def test_a_closed_pipe_leaves_nothing_behind(store_file: Path, tmp_path: Path,
     ended = []
     for split_from in (10**9, 4):
         proc = subprocess.Popen(
-            [sys.executable, "-c", _HEAD, str(pids), str(split_from), "activities", EMAIL,
+            [sys.executable, "-c", HEAD, str(pids), str(split_from), "activities", EMAIL,
              *flags, "--db", str(store_file)],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
         assert proc.stdout is not None and proc.stderr is not None
@@ -244,7 +241,7 @@ def test_a_closed_pipe_leaves_nothing_behind(store_file: Path, tmp_path: Path,
     forked = [int(p) for p in pids.read_text().split()]
     assert len(forked) == forks  # the second run only
     for pid in forked:
-        assert not Path(f"/proc/{pid}").exists() or _not_ours(pid, proc.pid)
+        assert not Path(f"/proc/{pid}").exists() or not_ours(pid, proc.pid)
     assert sorted(os.listdir(tmp_path)) == ["pids"]
 
 

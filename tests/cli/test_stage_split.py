@@ -21,9 +21,10 @@ from typing import Any
 
 import pytest
 
-from journeytui.cli import halves, main, stream
+from journeytui.cli import halves, main
 from journeytui.demo import generate
 from journeytui.domain import in_stage
+from tests.cli.split_support import HEAD, left_behind, not_ours, split_on
 
 LEAD = "Lead nurturing"
 BIG = "Dormant"     # the demo journey's largest stage
@@ -38,6 +39,10 @@ HOSTILE = [
     ("-minus", "@at\u200f"),             # formula signs, a right-to-left mark
     ("+plus", "=SUM(A1)"),
 ]
+
+
+# every test here: the tables' sample and chunks short (in one process as in two)
+pytestmark = pytest.mark.usefixtures("short_tables")
 
 
 @pytest.fixture(scope="module")
@@ -68,47 +73,6 @@ def store_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     conn.commit()
     conn.close()
     return db
-
-
-class Forks(list[int]):
-    """The children forked (their pids, in the parent)."""
-
-
-@pytest.fixture(autouse=True)
-def short_sample(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tables sized by their first 2 rows, written in chunks of 3 rows (in one
-    process as in two)."""
-    monkeypatch.setattr(stream, "SAMPLE", 2)
-    monkeypatch.setattr(stream, "CHUNK", 3)
-
-
-def split_on(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, *, always: bool = True
-             ) -> Forks:
-    """From here on, lists of 4 rows or more are split (*always*: whatever the
-    machine's load and threads); the forks are counted."""
-    monkeypatch.setattr(halves, "SPLIT_FROM", 4)
-    if always:  # (pytest's own threads, if any, are none of the child's business)
-        monkeypatch.setattr(halves, "can_split", lambda: True)
-    forks = Forks()
-    real_fork = os.fork
-
-    def fork() -> int:
-        pid = real_fork()
-        if pid:
-            forks.append(pid)
-        return pid
-
-    monkeypatch.setattr(os, "fork", fork)
-    return forks
-
-
-@pytest.fixture()
-def temp(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """The temporary folder, the test's own (to see that nothing is left in it)."""
-    folder = tmp_path / "temp"
-    folder.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(folder))
-    return folder
 
 
 FORMS: list[tuple[str, ...]] = [
@@ -143,17 +107,6 @@ def _segment(db: Path, tmp: Path, capsys: pytest.CaptureFixture[str]) -> tuple[b
     return out.read_bytes() + said.out.encode("utf-8"), said.err
 
 
-def _left_behind(temp: Path) -> list[str]:
-    """Files left in the temporary folder, and children not reaped."""
-    left = os.listdir(temp)
-    try:
-        pid, _ = os.waitpid(-1, os.WNOHANG)
-        left.append(f"child {pid} not reaped")
-    except ChildProcessError:
-        pass  # no child at all
-    return left
-
-
 CASES = [(BIG, f) for f in FORMS[:3]] + [(STALLS, f) for f in FORMS]
 
 
@@ -166,7 +119,7 @@ def test_split_writes_the_same_bytes(store_file: Path, tmp_path: Path, temp: Pat
     forks = split_on(monkeypatch, tmp_path)
     assert _run(store_file, tmp_path, capsys, stage, flags) == alone
     assert len(forks) == 1  # written by two processes
-    assert _left_behind(temp) == []
+    assert left_behind(temp) == []
     # the hostile names are in the list, made safe (a check that the lists compared
     # hold them: the text shows ESC as a visible escape, JSON escapes non-ASCII)
     text = alone[0].decode("utf-8")
@@ -212,7 +165,7 @@ def test_a_child_that_dies_changes_nothing(store_file: Path, tmp_path: Path, tem
     monkeypatch.setattr(in_stage, "iter_stage_contact_cells", _child_only(os.getpid(), end))
     assert _run(store_file, tmp_path, capsys, stage, flags) == alone
     assert len(forks) == 1
-    assert _left_behind(temp) == []
+    assert left_behind(temp) == []
 
 
 @pytest.mark.parametrize("stage, flags", [(BIG, f) for f in FORMS[:3]])
@@ -259,7 +212,7 @@ def test_a_store_changed_between_the_reads_gives_the_parents_snapshot(
     assert len(forks) == 1
     assert b"Changed" not in got[0]
     assert got == alone
-    assert _left_behind(temp) == []
+    assert left_behind(temp) == []
     # (and a list read afresh shows the change: the rename did reach the store)
     assert b"Changed" in _run(db, tmp_path, capsys, stage, flags)[0]
 
@@ -272,24 +225,7 @@ def test_segment_export_split_writes_the_same_bytes(
     forks = split_on(monkeypatch, tmp_path)
     assert _segment(store_file, tmp_path, capsys) == alone
     assert len(forks) == 1
-    assert _left_behind(temp) == []
-
-
-_HEAD = """
-import os, sys
-from journeytui.cli import halves, main, stream
-halves.SPLIT_FROM = int(sys.argv[2])
-stream.SAMPLE, stream.CHUNK = 2, 3
-real = os.fork
-def fork():
-    pid = real()
-    if pid:
-        with open(sys.argv[1], "a") as f:
-            f.write(f"{pid}\\n")
-    return pid
-os.fork = fork
-sys.exit(main(sys.argv[3:]))
-"""
+    assert left_behind(temp) == []
 
 
 @pytest.mark.parametrize("flags", [("--contacts",), ("--contacts", "--json")])
@@ -303,7 +239,7 @@ def test_a_closed_pipe_leaves_nothing_behind(store_file: Path, tmp_path: Path,
     ended = []
     for split_from in (10**9, 4):
         proc = subprocess.Popen(
-            [sys.executable, "-c", _HEAD, str(pids), str(split_from), "funnel", LEAD,
+            [sys.executable, "-c", HEAD, str(pids), str(split_from), "funnel", LEAD,
              "--stage", BIG, *flags, "--db", str(store_file)],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
         assert proc.stdout is not None and proc.stderr is not None
@@ -313,17 +249,8 @@ def test_a_closed_pipe_leaves_nothing_behind(store_file: Path, tmp_path: Path,
     assert ended[1] == ended[0]
     forked = [int(p) for p in pids.read_text().split()]
     assert len(forked) == 1  # the second run only
-    assert not Path(f"/proc/{forked[0]}").exists() or _not_ours(forked[0], proc.pid)
+    assert not Path(f"/proc/{forked[0]}").exists() or not_ours(forked[0], proc.pid)
     assert sorted(os.listdir(tmp_path)) == ["pids"]
-
-
-def _not_ours(pid: int, parent: int) -> bool:
-    """Whether *pid* is some other process now (a number used again)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True
-    return int(stat.rsplit(")", 1)[1].split()[1]) not in (parent, 1)
 
 
 @pytest.mark.parametrize("processes, forked", [("1", 0), ("2", 1)])
@@ -341,7 +268,7 @@ def test_the_environment_says_how_many_processes(
     monkeypatch.setenv(halves.PROCESSES_ENV, processes)
     assert _run(store_file, tmp_path, capsys, BIG, ("--contacts",)) == alone
     assert len(forks) == forked
-    assert _left_behind(temp) == []
+    assert left_behind(temp) == []
 
 
 @pytest.mark.parametrize("lacking", ["temporary folder", "process"])
@@ -363,7 +290,7 @@ def test_no_temporary_file_or_no_process_is_one_process(
         monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "gone"))
     assert _run(store_file, tmp_path, capsys, stage, flags) == alone
     assert forks == []
-    assert _left_behind(temp) == []
+    assert left_behind(temp) == []
 
 
 def test_children_reaped_for_the_process_change_nothing(
@@ -383,4 +310,4 @@ def test_children_reaped_for_the_process_change_nothing(
         signal.signal(signal.SIGCHLD, before)
     assert got == alone
     assert len(forks) == 1
-    assert _left_behind(temp) == []
+    assert left_behind(temp) == []
