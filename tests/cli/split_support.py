@@ -6,8 +6,12 @@ split left behind, and a command run as its own process that records its forks."
 from __future__ import annotations
 
 import os
+import sqlite3
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -88,3 +92,34 @@ def not_ours(pid: int, parent: int) -> bool:
     except OSError:
         return True
     return int(stat.rsplit(")", 1)[1].split()[1]) not in (parent, 1)
+
+
+@contextmanager
+def commit_between_the_reads(monkeypatch: pytest.MonkeyPatch, db: Path,
+                             *statements: tuple[str, tuple[object, ...]]) -> Iterator[None]:
+    """While the block runs a split list: another writer runs *statements* and commits
+    after the parent started its read and before the child starts its own (a pipe
+    orders the two)."""
+    parent = os.getpid()
+    committed_r, committed_w = os.pipe()
+    real_pin = halves._pin
+
+    def pin(store: Any) -> None:
+        if os.getpid() == parent:
+            real_pin(store)
+            other = sqlite3.connect(db)
+            for sql, params in statements:
+                other.execute(sql, params)
+            other.commit()
+            other.close()
+            os.write(committed_w, b"c")
+        else:
+            assert os.read(committed_r, 1) == b"c"
+            real_pin(store)
+
+    monkeypatch.setattr(halves, "_pin", pin)
+    try:
+        yield
+    finally:
+        os.close(committed_r)
+        os.close(committed_w)

@@ -22,7 +22,13 @@ import pytest
 
 from journeytui.cli import halves, main, stats_cmd, stream
 from journeytui.demo import generate
-from tests.cli.split_support import HEAD, left_behind, not_ours, split_on
+from tests.cli.split_support import (
+    HEAD,
+    commit_between_the_reads,
+    left_behind,
+    not_ours,
+    split_on,
+)
 
 EMAIL = "Flash sale: 48 hours only"  # the demo's email with the most activities
 
@@ -181,33 +187,15 @@ def test_a_store_changed_between_the_reads_gives_the_parents_snapshot(
     db.write_bytes(store_file.read_bytes())
     alone = _run(db, capsys, flags)
     forks = split_on(monkeypatch, tmp_path)
-    parent = os.getpid()
-    committed_r, committed_w = os.pipe()
-    real_pin = halves._pin
-
-    def pin(store: Any) -> None:
-        if os.getpid() == parent:
-            real_pin(store)
-            other = sqlite3.connect(db)
-            other.execute(
-                "UPDATE contacts SET first_name = 'Changed' WHERE id = (SELECT a.contact_id"
-                " FROM activities a JOIN emails e ON e.id = a.email_id WHERE e.name = ?"
-                " ORDER BY a.at, a.id LIMIT 1)", (EMAIL,))
-            other.execute("UPDATE activities SET value = 'https://evil.example/Changed'"
-                          " WHERE value = ?", (URLS[-1],))
-            other.commit()
-            other.close()
-            os.write(committed_w, b"c")
-        else:
-            assert os.read(committed_r, 1) == b"c"
-            real_pin(store)
-
-    monkeypatch.setattr(halves, "_pin", pin)
-    try:
+    with commit_between_the_reads(
+        monkeypatch, db,
+        ("UPDATE contacts SET first_name = 'Changed' WHERE id = (SELECT a.contact_id"
+         " FROM activities a JOIN emails e ON e.id = a.email_id WHERE e.name = ?"
+         " ORDER BY a.at, a.id LIMIT 1)", (EMAIL,)),
+        ("UPDATE activities SET value = 'https://evil.example/Changed' WHERE value = ?",
+         (URLS[-1],)),
+    ):
         got = _run(db, capsys, flags)
-    finally:
-        os.close(committed_r)
-        os.close(committed_w)
     assert len(forks) == 1
     assert b"Changed" not in got[0]
     assert got == alone

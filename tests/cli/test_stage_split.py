@@ -24,7 +24,13 @@ import pytest
 from journeytui.cli import halves, main
 from journeytui.demo import generate
 from journeytui.domain import in_stage
-from tests.cli.split_support import HEAD, left_behind, not_ours, split_on
+from tests.cli.split_support import (
+    HEAD,
+    commit_between_the_reads,
+    left_behind,
+    not_ours,
+    split_on,
+)
 
 LEAD = "Lead nurturing"
 BIG = "Dormant"     # the demo journey's largest stage
@@ -187,28 +193,10 @@ def test_a_store_changed_between_the_reads_gives_the_parents_snapshot(
         (LEAD, stage)).fetchone()[0]
     conn.close()
     forks = split_on(monkeypatch, tmp_path)
-    parent = os.getpid()
-    committed_r, committed_w = os.pipe()
-    real_pin = halves._pin
-
-    def pin(store: Any) -> None:
-        if os.getpid() == parent:
-            real_pin(store)
-            other = sqlite3.connect(db)
-            other.execute("UPDATE contacts SET first_name = 'Changed' WHERE id = ?", (last,))
-            other.commit()
-            other.close()
-            os.write(committed_w, b"c")
-        else:
-            assert os.read(committed_r, 1) == b"c"
-            real_pin(store)
-
-    monkeypatch.setattr(halves, "_pin", pin)
-    try:
+    with commit_between_the_reads(
+        monkeypatch, db, ("UPDATE contacts SET first_name = 'Changed' WHERE id = ?", (last,)),
+    ):
         got = _run(db, tmp_path, capsys, stage, flags)
-    finally:
-        os.close(committed_r)
-        os.close(committed_w)
     assert len(forks) == 1
     assert b"Changed" not in got[0]
     assert got == alone
