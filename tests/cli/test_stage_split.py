@@ -134,9 +134,9 @@ def test_split_writes_the_same_bytes(store_file: Path, tmp_path: Path, temp: Pat
 
 
 def _child_only(parent: int, then: Callable[[], None]) -> Callable[..., Any]:
-    """in_stage.iter_stage_contact_cells that, in the child, gives three rows of its
-    list, then calls *then* (which ends the child)."""
-    real = in_stage.iter_stage_contact_cells
+    """in_stage.stage_cells (the rows the command reads) that, in the child, gives
+    three rows of its list, then calls *then* (which ends the child)."""
+    real = in_stage.stage_cells
 
     def rows(*args: Any, **kwargs: Any) -> Iterator[Any]:
         it = real(*args, **kwargs)
@@ -168,7 +168,7 @@ def test_a_child_that_dies_changes_nothing(store_file: Path, tmp_path: Path, tem
             os._exit(1)
         os.kill(os.getpid(), signal.SIGKILL)
 
-    monkeypatch.setattr(in_stage, "iter_stage_contact_cells", _child_only(os.getpid(), end))
+    monkeypatch.setattr(in_stage, "stage_cells", _child_only(os.getpid(), end))
     assert _run(store_file, tmp_path, capsys, stage, flags) == alone
     assert len(forks) == 1
     assert left_behind(temp) == []

@@ -281,17 +281,19 @@ def _stage_contacts(args: argparse.Namespace, store: Any) -> int:
     from journeytui.domain.in_stage import (
         Half,
         contacts_csv_chunks,
-        iter_stage_contact_cells,
+        read_figures,
         split_key,
-        stage_figures,
+        stage_cells,
         stage_read,
     )
     from journeytui.store import Store
 
     stream.map_for_long_read(store.conn)
     form = "csv" if args.csv else "json" if args.json else "text"
-    # (a wrong journey or stage is said here, before anything is written)
+    # (a wrong journey or stage is said here, before anything is written; both
+    # processes of a long list read the same snapshot, so the same stage read)
     read = stage_read(store, args.name, args.stage, args.stall_days)
+    figures = read_figures(read)
     key = split_key(store.conn, read, args.stalled,
                     max(halves.SPLIT_FROM, 2 * stream.SAMPLE)) if halves.can_split() else None
 
@@ -301,10 +303,7 @@ def _stage_contacts(args: argparse.Namespace, store: Any) -> int:
         return again
 
     def part(s: Store, half: Half | None) -> tuple[Iterator[str], list[int]]:
-        rows = iter_stage_contact_cells(s, args.name, args.stage, form=form,
-                                        stall_days=args.stall_days,
-                                        stalled_only=args.stalled, half=half)
-        figures = stage_figures(s, args.name, args.stage, stall_days=args.stall_days)
+        rows = stage_cells(s.conn, read, form=form, stalled_only=args.stalled, half=half)
         count = [0]
         if form == "csv":
             return contacts_csv_chunks(rows, figures, args.stage, count), count
@@ -312,14 +311,12 @@ def _stage_contacts(args: argparse.Namespace, store: Any) -> int:
             return _stage_json(rows, figures, args.stage, count), count
         # the second half's columns are as wide as the first rows of the list need
         # (the first half's: it holds at least the sample)
-        sizing = (iter_stage_contact_cells(s, args.name, args.stage, form=form,
-                                           stall_days=args.stall_days,
-                                           stalled_only=args.stalled,
-                                           half=half._replace(second=False))
+        sizing = (stage_cells(s.conn, read, form=form, stalled_only=args.stalled,
+                              half=half._replace(second=False))
                   if half is not None and half.second else None)
-        second = stage_read(s, args.name, args.stage, args.stall_days).now % 60
         return stream.table_text(["contact", "name", "in stage since", "days", "stalled"],
-                                 rows, {3}, texts=True, tail=_stage_text_tail(figures, second),
+                                 rows, {3}, texts=True,
+                                 tail=_stage_text_tail(figures, read.now % 60),
                                  strip=1, count=count, sizing=sizing), count
 
     cut = None if key is None else (key, key._replace(second=True))

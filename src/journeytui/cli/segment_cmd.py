@@ -110,15 +110,16 @@ def cmd_export(args: argparse.Namespace) -> int:
         map_for_long_read(again.conn)
         return again
 
-    def part(s: Store, half: Half | None) -> tuple[Iterator[str], list[int]]:
-        _, text, counts = export_stream(s, args.name, args.journey, args.format, half)
-        return text, counts
-
     with open_store(args, readonly=True) as store:
         # written as read, a chunk of members at a time, whatever the segment's size;
         # a long one by two processes (journeytui.cli.halves), each writing a half
+        # (both read the same snapshot: the same segment and stage read)
         map_for_long_read(store.conn)
         seg, read = export_read(store, args.name, args.journey, args.format)
+
+        def part(s: Store, half: Half | None) -> tuple[Iterator[str], list[int]]:
+            return export_stream(s, seg, read, args.format, half)
+
         key = split_key(store.conn, read, False, halves.SPLIT_FROM) if halves.can_split() else None
         cut = None if key is None else (key, key._replace(second=True))
         with halves.in_halves(store, cut, reopen, part) as (text, counts):

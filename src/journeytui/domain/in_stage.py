@@ -204,20 +204,28 @@ def iter_stage_contact_cells(
     half: Half | None = None,
 ) -> Iterator[tuple[Any, ...]]:
     """The rows of :func:`journeytui.domain.funnel.iter_stage_contacts` (same order)
-    as the CLI writes them: the contact's cells, shaped by SQLite as it reads, then
-    the time in the stage since (the evaluation time for those in it since then),
-    from which :func:`stage_figures` gives the rest.  *form* ``"text"``: contact,
-    name (first and last name joined by a space, not stripped yet); ``"json"``:
-    email, first and last name as stored; ``"csv"``: the same,
-    formula guarded (:func:`csv_guard_sql`; control characters are left to the
-    writer).  *half*: only that part of the list (:func:`split_key`)."""
-    read = stage_read(store, name, stage, stall_days)
+    as the CLI writes them (:func:`stage_cells` of the stage's :func:`stage_read`)."""
+    return stage_cells(store.conn, stage_read(store, name, stage, stall_days), form=form,
+                       stalled_only=stalled_only, half=half)
+
+
+def stage_cells(
+    conn: sqlite3.Connection, read: StageRead, *, form: str, stalled_only: bool = False,
+    half: Half | None = None,
+) -> Iterator[tuple[Any, ...]]:
+    """The rows of the stage of *read* as the CLI writes them: the contact's cells,
+    shaped by SQLite as it reads, then the time in the stage since (the evaluation
+    time for those in it since then), from which :func:`read_figures` gives the rest.
+    *form* ``"text"``: contact, name (first and last name joined by a space, not
+    stripped yet), then the time's key (:func:`text_key_sql`); ``"json"``: email,
+    first and last name as stored; ``"csv"``: the same, formula guarded
+    (:func:`csv_guard_sql`; control characters are left to the writer).  *half*: only
+    that part of the list (:func:`split_key`)."""
     head = _HEAD.get(form) or [csv_guard_sql(c) for c in _HEAD["json"]]
     if form == "text":
-        return in_stage_order(store.conn, lambda since: [*head, text_key_sql(since)], read,
+        return in_stage_order(conn, lambda since: [*head, text_key_sql(since)], read,
                               stalled_only, {"second": read.now % 60}, half=half)
-    return in_stage_order(store.conn, lambda since: [*head, since], read, stalled_only,
-                          half=half)
+    return in_stage_order(conn, lambda since: [*head, since], read, stalled_only, half=half)
 
 
 # -- the text list's key: what its last cells follow from, coarser than the second
@@ -256,7 +264,11 @@ def stage_figures(
     contact is stalled — as :class:`journeytui.domain.funnel.StageContact` gives them
     (the same for every contact in the stage since the same second: a list makes
     them once a time)."""
-    read = stage_read(store, name, stage, stall_days)
+    return read_figures(stage_read(store, name, stage, stall_days))
+
+
+def read_figures(read: StageRead) -> Callable[[int], tuple[float, bool]]:
+    """:func:`stage_figures` of the stage of *read*."""
     now, limit = read.now, read.stall_before
 
     def figures(since: int) -> tuple[float, bool]:
@@ -381,12 +393,12 @@ def contacts_csv_chunks(
         return f"{stage_text}{times.iso(since)},{days!r},{'yes' if stalled else 'no'}"
 
     texts = PerKey(tail_text)
-    # the commas and quotes of a line's stage and time cells (the same in every line:
-    # only the stage may have some); a stage the writer would escape: every line
-    # through the writer
-    some = texts[0]
-    commas, quotes = 2 + some.count(","), some.count('"')
-    plain = some.isprintable()
+    # the commas and quotes of a line: two between the contact's cells, those of the
+    # stage's text (its separators and the stage's own), two between the time's
+    # cells (which hold none); a stage the writer would escape: every line through
+    # the writer
+    commas, quotes = 4 + stage_text.count(","), stage_text.count('"')
+    plain = stage_text.isprintable()
     for part in chunked(rows):
         count[0] += len(part)
         text = plain_lines([f"{e},{f},{last}{texts[since]}" for e, f, last, since in part],

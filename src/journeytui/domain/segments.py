@@ -234,13 +234,13 @@ def export_read(store: Store, name: str, journey: str | None, layout: str
     return seg, StageRead(jid, seg.stage, at, None)
 
 
-def export_stream(store: Store, name: str, journey: str | None, layout: str,
-                  half: Half | None = None,
-                  ) -> tuple[Segment | StoredSegment, Iterator[str], list[int]]:
-    """The segment, the CSV text of its upload in *layout* (read as it is written,
-    a chunk of members at a time, in the order of :func:`members`) and [exported,
-    left out: unsubscribed from all lists] — counted as the text is consumed.
-    *half*: the text of that part of the members only (the header with the first)."""
+def export_stream(store: Store, seg: Segment | StoredSegment, read: StageRead, layout: str,
+                  half: Half | None = None) -> tuple[Iterator[str], list[int]]:
+    """The CSV text of the upload of *seg* (its stage's read: :func:`export_read`)
+    in *layout* (read as it is written, a chunk of members at a time, in the order of
+    :func:`members`) and [exported, left out: unsubscribed from all lists] — counted
+    as the text is consumed.  *half*: the text of that part of the members only (the
+    header with the first)."""
     from journeytui.domain.in_stage import (
         chunked,
         csv_guard_sql,
@@ -249,7 +249,6 @@ def export_stream(store: Store, name: str, journey: str | None, layout: str,
         plain_lines,
     )
 
-    seg, read = export_read(store, name, journey, layout)
     more, params = _conditions(store, seg, read.now)
     rows = in_stage_order(
         store.conn, lambda _: [csv_guard_sql("c.email"), csv_guard_sql("c.first_name"),
@@ -270,7 +269,7 @@ def export_stream(store: Store, name: str, journey: str | None, layout: str,
             plain = plain_lines(found, 2)
             yield plain if plain is not None else csv_text([r[:3] for r in part if not r[3]])
 
-    return seg, text(), counts
+    return text(), counts
 
 
 def export_lines(rows: list[Member], layout: str) -> tuple[Iterator[str], int, int]:
