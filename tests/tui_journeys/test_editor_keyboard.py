@@ -420,3 +420,26 @@ async def test_in_segment_by_keyboard_then_a_stage_rename(
         definition, _ = stored(demo_db, "Webinar")
         assert definition["segments"][0]["stage"] == "Signed up"
         assert definition["transitions"][2]["from"] == "Signed up"
+
+
+async def test_an_edit_in_the_same_burst_as_moves_applies_where_the_cursor_is(
+        demo_db: Path, app_factory, settle) -> None:  # type: ignore[no-untyped-def]
+    # Lead nurturing's t1: any of (unsubscribed from all lists, no click in the last 3
+    # campaigns received). "j j n" read at once (a quick typist, an SSH packet): the
+    # cursor is on the third line, the "no click" part, and n wraps that part in a not
+    # — not the second line the tree had reached when the first j was handled.
+    from textual import events
+
+    app = app_factory(demo_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        pane = await open_journey(pilot, settle, "Lead nurturing")
+        saved = pane.state.condition
+        assert saved is not None and [next(iter(p)) for p in saved["any"]] == [
+            "unsubscribed", "no_click_in_last"]
+        for key in "jjn":
+            app.post_message(events.Key(key, key))
+        await settle(pilot)
+        assert pane.state.condition == {"any": [saved["any"][0], {"not": saved["any"][1]}]}
+        # the cursor on the new not (the cursor mark, one level of indent, the part)
+        assert pane.ctree.plain_lines()[pane.ctree.cursor] == "▸   • not:"

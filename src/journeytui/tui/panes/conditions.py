@@ -369,8 +369,19 @@ class ConditionsPane(PreviewMixin, SavingMixin, Pane):
     # -- tree and fields -------------------------------------------------------------
     def on_condition_tree_moved(self, event: ConditionTree.Moved) -> None:
         event.stop()
-        self.state.move_cursor(event.path)
+        self._follow_tree()
+
+    def _follow_tree(self) -> bool:
+        """The editor's cursor where the tree shows it (and the draft shown again);
+        whether it moved.  Keys read in one burst (``jjn``, a quick typist, an SSH
+        packet) reach an edit before the tree's Moved messages: the edit follows the
+        tree first, and a Moved message that comes after says nothing new."""
+        path = self.ctree.path
+        if not self.ctree.paths or path == self.state.path:
+            return False
+        self.state.move_cursor(path)
         self.show_draft()
+        return True
 
     def on_condition_fields_changed(self, event: ConditionFields.Changed) -> None:
         event.stop()
@@ -419,8 +430,10 @@ class ConditionsPane(PreviewMixin, SavingMixin, Pane):
 
     # -- tree edits ------------------------------------------------------------------
     def _tree_edit(self, edit: Callable[[], object]) -> None:
-        """Run an edit of the condition tree; redraw when it changed the draft."""
+        """Run an edit of the condition tree at its cursor; redraw when it changed the
+        draft."""
         state = self.state
+        self._follow_tree()
         if state.draft is None:
             self.notify("No journey open.", markup=False)
             return
@@ -448,6 +461,7 @@ class ConditionsPane(PreviewMixin, SavingMixin, Pane):
         self._tree_edit(partial(self.state.move, delta))
 
     def action_kind(self) -> None:
+        self._follow_tree()
         node = self.state.node if self.state.t is not None else None
         self._tree_edit(self.state.flip_group)
         if node is None or key_of(node) in ("all", "any"):
