@@ -120,6 +120,8 @@ class ConditionsPane(PreviewMixin, SavingMixin, Pane):
         self.choices = StoreChoices()
         self.leave_ok = False
         self._pending: tuple[str, int | None] | None = None
+        # the journey and transition an open worker is reading (until it is shown)
+        self._opening: tuple[str, int | None] | None = None
         self._fields_wanted = 0
         self._fields_shown = 0
         self._focus_fields_when_shown = False
@@ -197,6 +199,7 @@ class ConditionsPane(PreviewMixin, SavingMixin, Pane):
         error = event.worker.error
         said = clean(str(error)) if isinstance(error, WORKER_ERRORS) else None
         if group == GROUPS["open"]:
+            self._opening = None
             self.japp.status_end("conditions")
         elif group == GROUPS["save"]:
             self.japp.status_end("conditions-save")
@@ -251,8 +254,12 @@ class ConditionsPane(PreviewMixin, SavingMixin, Pane):
             self.open_named(name, transition)
         elif state.draft is None or not state.dirty:
             names = [j.name for j in self.journeys]
-            if state.journey_name in names:
-                self.open_named(state.journey_name, state.t)  # type: ignore[arg-type]
+            # (what an open under way reads, if any: the list read again must not
+            # replace it with the journey shown before — e on a stage of the Journeys
+            # pane asks for a transition while the pane's own first read is on its way)
+            shown, t = self._opening or (state.journey_name, state.t)
+            if shown is not None and shown in names:
+                self.open_named(shown, t)
             elif names:
                 self.open_named(names[0], None)
             else:
@@ -279,6 +286,7 @@ class ConditionsPane(PreviewMixin, SavingMixin, Pane):
         self.load_journeys()
 
     def open_named(self, name: str, transition: int | None) -> None:
+        self._opening = (name, transition)
         self.japp.status_begin("conditions", f"Opening {clean(name)}…")
         self._open_worker(name, transition)
 
@@ -293,6 +301,7 @@ class ConditionsPane(PreviewMixin, SavingMixin, Pane):
                                         (marks, saved)))
 
     def on_journey_opened(self, message: JourneyOpened) -> None:
+        self._opening = None
         self.japp.status_end("conditions")
         keep, self._keep_history = self._keep_history, False
         self.state.open(message.journey_name, message.definition, message.version,
