@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 from pathlib import Path
 
 from tests.ssh.conftest import connect, open_terminal, wait_until
@@ -16,19 +17,24 @@ from tests.ssh.conftest import connect, open_terminal, wait_until
 FLOOD = 200
 
 
-def server_side_sockets(port: int) -> int:
-    """Sockets this process holds whose local port is *port* (accepted connections)."""
+def server_side_sockets(port: int, host: str = "127.0.0.1") -> int:
+    """Sockets this process holds whose local address is the server's, *host*:*port*
+    (accepted connections). Not the port alone: a flood's own socket, bound to
+    another loopback address, may be given the same port number by the system."""
+    # /proc/net/tcp writes an IPv4 address as the hex of its 32-bit number in the
+    # machine's byte order
+    want = (int.from_bytes(socket.inet_aton(host), sys.byteorder), port)
     inodes: set[str] = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            lines = Path(table).read_text().splitlines()[1:]
-        except OSError:
-            continue
-        for line in lines:
-            fields = line.split()
-            local, state, inode = fields[1], fields[3], fields[9]
-            if int(local.rsplit(":", 1)[1], 16) == port and state != "0A":  # not LISTEN
-                inodes.add(inode)
+    try:
+        lines = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    except OSError:
+        lines = []
+    for line in lines:
+        fields = line.split()
+        local, state, inode = fields[1], fields[3], fields[9]
+        address, _, local_port = local.partition(":")
+        if (int(address, 16), int(local_port, 16)) == want and state != "0A":  # not LISTEN
+            inodes.add(inode)
     held = 0
     for fd in os.listdir("/proc/self/fd"):
         try:
